@@ -1,0 +1,1 @@
+# One module per board: the only firmware code that touches `machine`.

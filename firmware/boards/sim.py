@@ -1,0 +1,73 @@
+# The simulated board for the MicroPython Unix port: the ADC plays a recording
+# (see sim/machine.py) paced at its sampling rate, or faster.
+#
+#   micropython main.py --adc FILE --rate-hz 1000 [--speed 1] [--gain 1000]
+#
+# FILE holds raw little-endian uint16 ADC readings (read_u16 scale), one per tick.
+import machine
+
+
+def _argv_options(argv):
+    opts = {}
+    i = 1
+    while i + 1 < len(argv):
+        if argv[i].startswith("--"):
+            opts[argv[i][2:]] = argv[i + 1]
+            i += 2
+        else:
+            i += 1
+    return opts
+
+
+class Board:
+    name = "sim"
+    adc_bits = 12
+    vref_mv = 3300
+    # Stay up after the recording ends: exiting would hang up the pty, and a
+    # hangup discards what the host has not read yet. The host ends us.
+    exit_on_end = False
+    ticks_mask = 0x3FFFFFFF
+
+    def __init__(self, adc_path, rate_hz, speed=1.0, gain=1000):
+        self.rates_hz = (rate_hz,) if rate_hz not in (500, 1000, 2000) else (500, 1000, 2000)
+        self.default_rate_hz = rate_hz
+        self.gain = gain
+        self.speed = speed
+        self._adc = machine.ADC(0)
+        self.read_u16 = self._adc.read_u16
+        self._timer = machine.Timer(-1)
+        self._timer.speed = speed
+        self.ticks_us = self._timer.ticks_us
+        self._started = False
+        machine.signal.load(adc_path)
+
+    @classmethod
+    def from_argv(cls, argv):
+        opts = _argv_options(argv)
+        if "adc" not in opts or "rate-hz" not in opts:
+            raise SystemExit("sim board needs --adc FILE --rate-hz N")
+        return cls(opts["adc"], int(opts["rate-hz"]), float(opts.get("speed", "1")),
+                   int(opts.get("gain", "1000")))
+
+    def uid(self):
+        return "".join("%02x" % b for b in machine.unique_id())
+
+    def start_timer(self, rate_hz, callback):
+        # The recording has one rate; a different RATE would play it at the wrong speed.
+        self._timer.init(mode=machine.Timer.PERIODIC, freq=rate_hz, callback=callback, hard=True)
+        self._started = True
+
+    def stop_timer(self):
+        self._timer.deinit()
+
+    def service(self):
+        self._timer.pump()
+
+    def idle(self):
+        if self.speed > 0:
+            import time
+
+            time.sleep_ms(1)
+
+    def finished(self):
+        return self._started and machine.signal.available() == 0

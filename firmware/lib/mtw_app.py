@@ -1,0 +1,222 @@
+# The firmware's main loop: text commands in, binary frames out.
+# Portable: the board (ADC, timer, clock) and the byte streams are arguments.
+import sys
+import micropython
+from micropython import const
+
+import mtw_frame as F
+from mtw_sampler import Sampler
+
+FW_NAME = "myotwitch-fw"
+FW_VERSION = "0.1.0"
+PROTOCOL_VERSION = const(1)
+_LINE_MAX = const(40)
+
+
+class StdinCommands:
+    """Bytes from the host, read without blocking (select.poll on stdin)."""
+
+    def __init__(self, stream=None):
+        import select
+
+        self._stream = stream if stream is not None else sys.stdin
+        self._buffer = getattr(self._stream, "buffer", self._stream)
+        self._poll = select.poll()
+        self._poll.register(self._stream, select.POLLIN)
+
+    def wait(self, timeout_ms):
+        return bool(self._poll.poll(timeout_ms))
+
+    def read_byte(self):
+        """One byte, or -1 at end of input."""
+        b = self._buffer.read(1)
+        return b[0] if b else -1
+
+
+class App:
+    def __init__(self, board, out, commands, frame_samples=50, sample_format=None):
+        self.board = board
+        self._write = out.write
+        self._commands = commands
+        self.frame_samples = frame_samples
+        if sample_format is None:
+            sample_format = F.FORMAT_PACKED12 if board.adc_bits <= 12 else F.FORMAT_U16
+        self.sample_format = sample_format
+        self.rate_hz = board.default_rate_hz
+        self.sampler = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, board.adc_bits)
+        self.writer = F.FrameWriter()
+        self.streaming = False
+        self.running = True
+        self.frames_sent = 0
+        self.short_writes = 0
+        self._reported_lost = 0
+        self._line = bytearray(_LINE_MAX)
+        self._line_len = 0
+        self._line_overflow = False
+
+    # -- output -----------------------------------------------------------
+    def _send(self, frame):
+        n = self._write(frame)
+        if n is not None and n < len(frame):
+            # A USB CDC write that timed out: the rest of this frame is gone.
+            # The host sees a broken frame (CRC) and a sequence gap.
+            self.short_writes += 1
+            return False
+        return True
+
+    def hello_fields(self):
+        return (
+            ("board", self.board.name),
+            ("fw", FW_NAME + " " + FW_VERSION),
+            ("protocol", PROTOCOL_VERSION),
+            ("upy", ".".join(str(v) for v in sys.implementation.version[:3])),
+            ("rate_hz", self.rate_hz),
+            ("adc_bits", self.board.adc_bits),
+            ("vref_mv", self.board.vref_mv),
+            ("gain", self.board.gain),
+            ("frame_samples", self.frame_samples),
+            ("format", self.sample_format),
+            ("uid", self.board.uid()),
+        )
+
+    def send_hello(self):
+        self._send(self.writer.hello(self.hello_fields()))
+
+    def _status(self, code, text):
+        self._send(self.writer.status(code, text))
+
+    # -- commands ---------------------------------------------------------
+    def handle_command(self, line):
+        """Run one command line (bytes, no newline). Unknown or malformed: error, nothing changes."""
+        parts = line.split()
+        if not parts:
+            return
+        try:
+            word = parts[0].decode().upper()
+        except UnicodeError:
+            word = ""
+        if word == "INFO" and len(parts) == 1:
+            self.send_hello()
+        elif word == "START" and len(parts) == 1:
+            self.start()
+        elif word == "STOP" and len(parts) == 1:
+            self.stop()
+            self._status(F.STATUS_OK, "STOP")
+        elif word == "PING" and len(parts) == 1:
+            self._status(F.STATUS_OK, "PONG")
+        elif word == "RATE" and len(parts) == 2:
+            self._set_rate(parts[1])
+        else:
+            self._status(F.STATUS_ERROR, "unknown command")
+
+    def _set_rate(self, arg):
+        if self.streaming:
+            self._status(F.STATUS_ERROR, "RATE while streaming: STOP first")
+            return
+        try:
+            rate_hz = int(arg)
+        except ValueError:
+            rate_hz = -1
+        if rate_hz not in self.board.rates_hz:
+            self._status(F.STATUS_ERROR, "unsupported rate")
+            return
+        self.rate_hz = rate_hz
+        self._status(F.STATUS_OK, "RATE " + str(rate_hz))
+
+    def start(self):
+        if self.streaming:
+            self._status(F.STATUS_ERROR, "already streaming")
+            return
+        self.sampler.reset()
+        self.frames_sent = 0
+        self.short_writes = 0
+        self._reported_lost = 0
+        self._status(F.STATUS_OK, "START")
+        # Binary from here on: a 0x03 in the data must not raise KeyboardInterrupt.
+        micropython.kbd_intr(-1)
+        self.streaming = True
+        self.board.start_timer(self.rate_hz, self.sampler.tick)
+
+    def stop(self):
+        if self.streaming:
+            self.board.stop_timer()
+            self._flush_frames(final=True)
+            self.streaming = False
+            micropython.kbd_intr(3)
+
+    def _poll_commands(self, timeout_ms):
+        commands = self._commands
+        if not commands.wait(timeout_ms):
+            return
+        # Read what is there without blocking; commands are short.
+        while True:
+            b = commands.read_byte()
+            if b < 0:
+                self.running = False  # host closed our input
+                return
+            if b == 0x0A:  # '\n' ends a command; '\r' is ignored
+                if self._line_overflow:
+                    self._status(F.STATUS_ERROR, "command too long")
+                else:
+                    self.handle_command(bytes(self._line[: self._line_len]))
+                self._line_len = 0
+                self._line_overflow = False
+            elif b != 0x0D:
+                if self._line_len < _LINE_MAX:
+                    self._line[self._line_len] = b
+                    self._line_len += 1
+                else:
+                    self._line_overflow = True
+            if not commands.wait(0):
+                return
+
+    # -- streaming --------------------------------------------------------
+    def _flush_frames(self, final=False):
+        s = self.sampler
+        while True:
+            available = s.pending()
+            if available == 0 or (available < self.frame_samples and not final):
+                return
+            count = min(available, self.frame_samples)
+            flags = F.FLAG_SATURATED if s.saturated_since_last() else 0
+            if s.lost != self._reported_lost:
+                flags |= F.FLAG_OVERFLOW
+                self._reported_lost = s.lost
+            frame = self.writer.data(
+                s.seq, s.first_time_us(), flags, self.sample_format,
+                s.ring, s.ring_mask, s.first_pos(), count,
+            )
+            if not s.still_intact():
+                s.drop(count)  # overwritten while we copied: counted, not sent
+                continue
+            s.advance(count)
+            if self._send(frame):
+                self.frames_sent += 1
+
+    def _end_of_signal(self):
+        self.stop()
+        s = self.sampler
+        produced = (s.seq + s.pending()) & 0xFFFFFFFF
+        self._status(
+            F.STATUS_END,
+            "frames=%d samples=%d lost=%d short_writes=%d"
+            % (self.frames_sent, produced, s.lost, self.short_writes),
+        )
+        if self.board.exit_on_end:
+            self.running = False
+
+    def run(self):
+        self.send_hello()
+        while self.running:
+            self.board.service()
+            if self.streaming:
+                self._poll_commands(0)
+                if self.streaming:
+                    self._flush_frames()
+                    if self.board.finished():
+                        self._end_of_signal()
+                    else:
+                        self.board.idle()
+            else:
+                self._poll_commands(50)
+        micropython.kbd_intr(3)

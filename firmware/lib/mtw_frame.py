@@ -1,0 +1,128 @@
+# Wire protocol v1 encoder (see docs/protocol.md). Portable MicroPython.
+#
+# Every frame is built in one preallocated bytearray and returned as a
+# memoryview of it: no allocation per data frame, so framing can run at any
+# sampling rate without feeding the garbage collector.
+import struct
+from array import array
+from micropython import const
+
+SYNC0 = const(0xA5)
+SYNC1 = const(0x5A)
+VERSION = const(1)
+TYPE_DATA = const(0x44)  # 'D'
+TYPE_HELLO = const(0x48)  # 'H'
+TYPE_STATUS = const(0x53)  # 'S'
+HEADER_BYTES = const(6)  # sync(2) version(1) type(1) length(2)
+CRC_BYTES = const(2)
+MAX_PAYLOAD_BYTES = const(1024)
+DATA_HEADER_BYTES = const(12)  # seq(4) t_us(4) flags(1) format(1) count(2)
+
+FORMAT_U16 = const(0)
+FORMAT_PACKED12 = const(1)
+
+FLAG_SATURATED = const(0x01)
+FLAG_OVERFLOW = const(0x02)
+
+STATUS_OK = const(0)
+STATUS_ERROR = const(1)
+STATUS_END = const(2)
+
+# The largest count of samples one data frame can carry in either format.
+MAX_FRAME_SAMPLES = const(512)
+
+
+def _make_crc_table():
+    table = array("H", bytes(512))
+    for i in range(256):
+        crc = i << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+        table[i] = crc & 0xFFFF
+    return table
+
+
+_CRC_TABLE = _make_crc_table()
+
+
+def crc16(buf, start, end):
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of buf[start:end]."""
+    table = _CRC_TABLE
+    crc = 0xFFFF
+    for i in range(start, end):
+        crc = ((crc << 8) & 0xFFFF) ^ table[((crc >> 8) ^ buf[i]) & 0xFF]
+    return crc
+
+
+def sample_bytes(count, fmt):
+    if fmt == FORMAT_PACKED12:
+        return (count * 3 + 1) // 2
+    return count * 2
+
+
+class FrameWriter:
+    """Builds frames into one preallocated buffer."""
+
+    def __init__(self):
+        self._buf = bytearray(HEADER_BYTES + MAX_PAYLOAD_BYTES + CRC_BYTES)
+        self._view = memoryview(self._buf)
+
+    def _finish(self, frame_type, payload_bytes):
+        buf = self._buf
+        buf[0] = SYNC0
+        buf[1] = SYNC1
+        buf[2] = VERSION
+        buf[3] = frame_type
+        struct.pack_into("<H", buf, 4, payload_bytes)
+        end = HEADER_BYTES + payload_bytes
+        struct.pack_into("<H", buf, end, crc16(buf, 2, end))
+        return self._view[: end + CRC_BYTES]
+
+    def data(self, seq, t_us, flags, fmt, ring, ring_mask, first_pos, count):
+        """A data frame of `count` samples read from ring[(first_pos + i) & ring_mask]."""
+        buf = self._buf
+        struct.pack_into(
+            "<IIBBH", buf, HEADER_BYTES, seq & 0xFFFFFFFF, t_us & 0xFFFFFFFF, flags, fmt, count
+        )
+        o = HEADER_BYTES + DATA_HEADER_BYTES
+        if fmt == FORMAT_PACKED12:
+            # Two 12-bit samples a, b in three bytes: a[7:0], a[11:8] | b[3:0] << 4, b[11:4].
+            i = 0
+            while i + 1 < count:
+                a = ring[(first_pos + i) & ring_mask]
+                b = ring[(first_pos + i + 1) & ring_mask]
+                buf[o] = a & 0xFF
+                buf[o + 1] = ((a >> 8) & 0x0F) | ((b & 0x0F) << 4)
+                buf[o + 2] = (b >> 4) & 0xFF
+                o += 3
+                i += 2
+            if i < count:
+                a = ring[(first_pos + i) & ring_mask]
+                buf[o] = a & 0xFF
+                buf[o + 1] = (a >> 8) & 0x0F
+                o += 2
+        else:
+            for i in range(count):
+                v = ring[(first_pos + i) & ring_mask]
+                buf[o] = v & 0xFF
+                buf[o + 1] = (v >> 8) & 0xFF
+                o += 2
+        return self._finish(TYPE_DATA, o - HEADER_BYTES)
+
+    def _text(self, frame_type, prefix_byte, text):
+        buf = self._buf
+        o = HEADER_BYTES
+        if prefix_byte >= 0:
+            buf[o] = prefix_byte
+            o += 1
+        raw = text.encode() if isinstance(text, str) else text
+        n = min(len(raw), MAX_PAYLOAD_BYTES - (o - HEADER_BYTES))
+        buf[o : o + n] = raw[:n]
+        return self._finish(frame_type, o + n - HEADER_BYTES)
+
+    def hello(self, fields):
+        """A hello frame: `fields` is a sequence of (key, value) pairs, sent as key=value lines."""
+        return self._text(TYPE_HELLO, -1, "\n".join(k + "=" + str(v) for k, v in fields))
+
+    def status(self, code, text):
+        return self._text(TYPE_STATUS, code, text)

@@ -1,0 +1,146 @@
+# A stand-in for MicroPython's `machine` module on the Unix port.
+#
+# Only the parts the firmware's sim board uses: an ADC that plays a recording
+# (raw little-endian uint16 read_u16 values, one per timer tick) and a Timer
+# whose ticks are fired by `pump()` from the main loop, each under
+# micropython.heap_lock(), so that any allocation in the callback raises
+# MemoryError here as it would break a hard IRQ on a board.
+import time
+import micropython
+from array import array
+
+_CHUNK_SAMPLES = 4096
+_TICKS_MASK = 0x3FFFFFFF  # boards' ticks_us wraps at 2**30; so does ours
+
+
+class _Signal:
+    def __init__(self):
+        self.file = None
+        self.chunk = array("H", bytes(2 * _CHUNK_SAMPLES))
+        self.chunk_len = 0
+        self.pos = 0
+        self.current = 0
+        self.exhausted = True
+
+    def load(self, path):
+        self.file = open(path, "rb")
+        self.chunk_len = 0
+        self.pos = 0
+        self.exhausted = False
+        self._refill()
+
+    def _refill(self):
+        n = self.file.readinto(self.chunk)
+        self.chunk_len = (n or 0) // 2
+        self.pos = 0
+        if self.chunk_len == 0:
+            self.exhausted = True
+            self.file.close()
+
+    def available(self):
+        """Samples that can be played without touching the file (refills first)."""
+        if self.pos >= self.chunk_len and not self.exhausted:
+            self._refill()
+        return 0 if self.exhausted else self.chunk_len - self.pos
+
+
+signal = _Signal()
+
+
+class ADC:
+    def __init__(self, pin=None, **kwargs):
+        self.pin = pin
+
+    def read_u16(self):
+        return signal.current
+
+
+class Pin:
+    IN = 0
+    OUT = 1
+
+    def __init__(self, pin_id, mode=-1, value=None):
+        self.id = pin_id
+        self._value = value or 0
+
+    def value(self, v=None):
+        if v is None:
+            return self._value
+        self._value = v
+
+    def toggle(self):
+        self._value ^= 1
+
+
+class Timer:
+    PERIODIC = 1
+    ONE_SHOT = 0
+    active = None  # the running timer; one is enough for the sampler
+
+    def __init__(self, timer_id=-1, **kwargs):
+        self.callback = None
+        self.freq = 0
+        self.speed = 1.0
+        self.fired = 0
+        self.t0_us = 0
+        self.start_us = 0
+
+    def init(self, mode=PERIODIC, freq=1000, callback=None, hard=False):
+        self.freq = freq
+        self.callback = callback
+        self.fired = 0
+        self.start_us = time.ticks_us()
+        Timer.active = self
+
+    def deinit(self):
+        self.callback = None
+        if Timer.active is self:
+            Timer.active = None
+
+    def ticks_us(self):
+        """Device time of the tick being fired: the simulated clock, not the host's."""
+        return (self.t0_us + (self.fired * 1000000) // self.freq) & _TICKS_MASK
+
+    def pump(self, max_ticks=256):
+        """Fire the ticks that are due now (all at once when speed is 0)."""
+        if self.callback is None:
+            return 0
+        if self.speed > 0:
+            elapsed_us = time.ticks_diff(time.ticks_us(), self.start_us)
+            due = int(elapsed_us * self.speed * self.freq / 1000000) - self.fired
+        else:
+            due = max_ticks
+        fired_now = 0
+        while due > 0:
+            n = min(due, signal.available())
+            if n <= 0:
+                break
+            fired_now += self._fire(n)
+            due -= n
+        return fired_now
+
+    def _fire(self, n):
+        sig = signal
+        chunk = sig.chunk
+        cb = self.callback
+        pos = sig.pos
+        ticks = range(n)
+        micropython.heap_lock()
+        try:
+            for _ in ticks:
+                sig.current = chunk[pos]
+                cb(self)
+                pos += 1
+                self.fired += 1
+        finally:
+            micropython.heap_unlock()
+        sig.pos = pos
+        return n
+
+
+def unique_id():
+    return b"\x00sim\x00\x01"
+
+
+def idle():
+    pass

@@ -1,0 +1,3 @@
+from myotwitch.cli import run
+
+run()

@@ -1,0 +1,322 @@
+"""The `myotwitch` command: demo, live, analyze, ports.
+
+Data (twitch and episode lines, the summary) goes to stdout, as text or as
+JSON lines (--format jsonl); status and errors go to stderr. Exit codes:
+0 ok, 1 runtime error (bad file, missing port), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TextIO
+
+from myotwitch import __version__
+from myotwitch.errors import MyotwitchError
+from myotwitch.monitor import Monitor
+
+DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
+DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo_forearm_rest.edf"
+
+
+# -- output ------------------------------------------------------------------
+
+
+class Output:
+    """Writes events as text lines or JSON lines."""
+
+    def __init__(self, fmt: str, stream: TextIO) -> None:
+        self.fmt = fmt
+        self.stream = stream
+
+    def event(self, e: dict) -> None:
+        if self.fmt == "jsonl":
+            self.stream.write(json.dumps(e) + "\n")
+        elif e["type"] == "twitch":
+            self.stream.write(
+                f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
+                f"   SNR {e['snr']:5.1f}\n"
+            )
+        elif e["type"] == "episode":
+            self.stream.write(
+                f"episode  {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['count']} twitches"
+                f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n"
+            )
+        self.stream.flush()
+
+    def events(self, events: Iterable[dict]) -> None:
+        for e in events:
+            self.event(e)
+
+    def summary(self, s: dict) -> None:
+        if self.fmt == "jsonl":
+            self.stream.write(json.dumps(dict({"type": "summary"}, **s)) + "\n")
+            self.stream.flush()
+            return
+        lines = [f"summary ({DISCLAIMER})"]
+        if "seconds" in s:
+            lines.append(f"  streamed      {s['seconds']:.1f} s")
+        if "firmware" in s:
+            lines.append(f"  board         {s.get('board')} running {s['firmware']}")
+        if "frames" in s:
+            sent = f" (the board sent {s['frames_sent']})" if s.get("frames_sent") is not None else ""
+            lines.append(f"  frames        {s['frames']}{sent}")
+        lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
+        if "crc_errors" in s:
+            lines.append(f"  CRC errors    {s['crc_errors']}")
+        lines.append(f"  twitches      {s['twitches']}")
+        lines.append(f"  episodes      {s['episodes']}")
+        if s.get("db"):
+            lines.append(f"  log           {s['db']} (session {s['session']})")
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+
+
+def status(message: str) -> None:
+    print(f"myotwitch: {message}", file=sys.stderr, flush=True)
+
+
+# -- commands ----------------------------------------------------------------
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    if args.db:
+        return Path(args.db)
+    from myotwitch.store import default_data_dir
+
+    return default_data_dir() / "myotwitch.sqlite"
+
+
+def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
+                  extra: Callable[[], dict] = dict) -> int:
+    """Open a board, stream until it ends, --duration passes or Ctrl-C; log and summarise."""
+    from myotwitch.store import Store
+
+    info = source.open()
+    status(f"{info.board} board, firmware {info.firmware}, {info.rate_hz} Hz, {info.adc_bits}-bit ADC")
+    db_path = _db_path(args)
+    store = Store(db_path)
+    session = store.begin_session(kind, source.description, info.rate_hz, info.board, info.firmware)
+    monitor = Monitor(info.rate_hz)
+    limit_samples = math.inf if args.duration is None else args.duration * info.rate_hz
+    interrupted = False
+    source.start()
+    status("streaming" + ("" if args.duration is None else f" for {args.duration:g} s") + "; Ctrl-C stops")
+    try:
+        for block in source.blocks():
+            _log_events(monitor.feed(block), out, store, session)
+            if monitor.samples + monitor.lost_samples >= limit_samples:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        source.close()
+    _log_events(monitor.finish(), out, store, session)
+    stats = source.decoder.stats
+    store.end_session(session, samples=stats.samples, lost_samples=stats.lost_samples,
+                      crc_errors=stats.crc_errors, twitches=monitor.twitches, episodes=monitor.episodes)
+    store.close()
+    end = source.end_status.counters() if source.end_status else {}
+    summary = {
+        "seconds": round((stats.samples + stats.lost_samples) / info.rate_hz, 3),
+        "frames": stats.frames,
+        "samples": stats.samples,
+        "lost_samples": stats.lost_samples,
+        "crc_errors": stats.crc_errors,
+        "skipped_bytes": stats.skipped_bytes,
+        "twitches": monitor.twitches,
+        "episodes": monitor.episodes,
+        "firmware": info.firmware,
+        "board": info.board,
+        "rate_hz": info.rate_hz,
+        "frames_sent": end.get("frames"),
+        "samples_produced": end.get("samples"),
+        "device_lost_samples": end.get("lost"),
+        "board_errors": source.errors,
+        "interrupted": interrupted,
+        "db": str(db_path),
+        "session": session,
+    }
+    summary.update(extra())
+    out.summary(summary)
+    return 0
+
+
+def _log_events(events: list[dict], out: Output, store, session: int) -> None:
+    if not events:
+        return
+    out.events(events)
+    store.add_twitches(session, [e for e in events if e["type"] == "twitch"])
+    for e in events:
+        if e["type"] == "episode":
+            from myotwitch.episodes import Episode
+
+            store.add_episode(session, Episode(e["start_s"], e["end_s"], e["count"], e["median_peak_uv"],
+                                               e["max_peak_uv"]))
+    store.commit()
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch.recordings import open_recording
+    from myotwitch.sources.serial_source import SerialSource
+    from myotwitch.sources.simboard import SimBoard
+
+    recording = open_recording(args.recording)
+    status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
+           f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
+           "in the MicroPython Unix port")
+    with SimBoard(recording, speed=args.speed) as board:
+        if board.clipped_samples:
+            status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
+        status(f"firmware on pseudo-terminal {board.port}")
+        source = SerialSource(board.port, silence_timeout_s=10.0)
+        try:
+            return _stream_board(source, args, "demo", out, lambda: {"port": board.port})
+        except MyotwitchError as exc:
+            detail = board.firmware_stderr().strip()
+            raise MyotwitchError(f"{exc}" + (f"\nfirmware said:\n{detail}" if detail else "")) from None
+
+
+def cmd_live(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch.sources.serial_source import SerialSource
+
+    return _stream_board(SerialSource(args.port, baudrate=args.baud, rate_hz=args.rate), args, "live", out)
+
+
+def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch.recordings import open_recording
+    from myotwitch.sources.replay import ReplaySource
+
+    recording = open_recording(args.path, args.rate)
+    source = ReplaySource(recording)
+    monitor = Monitor(recording.rate_hz)
+    total_s = recording.duration_s
+    last_report = time.monotonic()
+    for block in source.blocks():
+        out.events(monitor.feed(block))
+        if sys.stderr.isatty() and time.monotonic() - last_report > 2.0:
+            last_report = time.monotonic()
+            done_s = monitor.samples / recording.rate_hz
+            status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
+    out.events(monitor.finish())
+    if monitor.samples == 0:
+        raise MyotwitchError(f"{recording.path}: no samples")
+    out.summary({
+        "seconds": round(monitor.samples / recording.rate_hz, 3),
+        "samples": monitor.samples,
+        "lost_samples": 0,
+        "rate_hz": recording.rate_hz,
+        "twitches": monitor.twitches,
+        "episodes": monitor.episodes,
+        "noise_uv": monitor.detector.noise_uv,
+        "path": str(recording.path),
+    })
+    return 0
+
+
+def cmd_ports(args: argparse.Namespace, out: Output) -> int:
+    from serial.tools import list_ports
+
+    known = {0x2E8A: "Raspberry Pi (Pico)", 0x303A: "Espressif (ESP32 native USB)", 0x10C4: "CP210x bridge",
+             0x1A86: "CH340 bridge", 0x0403: "FTDI bridge"}
+    ports = sorted(list_ports.comports(), key=lambda p: p.device)
+    for p in ports:
+        vid_pid = f"{p.vid:04X}:{p.pid:04X}" if p.vid is not None else "-"
+        out.stream.write(f"{p.device}\t{vid_pid}\t{known.get(p.vid, '')}\t{p.description}\n")
+    if not ports:
+        status("no serial ports found (is the board plugged in with a data cable?)")
+    return 0
+
+
+# -- argument parsing ----------------------------------------------------------
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError("must be 0 (as fast as possible) or a positive factor")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="myotwitch",
+        description="Surface-EMG twitch (fasciculation) monitor. " + DISCLAIMER,
+    )
+    parser.add_argument("--version", action="version", version=f"myotwitch {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def output_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=("text", "jsonl"), default="text",
+                       help="text for people, jsonl (one JSON object per line) for programs")
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+
+    def stream_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds of signal")
+        p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
+        output_options(p)
+
+    p = sub.add_parser("demo", help="run the firmware in the MicroPython Unix port on a bundled recording")
+    p.add_argument("--speed", type=_speed, default=1.0,
+                   help="replay N times faster than real time; 0 = as fast as possible (default 1)")
+    p.add_argument("--recording", default=str(DEMO_RECORDING), metavar="PATH",
+                   help="recording the simulated board plays (default: the bundled forearm recording)")
+    stream_options(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("live", help="monitor a real board on a serial port")
+    p.add_argument("--port", required=True, help="serial port or pyserial URL: /dev/ttyACM0, COM5, hwgrep://2E8A")
+    p.add_argument("--rate", type=int, choices=(500, 1000, 2000), help="sampling rate in Hz (default: the board's)")
+    p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
+    stream_options(p)
+    p.set_defaults(func=cmd_live)
+
+    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/BDF, WFDB .hea)")
+    p.add_argument("path", help="the recording")
+    p.add_argument("--rate", type=_positive_float, metavar="HZ", help="sampling rate of a CSV without a time_s column")
+    output_options(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("ports", help="list serial ports with their USB ids")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+    p.set_defaults(func=cmd_ports, format="text")
+    return parser
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Output(args.format, stdout or sys.stdout)
+    try:
+        return args.func(args, out)
+    except MyotwitchError as exc:
+        if args.debug:
+            raise
+        print(f"myotwitch: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("myotwitch: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Signal processing: pure and streaming. Imports only numpy and scipy."""

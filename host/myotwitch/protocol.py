@@ -1,0 +1,313 @@
+"""Wire protocol v1: a sans-IO frame decoder, and an encoder for tests.
+
+The decoder is fed bytes as they arrive (``FrameDecoder.feed``) and returns
+the frames it completed. It never blocks, never reads a port, and keeps at
+most one maximal frame of unparsed bytes: garbage, broken frames and text
+(a traceback on the board's console) are skipped and counted, and decoding
+resynchronises on the next sync bytes whose frame passes its CRC.
+
+Sample sequence numbers are tracked here, so that every sample the board
+produced is either in a frame or counted in ``DecoderStats.lost_samples``.
+The layout is specified in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import binascii
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SYNC = b"\xa5\x5a"
+VERSION = 1
+TYPE_DATA = 0x44  # 'D'
+TYPE_HELLO = 0x48  # 'H'
+TYPE_STATUS = 0x53  # 'S'
+HEADER_BYTES = 6
+CRC_BYTES = 2
+MAX_PAYLOAD_BYTES = 1024
+MAX_FRAME_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES + CRC_BYTES
+DATA_HEADER_BYTES = 12
+FORMAT_U16 = 0
+FORMAT_PACKED12 = 1
+FLAG_SATURATED = 0x01
+FLAG_OVERFLOW = 0x02
+STATUS_OK = 0
+STATUS_ERROR = 1
+STATUS_END = 2
+SEQ_MODULUS = 1 << 32
+_KNOWN_TYPES = (TYPE_DATA, TYPE_HELLO, TYPE_STATUS)
+_HELLO_MAX_FIELDS = 32
+_INT_HELLO_KEYS = ("rate_hz", "adc_bits", "vref_mv", "frame_samples", "format", "protocol")
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no xor-out)."""
+    return binascii.crc_hqx(data, 0xFFFF)
+
+
+def sample_bytes(count: int, sample_format: int) -> int:
+    if sample_format == FORMAT_PACKED12:
+        return (count * 3 + 1) // 2
+    return count * 2
+
+
+@dataclass(frozen=True)
+class DataFrame:
+    seq: int  # index of the first sample since START, modulo 2**32
+    t_us: int  # device time of the first sample, µs, modulo 2**32
+    flags: int
+    samples: np.ndarray  # ADC counts, uint16
+    stream_index: int  # host's index of the first sample: counts received and lost samples
+    lost_before: int  # samples missing between the previous frame and this one
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    """What the board said in its hello frame."""
+
+    board: str
+    firmware: str
+    rate_hz: int
+    adc_bits: int
+    vref_mv: int
+    gain: float
+    frame_samples: int
+    sample_format: int
+    fields: dict[str, str]
+
+    def counts_to_uv(self, counts: np.ndarray) -> np.ndarray:
+        """ADC counts to µV at the electrodes: mid-scale is zero, divided by the sensor gain."""
+        uv_per_count = self.vref_mv * 1000.0 / (1 << self.adc_bits) / self.gain
+        return (counts.astype(np.float64) - (1 << (self.adc_bits - 1))) * uv_per_count
+
+
+@dataclass(frozen=True)
+class HelloFrame:
+    info: BoardInfo
+
+
+@dataclass(frozen=True)
+class StatusFrame:
+    code: int
+    text: str
+
+    def counters(self) -> dict[str, int]:
+        """The key=value integers of an END status (frames=.. samples=.. lost=..)."""
+        out = {}
+        for word in self.text.split():
+            key, sep, value = word.partition("=")
+            if sep and value.isdigit():
+                out[key] = int(value)
+        return out
+
+
+Frame = DataFrame | HelloFrame | StatusFrame
+
+
+@dataclass
+class DecoderStats:
+    bytes_in: int = 0
+    frames: int = 0  # data frames decoded
+    samples: int = 0
+    lost_samples: int = 0  # from sequence gaps
+    crc_errors: int = 0
+    skipped_bytes: int = 0  # garbage between frames, bytes of broken frames
+    malformed_frames: int = 0  # good CRC, impossible content
+    seq_resets: int = 0  # sequence went backwards: board restarted or reordered frames
+    saturated_frames: int = 0
+    overflow_frames: int = 0
+    other_frames: dict[str, int] = field(default_factory=dict)
+
+
+class ProtocolError(ValueError):
+    pass
+
+
+def parse_hello(payload: bytes) -> BoardInfo:
+    try:
+        text = payload.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError("hello frame is not ASCII") from exc
+    fields: dict[str, str] = {}
+    for line in text.split("\n")[:_HELLO_MAX_FIELDS]:
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+    try:
+        ints = {k: int(fields[k]) for k in _INT_HELLO_KEYS}
+        gain = float(fields["gain"])
+    except (KeyError, ValueError) as exc:
+        raise ProtocolError(f"hello frame lacks a valid field: {exc}") from exc
+    if not (1 <= ints["adc_bits"] <= 16 and ints["rate_hz"] > 0 and gain > 0 and ints["vref_mv"] > 0):
+        raise ProtocolError("hello frame has an impossible value")
+    return BoardInfo(
+        board=fields.get("board", "?"),
+        firmware=fields.get("fw", "?"),
+        rate_hz=ints["rate_hz"],
+        adc_bits=ints["adc_bits"],
+        vref_mv=ints["vref_mv"],
+        gain=gain,
+        frame_samples=ints["frame_samples"],
+        sample_format=ints["format"],
+        fields=fields,
+    )
+
+
+def unpack12(raw: bytes, count: int) -> np.ndarray:
+    """Packed 12-bit samples (two in three bytes, little-endian nibbles) to uint16."""
+    b = np.frombuffer(raw, dtype=np.uint8).astype(np.uint16)
+    out = np.empty(count + (count & 1), dtype=np.uint16)
+    padded = np.zeros(len(out) // 2 * 3, dtype=np.uint16)
+    padded[: len(b)] = b
+    triples = padded.reshape(-1, 3)
+    out[0::2] = triples[:, 0] | ((triples[:, 1] & 0x0F) << 8)
+    out[1::2] = (triples[:, 1] >> 4) | (triples[:, 2] << 4)
+    return out[:count]
+
+
+class FrameDecoder:
+    """Feed bytes, get frames. Pure: no IO, no clock, bounded memory."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.stats = DecoderStats()
+        self._expected_seq: int | None = None
+        self._stream_index = 0
+
+    @property
+    def buffered_bytes(self) -> int:
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self.stats.bytes_in += len(data)
+        self._buf += data
+        frames: list[Frame] = []
+        buf = self._buf
+        while True:
+            start = buf.find(SYNC)
+            if start < 0:
+                # Keep a trailing first sync byte: the second may come next.
+                keep = 1 if buf.endswith(SYNC[:1]) else 0
+                self.stats.skipped_bytes += len(buf) - keep
+                del buf[: len(buf) - keep]
+                break
+            if start:
+                self.stats.skipped_bytes += start
+                del buf[:start]
+            if len(buf) < HEADER_BYTES:
+                break
+            version, frame_type, length = buf[2], buf[3], struct.unpack_from("<H", buf, 4)[0]
+            if version != VERSION or frame_type not in _KNOWN_TYPES or length > MAX_PAYLOAD_BYTES:
+                self._skip_one()
+                continue
+            end = HEADER_BYTES + length
+            if len(buf) < end + CRC_BYTES:
+                break
+            (crc_wire,) = struct.unpack_from("<H", buf, end)
+            if crc16(bytes(buf[2:end])) != crc_wire:
+                # The length may be the corrupted byte: look for sync again
+                # one byte on, not past the claimed frame.
+                self.stats.crc_errors += 1
+                self._skip_one()
+                continue
+            payload = bytes(buf[HEADER_BYTES:end])
+            del buf[: end + CRC_BYTES]
+            frame = self._parse(frame_type, payload)
+            if frame is not None:
+                frames.append(frame)
+        return frames
+
+    def _skip_one(self) -> None:
+        self.stats.skipped_bytes += 1
+        del self._buf[:1]
+
+    def _parse(self, frame_type: int, payload: bytes) -> Frame | None:
+        try:
+            if frame_type == TYPE_DATA:
+                return self._parse_data(payload)
+            if frame_type == TYPE_HELLO:
+                # A hello mid-stream means the board (re)started: sequence starts again.
+                self._expected_seq = None
+                return HelloFrame(parse_hello(payload))
+            if len(payload) < 1:
+                raise ProtocolError("empty status frame")
+            return StatusFrame(payload[0], payload[1:].decode("ascii", errors="replace"))
+        except ProtocolError:
+            self.stats.malformed_frames += 1
+            return None
+
+    def _parse_data(self, payload: bytes) -> DataFrame:
+        if len(payload) < DATA_HEADER_BYTES:
+            raise ProtocolError("short data frame")
+        seq, t_us, flags, sample_format, count = struct.unpack_from("<IIBBH", payload, 0)
+        if sample_format not in (FORMAT_U16, FORMAT_PACKED12) or count == 0:
+            raise ProtocolError("bad sample format or count")
+        raw = payload[DATA_HEADER_BYTES:]
+        if len(raw) != sample_bytes(count, sample_format):
+            raise ProtocolError("sample count does not match frame length")
+        if sample_format == FORMAT_PACKED12:
+            samples = unpack12(raw, count)
+        else:
+            samples = np.frombuffer(raw, dtype="<u2").astype(np.uint16)
+
+        lost = 0
+        if self._expected_seq is not None:
+            gap = (seq - self._expected_seq) % SEQ_MODULUS
+            if gap < SEQ_MODULUS // 2:
+                lost = gap
+            else:
+                self.stats.seq_resets += 1
+        self._stream_index += lost
+        self.stats.lost_samples += lost
+        frame = DataFrame(seq, t_us, flags, samples, self._stream_index, lost)
+        self._stream_index += count
+        self._expected_seq = (seq + count) % SEQ_MODULUS
+        self.stats.frames += 1
+        self.stats.samples += count
+        self.stats.saturated_frames += bool(flags & FLAG_SATURATED)
+        self.stats.overflow_frames += bool(flags & FLAG_OVERFLOW)
+        return frame
+
+    def restart_sequence(self) -> None:
+        """The host restarted the stream (START): the next frame's seq starts a new count."""
+        self._expected_seq = None
+
+
+# -- encoder (the simulator and tests; the firmware has its own in MicroPython) --
+
+
+def encode_frame(frame_type: int, payload: bytes) -> bytes:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ValueError("payload too long")
+    body = bytes([VERSION, frame_type]) + struct.pack("<H", len(payload)) + payload
+    return SYNC + body + struct.pack("<H", crc16(body))
+
+
+def pack12(samples: np.ndarray) -> bytes:
+    s = np.asarray(samples, dtype=np.uint16) & 0x0FFF
+    n = len(s)
+    if n & 1:
+        s = np.append(s, np.uint16(0))
+    a, b = s[0::2], s[1::2]
+    out = np.empty((len(a), 3), dtype=np.uint8)
+    out[:, 0] = a & 0xFF
+    out[:, 1] = ((a >> 8) & 0x0F) | ((b & 0x0F) << 4)
+    out[:, 2] = (b >> 4) & 0xFF
+    return out.tobytes()[: sample_bytes(n, FORMAT_PACKED12)]
+
+
+def encode_data(seq: int, t_us: int, flags: int, samples, sample_format: int = FORMAT_U16) -> bytes:
+    samples = np.asarray(samples, dtype=np.uint16)
+    header = struct.pack("<IIBBH", seq % SEQ_MODULUS, t_us % SEQ_MODULUS, flags, sample_format, len(samples))
+    raw = pack12(samples) if sample_format == FORMAT_PACKED12 else samples.astype("<u2").tobytes()
+    return encode_frame(TYPE_DATA, header + raw)
+
+
+def encode_hello(fields: list[tuple[str, object]]) -> bytes:
+    return encode_frame(TYPE_HELLO, "\n".join(f"{k}={v}" for k, v in fields).encode("ascii"))
+
+
+def encode_status(code: int, text: str) -> bytes:
+    return encode_frame(TYPE_STATUS, bytes([code]) + text.encode("ascii"))

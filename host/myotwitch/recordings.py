@@ -1,0 +1,270 @@
+"""Read recordings in blocks of µV: CSV, EDF/EDF+/BDF and WFDB (format 16).
+
+Every reader streams: a recording is never loaded whole, so hours of signal
+use the memory of one block. Bad files raise MyotwitchError with what is
+wrong and where, never a bare traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from myotwitch.errors import MyotwitchError
+
+DEFAULT_BLOCK_SAMPLES = 65536
+_UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1000.0, "v": 1e6, "nv": 1e-3}
+FORMATS = ".csv, .edf, .bdf, .hea (WFDB)"
+
+
+@dataclass
+class Recording:
+    path: Path
+    format: str
+    rate_hz: float
+    n_samples: int | None  # None where only reading to the end tells (CSV)
+    label: str
+
+    def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+        raise NotImplementedError
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.n_samples is None else self.n_samples / self.rate_hz
+
+
+def open_recording(path: str | os.PathLike, rate_hz: float | None = None) -> Recording:
+    """Open a recording by its extension; `rate_hz` is needed for CSV without a time_s column."""
+    path = Path(path)
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise MyotwitchError(f"--rate must be a positive number of Hz, not {rate_hz}")
+    if not path.exists():
+        raise MyotwitchError(f"{path}: no such file")
+    if path.is_dir():
+        raise MyotwitchError(f"{path}: is a folder, not a recording")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _open_csv(path, rate_hz)
+    if suffix in (".edf", ".bdf"):
+        return _open_edf(path)
+    if suffix == ".hea":
+        return _open_wfdb(path)
+    raise MyotwitchError(f"{path}: unknown recording format '{suffix or path.name}' (expected {FORMATS})")
+
+
+def unit_scale_to_uv(unit: str) -> float:
+    try:
+        return _UNIT_TO_UV[unit.strip().lower()]
+    except KeyError:
+        raise MyotwitchError(f"unknown physical unit '{unit}' (expected uV, mV or V)") from None
+
+
+def _check_finite(block: np.ndarray, path: Path, first_index: int) -> None:
+    bad = np.flatnonzero(~np.isfinite(block))
+    if len(bad):
+        raise MyotwitchError(f"{path}: sample {first_index + int(bad[0])} is not a finite number")
+
+
+# -- CSV -------------------------------------------------------------------
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class _CsvRecording(Recording):
+    value_column: int = 0
+    has_header: bool = False
+
+    def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+        with self.path.open(newline="", encoding="utf-8", errors="replace") as f:
+            reader = csv.reader(f)
+            if self.has_header:
+                next(reader, None)
+            values: list[float] = []
+            emitted = 0
+            for row in reader:
+                if not row or not "".join(row).strip():
+                    continue
+                try:
+                    values.append(float(row[self.value_column]))
+                except (ValueError, IndexError):
+                    raise MyotwitchError(
+                        f"{self.path}: line {reader.line_num}: not a number in column {self.value_column + 1}: {row!r:.60}"
+                    ) from None
+                if len(values) == block_samples:
+                    block = np.array(values)
+                    _check_finite(block, self.path, emitted)
+                    yield block
+                    emitted += len(block)
+                    values = []
+            if values:
+                block = np.array(values)
+                _check_finite(block, self.path, emitted)
+                yield block
+
+
+def _open_csv(path: Path, rate_hz: float | None) -> Recording:
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as f:
+            rows = []
+            for row in csv.reader(f):
+                if row and "".join(row).strip():
+                    rows.append(row)
+                if len(rows) >= 1001:
+                    break
+    except OSError as exc:
+        raise MyotwitchError(f"{path}: cannot read: {exc.strerror}") from None
+    if not rows:
+        raise MyotwitchError(f"{path}: empty file, no samples")
+    header = None if all(_is_number(c) for c in rows[0]) else [c.strip().lower() for c in rows[0]]
+    data_rows = rows[1:] if header else rows
+    if not data_rows:
+        raise MyotwitchError(f"{path}: a header but no samples")
+    time_column = None
+    if header:
+        if "time_s" in header:
+            time_column = header.index("time_s")
+        candidates = [i for i, name in enumerate(header) if i != time_column]
+        if not candidates:
+            raise MyotwitchError(f"{path}: no signal column beside time_s")
+        value_column = candidates[0]
+        label = rows[0][value_column].strip()
+    else:
+        if len(rows[0]) != 1:
+            raise MyotwitchError(f"{path}: {len(rows[0])} columns and no header: name them (time_s, emg_uv)")
+        value_column, label = 0, "emg"
+    if time_column is not None:
+        try:
+            times_s = np.array([float(r[time_column]) for r in data_rows])
+        except (ValueError, IndexError):
+            raise MyotwitchError(f"{path}: time_s column holds a value that is not a number") from None
+        steps_s = np.diff(times_s)
+        if len(steps_s) == 0 or not np.all(steps_s > 0):
+            raise MyotwitchError(f"{path}: time_s must increase from row to row, over at least two rows")
+        csv_rate_hz = 1.0 / float(np.median(steps_s))
+        if rate_hz is not None and abs(csv_rate_hz - rate_hz) > 0.01 * rate_hz:
+            raise MyotwitchError(f"{path}: time_s says {csv_rate_hz:.1f} Hz but --rate says {rate_hz:g} Hz")
+        rate_hz = csv_rate_hz
+    if rate_hz is None:
+        raise MyotwitchError(f"{path}: no time_s column, so give the sampling rate with --rate HZ")
+    return _CsvRecording(path, "csv", float(rate_hz), None, label, value_column, header is not None)
+
+
+# -- EDF / EDF+ / BDF --------------------------------------------------------
+
+
+@dataclass
+class _EdfRecording(Recording):
+    signal_index: int = 0
+    scale_to_uv: float = 1.0
+
+    def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+        import pyedflib
+
+        reader = pyedflib.EdfReader(str(self.path))
+        try:
+            for start in range(0, self.n_samples or 0, block_samples):
+                n = min(block_samples, self.n_samples - start)
+                block = reader.readSignal(self.signal_index, start, n) * self.scale_to_uv
+                _check_finite(block, self.path, start)
+                yield block
+        finally:
+            reader.close()
+
+
+def _open_edf(path: Path) -> Recording:
+    import pyedflib  # reads EDF, EDF+ and BDF, with their annotations
+
+    try:
+        reader = pyedflib.EdfReader(str(path))
+    except OSError as exc:
+        raise MyotwitchError(f"{path}: not a readable EDF/BDF file ({exc})") from None
+    try:
+        if reader.signals_in_file < 1:
+            raise MyotwitchError(f"{path}: no signal in this EDF file")
+        rate_hz = float(reader.getSampleFrequency(0))
+        n_samples = int(reader.getNSamples()[0])
+        label = reader.getLabel(0).strip() or "signal 1"
+        unit = reader.getPhysicalDimension(0).strip() or "uV"
+    finally:
+        reader.close()
+    if not rate_hz > 0:
+        raise MyotwitchError(f"{path}: sampling rate {rate_hz} Hz is not usable")
+    fmt = "bdf" if path.suffix.lower() == ".bdf" else "edf"
+    return _EdfRecording(path, fmt, rate_hz, n_samples, label, 0, unit_scale_to_uv(unit))
+
+
+# -- WFDB --------------------------------------------------------------------
+
+_WFDB_GAIN = re.compile(r"^([0-9.eE+-]+)(?:\(([-0-9]+)\))?(?:/(\S+))?$")
+
+
+@dataclass
+class _WfdbRecording(Recording):
+    dat_path: Path = Path()
+    n_signals: int = 1
+    gain_per_unit: float = 200.0
+    baseline_counts: int = 0
+    scale_to_uv: float = 1000.0
+
+    def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+        counts = np.memmap(self.dat_path, dtype="<i2", mode="r")
+        usable = min(len(counts) // self.n_signals, self.n_samples or 0)
+        for start in range(0, usable, block_samples):
+            stop = min(usable, start + block_samples)
+            raw = np.asarray(counts[start * self.n_signals : stop * self.n_signals : self.n_signals], dtype=np.float64)
+            yield (raw - self.baseline_counts) / self.gain_per_unit * self.scale_to_uv
+
+
+def _open_wfdb(path: Path) -> Recording:
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="ascii", errors="replace").splitlines()]
+    except OSError as exc:
+        raise MyotwitchError(f"{path}: cannot read: {exc.strerror}") from None
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    try:
+        record = lines[0].split()
+        n_signals = int(record[1])
+        rate_hz = float(record[2].split("/")[0]) if len(record) > 2 else 250.0
+        n_samples = int(record[3]) if len(record) > 3 else None
+        fields = lines[1].split()
+        dat_name, fmt = fields[0], fields[1]
+    except (IndexError, ValueError):
+        raise MyotwitchError(f"{path}: not a WFDB header (record line, then one line per signal)") from None
+    if fmt != "16":
+        raise MyotwitchError(f"{path}: WFDB format {fmt} is not supported (only format 16)")
+    gain, baseline, unit = 200.0, 0, "mV"
+    m = None
+    if len(fields) > 2:
+        m = _WFDB_GAIN.match(fields[2])
+        if not m:
+            raise MyotwitchError(f"{path}: cannot read the gain field '{fields[2]}'")
+        gain = float(m.group(1)) or 200.0
+        unit = m.group(3) or "mV"
+    if len(fields) > 4:
+        baseline = int(fields[4])  # ADC zero
+    if m and m.group(2) is not None:
+        baseline = int(m.group(2))
+    dat_path = path.with_name(dat_name)
+    if dat_path.name != dat_name or not dat_path.exists():
+        raise MyotwitchError(f"{path}: its data file '{dat_name}' is not beside it")
+    available = dat_path.stat().st_size // (2 * n_signals)
+    n_samples = available if n_samples is None else min(n_samples, available)
+    if not rate_hz > 0 or n_signals < 1:
+        raise MyotwitchError(f"{path}: impossible rate or signal count")
+    label = " ".join(fields[8:]) if len(fields) > 8 else "signal 1"
+    return _WfdbRecording(path, "wfdb", rate_hz, n_samples, label, dat_path, n_signals, gain, baseline,
+                          unit_scale_to_uv(unit))

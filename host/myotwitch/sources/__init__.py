@@ -1,0 +1,18 @@
+"""Where samples come from: a serial board, a recording, or a seeded synthetic signal.
+
+Every source yields SampleBlocks in µV with the absolute index of their first
+sample, so the detector cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    start_index: int  # index of the first sample since the stream began, lost samples included
+    samples_uv: np.ndarray
+    lost_before: int = 0  # samples missing just before this block (counted, never filled in)

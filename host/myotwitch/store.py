@@ -1,0 +1,130 @@
+"""SQLite store of sessions, twitches and episodes.
+
+One file holds every session. Rows are committed as they are found, so a
+crash loses at most the events of the current block.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from myotwitch.episodes import Episode
+from myotwitch.errors import MyotwitchError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,              -- demo, live or analyze
+    source TEXT NOT NULL,            -- port, file or simulator description
+    started_utc TEXT NOT NULL,
+    ended_utc TEXT,
+    rate_hz REAL NOT NULL,
+    board TEXT,
+    firmware TEXT,
+    samples INTEGER,                 -- received
+    lost_samples INTEGER,            -- counted from sequence gaps, never filled in
+    crc_errors INTEGER,
+    twitches INTEGER,
+    episodes INTEGER
+);
+CREATE TABLE IF NOT EXISTS twitches (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL,               -- peak, seconds from the session's first sample
+    onset_s REAL NOT NULL,
+    duration_ms REAL NOT NULL,
+    peak_uv REAL NOT NULL,
+    snr REAL NOT NULL,
+    noise_uv REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    start_s REAL NOT NULL,
+    end_s REAL NOT NULL,
+    count INTEGER NOT NULL,
+    rate_per_min REAL NOT NULL,
+    median_peak_uv REAL NOT NULL,
+    max_peak_uv REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS twitches_by_session ON twitches(session_id, t_s);
+"""
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder: XDG on Linux, Application Support on macOS, LOCALAPPDATA on Windows."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "myotwitch"
+
+
+def _now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise MyotwitchError(f"cannot open the log {self.path}: {exc}") from None
+
+    def begin_session(self, kind: str, source: str, rate_hz: float, board: str | None = None,
+                      firmware: str | None = None) -> int:
+        cur = self._db.execute(
+            "INSERT INTO sessions (kind, source, started_utc, rate_hz, board, firmware) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, source, _now_utc(), rate_hz, board, firmware),
+        )
+        self._db.commit()
+        return int(cur.lastrowid)
+
+    def add_twitches(self, session_id: int, rows: list[dict]) -> None:
+        self._db.executemany(
+            "INSERT INTO twitches (session_id, t_s, onset_s, duration_ms, peak_uv, snr, noise_uv)"
+            " VALUES (:session_id, :t_s, :onset_s, :duration_ms, :peak_uv, :snr, :noise_uv)",
+            [dict(row, session_id=session_id) for row in rows],
+        )
+
+    def add_episode(self, session_id: int, e: Episode) -> None:
+        self._db.execute(
+            "INSERT INTO episodes (session_id, start_s, end_s, count, rate_per_min, median_peak_uv, max_peak_uv)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, e.start_s, e.end_s, e.count, e.rate_per_min, e.median_peak_uv, e.max_peak_uv),
+        )
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def end_session(self, session_id: int, **figures: int) -> None:
+        allowed = {"samples", "lost_samples", "crc_errors", "twitches", "episodes"}
+        if not set(figures) <= allowed:
+            raise ValueError(f"unknown session figures: {set(figures) - allowed}")
+        assignments = ", ".join(f"{k} = :{k}" for k in figures)
+        self._db.execute(
+            f"UPDATE sessions SET ended_utc = :ended, {assignments} WHERE id = :id",
+            dict(figures, ended=_now_utc(), id=session_id),
+        )
+        self._db.commit()
+
+    def twitch_times_s(self, session_id: int) -> list[float]:
+        return [r[0] for r in self._db.execute("SELECT t_s FROM twitches WHERE session_id = ? ORDER BY t_s", (session_id,))]
+
+    def count(self, table: str, session_id: int) -> int:
+        if table not in ("twitches", "episodes"):
+            raise ValueError(table)
+        return self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id = ?", (session_id,)).fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
