@@ -55,9 +55,10 @@ class App:
         self._line_overflow = False
 
     # -- output -----------------------------------------------------------
-    def _send(self, frame):
-        n = self._write(frame)
-        if n is not None and n < len(frame):
+    def _send(self, length):
+        """Write the frame of `length` bytes that self.writer just built."""
+        n = self._write(self.writer.buf, length)
+        if n is not None and n < length:
             # A USB CDC write that timed out: the rest of this frame is gone.
             # The host sees a broken frame (CRC) and a sequence gap.
             self.short_writes += 1
@@ -182,7 +183,7 @@ class App:
             if s.lost != self._reported_lost:
                 flags |= F.FLAG_OVERFLOW
                 self._reported_lost = s.lost
-            frame = self.writer.data(
+            length = self.writer.data(
                 s.seq, s.first_time_us(), flags, self.sample_format,
                 s.ring, s.ring_mask, s.first_pos(), count,
             )
@@ -190,7 +191,7 @@ class App:
                 s.drop(count)  # overwritten while we copied: counted, not sent
                 continue
             s.advance(count)
-            if self._send(frame):
+            if self._send(length):
                 self.frames_sent += 1
 
     def _end_of_signal(self):

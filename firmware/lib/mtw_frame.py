@@ -1,8 +1,9 @@
 # Wire protocol v1 encoder (see docs/protocol.md). Portable MicroPython.
 #
-# Every frame is built in one preallocated bytearray and returned as a
-# memoryview of it: no allocation per data frame, so framing can run at any
-# sampling rate without feeding the garbage collector.
+# Every frame is built in one preallocated bytearray, `FrameWriter.buf`, and
+# each method returns the frame's length in it: building a data frame
+# allocates nothing (not even a memoryview slice), so streaming does not feed
+# the garbage collector, whose pauses delay soft timer callbacks.
 import struct
 from array import array
 from micropython import const
@@ -64,11 +65,10 @@ class FrameWriter:
     """Builds frames into one preallocated buffer."""
 
     def __init__(self):
-        self._buf = bytearray(HEADER_BYTES + MAX_PAYLOAD_BYTES + CRC_BYTES)
-        self._view = memoryview(self._buf)
+        self.buf = bytearray(HEADER_BYTES + MAX_PAYLOAD_BYTES + CRC_BYTES)
 
     def _finish(self, frame_type, payload_bytes):
-        buf = self._buf
+        buf = self.buf
         buf[0] = SYNC0
         buf[1] = SYNC1
         buf[2] = VERSION
@@ -76,11 +76,11 @@ class FrameWriter:
         struct.pack_into("<H", buf, 4, payload_bytes)
         end = HEADER_BYTES + payload_bytes
         struct.pack_into("<H", buf, end, crc16(buf, 2, end))
-        return self._view[: end + CRC_BYTES]
+        return end + CRC_BYTES
 
     def data(self, seq, t_us, flags, fmt, ring, ring_mask, first_pos, count):
-        """A data frame of `count` samples read from ring[(first_pos + i) & ring_mask]."""
-        buf = self._buf
+        """A data frame of `count` samples from ring[(first_pos + i) & ring_mask]; returns its length."""
+        buf = self.buf
         struct.pack_into(
             "<IIBBH", buf, HEADER_BYTES, seq & 0xFFFFFFFF, t_us & 0xFFFFFFFF, flags, fmt, count
         )
@@ -110,7 +110,7 @@ class FrameWriter:
         return self._finish(TYPE_DATA, o - HEADER_BYTES)
 
     def _text(self, frame_type, prefix_byte, text):
-        buf = self._buf
+        buf = self.buf
         o = HEADER_BYTES
         if prefix_byte >= 0:
             buf[o] = prefix_byte

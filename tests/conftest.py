@@ -1,0 +1,31 @@
+"""Shared test helpers: paths, and running scripts in the MicroPython Unix port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from myotwitch.sources.simboard import find_micropython
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRMWARE = ROOT / "firmware"
+UPY_TESTS = ROOT / "tests" / "firmware_upy"
+DATA = ROOT / "data"
+DEMO_EDF = ROOT / "host" / "myotwitch" / "data" / "demo_forearm_rest.edf"
+
+
+def run_micropython(script: Path, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess:
+    """Run a script under the real `micropython` command, firmware and fakes on MICROPYPATH."""
+    path = os.pathsep.join(str(p) for p in (UPY_TESTS, FIRMWARE / "sim", FIRMWARE, FIRMWARE / "lib")) + ":.frozen"
+    return subprocess.run(
+        [find_micropython(), str(script), *args],
+        capture_output=True, text=True, timeout=timeout_s, env=dict(os.environ, MICROPYPATH=path),
+    )
+
+
+@pytest.fixture
+def micropython_run():
+    return run_micropython

@@ -1,0 +1,85 @@
+import struct
+import mtw_frame as F
+from mtw_app import App
+from upytest import run, FakeBoard, FakeOut, FakeCommands, frames
+
+
+def make():
+    board = FakeBoard([0x8000, 0x9000, 0x7000])
+    out = FakeOut()
+    cmds = FakeCommands()
+    app = App(board, out, cmds, frame_samples=10)
+    return board, out, cmds, app
+
+
+def command(app, cmds, out, text):
+    out.data = bytearray()
+    cmds.send(text)
+    app._poll_commands(0)
+    return frames(out.data)
+
+
+def test_info_sends_hello_with_board_fields():
+    board, out, cmds, app = make()
+    (kind, payload), = command(app, cmds, out, b"INFO\n")
+    assert kind == F.TYPE_HELLO
+    text = payload.decode()
+    for field in ("board=fake", "rate_hz=1000", "adc_bits=12", "vref_mv=3300", "gain=1000", "fw=myotwitch-fw"):
+        assert field in text, field
+
+
+def test_unknown_and_malformed_commands_get_errors_and_change_nothing():
+    board, out, cmds, app = make()
+    for bad in (b"BOGUS\n", b"RATE\n", b"RATE abc\n", b"RATE 3\n", b"START now\n", b"\xff\xfe\n"):
+        (kind, payload), = command(app, cmds, out, bad)
+        assert kind == F.TYPE_STATUS and payload[0] == F.STATUS_ERROR, (bad, payload)
+    assert app.rate_hz == 1000 and not app.streaming
+
+
+def test_overlong_command_is_an_error():
+    board, out, cmds, app = make()
+    (kind, payload), = command(app, cmds, out, b"X" * 100 + b"\n")
+    assert payload[0] == F.STATUS_ERROR and b"too long" in payload
+
+
+def test_rate_accepts_supported_rates_only_when_stopped():
+    board, out, cmds, app = make()
+    (_, payload), = command(app, cmds, out, b"RATE 2000\r\n")
+    assert payload == b"\x00RATE 2000" and app.rate_hz == 2000
+    command(app, cmds, out, b"START\n")
+    (_, payload), = command(app, cmds, out, b"RATE 500\n")
+    assert payload[0] == F.STATUS_ERROR and app.rate_hz == 2000
+
+
+def test_start_streams_numbered_frames_and_stop_flushes():
+    board, out, cmds, app = make()
+    command(app, cmds, out, b"START\n")
+    assert app.streaming
+    out.data = bytearray()
+    board.fire(25)
+    app._flush_frames()
+    got = frames(out.data)
+    assert len(got) == 2  # two full frames; 5 samples wait for more
+    seqs = [struct.unpack_from("<I", p, 0)[0] for _, p in got]
+    assert seqs == [0, 10]
+    out.data = bytearray()
+    got = command(app, cmds, out, b"STOP\n")
+    # The last 5 samples go out before the STOP acknowledgement.
+    assert got[0][0] == F.TYPE_DATA and struct.unpack_from("<IIBBH", got[0][1], 0)[4] == 5
+    assert got[1] == (F.TYPE_STATUS, b"\x00STOP")
+    assert not app.streaming and board.callback is None
+
+
+def test_end_of_signal_reports_counters():
+    board, out, cmds, app = make()
+    command(app, cmds, out, b"START\n")
+    board.fire(30)
+    board.end = True
+    out.data = bytearray()
+    app.run()  # sends hello, flushes, sees the end, reports and returns (exit_on_end)
+    got = frames(out.data)
+    end = [p for k, p in got if k == F.TYPE_STATUS and p[0] == F.STATUS_END]
+    assert end and b"frames=3 samples=30 lost=0" in end[0], got
+
+
+run(globals())

@@ -1,0 +1,77 @@
+import struct
+from array import array
+import micropython
+import mtw_frame as F
+from upytest import run
+
+
+def test_crc16_check_value():
+    # The catalogue check value of CRC-16/CCITT-FALSE.
+    assert F.crc16(b"123456789", 0, 9) == 0x29B1
+
+
+def built(w, n):
+    return bytes(w.buf[:n])
+
+
+def test_data_frame_u16_layout():
+    ring = array("H", [1, 2, 0x0FFF, 0xABC])
+    w = F.FrameWriter()
+    f = built(w, w.data(7, 1234, F.FLAG_OVERFLOW, F.FORMAT_U16, ring, 3, 0, 4))
+    assert f[:4] == b"\xa5\x5a\x01D"
+    assert struct.unpack_from("<H", f, 4)[0] == 12 + 8
+    seq, t_us, flags, fmt, count = struct.unpack_from("<IIBBH", f, 6)
+    assert (seq, t_us, flags, fmt, count) == (7, 1234, F.FLAG_OVERFLOW, 0, 4)
+    assert struct.unpack_from("<4H", f, 18) == (1, 2, 0x0FFF, 0xABC)
+
+
+def test_packed12_layout_odd_count():
+    ring = array("H", [0x123, 0x456, 0x789, 0, 0, 0, 0, 0])
+    w = F.FrameWriter()
+    f = built(w, w.data(0, 0, 0, F.FORMAT_PACKED12, ring, 7, 0, 3))
+    body = f[18:-2]
+    assert body == bytes([0x23, 0x61, 0x45, 0x89, 0x07]), body
+
+
+def test_data_frame_reads_ring_across_wrap():
+    ring = array("H", [10, 11, 12, 13])
+    w = F.FrameWriter()
+    f = built(w, w.data(0, 0, 0, F.FORMAT_U16, ring, 3, 3, 3))
+    assert struct.unpack_from("<3H", f, 18) == (13, 10, 11)
+
+
+def test_data_frame_allocates_nothing():
+    ring = array("H", bytes(2 * 64))
+    w = F.FrameWriter()
+    data = w.data  # bind before locking
+    micropython.heap_lock()
+    try:
+        # (no loop over a tuple here: its iterator would be the allocation)
+        data(0x2345678, 99, 0, F.FORMAT_U16, ring, 63, 5, 50)
+        data(0x2345678, 99, 0, F.FORMAT_PACKED12, ring, 63, 5, 50)
+    finally:
+        micropython.heap_unlock()
+
+
+def test_seq_and_time_wrap_to_32_bits():
+    ring = array("H", [0])
+    w = F.FrameWriter()
+    f = built(w, w.data(2**32 + 5, 2**32 + 9, 0, F.FORMAT_U16, ring, 0, 0, 1))
+    assert struct.unpack_from("<II", f, 6) == (5, 9)
+
+
+def test_hello_and_status_frames():
+    w = F.FrameWriter()
+    h = built(w, w.hello((("board", "x"), ("rate_hz", 1000))))
+    assert h[3] == F.TYPE_HELLO and h[6:-2] == b"board=x\nrate_hz=1000"
+    s = built(w, w.status(F.STATUS_ERROR, "bad"))
+    assert s[3] == F.TYPE_STATUS and s[6:-2] == b"\x01bad"
+
+
+def test_status_text_is_truncated_to_max_payload():
+    w = F.FrameWriter()
+    s = built(w, w.status(F.STATUS_OK, "x" * 5000))
+    assert struct.unpack_from("<H", s, 4)[0] == F.MAX_PAYLOAD_BYTES
+
+
+run(globals())
