@@ -29,7 +29,8 @@ class Board:
     ticks_mask = 0x3FFFFFFF
 
     def __init__(self, adc_path, rate_hz, speed=1.0, gain=1000):
-        self.rates_hz = (rate_hz,) if rate_hz not in (500, 1000, 2000) else (500, 1000, 2000)
+        # The recording has one rate: RATE n for any other would play it at the wrong speed.
+        self.rates_hz = (rate_hz,)
         self.default_rate_hz = rate_hz
         self.gain = gain
         self.speed = speed
@@ -53,7 +54,6 @@ class Board:
         return "".join("%02x" % b for b in machine.unique_id())
 
     def start_timer(self, rate_hz, callback):
-        # The recording has one rate; a different RATE would play it at the wrong speed.
         self._timer.init(mode=machine.Timer.PERIODIC, freq=rate_hz, callback=callback, hard=True)
         self._started = True
 

@@ -19,6 +19,7 @@ from typing import TextIO
 from myotwitch import __version__
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import Monitor
+from myotwitch.sources import SampleBlock
 
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
 DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo_forearm_rest.edf"
@@ -109,8 +110,12 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
     status("streaming" + ("" if args.duration is None else f" for {args.duration:g} s") + "; Ctrl-C stops")
     try:
         for block in source.blocks():
+            room = limit_samples - (block.start_index + len(block.samples_uv))
+            if room < 0:  # --duration ends inside this block: keep exactly up to it
+                block = SampleBlock(block.start_index, block.samples_uv[: max(0, len(block.samples_uv) + int(room))],
+                                    block.lost_before)
             _log_events(monitor.feed(block), out, store, session)
-            if monitor.samples + monitor.lost_samples >= limit_samples:
+            if room <= 0:
                 break
     except KeyboardInterrupt:
         interrupted = True
@@ -118,15 +123,15 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
         source.close()
     _log_events(monitor.finish(), out, store, session)
     stats = source.decoder.stats
-    store.end_session(session, samples=stats.samples, lost_samples=stats.lost_samples,
+    store.end_session(session, samples=monitor.samples, lost_samples=monitor.lost_samples,
                       crc_errors=stats.crc_errors, twitches=monitor.twitches, episodes=monitor.episodes)
     store.close()
     end = source.end_status.counters() if source.end_status else {}
     summary = {
-        "seconds": round((stats.samples + stats.lost_samples) / info.rate_hz, 3),
+        "seconds": round((monitor.samples + monitor.lost_samples) / info.rate_hz, 3),
         "frames": stats.frames,
-        "samples": stats.samples,
-        "lost_samples": stats.lost_samples,
+        "samples": monitor.samples,
+        "lost_samples": monitor.lost_samples,
         "crc_errors": stats.crc_errors,
         "skipped_bytes": stats.skipped_bytes,
         "twitches": monitor.twitches,

@@ -155,6 +155,10 @@ def _open_csv(path: Path, rate_hz: float | None) -> Recording:
         if len(steps_s) == 0 or not np.all(steps_s > 0):
             raise MyotwitchError(f"{path}: time_s must increase from row to row, over at least two rows")
         csv_rate_hz = 1.0 / float(np.median(steps_s))
+        # Timestamps printed with a few decimals give 999.9999 for 1000: a rate
+        # within 0.1 % of a whole number is that number.
+        if abs(csv_rate_hz - round(csv_rate_hz)) < 1e-3 * csv_rate_hz:
+            csv_rate_hz = float(round(csv_rate_hz))
         if rate_hz is not None and abs(csv_rate_hz - rate_hz) > 0.01 * rate_hz:
             raise MyotwitchError(f"{path}: time_s says {csv_rate_hz:.1f} Hz but --rate says {rate_hz:g} Hz")
         rate_hz = csv_rate_hz

@@ -1,0 +1,137 @@
+"""The streaming detector on constructed signals."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from myotwitch.dsp.detector import DetectorConfig, TwitchDetector
+from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
+
+RATE_HZ = 1000.0
+
+
+def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
+    det = TwitchDetector(rate_hz, config)
+    twitches, i, k = [], 0, 0
+    while i < len(signal_uv):
+        n = block_sizes[k % len(block_sizes)]
+        twitches += det.process(i, signal_uv[i : i + n])
+        i += n
+        k += 1
+    return twitches + det.flush(), det
+
+
+def score(found_idx, true_idx, tolerance: int) -> tuple[int, int, int]:
+    """(true positives, false positives, misses), one detection per true twitch at most."""
+    found = sorted(found_idx)
+    used = set()
+    tp = 0
+    for t in true_idx:
+        match = [j for j, f in enumerate(found) if abs(f - t) <= tolerance and j not in used]
+        if match:
+            used.add(match[0])
+            tp += 1
+    return tp, len(found) - tp, len(true_idx) - tp
+
+
+def test_finds_injected_twitches_in_noise():
+    src = SyntheticSource(SyntheticConfig(duration_s=120, peak_sigma_range=(15, 40), twitch_rate_per_min=30, seed=3))
+    twitches, det = detect(src.signal_uv)
+    tp, fp, miss = score([t.peak_index for t in twitches], src.true_peak_indices, tolerance=10)
+    assert len(src.true_peak_indices) > 40
+    assert miss <= 0.05 * len(src.true_peak_indices), (tp, fp, miss)
+    assert fp <= 1, (tp, fp, miss)
+    # The noise floor is reported in µV and is close to the truth (2 µV before filtering).
+    assert 1.0 < det.noise_uv < 2.5
+
+
+def test_pure_noise_gives_no_twitch():
+    rng = np.random.default_rng(5)
+    twitches, det = detect(rng.normal(0, 3.0, int(300 * RATE_HZ)))
+    assert twitches == []
+    assert det.stats.samples == 300_000
+
+
+def test_slow_drift_and_offset_give_no_twitch():
+    t = np.arange(int(60 * RATE_HZ)) / RATE_HZ
+    drift = 2000.0 + 400.0 * np.sin(2 * np.pi * 0.3 * t) + 100.0 * t  # baseline wander and a DC offset
+    rng = np.random.default_rng(6)
+    twitches, _ = detect(drift + rng.normal(0, 2.0, len(t)))
+    assert twitches == []
+
+
+def test_mains_hum_gives_no_twitch():
+    t = np.arange(int(60 * RATE_HZ)) / RATE_HZ
+    rng = np.random.default_rng(7)
+    for mains_hz in (50.0, 60.0):
+        twitches, _ = detect(30.0 * np.sin(2 * np.pi * mains_hz * t) + rng.normal(0, 2.0, len(t)))
+        assert twitches == [], mains_hz
+
+
+def test_sustained_burst_is_activity_not_a_twitch():
+    rng = np.random.default_rng(8)
+    x = rng.normal(0, 2.0, int(20 * RATE_HZ))
+    x[10_000:10_400] += rng.normal(0, 80.0, 400)  # 400 ms of strong activity
+    twitches, det = detect(x)
+    assert twitches == []
+    assert det.stats.rejected_long >= 1
+
+
+def test_works_at_500_hz():
+    src = SyntheticSource(SyntheticConfig(rate_hz=500, duration_s=60, peak_sigma_range=(15, 30), seed=4))
+    twitches, _ = detect(src.signal_uv, rate_hz=500)
+    tp, fp, miss = score([t.peak_index for t in twitches], src.true_peak_indices, tolerance=5)
+    assert miss <= 1 and fp <= 1, (tp, fp, miss)
+
+
+def test_twitch_fields_are_consistent():
+    src = SyntheticSource(SyntheticConfig(duration_s=30, peak_sigma_range=(20, 30), seed=9))
+    twitches, _ = detect(src.signal_uv)
+    assert twitches
+    for t in twitches:
+        assert t.onset_index <= t.peak_index <= t.end_index
+        assert 0 < t.duration_ms(RATE_HZ) <= DetectorConfig().max_duration_ms
+        assert t.snr == t.peak_uv / t.noise_uv and t.snr >= DetectorConfig().threshold_sigma
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 3000), min_size=1, max_size=20))
+def test_output_does_not_depend_on_block_size(block_sizes):
+    src = SyntheticSource(SyntheticConfig(duration_s=20, peak_sigma_range=(10, 30), twitch_rate_per_min=60, seed=11))
+    reference, ref_det = detect(src.signal_uv, (4096,))
+    got, det = detect(src.signal_uv, block_sizes)
+    assert got == reference
+    assert det.noise_uv == ref_det.noise_uv
+
+
+def test_twitch_straddling_a_block_boundary_is_found_once():
+    src = SyntheticSource(SyntheticConfig(duration_s=20, peak_sigma_range=(20, 30), seed=12))
+    peak = int(src.true_peak_indices[0])
+    for cut in (peak - 3, peak, peak + 1, peak + 4):
+        det = TwitchDetector(RATE_HZ)
+        found = det.process(0, src.signal_uv[:cut]) + det.process(cut, src.signal_uv[cut:]) + det.flush()
+        near = [t for t in found if abs(t.peak_index - peak) <= 10]
+        assert len(near) == 1, cut
+
+
+def test_gap_in_the_stream_restarts_the_filter_without_false_twitches():
+    rng = np.random.default_rng(13)
+    det = TwitchDetector(RATE_HZ)
+    found = det.process(0, 500.0 + rng.normal(0, 2.0, 5000))
+    # 300 samples lost; the signal comes back at another DC level.
+    found += det.process(5300, 900.0 + rng.normal(0, 2.0, 5000))
+    found += det.flush()
+    assert found == []
+    assert det.stats.gaps == 1
+
+
+def test_reset_forgets_everything():
+    src = SyntheticSource(SyntheticConfig(duration_s=20, seed=14))
+    det = TwitchDetector(RATE_HZ)
+    first = det.process(0, src.signal_uv) + det.flush()
+    det.reset()
+    assert det.noise_uv is None
+    second = det.process(0, src.signal_uv) + det.flush()
+    assert first == second

@@ -1,0 +1,116 @@
+"""The whole path: recording -> firmware in the MicroPython Unix port -> pty -> pyserial -> host -> SQLite."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+
+import numpy as np
+import pytest
+
+from conftest import DEMO_EDF
+from myotwitch.cli import main
+from myotwitch.errors import MyotwitchError
+from myotwitch.recordings import open_recording
+from myotwitch.sources.serial_source import SerialSource
+from myotwitch.sources.simboard import SimBoard
+from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
+
+TRUTH = json.loads(DEMO_EDF.with_suffix(".truth.json").read_text())["twitches"]
+
+
+def run(argv):
+    out = io.StringIO()
+    code = main(argv, stdout=out)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def synthetic_csv(tmp_path, **kw):
+    src = SyntheticSource(SyntheticConfig(**kw))
+    path = tmp_path / "sig.csv"
+    t = np.arange(src.n_samples) / src.rate_hz
+    np.savetxt(path, np.column_stack([t, src.signal_uv]), fmt="%.6f", delimiter=",", header="time_s,emg_uv",
+               comments="")
+    return path, src
+
+
+def test_demo_through_a_real_pty(tmp_path):
+    db = tmp_path / "log.sqlite"
+    code, events = run(["demo", "--speed", "0", "--format", "jsonl", "--db", str(db)])
+    assert code == 0
+    summary = events[-1]
+    assert summary["type"] == "summary"
+    # Every frame the firmware sent was decoded; nothing lost, nothing broken.
+    assert summary["frames"] == summary["frames_sent"] == 60_000 // 50
+    assert summary["samples"] == summary["samples_produced"] == 60_000
+    assert summary["lost_samples"] == summary["device_lost_samples"] == summary["crc_errors"] == 0
+    assert summary["firmware"].startswith("myotwitch-fw ") and summary["board"] == "sim"
+    assert summary["port"].startswith("/dev/")
+    # Twitches near every injected time (the 12-bit simulated ADC quantises the signal on the way).
+    found = np.array([e["t_s"] for e in events if e["type"] == "twitch"])
+    for t in TRUTH:
+        assert np.min(np.abs(found - t["t_s"])) <= 0.010, t
+    assert len(found) <= len(TRUTH) + 2  # the real background holds a few spikes near threshold
+    assert summary["twitches"] == len(found) and summary["episodes"] >= 3
+    # The log holds the same session.
+    with sqlite3.connect(db) as con:
+        (n,) = con.execute("SELECT COUNT(*) FROM twitches WHERE session_id = ?", (summary["session"],)).fetchone()
+        row = con.execute("SELECT samples, lost_samples, twitches, firmware FROM sessions WHERE id = ?",
+                          (summary["session"],)).fetchone()
+    assert n == len(found)
+    assert row == (60_000, 0, len(found), summary["firmware"])
+
+
+def test_demo_is_paced_at_the_recording_rate(tmp_path):
+    path, _ = synthetic_csv(tmp_path, duration_s=6, seed=41)
+    start = time.monotonic()
+    code, events = run(["demo", "--recording", str(path), "--speed", "4", "--format", "jsonl",
+                        "--db", str(tmp_path / "l.sqlite")])
+    elapsed_s = time.monotonic() - start
+    assert code == 0 and events[-1]["samples"] == 6000 and events[-1]["lost_samples"] == 0
+    # 6 s of signal at 4x cannot arrive sooner than 1.5 s (a lower bound only: slow machines take longer).
+    assert elapsed_s >= 1.4
+
+
+def test_demo_duration_stops_early(tmp_path):
+    code, events = run(["demo", "--speed", "0", "--duration", "10", "--format", "jsonl",
+                        "--db", str(tmp_path / "l.sqlite")])
+    assert code == 0
+    assert events[-1]["seconds"] == 10.0 and events[-1]["samples"] == 10_000
+    assert events[-1]["frames_sent"] is None  # stopped before the board reached its end
+
+
+def test_live_on_the_simulated_boards_port(tmp_path):
+    path, src = synthetic_csv(tmp_path, duration_s=30, peak_sigma_range=(20, 40), seed=42)
+    with SimBoard(open_recording(path), speed=0) as board:
+        code, events = run(["live", "--port", board.port, "--format", "jsonl", "--db", str(tmp_path / "l.sqlite")])
+    assert code == 0
+    found = np.array([e["t_s"] for e in events if e["type"] == "twitch"])
+    assert len(found) == len(src.true_times_s)
+    assert np.all(np.abs(found - src.true_times_s) <= 0.01)
+
+
+def test_board_refuses_a_rate_it_cannot_play(tmp_path, capsys):
+    path, _ = synthetic_csv(tmp_path, duration_s=3, seed=43)
+    with SimBoard(open_recording(path), speed=0) as board:
+        code, _ = run(["live", "--port", board.port, "--rate", "2000", "--db", str(tmp_path / "l.sqlite")])
+    assert code == 1
+    assert "refused 'RATE 2000': unsupported rate" in capsys.readouterr().err
+
+
+def test_no_firmware_on_the_port_is_a_clear_error():
+    source = SerialSource("loop://", answer_timeout_s=0.3)
+    with pytest.raises(MyotwitchError, match="no myotwitch firmware answered on loop://"):
+        source.open()
+
+
+def test_host_sees_the_firmware_hello_fields(tmp_path):
+    path, _ = synthetic_csv(tmp_path, duration_s=2, rate_hz=500, seed=44)
+    with SimBoard(open_recording(path), speed=0) as board:
+        source = SerialSource(board.port)
+        info = source.open()
+        source.close()
+    assert (info.board, info.rate_hz, info.adc_bits, info.vref_mv, info.gain) == ("sim", 500, 12, 3300, 1000.0)
+    assert info.fields["upy"].startswith("1.")
