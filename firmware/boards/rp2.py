@@ -5,9 +5,9 @@
 import time
 import machine
 
+from config import SENSOR_GAIN
+
 ADC_PIN = 26  # GP26 = ADC0
-# Gain from the electrode to the ADC pin. Set for your sensor board (hardware/README.md).
-SENSOR_GAIN = 1000
 
 
 class Board:

@@ -48,8 +48,15 @@ signal = _Signal()
 
 
 class ADC:
+    ATTN_0DB = 0
+    ATTN_11DB = 3
+
     def __init__(self, pin=None, **kwargs):
         self.pin = pin
+        self.attenuation = None
+
+    def atten(self, value):
+        self.attenuation = value
 
     def read_u16(self):
         return signal.current

@@ -1,0 +1,8 @@
+# Settings for your build: edit, then copy to the board with main.py.
+#
+# SENSOR_GAIN is the voltage gain from the electrodes to the ADC pin, so the
+# host can report µV. Published values (hardware/README.md):
+#   MyoWare 2.0, RAW output ........................ 200
+#   DFRobot / OYMotion analog EMG (SEN0240) ....... 1000
+#   Upside Down Labs Muscle BioAmp Candy/BisCute .. 2420
+SENSOR_GAIN = 1000
