@@ -114,3 +114,60 @@ def test_host_sees_the_firmware_hello_fields(tmp_path):
         source.close()
     assert (info.board, info.rate_hz, info.adc_bits, info.vref_mv, info.gain) == ("sim", 500, 12, 3300, 1000.0)
     assert info.fields["upy"].startswith("1.")
+
+
+def test_capture_replays_to_the_same_twitches(tmp_path):
+    cap = tmp_path / "session.mtwcap"
+    code, live = run(["demo", "--speed", "0", "--format", "jsonl", "--db", str(tmp_path / "l.sqlite"),
+                      "--capture", str(cap)])
+    assert code == 0 and cap.stat().st_size > 60_000
+    code, replayed = run(["analyze", str(cap), "--format", "jsonl"])
+    assert code == 0
+    twitches = [e for e in live if e["type"] == "twitch"]
+    assert twitches and [e for e in replayed if e["type"] == "twitch"] == twitches
+    assert replayed[-1]["samples"] == 60_000 and replayed[-1]["lost_samples"] == 0
+
+
+def test_capture_without_hello_is_a_clear_error(tmp_path, capsys):
+    cap = tmp_path / "junk.mtwcap"
+    cap.write_bytes(b"\x00" * 1000)
+    code, _ = run(["analyze", str(cap)])
+    assert code == 1 and "no hello frame" in capsys.readouterr().err
+
+
+def test_port_that_disappears_keeps_what_was_logged(tmp_path, capsys):
+    path, src = synthetic_csv(tmp_path, duration_s=120, peak_sigma_range=(20, 40), twitch_rate_per_min=30, seed=45)
+    db = tmp_path / "l.sqlite"
+    with SimBoard(open_recording(path), speed=1.0) as board:
+        from myotwitch.cli import Output, _stream_board
+        import argparse
+
+        source = SerialSource(board.port)
+        seen = []
+
+        class Killer:
+            """The 'user' pulls the cable after 8 s of signal."""
+
+            def __init__(self, real):
+                self.real = real
+
+            def __getattr__(self, name):
+                return getattr(self.real, name)
+
+            def blocks(self):
+                for block in self.real.blocks():
+                    seen.append(block)
+                    if block.start_index >= 8000 and board._process.poll() is None:
+                        board._process.kill()
+                    yield block
+
+        args = argparse.Namespace(duration=None, db=str(db))
+        out = io.StringIO()
+        with pytest.raises(MyotwitchError, match="disappeared"):
+            _stream_board(Killer(source), args, "live", Output("jsonl", out))
+    summary = json.loads(out.getvalue().splitlines()[-1])
+    assert summary["type"] == "summary" and "disappeared" in summary["error"]
+    assert 8.0 <= summary["seconds"] < 30
+    with sqlite3.connect(db) as con:
+        row = con.execute("SELECT ended_utc, samples, twitches FROM sessions").fetchone()
+    assert row[0] is not None and row[1] == summary["samples"] and row[2] == summary["twitches"]

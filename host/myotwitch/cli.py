@@ -8,6 +8,7 @@ JSON lines (--format jsonl); status and errors go to stderr. Exit codes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -95,7 +96,12 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
                   extra: Callable[[], dict] = dict) -> int:
-    """Open a board, stream until it ends, --duration passes or Ctrl-C; log and summarise."""
+    """Open a board, stream until it ends, --duration passes or Ctrl-C; log and summarise.
+
+    If the port disappears mid-stream, what was found so far stays logged, the
+    session is closed with its figures and the summary printed; then the error
+    is raised (exit 1).
+    """
     from myotwitch.store import Store
 
     info = source.open()
@@ -106,6 +112,7 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
     monitor = Monitor(info.rate_hz)
     limit_samples = math.inf if args.duration is None else args.duration * info.rate_hz
     interrupted = False
+    failure: MyotwitchError | None = None
     source.start()
     status("streaming" + ("" if args.duration is None else f" for {args.duration:g} s") + "; Ctrl-C stops")
     try:
@@ -119,6 +126,8 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
                 break
     except KeyboardInterrupt:
         interrupted = True
+    except MyotwitchError as exc:
+        failure = exc
     finally:
         source.close()
     _log_events(monitor.finish(), out, store, session)
@@ -144,11 +153,14 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
         "device_lost_samples": end.get("lost"),
         "board_errors": source.errors,
         "interrupted": interrupted,
+        "error": None if failure is None else str(failure),
         "db": str(db_path),
         "session": session,
     }
     summary.update(extra())
     out.summary(summary)
+    if failure is not None:
+        raise failure
     return 0
 
 
@@ -179,47 +191,64 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
         if board.clipped_samples:
             status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
         status(f"firmware on pseudo-terminal {board.port}")
-        source = SerialSource(board.port, silence_timeout_s=10.0)
         try:
-            return _stream_board(source, args, "demo", out, lambda: {"port": board.port})
+            with _open_capture(args) as capture:
+                source = SerialSource(board.port, silence_timeout_s=10.0, capture=capture)
+                return _stream_board(source, args, "demo", out, lambda: {"port": board.port})
         except MyotwitchError as exc:
             detail = board.firmware_stderr().strip()
             raise MyotwitchError(f"{exc}" + (f"\nfirmware said:\n{detail}" if detail else "")) from None
 
 
+def _open_capture(args: argparse.Namespace):
+    if not args.capture:
+        return contextlib.nullcontext(None)
+    try:
+        return open(args.capture, "wb")
+    except OSError as exc:
+        raise MyotwitchError(f"cannot write the capture {args.capture}: {exc.strerror}") from None
+
+
 def cmd_live(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.sources.serial_source import SerialSource
 
-    return _stream_board(SerialSource(args.port, baudrate=args.baud, rate_hz=args.rate), args, "live", out)
+    with _open_capture(args) as capture:
+        source = SerialSource(args.port, baudrate=args.baud, rate_hz=args.rate, capture=capture)
+        return _stream_board(source, args, "live", out)
 
 
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.recordings import open_recording
+    from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
     from myotwitch.sources.replay import ReplaySource
 
-    recording = open_recording(args.path, args.rate)
-    source = ReplaySource(recording)
-    monitor = Monitor(recording.rate_hz)
-    total_s = recording.duration_s
+    if str(args.path).lower().endswith(CAPTURE_SUFFIX):
+        source = CaptureSource(args.path)
+        rate_hz, total_s, label = source.rate_hz, None, source.path
+    else:
+        recording = open_recording(args.path, args.rate)
+        source = ReplaySource(recording)
+        rate_hz, total_s, label = recording.rate_hz, recording.duration_s, recording.path
+    monitor = Monitor(rate_hz)
     last_report = time.monotonic()
     for block in source.blocks():
         out.events(monitor.feed(block))
         if sys.stderr.isatty() and time.monotonic() - last_report > 2.0:
             last_report = time.monotonic()
-            done_s = monitor.samples / recording.rate_hz
+            done_s = monitor.samples / rate_hz
             status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
     out.events(monitor.finish())
     if monitor.samples == 0:
-        raise MyotwitchError(f"{recording.path}: no samples")
+        raise MyotwitchError(f"{label}: no samples")
     out.summary({
-        "seconds": round(monitor.samples / recording.rate_hz, 3),
+        "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
         "samples": monitor.samples,
-        "lost_samples": 0,
-        "rate_hz": recording.rate_hz,
+        "lost_samples": monitor.lost_samples,
+        "rate_hz": rate_hz,
         "twitches": monitor.twitches,
         "episodes": monitor.episodes,
         "noise_uv": monitor.detector.noise_uv,
-        "path": str(recording.path),
+        "path": str(label),
     })
     return 0
 
@@ -278,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     def stream_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds of signal")
         p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
+        p.add_argument("--capture", metavar="PATH",
+                       help="also save every byte the board sends, to replay with `analyze PATH` (name it *.mtwcap)")
         output_options(p)
 
     p = sub.add_parser("demo", help="run the firmware in the MicroPython Unix port on a bundled recording")
@@ -295,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     stream_options(p)
     p.set_defaults(func=cmd_live)
 
-    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/BDF, WFDB .hea)")
+    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/BDF, WFDB .hea, .mtwcap capture)")
     p.add_argument("path", help="the recording")
     p.add_argument("--rate", type=_positive_float, metavar="HZ", help="sampling rate of a CSV without a time_s column")
     output_options(p)

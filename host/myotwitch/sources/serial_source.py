@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 import serial
 
@@ -39,6 +40,7 @@ class SerialSource:
         answer_timeout_s: float = 3.0,
         silence_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        capture: BinaryIO | None = None,
     ) -> None:
         self.url = url
         self.baudrate = baudrate
@@ -46,6 +48,7 @@ class SerialSource:
         self.answer_timeout_s = answer_timeout_s
         self.silence_timeout_s = silence_timeout_s
         self._clock = clock
+        self._capture = capture  # every byte received is appended here (a raw capture to replay)
         self.decoder = FrameDecoder()
         self.info: BoardInfo | None = None
         self.end_status: StatusFrame | None = None
@@ -107,9 +110,12 @@ class SerialSource:
 
     def _read(self) -> bytes:
         try:
-            return self._port.read(max(1, self._port.in_waiting))
+            data = self._port.read(max(1, self._port.in_waiting))
         except (serial.SerialException, OSError) as exc:
             raise MyotwitchError(f"{self.url}: the port disappeared ({exc})") from None
+        if data and self._capture is not None:
+            self._capture.write(data)
+        return data
 
     def _command(self, text: str) -> None:
         self._write(text.encode("ascii") + b"\n")
