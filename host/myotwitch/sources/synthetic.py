@@ -74,3 +74,77 @@ class SyntheticSource:
     def blocks(self) -> Iterator[SampleBlock]:
         for start in range(0, self.n_samples, self.block_samples):
             yield SampleBlock(start, self.signal_uv[start : start + self.block_samples])
+
+
+# -- building blocks for semi-synthetic signals (benchmarks and tests) ----------
+
+
+def motor_unit_templates(rate_hz: float, count: int, rng: np.random.Generator,
+                         duration_ms_range: tuple[float, float] = (8.0, 30.0)) -> list[np.ndarray]:
+    """`count` motor units, each a fixed bi- or triphasic shape with unit peak."""
+    return [motor_unit_potential(rate_hz, rng.uniform(*duration_ms_range), int(rng.choice([2, 3])), rng)
+            for _ in range(count)]
+
+
+def add_potential(signal_uv: np.ndarray, peak_index: int, shape: np.ndarray, peak_uv: float) -> None:
+    """Add `shape` scaled to `peak_uv`, its largest phase at `peak_index` (in place)."""
+    centre = int(np.argmax(np.abs(shape)))
+    start = peak_index - centre
+    lo, hi = max(0, start), min(len(signal_uv), start + len(shape))
+    if lo < hi:
+        signal_uv[lo:hi] += peak_uv * np.sign(shape[centre]) * shape[lo - start : hi - start]
+
+
+def add_pop(signal_uv: np.ndarray, index: int, rate_hz: float, step_uv: float, tau_s: float = 0.05) -> None:
+    """An electrode pop: an abrupt step of the electrode potential that decays back (in place)."""
+    n = len(signal_uv) - index
+    if n > 0:
+        signal_uv[index:] += step_uv * np.exp(-np.arange(n) / (tau_s * rate_hz))
+
+
+def add_motion(signal_uv: np.ndarray, index: int, rate_hz: float, swing_uv: float, duration_s: float,
+               rng: np.random.Generator) -> None:
+    """A motion artifact: a smooth baseline swing of `duration_s` (a cable tug, a shift of the limb)."""
+    n = int(duration_s * rate_hz)
+    t = np.linspace(0.0, 1.0, n)
+    cycles = rng.uniform(0.5, 2.0)
+    swing = swing_uv * np.sin(np.pi * t) ** 2 * np.sin(2 * np.pi * cycles * t + rng.uniform(0, np.pi))
+    hi = min(len(signal_uv), index + n)
+    signal_uv[index:hi] += swing[: hi - index]
+
+
+def ecg_complex(rate_hz: float) -> np.ndarray:
+    """A QRS-like complex (about 80 ms) with a slower T wave, unit R peak."""
+    t = np.arange(int(0.4 * rate_hz)) / rate_hz
+    q = -0.15 * np.exp(-0.5 * ((t - 0.030) / 0.006) ** 2)
+    r = 1.0 * np.exp(-0.5 * ((t - 0.045) / 0.008) ** 2)
+    s = -0.25 * np.exp(-0.5 * ((t - 0.062) / 0.007) ** 2)
+    tw = 0.2 * np.exp(-0.5 * ((t - 0.25) / 0.04) ** 2)
+    return q + r + s + tw
+
+
+def add_ecg_train(signal_uv: np.ndarray, start_index: int, rate_hz: float, beats: int, bpm: float, r_peak_uv: float,
+                  rng: np.random.Generator) -> list[int]:
+    """Heart beats picked up by the electrodes; returns the R-peak indices."""
+    shape = ecg_complex(rate_hz)
+    r_offset = int(np.argmax(shape))
+    peaks = []
+    index = float(start_index)
+    for _ in range(beats):
+        i = int(index)
+        if i + len(shape) > len(signal_uv):
+            break
+        signal_uv[i : i + len(shape)] += r_peak_uv * rng.uniform(0.9, 1.1) * shape
+        peaks.append(i + r_offset)
+        index += rate_hz * 60.0 / bpm * rng.uniform(0.97, 1.03)  # normal heart-rate variability
+    return peaks
+
+
+def add_mains(signal_uv: np.ndarray, rate_hz: float, mains_hz: float, amplitude_uv: float,
+              harmonics: tuple[float, ...] = (1.0, 0.3, 0.15)) -> None:
+    """Mains hum with a few odd harmonics (in place)."""
+    t = np.arange(len(signal_uv)) / rate_hz
+    for k, share in enumerate(harmonics):
+        f = mains_hz * (2 * k + 1)
+        if f < rate_hz / 2:
+            signal_uv += amplitude_uv * share * np.sin(2 * np.pi * f * t + k)
