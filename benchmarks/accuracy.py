@@ -15,7 +15,12 @@ band-passed background).
 Reports, per case: sensitivity, precision and F1 (a detection within 15 ms of
 a true peak is a hit, one-to-one); false twitches per minute inside voluntary
 contraction and in continual firing; the share of artifacts that produced a
-twitch. Two detectors side by side, in the same run: myotwitch's, and a naive
+twitch. Real "rest" is not silent: the same detector run on the background
+alone finds its own spontaneous potentials (reported per minute). Precision
+and F1 are given strictly (every detection that is not an injected twitch is
+false) and adjusted (detections that the background alone also gives, within
+15 ms, are left out: they are unlabelled real potentials, not errors we can
+name). Two detectors side by side, in the same run: myotwitch's, and a naive
 one (band-pass, |x| above 5 global sigmas, 25 ms dead time).
 """
 
@@ -52,6 +57,7 @@ class Case:
     kind: str  # rest, contraction, continual, artifacts
     rate_hz: float
     signal_uv: np.ndarray
+    background_uv: np.ndarray  # the same signal before any twitch was injected
     truth_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     amplitude_sigma: float | None = None
     contraction: list[tuple[int, int]] = field(default_factory=list)  # sample intervals, 0.5 s guard included
@@ -144,26 +150,27 @@ def build_cases(seed: int = 0, quick: bool = False) -> list[Case]:
     for k in AMPLITUDES_SIGMA:
         x = rest.copy()
         truth = inject(x, 1000.0, rest_sigma, k, rng)
-        cases.append(Case(f"rest 1 kHz, {k} sigma", "rest", 1000.0, x, truth, k))
+        cases.append(Case(f"rest 1 kHz, {k} sigma", "rest", 1000.0, x, rest, truth, k))
     rest500 = sps.decimate(rest, 2, zero_phase=True)
     sigma500 = robust_sigma(band_passed(rest500, 500.0))
     x = rest500.copy()
-    cases.append(Case("rest 500 Hz, 6 sigma", "rest", 500.0, x, inject(x, 500.0, sigma500, 6, rng), 6))
+    cases.append(Case("rest 500 Hz, 6 sigma", "rest", 500.0, x, rest500, inject(x, 500.0, sigma500, 6, rng), 6))
 
     for name, (bg, rate_hz) in (("contraction 1 kHz (BioSPPy)", (biosppy_uv("emg_1.txt"), 1000.0)),
                                 ("contraction 500 Hz (BioAmp, clipping)", chords_uv())):
         intervals, sigma = contraction_intervals(bg, rate_hz)
         x = bg.copy()
         truth = inject(x, rate_hz, sigma, (6, 10, 20), rng, avoid=intervals)
-        cases.append(Case(name, "contraction", rate_hz, x, truth, None, intervals))
+        cases.append(Case(name, "contraction", rate_hz, x, bg, truth, None, intervals))
 
     for name in ("emg_healthy", "emg_neuropathy"):
         x, rate_hz = physionet_uv(name)
-        cases.append(Case(f"continual firing 2 kHz ({name[4:]}, needle)", "continual", rate_hz, x,
+        cases.append(Case(f"continual firing 2 kHz ({name[4:]}, needle)", "continual", rate_hz, x, x,
                           contraction=[(0, len(x))]))
 
     x = rest.copy()
     truth = inject(x, 1000.0, rest_sigma, (6, 10, 20), rng)
+    injected_only = x - rest
     artifacts: list[tuple[str, int, int]] = []
     n = len(x)
     for _ in range(15 if not quick else 5):
@@ -180,13 +187,16 @@ def build_cases(seed: int = 0, quick: bool = False) -> list[Case]:
                                rng.uniform(8, 15) * rest_sigma, rng):
         artifacts.append(("ecg", r - 60, r + 300))
     syn.add_mains(x, 1000.0, 50.0, 10 * rest_sigma)
-    cases.append(Case("rest + pops, motion, ECG, 50 Hz mains at 10 sigma", "artifacts", 1000.0, x, truth, None,
-                      artifacts=artifacts))
+    # The background of this case is everything but the twitches: artifacts count against us.
+    cases.append(Case("rest + pops, motion, ECG, 50 Hz mains at 10 sigma", "artifacts", 1000.0, x,
+                      x - injected_only, truth, None, artifacts=artifacts))
 
     x = rest.copy()
     truth = inject(x, 1000.0, rest_sigma, 6, rng)
+    background = rest.copy()
     syn.add_mains(x, 1000.0, 60.0, 10 * rest_sigma)
-    cases.append(Case("rest + 60 Hz mains at 10 sigma, 6 sigma", "rest", 1000.0, x, truth, 6))
+    syn.add_mains(background, 1000.0, 60.0, 10 * rest_sigma)
+    cases.append(Case("rest + 60 Hz mains at 10 sigma, 6 sigma", "rest", 1000.0, x, background, truth, 6))
     return cases
 
 
@@ -230,15 +240,29 @@ def match(found: np.ndarray, truth: np.ndarray, tolerance: int) -> int:
     return hits
 
 
-def score(case: Case, found: np.ndarray) -> dict:
+def f1(s: float | None, p: float) -> float | None:
+    return None if s is None else (2 * s * p / (s + p) if s + p else 0.0)
+
+
+def score(case: Case, found: np.ndarray, in_background: np.ndarray) -> dict:
+    """`in_background`: what the same detector finds in the background alone (before injection)."""
     tol = int(MATCH_S * case.rate_hz)
     hits = match(found, case.truth_index, tol)
+    # Detections that are not injected twitches but were already there without
+    # them: the background's own potentials, unlabelled (no public recording
+    # has labels). Strict scoring counts them false; adjusted leaves them out.
+    unmatched = np.array([f for f in found if not len(case.truth_index)
+                          or np.min(np.abs(case.truth_index - f)) > tol], dtype=np.int64)
+    own = sum(1 for f in unmatched if len(in_background) and np.min(np.abs(in_background - f)) <= tol)
     out = {"case": case.name, "kind": case.kind, "truth": int(len(case.truth_index)), "found": int(len(found)),
-           "hits": hits}
+           "hits": hits, "background_own": own,
+           "background_per_min": len(in_background) / (len(case.signal_uv) / case.rate_hz / 60.0)}
     out["sensitivity"] = hits / len(case.truth_index) if len(case.truth_index) else None
     out["precision"] = hits / len(found) if len(found) else (1.0 if not len(case.truth_index) else 0.0)
-    s, p = out["sensitivity"], out["precision"]
-    out["f1"] = (2 * s * p / (s + p) if s + p else 0.0) if s is not None else None
+    adjusted = len(found) - own
+    out["precision_adjusted"] = hits / adjusted if adjusted else (1.0 if not len(case.truth_index) else 0.0)
+    out["f1"] = f1(out["sensitivity"], out["precision"])
+    out["f1_adjusted"] = f1(out["sensitivity"], out["precision_adjusted"])
     if case.contraction:
         inside = sum(int(np.count_nonzero((found >= a) & (found < b))) for a, b in case.contraction)
         minutes = sum(b - a for a, b in case.contraction) / case.rate_hz / 60.0
@@ -253,12 +277,12 @@ def score(case: Case, found: np.ndarray) -> dict:
     return out
 
 
-def pooled_f1(rows: list[dict]) -> float:
-    truth = sum(r["truth"] for r in rows if r["kind"] != "continual")
-    found = sum(r["found"] for r in rows if r["kind"] != "continual")
-    hits = sum(r["hits"] for r in rows if r["kind"] != "continual")
-    s, p = hits / truth, hits / found if found else 0.0
-    return 2 * s * p / (s + p) if s + p else 0.0
+def pooled_f1(rows: list[dict], adjusted: bool) -> float:
+    scored = [r for r in rows if r["kind"] != "continual"]
+    truth = sum(r["truth"] for r in scored)
+    hits = sum(r["hits"] for r in scored)
+    found = sum(r["found"] - (r["background_own"] if adjusted else 0) for r in scored)
+    return f1(hits / truth, hits / found if found else 0.0)
 
 
 def fmt(v, digits=3):
@@ -275,23 +299,26 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for label, detect in (("myotwitch", myotwitch_detect), ("naive 5 sigma", naive_detect)):
         start = time.perf_counter()
-        rows = [score(c, detect(c.signal_uv, c.rate_hz)) for c in cases]
-        results[label] = {"rows": rows, "pooled_f1": pooled_f1(rows), "seconds": time.perf_counter() - start}
-    print("| case | detector | truth | found | sensitivity | precision | F1 | false/min active | artifacts -> twitch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+        rows = [score(c, detect(c.signal_uv, c.rate_hz), detect(c.background_uv, c.rate_hz)) for c in cases]
+        results[label] = {"rows": rows, "pooled_f1": pooled_f1(rows, False),
+                          "pooled_f1_adjusted": pooled_f1(rows, True), "seconds": time.perf_counter() - start}
+    print("| case | detector | truth | found | in background alone (/min) | sensitivity | precision | F1 "
+          "| precision, adjusted | F1, adjusted | false/min active | artifacts -> twitch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for i, c in enumerate(cases):
         for label in results:
             r = results[label]["rows"][i]
-            print(f"| {c.name} | {label} | {r['truth']} | {r['found']} | {fmt(r['sensitivity'])} | "
-                  f"{fmt(r['precision'])} | {fmt(r['f1'])} | {fmt(r.get('false_per_min_active'), 2)} | "
-                  f"{fmt(r.get('artifact_twitch_share'))} |")
+            print(f"| {c.name} | {label} | {r['truth']} | {r['found']} | {r['background_per_min']:.1f} | "
+                  f"{fmt(r['sensitivity'])} | {fmt(r['precision'])} | {fmt(r['f1'])} | "
+                  f"{fmt(r['precision_adjusted'])} | {fmt(r['f1_adjusted'])} | "
+                  f"{fmt(r.get('false_per_min_active'), 2)} | {fmt(r.get('artifact_twitch_share'))} |")
     for label, res in results.items():
-        print(f"pooled F1 ({label}): {res['pooled_f1']:.3f}")
+        print(f"pooled F1 ({label}): strict {res['pooled_f1']:.3f}, adjusted {res['pooled_f1_adjusted']:.3f}")
     mine = results["myotwitch"]["rows"]
     six = [r for r in mine if r["kind"] == "rest" and r["truth"] and "6 sigma" in r["case"]]
-    print("targets (myotwitch): pooled F1 >= 0.95: {:.3f}; sensitivity at 6 sigma >= 0.9: {}; "
+    print("targets (myotwitch): pooled F1 >= 0.95: strict {:.3f}, adjusted {:.3f}; sensitivity at 6 sigma >= 0.9: {}; "
           "false twitches/min active <= 1: {}; artifacts -> twitch <= 5 %: {}".format(
-              results["myotwitch"]["pooled_f1"],
+              results["myotwitch"]["pooled_f1"], results["myotwitch"]["pooled_f1_adjusted"],
               ", ".join(fmt(r["sensitivity"]) for r in six),
               ", ".join(fmt(r["false_per_min_active"], 2) for r in mine if "false_per_min_active" in r),
               ", ".join(fmt(r["artifact_twitch_share"]) for r in mine if "artifact_twitch_share" in r)))

@@ -6,21 +6,26 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myotwitch.dsp.detector import DetectorConfig, TwitchDetector
+from myotwitch.dsp.detector import ActivitySegment, DetectorConfig, Rejected, Twitch, TwitchDetector
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 
 RATE_HZ = 1000.0
 
 
-def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
+def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
     det = TwitchDetector(rate_hz, config)
-    twitches, i, k = [], 0, 0
+    out, i, k = [], 0, 0
     while i < len(signal_uv):
         n = block_sizes[k % len(block_sizes)]
-        twitches += det.process(i, signal_uv[i : i + n])
+        out += det.process(i, signal_uv[i : i + n])
         i += n
         k += 1
-    return twitches + det.flush(), det
+    return out + det.flush(), det
+
+
+def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
+    out, det = events(signal_uv, block_sizes, rate_hz, config)
+    return [e for e in out if isinstance(e, Twitch)], det
 
 
 def score(found_idx, true_idx, tolerance: int) -> tuple[int, int, int]:
@@ -73,10 +78,15 @@ def test_mains_hum_gives_no_twitch():
 def test_sustained_burst_is_activity_not_a_twitch():
     rng = np.random.default_rng(8)
     x = rng.normal(0, 2.0, int(20 * RATE_HZ))
-    x[10_000:10_400] += rng.normal(0, 80.0, 400)  # 400 ms of strong activity
-    twitches, det = detect(x)
-    assert twitches == []
-    assert det.stats.rejected_long >= 1
+    x[10_000:11_200] += rng.normal(0, 40.0, 1200)  # 1.2 s of strong activity
+    out, det = events(x)
+    assert not [e for e in out if isinstance(e, Twitch)]
+    (segment,) = [e for e in out if isinstance(e, ActivitySegment)]
+    assert 9_800 <= segment.start_index <= 10_200 and 11_000 <= segment.end_index <= 11_500
+    assert segment.cramp_candidate is False  # shorter than cramp_min_s
+    assert segment.mean_envelope_uv > 10 * det.noise_uv
+    inside = [e for e in out if isinstance(e, Rejected) and segment.start_index <= e.peak_index <= segment.end_index]
+    assert inside  # the burst did raise candidates; every one was turned down
 
 
 def test_works_at_500_hz():
@@ -93,7 +103,7 @@ def test_twitch_fields_are_consistent():
     for t in twitches:
         assert t.onset_index <= t.peak_index <= t.end_index
         assert 0 < t.duration_ms(RATE_HZ) <= DetectorConfig().max_duration_ms
-        assert t.snr == t.peak_uv / t.noise_uv and t.snr >= DetectorConfig().threshold_sigma
+        assert t.snr == t.peak_uv / t.noise_uv and t.snr >= DetectorConfig().peak_sigma
 
 
 @settings(max_examples=25, deadline=None)
@@ -135,3 +145,22 @@ def test_reset_forgets_everything():
     assert det.noise_uv is None
     second = det.process(0, src.signal_uv) + det.flush()
     assert first == second
+
+
+def test_long_sustained_activity_is_a_cramp_candidate_and_twitches_after_it_wait():
+    rng = np.random.default_rng(15)
+    x = rng.normal(0, 2.0, int(30 * RATE_HZ))
+    x[5_000:12_000] += rng.normal(0, 30.0, 7000)  # 7 s: cramp-like
+    src = SyntheticSource(SyntheticConfig(duration_s=30, twitch_rate_per_min=0, seed=15))
+    from myotwitch.sources.synthetic import add_potential, motor_unit_potential
+
+    shape = motor_unit_potential(RATE_HZ, 15, 3, rng)
+    add_potential(x, 12_300, shape, 60.0)  # 0.3 s after the activity: inside the guard
+    add_potential(x, 20_000, shape, 60.0)  # well after: a twitch
+    del src
+    out, _ = events(x)
+    (segment,) = [e for e in out if isinstance(e, ActivitySegment)]
+    assert segment.cramp_candidate and 6.5 * RATE_HZ < segment.end_index - segment.start_index < 7.6 * RATE_HZ
+    twitches = [e.peak_index for e in out if isinstance(e, Twitch)]
+    assert len(twitches) == 1 and abs(twitches[0] - 20_000) <= 5
+    assert any(isinstance(e, Rejected) and e.reason == "activity" and abs(e.peak_index - 12_300) <= 5 for e in out)

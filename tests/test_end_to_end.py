@@ -48,11 +48,18 @@ def test_demo_through_a_real_pty(tmp_path):
     assert summary["lost_samples"] == summary["device_lost_samples"] == summary["crc_errors"] == 0
     assert summary["firmware"].startswith("myotwitch-fw ") and summary["board"] == "sim"
     assert summary["port"].startswith("/dev/")
-    # Twitches near every injected time (the 12-bit simulated ADC quantises the signal on the way).
-    found = np.array([e["t_s"] for e in events if e["type"] == "twitch"])
+    # A twitch near every injected time (the 12-bit simulated ADC quantises the signal on the way),
+    # or, where two were injected 10-110 ms apart, one twitch flagged as a doublet.
+    twitches = [e for e in events if e["type"] == "twitch"]
+    found = np.array([e["t_s"] for e in twitches])
+    doublet_seconds = [e["t_s"] + e["doublet_ms"] / 1000 for e in twitches if e["doublet_ms"]]
     for t in TRUTH:
-        assert np.min(np.abs(found - t["t_s"])) <= 0.010, t
-    assert len(found) <= len(TRUTH) + 2  # the real background holds a few spikes near threshold
+        near = np.min(np.abs(found - t["t_s"])) <= 0.010
+        assert near or np.min(np.abs(np.array(doublet_seconds) - t["t_s"])) <= 0.010, t
+    # Everything else is the real background's own small potentials: all far below the injected 25-150 µV.
+    injected = np.array([t["t_s"] for t in TRUTH])
+    extra = [e for e in twitches if np.min(np.abs(injected - e["t_s"])) > 0.010]
+    assert all(e["peak_uv"] < 15.0 for e in extra)
     assert summary["twitches"] == len(found) and summary["episodes"] >= 3
     # The log holds the same session.
     with sqlite3.connect(db) as con:

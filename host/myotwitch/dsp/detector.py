@@ -1,13 +1,24 @@
 """A streaming, causal twitch detector.
 
-Conditioning (band-pass and mains notches, see filters.py), a robust noise
-floor, one detection threshold, merging of the phases of one potential, a
-dead time, and a ceiling on duration so sustained activity is not counted
-as twitching.
+1. Condition: band-pass 20-450 Hz and notch the mains and its harmonics
+   (filters.py; 50 or 60 Hz chosen from the first seconds unless forced).
+2. Track the noise floor: sigma of each 0.5 s window (1.4826 x median |x|),
+   and a low quantile of the last 20 s of windows, so activity filling most
+   of that time does not raise it, while a lasting change of electrode
+   contact does.
+3. Find candidates: detect high on a short-window RMS (8 ms, about a
+   twitch's width, so a one-sample spike does not pass where a 4-sigma
+   potential of 10 ms does), delimit low on |x|.
+4. Track activity: an envelope (RMS over 100 ms) above 3 sigma for at
+   least 0.5 s opens an activity segment, below 2 sigma for 0.3 s closes
+   it; six or more candidates within a second are activity too.
+5. Decide each candidate once `decision_delay_s` of signal after it has been
+   seen (rules.py): artifact (clipping, pop, motion, ECG-like train),
+   activity, continual firing, echo, doublet, or twitch.
 
-Everything is keyed to absolute sample indices: noise windows are aligned to
-multiples of their length from sample 0, and events carry indices, not
-times. So the output does not depend on how the stream is cut into blocks.
+Everything is keyed to absolute sample indices (noise windows are aligned to
+multiples of their length from sample 0, events carry indices), so the output
+does not depend on how the stream is cut into blocks.
 """
 
 from __future__ import annotations
@@ -16,202 +27,664 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import signal as sps
 
-from myotwitch.dsp.filters import FilterConfig, StreamingSosFilter, design_conditioning_sos
+from myotwitch.dsp import rules
+from myotwitch.dsp.filters import (
+    FilterConfig,
+    StreamingSosFilter,
+    choose_mains,
+    design_bandpass_sos,
+    design_mains_sos,
+)
 
-# For Gaussian noise, sigma = 1.4826 * median(|x|): a noise estimate that a
-# few twitches in the window do not move.
+# For Gaussian noise, sigma = 1.4826 * median(|x|): an estimate a few potentials in the window do not move.
 _MAD_TO_SIGMA = 1.4826
+MIN_RATE_HZ = 450.0  # below this the 20-450 Hz band does not fit; 500 Hz is the lowest supported rate
+MAX_RATE_HZ = 20000.0
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
     filters: FilterConfig = field(default_factory=FilterConfig)
-    # Noise floor: sigma of each 0.5 s window, and the median over the last
-    # 10 s of windows, so a burst of twitches or a short movement barely moves it.
+    # -- noise floor --
     noise_window_s: float = 0.5
-    noise_history_windows: int = 20
-    warmup_windows: int = 2  # no detection in the first second: no noise floor yet
-    # Detection threshold in noise sigmas. Gaussian noise would need only 6,
-    # but real rest EMG is heavier-tailed: data/biosppy-emg/emg.txt has
-    # excursions up to about 9 sigma of its median-based floor (small motor-unit
-    # potentials, quantisation). 10 keeps those out; surface fasciculations
-    # (tens to hundreds of µV) stand far above a rest floor of 1-3 µV.
-    threshold_sigma: float = 10.0
-    # Phases of one bi- or triphasic potential are at most a few ms apart.
-    merge_gap_ms: float = 8.0
-    # One motor unit cannot fire again this soon; a later phase is not a new twitch.
-    dead_time_ms: float = 25.0
-    # A smaller peak soon after a twitch is its last phase or the band-pass
-    # ringing, not a new twitch: within this window, peaks under this share of
-    # the twitch's peak are not counted.
-    echo_window_ms: float = 60.0
-    echo_ratio: float = 0.3
-    # Fasciculation potentials last about 3-40 ms (needle: 12.6 +/- 4.4 ms);
-    # anything above threshold for longer is activity, not a twitch.
-    max_duration_ms: float = 40.0
-    # After a gap in the stream the filter restarts: no detection while it settles.
-    settle_s: float = 0.2
+    noise_history_s: float = 20.0
+    # The floor is this quantile of the window sigmas: rest, even if activity
+    # filled three quarters of the last 20 s.
+    noise_quantile: float = 0.25
+    warmup_windows: int = 2  # no detection before one second of noise floor
+    flat_uv: float = 0.05  # a window whose sigma is below this is flat: lead off, not rest
+    # -- candidates --
+    # Detect on an RMS over 8 ms (and 8 samples at least): fasciculation
+    # potentials last 3-40 ms (needle: 12.6 +/- 4.4 ms); a one-sample spike is
+    # diluted eightfold.
+    energy_window_ms: float = 8.0
+    detect_sigma: float = 2.5  # RMS threshold, in noise sigmas
+    peak_sigma: float = 3.5  # and the largest |x| must reach this
+    # Onset and end: where |x| last exceeds the larger of these (relative to
+    # the peak, so a large potential's tail and the filter's ringing do not
+    # stretch it).
+    delimit_sigma: float = 2.0
+    delimit_share: float = 0.2  # the mains notches ring at about 10 % of a peak for 100 ms
+    merge_gap_ms: float = 8.0  # phases of one potential are closer than this
+    max_duration_ms: float = 40.0  # longer is activity, not a twitch
+    # -- doublets and echoes --
+    # A doublet: the same unit firing again 10-110 ms later (data/README.md).
+    doublet_min_ms: float = 10.0
+    doublet_max_ms: float = 110.0
+    # A much smaller peak just after is the potential's tail or filter
+    # ringing: the 2 Hz mains notches ring at 10-20 % of a peak for 100 ms and more.
+    echo_window_ms: float = 150.0
+    echo_ratio: float = 0.25
+    # -- activity (voluntary contraction, cramp, spasm) --
+    # An RMS over 100 ms: smooth enough that a weak contraction does not dip
+    # below threshold between motor-unit potentials, while sparse firing at
+    # 5-15 Hz stays near 1.5 sigma.
+    envelope_window_ms: float = 100.0
+    # Rest noise wanders up to twice the floor (a low quantile), so the on
+    # threshold sits above that.
+    activity_on_sigma: float = 3.0
+    activity_off_sigma: float = 2.0
+    activity_min_s: float = 0.5  # longer than a doublet or a pair of large twitches with their ringing
+    activity_hold_s: float = 0.3  # quiet this long ends a segment
+    activity_guard_s: float = 0.5  # twitches this soon after activity are not counted
+    activity_pre_guard_s: float = 0.2  # nor this soon before it (recruitment at its onset)
+    cramp_min_s: float = 2.0  # sustained segments this long are cramp or spasm candidates
+    # Dense firing is activity even where the envelope cannot tell (no rest to
+    # set the floor by, as in a needle recording during contraction): this many
+    # other candidates of any kind within +/- half this window, at least a
+    # quarter of its size (a large twitch's ringing tail is not firing).
+    busy_window_s: float = 1.0
+    busy_min_candidates: int = 6
+    # -- continual firing (Sleutjes et al. 2016): intervals of 250 ms or less on both sides --
+    continual_isi_ms: float = 250.0
+    # The rule is about one motor unit firing on; one channel cannot sort units,
+    # so neighbours count only if their peak is within this ratio (the same
+    # unit gives near-equal potentials). The same holds for a doublet's second.
+    same_unit_ratio: float = 2.0
+    # -- artifacts --
+    baseline_lowpass_hz: float = 10.0  # below the EMG band: pops and motion live here
+    baseline_ratio: float = 0.5  # the baseline moving by half the peak or more: not a potential
+    baseline_min_sigma: float = 4.0  # and by more than this many noise sigmas
+    clip_run_ms: float = 4.0  # this long at one value, at the extreme of the candidate: clipped
+    # ECG-like: 5 or more similar complexes at 50-150 beats/min, intervals
+    # within 10 % (heart-rate variability at rest is a few %; chance chains of
+    # spontaneous potentials rarely last five beats).
+    ecg_min_beats: int = 5
+    ecg_interval_s: tuple[float, float] = (0.4, 1.2)
+    ecg_tolerance: float = 0.1
+    ecg_amplitude_ratio: float = 1.5
+    # Every rule above looks at most this far past a candidate; it is decided this late.
+    decision_delay_s: float = 4.0
+    settle_s: float = 0.2  # after a gap in the stream, while the filters settle
 
 
 @dataclass(frozen=True)
 class Twitch:
     peak_index: int
-    onset_index: int  # first sample above the threshold
-    end_index: int  # last sample above the threshold
+    onset_index: int  # first sample above the delimit threshold
+    end_index: int  # last sample above it
     peak_uv: float  # largest absolute excursion of the filtered signal
     noise_uv: float  # noise sigma when it was detected
+    doublet_interval_samples: int | None = None  # a second discharge followed this soon
 
     @property
     def snr(self) -> float:
         return self.peak_uv / self.noise_uv if self.noise_uv > 0 else float("inf")
 
     def duration_ms(self, rate_hz: float) -> float:
-        """Time the filtered signal spent above the detection threshold."""
         return (self.end_index - self.onset_index + 1) * 1000.0 / rate_hz
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A candidate that is not counted, and why."""
+
+    peak_index: int
+    peak_uv: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ActivitySegment:
+    start_index: int
+    end_index: int
+    mean_envelope_uv: float
+    peak_envelope_uv: float
+    cramp_candidate: bool  # sustained long enough to be a cramp or a spasm (or a held contraction)
+
+
+@dataclass(frozen=True)
+class SignalIssue:
+    """Part of the signal where nothing could be detected: flat (lead off) or clipped."""
+
+    kind: str
+    start_index: int
+    end_index: int
 
 
 @dataclass
 class DetectorStats:
     samples: int = 0
-    rejected_long: int = 0  # above threshold too long: activity, not a twitch
-    suppressed: int = 0  # within the dead time or while settling
-    echoes: int = 0  # small peaks just after a twitch: its tail or the filter ringing
+    candidates: int = 0
+    twitches: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
     gaps: int = 0
+    flat_samples: int = 0
 
 
-@dataclass
-class _Pending:
-    onset_index: int
-    last_index: int
-    peak_index: int
-    peak_abs: float
-    noise_uv: float
-    suppressed: bool
+class _Ring:
+    """The last `size` samples of a stream, addressed by absolute index."""
+
+    def __init__(self, size: int) -> None:
+        self.buf = np.zeros(size)
+        self.size = size
+        self.end = 0  # absolute index after the last sample written
+
+    def write(self, start: int, values: np.ndarray) -> None:
+        if len(values) >= self.size:
+            start, values = start + len(values) - self.size, values[-self.size :]
+        pos = start % self.size
+        first = min(len(values), self.size - pos)
+        self.buf[pos : pos + first] = values[:first]
+        self.buf[: len(values) - first] = values[first:]
+        self.end = start + len(values)
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        a = max(a, self.end - self.size, 0)
+        b = min(b, self.end)
+        if b <= a:
+            return np.empty(0)
+        idx = np.arange(a, b) % self.size
+        return self.buf[idx]
+
+
+class _MovingRms:
+    """sqrt(mean of x**2 over the last `window` samples), carried across blocks."""
+
+    def __init__(self, window: int) -> None:
+        self.window = max(1, window)
+        self._tail = np.zeros(self.window - 1)
+
+    def reset(self) -> None:
+        self._tail = np.zeros(self.window - 1)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        sq = np.concatenate((self._tail, x * x))
+        c = np.concatenate(([0.0], np.cumsum(sq)))
+        out = (c[self.window :] - c[: -self.window]) / self.window
+        self._tail = sq[len(sq) - (self.window - 1) :] if self.window > 1 else self._tail
+        return np.sqrt(np.maximum(out, 0.0))
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and (exclusive) ends of the True runs of a boolean array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+    return edges[0::2], edges[1::2]
 
 
 class TwitchDetector:
-    """Feed blocks of µV with the absolute index of their first sample; get twitches."""
+    """Feed blocks of µV with the absolute index of their first sample; get events in index order."""
 
     def __init__(self, rate_hz: float, config: DetectorConfig = DetectorConfig()) -> None:
+        if not (MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
+            raise ValueError(f"sampling rate {rate_hz:g} Hz is not supported (500 Hz to {MAX_RATE_HZ:g} Hz)")
         self.rate_hz = float(rate_hz)
         self.config = config
-        self._filter = StreamingSosFilter(design_conditioning_sos(rate_hz, config.filters))
-        self._window_samples = max(1, round(config.noise_window_s * rate_hz))
-        self._merge_gap_samples = round(config.merge_gap_ms * rate_hz / 1000.0)
-        self._dead_samples = round(config.dead_time_ms * rate_hz / 1000.0)
-        self._echo_samples = round(config.echo_window_ms * rate_hz / 1000.0)
-        self._max_duration_samples = round(config.max_duration_ms * rate_hz / 1000.0)
-        self._settle_samples = round(config.settle_s * rate_hz)
+        ms = rate_hz / 1000.0
+        c = config
+        self._window_samples = max(1, round(c.noise_window_s * rate_hz))
+        self._merge = round(c.merge_gap_ms * ms)
+        self._max_duration = round(c.max_duration_ms * ms)
+        self._doublet = (round(c.doublet_min_ms * ms), round(c.doublet_max_ms * ms))
+        self._echo = round(c.echo_window_ms * ms)
+        self._isi = round(c.continual_isi_ms * ms)
+        self._act_min = round(c.activity_min_s * rate_hz)
+        self._act_hold = round(c.activity_hold_s * rate_hz)
+        self._guard = round(c.activity_guard_s * rate_hz)
+        self._pre_guard = round(c.activity_pre_guard_s * rate_hz)
+        self._delay = round(c.decision_delay_s * rate_hz)
+        self._busy_half = round(c.busy_window_s * rate_hz / 2)
+        self._clip_run = max(2, round(c.clip_run_ms * ms))
+        # At least 8 samples: an RMS over fewer (8 ms at 500 Hz is 4) lets Gaussian noise through.
+        self._energy_window = max(8, round(c.energy_window_ms * ms))
+        self._probe_samples = round(c.filters.mains_probe_s * rate_hz) if c.filters.mains == "auto" else 0
+        self._bandpass_sos = design_bandpass_sos(rate_hz, c.filters)
+        self._baseline_sos = sps.butter(2, c.baseline_lowpass_hz, fs=rate_hz, output="sos")
         self.reset()
 
+    # -- state ----------------------------------------------------------------
     def reset(self) -> None:
-        self._filter.reset()
+        self.mains_hz: tuple[float, ...] | None = None
+        self._filter: StreamingSosFilter | None = None
+        self._baseline = StreamingSosFilter(self._baseline_sos)
+        self._probe: list[np.ndarray] = []
+        self._probe_start: int | None = None
+        self._energy = _MovingRms(self._energy_window)
+        self._envelope = _MovingRms(round(self.config.envelope_window_ms * self.rate_hz / 1000.0))
+        ring = self._delay + round(1.5 * self.rate_hz)
+        self._ring_y, self._ring_base, self._ring_raw = _Ring(ring), _Ring(ring), _Ring(ring)
         self._window = np.empty(self._window_samples)
         self._window_fill = 0
-        self._sigmas: deque[float] = deque(maxlen=self.config.noise_history_windows)
+        self._window_raw_min = np.inf
+        self._window_raw_max = -np.inf
+        self._sigmas: deque[float] = deque(maxlen=max(1, round(self.config.noise_history_s / self.config.noise_window_s)))
+        self._floor: float | None = None
         self._next_index: int | None = None
-        self._pending: _Pending | None = None
-        self._last_peak_index: int | None = None
-        self._last_peak_uv = 0.0
+        self._processed = 0  # absolute index after the last sample run through the detector
         self._settle_until = 0
+        # Candidates being built: an energy run still open, and a finished one within the merge gap.
+        self._run_start: int | None = None
+        self._pending: list[int] | None = None  # [first, last] energy-above indices
+        self._pending_noise = 0.0
+        self._candidates: deque[rules.Candidate] = deque()  # found, in order; kept for context after deciding
+        self._decided = 0  # how many of self._candidates are decided
+        # Activity: state machine over the envelope.
+        self._act_open: int | None = None  # start of the open segment
+        self._act_above_start: int | None = None
+        self._act_below_start: int | None = None
+        self._act_sum = 0.0
+        self._act_peak = 0.0
+        self._act_count = 0
+        self._segments: deque[tuple[int, int | None]] = deque()  # recent activity, for the rules
+        self._issue: list | None = None  # [kind, start, end] being extended
+        self._out: list = []
         self.stats = DetectorStats()
 
     @property
     def noise_uv(self) -> float | None:
-        """Current noise floor (sigma of the filtered signal), or None while warming up."""
-        if len(self._sigmas) < self.config.warmup_windows:
-            return None
-        return float(np.median(self._sigmas))
+        """Current noise floor (sigma of the filtered signal at rest), or None while warming up."""
+        return self._floor
 
     @property
     def settled_index(self) -> int:
         """Every twitch peaking before this index has been returned already."""
+        undecided = [c.peak_index for c in list(self._candidates)[self._decided :]]
         if self._pending is not None:
-            return self._pending.onset_index
-        return self._next_index or 0
+            undecided.append(self._pending[0] - self._energy_window)
+        if self._run_start is not None:
+            undecided.append(self._run_start - self._energy_window)
+        if self._probe_start is not None:
+            undecided.append(self._probe_start)
+        return min(undecided, default=self._processed)
 
-    def process(self, start_index: int, block_uv: np.ndarray) -> list[Twitch]:
+    # -- input ------------------------------------------------------------------
+    def process(self, start_index: int, block_uv: np.ndarray) -> list:
         block_uv = np.asarray(block_uv, dtype=np.float64)
-        out: list[Twitch] = []
         if self._next_index is not None and start_index != self._next_index:
-            out += self._discontinuity(start_index)
+            self._discontinuity(start_index)
         self._next_index = start_index + len(block_uv)
         self.stats.samples += len(block_uv)
-        filtered = self._filter.process(block_uv)
+        if self._filter is None:
+            if self._probe_start is None:
+                self._probe_start = start_index
+            self._probe.append(block_uv)
+            if sum(len(p) for p in self._probe) < self._probe_samples:
+                return self._take()
+            self._start_filter()
+        else:
+            self._run(start_index, block_uv)
+        return self._take()
+
+    def flush(self) -> list:
+        """End of stream: decide everything still open."""
+        if self._filter is None and self._probe:
+            self._start_filter()
+        self._close_candidate()
+        self._close_activity(self._processed)
+        self._close_issue()
+        self._decide(upto=None)
+        return self._take()
+
+    def _take(self) -> list:
+        out, self._out = self._out, []
+        return out
+
+    def _start_filter(self) -> None:
+        probe = np.concatenate(self._probe) if self._probe else np.empty(0)
+        # Exactly the first probe_samples decide, however the stream was cut into blocks.
+        measured = probe[: self._probe_samples] if self._probe_samples else None
+        self.mains_hz = choose_mains(self.config.filters, measured, self.rate_hz)
+        sos = np.vstack([self._bandpass_sos, design_mains_sos(self.rate_hz, self.mains_hz, self.config.filters)])
+        self._filter = StreamingSosFilter(sos)
+        start = self._probe_start if self._probe_start is not None else self._processed
+        self._probe, self._probe_start = [], None
+        if len(probe):
+            self._run(start, probe)
+
+    def _discontinuity(self, next_index: int) -> None:
+        """Samples are missing: close what is open, restart the filters, let them settle."""
+        self.stats.gaps += 1
+        if self._filter is None:
+            if self._probe:
+                self._start_filter()
+        self._close_candidate()
+        self._close_activity(self._processed)
+        self._close_issue()
+        if self._filter is not None:
+            self._filter.reset()
+        self._baseline.reset()
+        self._energy.reset()
+        self._envelope.reset()
+        self._window_fill = 0
+        self._window_raw_min, self._window_raw_max = np.inf, -np.inf
+        self._processed = next_index
+        self._settle_until = next_index + round(self.config.settle_s * self.rate_hz)
+
+    # -- the stream -----------------------------------------------------------
+    def _run(self, start: int, x: np.ndarray) -> None:
+        """In pieces of one noise window at most, deciding after each: the rings
+        that the rules read hold a few seconds, whatever the caller's block size."""
+        w = self._window_samples
+        for i in range(0, len(x), w):
+            self._run_piece(start + i, x[i : i + w])
+            self._decide(upto=self._processed - self._delay)
+
+    def _run_piece(self, start: int, x: np.ndarray) -> None:
+        y = self._filter.process(x)
+        base = self._baseline.process(x)
+        energy = self._energy.process(y)
+        envelope = self._envelope.process(y)
+        self._ring_y.write(start, y)
+        self._ring_base.write(start, base)
+        self._ring_raw.write(start, x)
         w = self._window_samples
         i = 0
-        while i < len(filtered):
-            abs_i = start_index + i
+        while i < len(y):
+            abs_i = start + i
             window_end = (abs_i // w + 1) * w
-            seg = filtered[i : min(len(filtered), i + window_end - abs_i)]
-            noise_uv = self.noise_uv
-            if noise_uv is not None:
-                self._detect(abs_i, seg, self.config.threshold_sigma * noise_uv, noise_uv, out)
-            self._window[self._window_fill : self._window_fill + len(seg)] = np.abs(seg)
-            self._window_fill += len(seg)
-            if abs_i + len(seg) == window_end:
-                if self._window_fill >= w // 2:
-                    self._sigmas.append(_MAD_TO_SIGMA * float(np.median(self._window[: self._window_fill])))
-                self._window_fill = 0
-            i += len(seg)
-        return out
+            j = min(len(y), i + window_end - abs_i)
+            floor = self._floor
+            if floor is not None and abs_i + (j - i) > self._settle_until:
+                self._candidates_in(abs_i, energy[i:j], floor)
+                self._activity_in(abs_i, envelope[i:j], floor)
+            self._window[self._window_fill : self._window_fill + (j - i)] = np.abs(y[i:j])
+            self._window_fill += j - i
+            self._window_raw_min = min(self._window_raw_min, float(x[i:j].min()))
+            self._window_raw_max = max(self._window_raw_max, float(x[i:j].max()))
+            if abs_i + (j - i) == window_end:
+                self._close_window(window_end)
+            i = j
+        self._processed = start + len(y)
 
-    def flush(self) -> list[Twitch]:
-        """End of stream: emit the event still open."""
-        out: list[Twitch] = []
-        self._finalize(out)
-        return out
-
-    def _discontinuity(self, next_index: int) -> list[Twitch]:
-        """Samples are missing: close what is open, restart the filter, let it settle."""
-        out = self.flush()
-        self.stats.gaps += 1
-        self._filter.reset()
+    def _close_window(self, window_end: int) -> None:
+        fill = self._window_fill
+        if fill >= self._window_samples // 2:
+            sigma = _MAD_TO_SIGMA * float(np.median(self._window[:fill]))
+            raw_range = self._window_raw_max - self._window_raw_min
+            if sigma < self.config.flat_uv and raw_range < 10 * self.config.flat_uv:
+                self.stats.flat_samples += fill
+                self._note_issue("flat", window_end - fill, window_end - 1)
+            else:
+                self._close_issue()
+                self._sigmas.append(sigma)
+                if len(self._sigmas) >= self.config.warmup_windows:
+                    self._floor = float(np.quantile(self._sigmas, self.config.noise_quantile))
         self._window_fill = 0
-        self._settle_until = next_index + self._settle_samples
-        return out
+        self._window_raw_min, self._window_raw_max = np.inf, -np.inf
 
-    def _detect(self, abs_start: int, seg: np.ndarray, threshold_uv: float, noise_uv: float, out: list) -> None:
-        magnitude = np.abs(seg)
-        above = magnitude > threshold_uv
-        if above.any():
-            edges = np.flatnonzero(np.diff(np.concatenate(([0], above.view(np.int8), [0]))))
-            for s, e in zip(edges[0::2].tolist(), edges[1::2].tolist()):
-                run_peak = s + int(np.argmax(magnitude[s:e]))
-                peak_abs = float(magnitude[run_peak])
-                onset, last, peak_index = abs_start + s, abs_start + e - 1, abs_start + run_peak
-                p = self._pending
-                if p is not None and onset - p.last_index <= self._merge_gap_samples:
-                    p.last_index = last
-                    if peak_abs > p.peak_abs:
-                        p.peak_abs, p.peak_index = peak_abs, peak_index
-                    continue
-                self._finalize(out)
-                suppressed = onset < self._settle_until or (
-                    self._last_peak_index is not None and onset - self._last_peak_index < self._dead_samples
-                )
-                self._pending = _Pending(onset, last, peak_index, peak_abs, noise_uv, suppressed)
-        p = self._pending
-        if p is not None and abs_start + len(seg) - 1 - p.last_index > self._merge_gap_samples:
-            self._finalize(out)
+    def _note_issue(self, kind: str, start: int, end: int) -> None:
+        if self._issue is not None and self._issue[0] == kind and start <= self._issue[2] + 1:
+            self._issue[2] = end
+            return
+        self._close_issue()
+        self._issue = [kind, start, end]
 
-    def _finalize(self, out: list) -> None:
+    def _close_issue(self) -> None:
+        if self._issue is not None:
+            self._out.append(SignalIssue(*self._issue))
+            self._issue = None
+
+    # -- candidates -------------------------------------------------------------
+    def _candidates_in(self, abs_start: int, energy: np.ndarray, floor: float) -> None:
+        above = energy > self.config.detect_sigma * floor
+        n = len(energy)
+        if self._run_start is not None and not above[0]:
+            self._end_run_before(abs_start)
+        starts, ends = _runs(above)
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            first = self._run_start if (s == 0 and self._run_start is not None) else abs_start + s
+            self._run_start = None
+            if e == n:
+                self._run_start = first  # still above at the end: continues in the next segment
+            else:
+                self._add_run(first, abs_start + e - 1, floor)
+        if self._run_start is None and self._pending is not None and abs_start + n - 1 - self._pending[1] > self._merge:
+            self._close_candidate()
+
+    def _end_run_before(self, index: int) -> None:
+        start, self._run_start = self._run_start, None
+        if start is not None:
+            self._add_run(start, index - 1, self._floor)
+
+    def _add_run(self, first: int, last: int, floor: float) -> None:
         p = self._pending
+        if p is not None and first - p[1] <= self._merge:
+            p[1] = last
+            return
+        self._close_candidate()
+        self._pending = [first, last]
+        self._pending_noise = floor
+
+    def _close_candidate(self) -> None:
+        if self._run_start is not None:
+            self._end_run_before(self._processed)
+        p, self._pending = self._pending, None
         if p is None:
             return
-        self._pending = None
-        if p.suppressed:
-            self.stats.suppressed += 1
-        elif p.last_index - p.onset_index + 1 > self._max_duration_samples:
-            self.stats.rejected_long += 1
-        elif (
-            self._last_peak_index is not None
-            and p.peak_index - self._last_peak_index < self._echo_samples
-            and p.peak_abs < self.config.echo_ratio * self._last_peak_uv
-        ):
-            self.stats.echoes += 1
-        else:
-            self._last_peak_index = p.peak_index
-            self._last_peak_uv = p.peak_abs
-            out.append(Twitch(p.peak_index, p.onset_index, p.last_index, p.peak_abs, p.noise_uv))
+        first, last = p
+        floor = self._pending_noise
+        lo = first - self._energy_window  # the RMS window lags the signal
+        y = self._ring_y.read(lo, last + 1)
+        if not len(y):
+            return
+        mag = np.abs(y)
+        k = int(np.argmax(mag))
+        peak_uv = float(mag[k])
+        if peak_uv < self.config.peak_sigma * floor:
+            return  # broad and low: part of the background, not a potential
+        ring_lo = max(lo, self._ring_y.end - self._ring_y.size)
+        peak = ring_lo + k
+        over = np.flatnonzero(mag > max(self.config.delimit_sigma * floor, self.config.delimit_share * peak_uv))
+        # Only the stretch around the peak, its phases closer than the merge gap:
+        # later ringing above the threshold is not part of the potential.
+        split = np.flatnonzero(np.diff(over) > self._merge)
+        group = int(np.searchsorted(split, int(np.searchsorted(over, k))))
+        lo_i = 0 if group == 0 else int(split[group - 1]) + 1
+        hi_i = len(over) - 1 if group == len(split) else int(split[group])
+        onset, end = ring_lo + int(over[lo_i]), ring_lo + int(over[hi_i])
+        self.stats.candidates += 1
+        self._candidates.append(rules.Candidate(peak, onset, end, peak_uv, floor))
+
+    # -- activity ----------------------------------------------------------------
+    def _activity_in(self, abs_start: int, envelope: np.ndarray, floor: float) -> None:
+        on = envelope > self.config.activity_on_sigma * floor
+        off = envelope < self.config.activity_off_sigma * floor
+        n = len(envelope)
+        i = 0
+        while i < n:
+            if self._act_open is None:
+                # Closed: wait for `act_min` samples in a row above the on threshold.
+                if self._act_above_start is None:
+                    nz = np.flatnonzero(on[i:])
+                    if not len(nz):
+                        return
+                    i += int(nz[0])
+                    self._act_above_start = abs_start + i
+                z = np.flatnonzero(~on[i:])
+                run_end = i + int(z[0]) if len(z) else n
+                if abs_start + run_end - self._act_above_start >= self._act_min:
+                    self._act_open, self._act_above_start = self._act_above_start, None
+                    self._act_sum, self._act_peak, self._act_count = 0.0, 0.0, 0
+                    self._act_below_start = None
+                    self._segments.append((self._act_open, None))
+                    continue
+                if run_end == n:
+                    return
+                self._act_above_start = None
+                i = run_end
+            else:
+                # Open: until `act_hold` samples in a row below the off threshold.
+                if self._act_below_start is None:
+                    nz = np.flatnonzero(off[i:])
+                    if not len(nz):
+                        self._accumulate(envelope[i:])
+                        return
+                    q = i + int(nz[0])
+                    self._accumulate(envelope[i:q])
+                    i = q
+                    self._act_below_start = abs_start + q
+                z = np.flatnonzero(~off[i:])
+                quiet_end = i + int(z[0]) if len(z) else n
+                if abs_start + quiet_end - self._act_below_start >= self._act_hold:
+                    resume = max(i, self._act_below_start + self._act_hold - abs_start)
+                    self._close_activity(self._act_below_start - 1)
+                    i = resume
+                    continue
+                self._accumulate(envelope[i:quiet_end])
+                if quiet_end == n:
+                    return
+                self._act_below_start = None
+                i = quiet_end
+
+    def _accumulate(self, env: np.ndarray) -> None:
+        if len(env):
+            self._act_sum += float(env.sum())
+            self._act_peak = max(self._act_peak, float(env.max()))
+            self._act_count += len(env)
+
+    def _close_activity(self, end: int) -> None:
+        if self._act_open is None:
+            self._act_above_start = None
+            return
+        start = self._act_open
+        self._segments[-1] = (start, end)
+        mean = self._act_sum / self._act_count if self._act_count else 0.0
+        cramp = (end - start + 1) >= self.config.cramp_min_s * self.rate_hz
+        self._out.append(ActivitySegment(start, end, mean, self._act_peak, cramp))
+        self._act_open = None
+        self._act_above_start = None
+        self._act_below_start = None
+
+    # -- decisions ----------------------------------------------------------------
+    def _decide(self, upto: int | None) -> None:
+        cands = self._candidates
+        while self._decided < len(cands) and (upto is None or cands[self._decided].peak_index < upto):
+            c = cands[self._decided]
+            self._classify(self._decided)
+            self._decided += 1
+            if c.reason is None:
+                self.stats.twitches += 1
+                self._out.append(Twitch(c.peak_index, c.onset_index, c.end_index, c.peak_uv, c.noise_uv,
+                                        c.doublet_interval_samples))
+            else:
+                self.stats.rejected[c.reason] = self.stats.rejected.get(c.reason, 0) + 1
+                self._out.append(Rejected(c.peak_index, c.peak_uv, c.reason))
+        # Forget what no later rule can look back at.
+        horizon = (self._processed if upto is None else upto) - self._delay - 2 * self._isi
+        while self._decided > 0 and cands[0].peak_index < horizon:
+            cands.popleft()
+            self._decided -= 1
+        while len(self._segments) > 1 and self._segments[0][1] is not None and self._segments[0][1] < horizon:
+            self._segments.popleft()
+
+    def _features(self, c: rules.Candidate) -> None:
+        ctx = round(0.1 * self.rate_hz)
+        base = self._ring_base.read(c.onset_index - ctx, c.end_index + ctx + 1)
+        if len(base):
+            c.baseline_swing_uv = float(base.max() - base.min())
+            edge = max(1, round(0.02 * self.rate_hz))
+            c.baseline_step_uv = float(np.mean(base[-edge:]) - np.mean(base[:edge]))
+        raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
+        if len(raw) >= self._clip_run:
+            for extreme in (raw.max(), raw.min()):
+                at = raw == extreme
+                starts, ends = _runs(at)
+                if len(starts) and int((ends - starts).max()) >= self._clip_run:
+                    c.clipped = True
+
+    def _classify(self, i: int) -> None:
+        cfg = self.config
+        cands = self._candidates
+        c = cands[i]
+        self._features(c)
+        reason = None
+        for p in reversed(list(cands)[:i]):
+            if c.peak_index - p.peak_index > self._echo:
+                break
+            if p.reason != rules.REASON_ECHO and c.peak_uv < cfg.echo_ratio * p.peak_uv:
+                reason = rules.REASON_ECHO
+                break
+        if reason is None:
+            reason = rules.artifact_reason(c, cfg.baseline_ratio, cfg.baseline_min_sigma * c.noise_uv)
+        if reason is None and c.end_index - c.onset_index + 1 > self._max_duration:
+            reason = rules.REASON_LONG
+        if reason is None and rules.in_any(c.peak_index, self._segments, self._pre_guard, self._guard):
+            reason = rules.REASON_ACTIVITY
+        if reason is None:
+            half = self._busy_half
+            near = [n for n in cands if abs(n.peak_index - c.peak_index) <= half + self._echo]
+            around = sum(1 for n in near if n is not c and abs(n.peak_index - c.peak_index) <= half
+                         and n.peak_uv >= c.peak_uv / 4 and not self._is_echo(n, near))
+            if around >= cfg.busy_min_candidates:
+                reason = rules.REASON_ACTIVITY
+        if reason is None:
+            prev = [p for p in list(cands)[:i] if p.reason not in _NOT_DISCHARGES]
+            if prev and prev[-1].reason is None and prev[-1].doublet_interval_samples == c.peak_index - prev[-1].peak_index:
+                reason = rules.REASON_DOUBLET_SECOND
+        if reason is None:
+            def same_unit(n: rules.Candidate) -> bool:
+                return max(n.peak_uv, c.peak_uv) <= cfg.same_unit_ratio * min(n.peak_uv, c.peak_uv)
+
+            later = [n for n in list(cands)[i + 1 :] if same_unit(n) and not self._looks_like_artifact(n)]
+            if later and self._doublet[0] <= later[0].peak_index - c.peak_index <= self._doublet[1]:
+                c.doublet_interval_samples = later[0].peak_index - c.peak_index
+                after = later[1:]
+                last_of_discharge = later[0].peak_index
+            else:
+                after = later
+                last_of_discharge = c.peak_index
+            prev = [p for p in list(cands)[:i] if p.reason not in _NOT_DISCHARGES and same_unit(p)]
+            before_isi = c.peak_index - prev[-1].peak_index if prev else None
+            after_isi = after[0].peak_index - last_of_discharge if after else None
+            if before_isi is not None and after_isi is not None and before_isi <= self._isi and after_isi <= self._isi:
+                reason = rules.REASON_CONTINUAL
+                c.doublet_interval_samples = None
+        if reason is None:
+            reason = self._ecg(i)
+        c.reason = reason
+
+    def _is_echo(self, n: rules.Candidate, near: list[rules.Candidate]) -> bool:
+        """A much smaller peak shortly after a larger one (decided or not)."""
+        if n.reason is not None:
+            return n.reason == rules.REASON_ECHO
+        return any(0 < n.peak_index - p.peak_index <= self._echo and n.peak_uv < self.config.echo_ratio * p.peak_uv
+                   for p in near)
+
+    def _looks_like_artifact(self, c: rules.Candidate) -> bool:
+        if c.reason is not None:
+            return c.reason in _ARTIFACTS
+        self._features(c)
+        return rules.artifact_reason(c, self.config.baseline_ratio, self.config.baseline_min_sigma * c.noise_uv) is not None
+
+    def _ecg(self, i: int) -> str | None:
+        cfg = self.config
+        cands = list(self._candidates)
+        c = cands[i]
+        reach = round(cfg.ecg_interval_s[1] * (cfg.ecg_min_beats - 1) * self.rate_hz)
+        near = [k for k, n in enumerate(cands) if abs(n.peak_index - c.peak_index) <= reach
+                and (k == i or n.reason not in _NOT_DISCHARGES)]
+        if len(near) < cfg.ecg_min_beats:
+            return None
+        peaks = [cands[k].peak_index for k in near]
+        amps = [cands[k].peak_uv for k in near]
+        lo, hi = (round(s * self.rate_hz) for s in cfg.ecg_interval_s)
+        if rules.ecg_chain(peaks, amps, near.index(i), cfg.ecg_min_beats, lo, hi, cfg.ecg_tolerance,
+                           cfg.ecg_amplitude_ratio):
+            return rules.REASON_ECG
+        return None
+
+
+_ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)
+_NOT_DISCHARGES = _ARTIFACTS + (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+MAINS_CHOICES = ("auto", "50", "60", "both", "off")
+
 
 @dataclass(frozen=True)
 class FilterConfig:
@@ -18,29 +20,88 @@ class FilterConfig:
     # at 4, the 20 Hz edge rang about 30 ms after a twitch at a third of its
     # peak and was counted as a second twitch (measured on synthetic twitches).
     order: int = 2
-    # Mains: both fundamentals, since the same tool is used on 50 and 60 Hz grids.
-    mains_hz: tuple[float, ...] = (50.0, 60.0)
-    notch_q: float = 30.0  # about 2 Hz wide at 50 Hz: removes mains, keeps EMG
+    # Mains: "auto" measures the first seconds and notches 50 or 60 Hz with
+    # their harmonics, or nothing when no mains line stands out (every notch
+    # rings after a twitch: both sets together ring back 100-200 ms later at
+    # a tenth of its peak); "50", "60", "both" or "off" force it.
+    mains: str = "auto"
+    # Every harmonic below the low-pass edge is notched, each about 2 Hz wide:
+    # hobby boards pick up odd harmonics strongly, and a notch that narrow
+    # removes little EMG.
+    notch_width_hz: float = 2.0
+    # How much signal "auto" looks at before choosing.
+    mains_probe_s: float = 2.0
+    # A mains line must stand this many times above the spectrum around it.
+    mains_min_ratio: float = 8.0
 
 
-def design_conditioning_sos(rate_hz: float, config: FilterConfig = FilterConfig()) -> np.ndarray:
-    """Band-pass plus mains notches for a given sampling rate, as second-order sections.
+def lowpass_edge_hz(rate_hz: float, config: FilterConfig) -> float:
+    """The low-pass edge, kept below Nyquist (0.45 of the rate), so 500 Hz to 10 kHz all work."""
+    return min(config.lowpass_hz, 0.45 * rate_hz)
 
-    The low-pass edge is kept below Nyquist (at most 0.45 of the rate), so
-    the same design works from 500 Hz to 4 kHz sampling.
-    """
-    nyquist_hz = rate_hz / 2.0
-    if config.highpass_hz >= 0.9 * nyquist_hz:
+
+def design_bandpass_sos(rate_hz: float, config: FilterConfig = FilterConfig()) -> np.ndarray:
+    lowpass_hz = lowpass_edge_hz(rate_hz, config)
+    if config.highpass_hz >= lowpass_hz:
         raise ValueError(f"sampling rate {rate_hz:g} Hz is too low for a {config.highpass_hz:g} Hz high-pass")
-    lowpass_hz = min(config.lowpass_hz, 0.9 * nyquist_hz)
-    sections = [
-        signal.butter(config.order, [config.highpass_hz, lowpass_hz], btype="bandpass", fs=rate_hz, output="sos")
-    ]
-    for mains_hz in config.mains_hz:
-        if mains_hz < 0.95 * nyquist_hz:
-            b, a = signal.iirnotch(mains_hz, config.notch_q, fs=rate_hz)
+    return signal.butter(config.order, [config.highpass_hz, lowpass_hz], btype="bandpass", fs=rate_hz, output="sos")
+
+
+def design_mains_sos(rate_hz: float, fundamentals_hz: tuple[float, ...], config: FilterConfig = FilterConfig()) -> np.ndarray:
+    """Notches at every harmonic of each fundamental below the low-pass edge."""
+    top_hz = lowpass_edge_hz(rate_hz, config)
+    sections = []
+    for f0 in fundamentals_hz:
+        f = f0
+        while f < top_hz:
+            b, a = signal.iirnotch(f, f / config.notch_width_hz, fs=rate_hz)
             sections.append(signal.tf2sos(b, a))
-    return np.vstack(sections)
+            f += f0
+    return np.vstack(sections) if sections else np.zeros((0, 6))
+
+
+def design_conditioning_sos(rate_hz: float, config: FilterConfig = FilterConfig(),
+                            fundamentals_hz: tuple[float, ...] = (50.0, 60.0)) -> np.ndarray:
+    """Band-pass plus mains notches, as one cascade of second-order sections."""
+    return np.vstack([design_bandpass_sos(rate_hz, config), design_mains_sos(rate_hz, fundamentals_hz, config)])
+
+
+def mains_line_ratio(x: np.ndarray, rate_hz: float, f0: float) -> float:
+    """How far a mains line and its first odd harmonics stand above the spectrum beside them."""
+    if len(x) < rate_hz:
+        return 0.0
+    # Welch over 0.5 s segments (2 Hz bins): averaging keeps a noise bin from
+    # standing out by chance, while a mains line of even 1 noise sigma stands
+    # about a hundred times above its neighbours.
+    f, p = signal.welch(x - np.mean(x), fs=rate_hz, nperseg=int(rate_hz // 2))
+    ratios = []
+    for k in (1, 3):
+        fk = f0 * k
+        if fk >= 0.45 * rate_hz:
+            break
+        line = p[np.abs(f - fk) <= 1.0].max(initial=0.0)
+        beside = p[(np.abs(f - fk) > 4.0) & (np.abs(f - fk) <= 14.0)]
+        if len(beside):
+            ratios.append(line / max(float(np.median(beside)), 1e-30))
+    return max(ratios, default=0.0)
+
+
+def choose_mains(config: FilterConfig, probe_uv: np.ndarray | None, rate_hz: float) -> tuple[float, ...]:
+    """The mains fundamentals to notch, from the config or measured on the first seconds."""
+    if config.mains not in MAINS_CHOICES:
+        raise ValueError(f"mains must be one of {', '.join(MAINS_CHOICES)}, not {config.mains!r}")
+    if config.mains == "off":
+        return ()
+    if config.mains in ("50", "60"):
+        return (float(config.mains),)
+    if config.mains == "both" or probe_uv is None:
+        return (50.0, 60.0)
+    r50, r60 = mains_line_ratio(probe_uv, rate_hz, 50.0), mains_line_ratio(probe_uv, rate_hz, 60.0)
+    if max(r50, r60) < config.mains_min_ratio:
+        return ()
+    if max(r50, r60) >= 3.0 * min(r50, r60):
+        return (50.0,) if r50 > r60 else (60.0,)
+    return (50.0, 60.0)
 
 
 class StreamingSosFilter:
