@@ -106,3 +106,59 @@ def test_help_names_every_command(capsys):
     text = capsys.readouterr().out
     for command in ("demo", "live", "analyze", "ports"):
         assert command in text
+
+
+def write_csv(path, signal_uv):
+    np.savetxt(path, signal_uv, fmt="%.3f", header="emg_uv", comments="")
+    return path
+
+
+def test_nan_run_is_skipped_as_a_gap_and_reported(tmp_path):
+    src = SyntheticSource(SyntheticConfig(duration_s=30, peak_sigma_range=(20, 30), twitch_rate_per_min=20, seed=33))
+    x = src.signal_uv.copy()
+    x[12_000:12_500] = np.nan
+    path = write_csv(tmp_path / "dropout.csv", x)
+    code, text = run(["analyze", str(path), "--rate", "1000", "--format", "jsonl"])
+    assert code == 0
+    events = jsonl(text)
+    (gap,) = [e for e in events if e["type"] == "gap"]
+    assert (gap["start_s"], gap["end_s"], gap["samples"]) == (12.0, 12.5, 500)
+    summary = events[-1]
+    assert summary["samples"] == 29_500 and summary["lost_samples"] == 500  # never filled in
+    found = [e["t_s"] for e in events if e["type"] == "twitch"]
+    outside = [t for t in src.true_times_s if not 11.9 < t < 12.8]
+    assert all(min(abs(np.array(found) - t)) < 0.01 for t in outside)
+
+
+@pytest.mark.parametrize(
+    "signal, message",
+    [
+        (np.random.default_rng(1).normal(0, 2, 400), "too short to estimate the noise floor"),
+        (np.full(20_000, 812.0), "flat"),
+        (np.full(50, np.nan), "no samples that are numbers"),
+    ],
+)
+def test_unusable_recordings_say_why(tmp_path, capsys, signal, message):
+    path = write_csv(tmp_path / "bad.csv", signal)
+    code, text = run(["analyze", str(path), "--rate", "1000"])
+    err = capsys.readouterr().err
+    assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_unsupported_rate_is_a_clear_error(tmp_path, capsys):
+    path = write_csv(tmp_path / "slow.csv", np.random.default_rng(2).normal(0, 2, 3000))
+    code, _ = run(["analyze", str(path), "--rate", "200"])
+    assert code == 1 and "200 Hz is not supported" in capsys.readouterr().err
+
+
+def test_flat_and_clipped_parts_are_reported_in_text(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 2, 30_000)
+    x[10_000:15_000] = 0.0  # electrode off
+    x[20_000:22_000] = np.clip(rng.normal(0, 400, 2000), -300, 300)  # a contraction at the rails
+    path = write_csv(tmp_path / "parts.csv", x)
+    code, text = run(["analyze", str(path), "--rate", "1000"])
+    assert code == 0
+    assert "flat signal (electrode off?): skipped" in text
+    assert "clipped at the ADC's range" in text
+    assert "activity" in text

@@ -23,6 +23,7 @@ from myotwitch.monitor import Monitor
 from myotwitch.sources import SampleBlock
 
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
+CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
 DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo_forearm_rest.edf"
 
 
@@ -49,6 +50,18 @@ class Output:
                 f"episode  {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['count']} twitches"
                 f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n"
             )
+        elif e["type"] == "activity":
+            kind = f"sustained: cramp, spasm or held contraction ({CRAMP_NOTE})" if e["cramp_candidate"] \
+                else "muscle activity (not twitching)"
+            self.stream.write(
+                f"activity {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['duration_s']:.1f} s"
+                f"   mean envelope {e['mean_envelope_uv']:.1f} µV   {kind}\n"
+            )
+        elif e["type"] == "signal":
+            what = "flat signal (electrode off?): skipped" if e["kind"] == "flat" else "clipped at the ADC's range"
+            self.stream.write(f"signal   {e['start_s']:10.3f} - {e['end_s']:.3f} s   {what}\n")
+        elif e["type"] == "gap":
+            self.stream.write(f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: skipped\n")
         self.stream.flush()
 
     def events(self, events: Iterable[dict]) -> None:
@@ -73,6 +86,13 @@ class Output:
             lines.append(f"  CRC errors    {s['crc_errors']}")
         lines.append(f"  twitches      {s['twitches']}")
         lines.append(f"  episodes      {s['episodes']}")
+        if s.get("activity_segments") is not None:
+            lines.append(f"  activity      {s['activity_segments']} segments")
+        if s.get("rejected"):
+            lines.append("  not counted   " + ", ".join(f"{n} {why}" for why, n in s["rejected"].items()))
+        if s.get("noise_uv") is not None:
+            mains = " and ".join(f"{f:g}" for f in s.get("mains_hz", [])) or "none"
+            lines.append(f"  noise floor   {s['noise_uv']:.2f} µV   mains notched: {mains} Hz")
         if s.get("db"):
             lines.append(f"  log           {s['db']} (session {s['session']})")
         self.stream.write("\n".join(lines) + "\n")
@@ -109,7 +129,7 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
     db_path = _db_path(args)
     store = Store(db_path)
     session = store.begin_session(kind, source.description, info.rate_hz, info.board, info.firmware)
-    monitor = Monitor(info.rate_hz)
+    monitor = _monitor(info.rate_hz)
     limit_samples = math.inf if args.duration is None else args.duration * info.rate_hz
     interrupted = False
     failure: MyotwitchError | None = None
@@ -143,8 +163,7 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
         "lost_samples": monitor.lost_samples,
         "crc_errors": stats.crc_errors,
         "skipped_bytes": stats.skipped_bytes,
-        "twitches": monitor.twitches,
-        "episodes": monitor.episodes,
+        **monitor.summary(),
         "firmware": info.firmware,
         "board": info.board,
         "rate_hz": info.rate_hz,
@@ -184,6 +203,7 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.sources.simboard import SimBoard
 
     recording = open_recording(args.recording)
+    _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
            "in the MicroPython Unix port")
@@ -217,6 +237,13 @@ def cmd_live(args: argparse.Namespace, out: Output) -> int:
         return _stream_board(source, args, "live", out)
 
 
+def _monitor(rate_hz: float) -> Monitor:
+    try:
+        return Monitor(rate_hz)
+    except ValueError as exc:
+        raise MyotwitchError(str(exc)) from None
+
+
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.recordings import open_recording
     from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
@@ -229,28 +256,46 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         recording = open_recording(args.path, args.rate)
         source = ReplaySource(recording)
         rate_hz, total_s, label = recording.rate_hz, recording.duration_s, recording.path
-    monitor = Monitor(rate_hz)
+    monitor = _monitor(rate_hz)
     last_report = time.monotonic()
+    reported_gaps = 0
     for block in source.blocks():
         out.events(monitor.feed(block))
+        skipped = getattr(source, "skipped", [])
+        for first, count in skipped[reported_gaps : len(skipped) - 1]:
+            out.event(_gap_event(first, count, rate_hz))
+        reported_gaps = max(reported_gaps, len(skipped) - 1)
         if sys.stderr.isatty() and time.monotonic() - last_report > 2.0:
             last_report = time.monotonic()
             done_s = monitor.samples / rate_hz
             status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
     out.events(monitor.finish())
+    for first, count in getattr(source, "skipped", [])[reported_gaps:]:
+        out.event(_gap_event(first, count, rate_hz))
     if monitor.samples == 0:
-        raise MyotwitchError(f"{label}: no samples")
+        raise MyotwitchError(f"{label}: no samples" + (" that are numbers" if getattr(source, "skipped", []) else ""))
+    if monitor.detector.noise_uv is None:
+        flat_s = monitor.skipped_s.get("flat", 0.0)
+        if flat_s:
+            raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), "
+                                 "nothing to analyze")
+        needed_s = monitor.detector.warmup_s
+        raise MyotwitchError(f"{label}: too short to estimate the noise floor "
+                             f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
     out.summary({
         "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
         "samples": monitor.samples,
         "lost_samples": monitor.lost_samples,
         "rate_hz": rate_hz,
-        "twitches": monitor.twitches,
-        "episodes": monitor.episodes,
-        "noise_uv": monitor.detector.noise_uv,
+        **monitor.summary(),
         "path": str(label),
     })
     return 0
+
+
+def _gap_event(first: int, count: int, rate_hz: float) -> dict:
+    return {"type": "gap", "start_s": round(first / rate_hz, 4), "end_s": round((first + count) / rate_hz, 4),
+            "samples": count, "why": "values that are not numbers (NaN)"}
 
 
 def cmd_ports(args: argparse.Namespace, out: Output) -> int:

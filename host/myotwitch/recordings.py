@@ -2,7 +2,8 @@
 
 Every reader streams: a recording is never loaded whole, so hours of signal
 use the memory of one block. Bad files raise MyotwitchError with what is
-wrong and where, never a bare traceback.
+wrong and where, never a bare traceback. Values that are not numbers (NaN,
+infinity) are passed on as they are: the replay source skips them as gaps.
 """
 
 from __future__ import annotations
@@ -66,12 +67,6 @@ def unit_scale_to_uv(unit: str) -> float:
         raise MyotwitchError(f"unknown physical unit '{unit}' (expected uV, mV or V)") from None
 
 
-def _check_finite(block: np.ndarray, path: Path, first_index: int) -> None:
-    bad = np.flatnonzero(~np.isfinite(block))
-    if len(bad):
-        raise MyotwitchError(f"{path}: sample {first_index + int(bad[0])} is not a finite number")
-
-
 # -- CSV -------------------------------------------------------------------
 
 
@@ -94,7 +89,6 @@ class _CsvRecording(Recording):
             if self.has_header:
                 next(reader, None)
             values: list[float] = []
-            emitted = 0
             for row in reader:
                 if not row or not "".join(row).strip():
                     continue
@@ -105,15 +99,10 @@ class _CsvRecording(Recording):
                         f"{self.path}: line {reader.line_num}: not a number in column {self.value_column + 1}: {row!r:.60}"
                     ) from None
                 if len(values) == block_samples:
-                    block = np.array(values)
-                    _check_finite(block, self.path, emitted)
-                    yield block
-                    emitted += len(block)
+                    yield np.array(values)
                     values = []
             if values:
-                block = np.array(values)
-                _check_finite(block, self.path, emitted)
-                yield block
+                yield np.array(values)
 
 
 def _open_csv(path: Path, rate_hz: float | None) -> Recording:
@@ -182,9 +171,7 @@ class _EdfRecording(Recording):
         try:
             for start in range(0, self.n_samples or 0, block_samples):
                 n = min(block_samples, self.n_samples - start)
-                block = reader.readSignal(self.signal_index, start, n) * self.scale_to_uv
-                _check_finite(block, self.path, start)
-                yield block
+                yield reader.readSignal(self.signal_index, start, n) * self.scale_to_uv
         finally:
             reader.close()
 

@@ -73,10 +73,13 @@ class DetectorConfig:
     # A doublet: the same unit firing again 10-110 ms later (data/README.md).
     doublet_min_ms: float = 10.0
     doublet_max_ms: float = 110.0
-    # A much smaller peak just after is the potential's tail or filter
-    # ringing: the 2 Hz mains notches ring at 10-20 % of a peak for 100 ms and more.
-    echo_window_ms: float = 150.0
+    # A much smaller peak after a larger one is its tail or filter ringing:
+    # the 2 Hz mains notches ring for hundreds of ms (time constant about
+    # 1 / (pi x 2 Hz) = 160 ms). An echo is below echo_ratio x the earlier
+    # peak x exp(-delay / echo_decay_ms), within echo_window_ms.
+    echo_window_ms: float = 500.0
     echo_ratio: float = 0.25
+    echo_decay_ms: float = 200.0
     # -- activity (voluntary contraction, cramp, spasm) --
     # An RMS over 100 ms: smooth enough that a weak contraction does not dip
     # below threshold between motor-unit potentials, while sparse firing at
@@ -157,7 +160,7 @@ class ActivitySegment:
 
 @dataclass(frozen=True)
 class SignalIssue:
-    """Part of the signal where nothing could be detected: flat (lead off) or clipped."""
+    """Part of the signal that is not usable EMG: flat (lead off; skipped) or clipped (at the ADC's rails)."""
 
     kind: str
     start_index: int
@@ -239,6 +242,7 @@ class TwitchDetector:
         self._max_duration = round(c.max_duration_ms * ms)
         self._doublet = (round(c.doublet_min_ms * ms), round(c.doublet_max_ms * ms))
         self._echo = round(c.echo_window_ms * ms)
+        self._echo_decay = c.echo_decay_ms * ms
         self._isi = round(c.continual_isi_ms * ms)
         self._act_min = round(c.activity_min_s * rate_hz)
         self._act_hold = round(c.activity_hold_s * rate_hz)
@@ -269,6 +273,7 @@ class TwitchDetector:
         self._window_fill = 0
         self._window_raw_min = np.inf
         self._window_raw_max = -np.inf
+        self._window_clipped = 0
         self._sigmas: deque[float] = deque(maxlen=max(1, round(self.config.noise_history_s / self.config.noise_window_s)))
         self._floor: float | None = None
         self._next_index: int | None = None
@@ -291,6 +296,11 @@ class TwitchDetector:
         self._issue: list | None = None  # [kind, start, end] being extended
         self._out: list = []
         self.stats = DetectorStats()
+
+    @property
+    def warmup_s(self) -> float:
+        """Signal needed before anything can be detected: the first noise windows."""
+        return self.config.warmup_windows * self.config.noise_window_s
 
     @property
     def noise_uv(self) -> float | None:
@@ -368,6 +378,7 @@ class TwitchDetector:
         self._energy.reset()
         self._envelope.reset()
         self._window_fill = 0
+        self._window_clipped = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
         self._processed = next_index
         self._settle_until = next_index + round(self.config.settle_s * self.rate_hz)
@@ -403,13 +414,24 @@ class TwitchDetector:
             self._window_fill += j - i
             self._window_raw_min = min(self._window_raw_min, float(x[i:j].min()))
             self._window_raw_max = max(self._window_raw_max, float(x[i:j].max()))
+            self._window_clipped += self._clipped_samples(x[i:j])
             if abs_i + (j - i) == window_end:
                 self._close_window(window_end)
             i = j
         self._processed = start + len(y)
 
+    def _clipped_samples(self, raw: np.ndarray) -> int:
+        """Samples held at the segment's highest or lowest value for clip_run or longer: the ADC's rails."""
+        total = 0
+        for extreme in (raw.max(), raw.min()):
+            starts, ends = _runs(raw == extreme)
+            lengths = ends - starts
+            total += int(lengths[lengths >= self._clip_run].sum())
+        return total
+
     def _close_window(self, window_end: int) -> None:
         fill = self._window_fill
+        clipped, self._window_clipped = self._window_clipped, 0
         if fill >= self._window_samples // 2:
             sigma = _MAD_TO_SIGMA * float(np.median(self._window[:fill]))
             raw_range = self._window_raw_max - self._window_raw_min
@@ -417,7 +439,10 @@ class TwitchDetector:
                 self.stats.flat_samples += fill
                 self._note_issue("flat", window_end - fill, window_end - 1)
             else:
-                self._close_issue()
+                if clipped >= 0.01 * fill:
+                    self._note_issue("clipped", window_end - fill, window_end - 1)
+                else:
+                    self._close_issue()
                 self._sigmas.append(sigma)
                 if len(self._sigmas) >= self.config.warmup_windows:
                     self._floor = float(np.quantile(self._sigmas, self.config.noise_quantile))
@@ -594,8 +619,9 @@ class TwitchDetector:
         base = self._ring_base.read(c.onset_index - ctx, c.end_index + ctx + 1)
         if len(base):
             c.baseline_swing_uv = float(base.max() - base.min())
-            edge = max(1, round(0.02 * self.rate_hz))
-            c.baseline_step_uv = float(np.mean(base[-edge:]) - np.mean(base[:edge]))
+        around = self._ring_raw.read(c.onset_index - self._merge, c.end_index + 1)
+        if len(around) > 1:
+            c.max_jump_uv = float(np.abs(np.diff(around)).max())
         raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
         if len(raw) >= self._clip_run:
             for extreme in (raw.max(), raw.min()):
@@ -609,15 +635,11 @@ class TwitchDetector:
         cands = self._candidates
         c = cands[i]
         self._features(c)
-        reason = None
-        for p in reversed(list(cands)[:i]):
-            if c.peak_index - p.peak_index > self._echo:
-                break
-            if p.reason != rules.REASON_ECHO and c.peak_uv < cfg.echo_ratio * p.peak_uv:
-                reason = rules.REASON_ECHO
-                break
+        reason = rules.REASON_ECHO if self._is_echo(c, list(cands)[:i]) else None
         if reason is None:
             reason = rules.artifact_reason(c, cfg.baseline_ratio, cfg.baseline_min_sigma * c.noise_uv)
+            if reason in (rules.REASON_MOTION, rules.REASON_POP) and self._ecg(i):
+                reason = rules.REASON_ECG  # heart beats are steep and carry slow waves: name them
         if reason is None and c.end_index - c.onset_index + 1 > self._max_duration:
             reason = rules.REASON_LONG
         if reason is None and rules.in_any(c.peak_index, self._segments, self._pre_guard, self._guard):
@@ -651,16 +673,21 @@ class TwitchDetector:
             if before_isi is not None and after_isi is not None and before_isi <= self._isi and after_isi <= self._isi:
                 reason = rules.REASON_CONTINUAL
                 c.doublet_interval_samples = None
-        if reason is None:
-            reason = self._ecg(i)
+        if reason is None and self._ecg(i):
+            reason = rules.REASON_ECG
         c.reason = reason
 
     def _is_echo(self, n: rules.Candidate, near: list[rules.Candidate]) -> bool:
-        """A much smaller peak shortly after a larger one (decided or not)."""
+        """A much smaller peak after a larger one, below its decaying ringing (decided or not)."""
         if n.reason is not None:
             return n.reason == rules.REASON_ECHO
-        return any(0 < n.peak_index - p.peak_index <= self._echo and n.peak_uv < self.config.echo_ratio * p.peak_uv
-                   for p in near)
+        ratio = self.config.echo_ratio
+        for p in near:
+            delay = n.peak_index - p.peak_index
+            if 0 < delay <= self._echo and p.reason != rules.REASON_ECHO:
+                if n.peak_uv < ratio * p.peak_uv * np.exp(-delay / self._echo_decay):
+                    return True
+        return False
 
     def _looks_like_artifact(self, c: rules.Candidate) -> bool:
         if c.reason is not None:
@@ -668,22 +695,20 @@ class TwitchDetector:
         self._features(c)
         return rules.artifact_reason(c, self.config.baseline_ratio, self.config.baseline_min_sigma * c.noise_uv) is not None
 
-    def _ecg(self, i: int) -> str | None:
+    def _ecg(self, i: int) -> bool:
         cfg = self.config
         cands = list(self._candidates)
         c = cands[i]
         reach = round(cfg.ecg_interval_s[1] * (cfg.ecg_min_beats - 1) * self.rate_hz)
         near = [k for k, n in enumerate(cands) if abs(n.peak_index - c.peak_index) <= reach
-                and (k == i or n.reason not in _NOT_DISCHARGES)]
+                and (k == i or n.reason not in (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND))]
         if len(near) < cfg.ecg_min_beats:
-            return None
+            return False
         peaks = [cands[k].peak_index for k in near]
         amps = [cands[k].peak_uv for k in near]
         lo, hi = (round(s * self.rate_hz) for s in cfg.ecg_interval_s)
-        if rules.ecg_chain(peaks, amps, near.index(i), cfg.ecg_min_beats, lo, hi, cfg.ecg_tolerance,
-                           cfg.ecg_amplitude_ratio):
-            return rules.REASON_ECG
-        return None
+        return rules.ecg_chain(peaks, amps, near.index(i), cfg.ecg_min_beats, lo, hi, cfg.ecg_tolerance,
+                               cfg.ecg_amplitude_ratio)
 
 
 _ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)

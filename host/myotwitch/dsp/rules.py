@@ -31,20 +31,23 @@ class Candidate:
     noise_uv: float
     # Filled in when decided:
     baseline_swing_uv: float = 0.0  # range of the low-passed raw signal around the candidate
-    baseline_step_uv: float = 0.0  # low-passed raw after minus before
+    max_jump_uv: float = 0.0  # largest sample-to-sample change of the raw signal
     clipped: bool = False
     reason: str | None = None  # None: a twitch
     doublet_interval_samples: int | None = None
 
 
+def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
+    """Does the signal below the EMG band swing with the candidate? A potential is zero-mean; pops and motion are not."""
+    return c.baseline_swing_uv > max(baseline_ratio * c.peak_uv, baseline_min_uv)
+
+
 def artifact_reason(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> str | None:
-    """Clipping, or a baseline that moves with the candidate (a pop or a motion swing)."""
+    """Clipping, or a baseline that moves with the candidate: a pop (an abrupt step) or motion (a smooth swing)."""
     if c.clipped:
         return REASON_CLIPPING
-    limit = max(baseline_ratio * c.peak_uv, baseline_min_uv)
-    if c.baseline_swing_uv > limit:
-        # A pop leaves the baseline displaced; a motion swing comes back.
-        return REASON_POP if abs(c.baseline_step_uv) > 0.5 * c.baseline_swing_uv else REASON_MOTION
+    if baseline_moves(c, baseline_ratio, baseline_min_uv):
+        return REASON_POP if c.max_jump_uv > 0.5 * c.baseline_swing_uv else REASON_MOTION
     return None
 
 

@@ -1,0 +1,158 @@
+"""Each rule of the detector on a constructed signal: artifacts and non-twitches give no twitch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from myotwitch.dsp import rules
+from myotwitch.dsp.detector import DetectorConfig, Rejected, Twitch, TwitchDetector
+from myotwitch.dsp.filters import FilterConfig
+from myotwitch.sources import synthetic as syn
+
+RATE_HZ = 1000.0
+NOISE_UV = 2.0
+
+
+def rest(seconds: float, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, NOISE_UV, int(seconds * RATE_HZ))
+
+
+def run(x: np.ndarray, config: DetectorConfig = DetectorConfig()):
+    det = TwitchDetector(RATE_HZ, config)
+    out = []
+    for i in range(0, len(x), 1000):
+        out += det.process(i, x[i : i + 1000])
+    out += det.flush()
+    return [e for e in out if isinstance(e, Twitch)], [e for e in out if isinstance(e, Rejected)], det
+
+
+def shape(duration_ms: float = 15.0, phases: int = 3, seed: int = 0) -> np.ndarray:
+    return syn.motor_unit_potential(RATE_HZ, duration_ms, phases, np.random.default_rng(seed))
+
+
+def reasons_near(rejected, index, tolerance=15):
+    return {r.reason for r in rejected if abs(r.peak_index - index) <= tolerance}
+
+
+def test_isolated_potential_is_a_twitch_with_its_fields():
+    x = rest(10, 1)
+    syn.add_potential(x, 5000, shape(15), 20 * NOISE_UV)
+    twitches, _, det = run(x)
+    (t,) = twitches
+    assert abs(t.peak_index - 5000) <= 3
+    assert t.onset_index < t.peak_index < t.end_index
+    assert 5 <= t.duration_ms(RATE_HZ) <= 25
+    assert 30 < t.peak_uv < 50 and t.snr > 10 and t.doublet_interval_samples is None
+
+
+@pytest.mark.parametrize("step_sigma", [30, 100])
+def test_electrode_pop_gives_no_twitch(step_sigma):
+    x = rest(10, 2)
+    syn.add_pop(x, 5000, RATE_HZ, step_sigma * NOISE_UV)
+    twitches, rejected, _ = run(x)
+    assert twitches == []
+    assert rules.REASON_POP in reasons_near(rejected, 5000, 50)
+
+
+def test_motion_swing_gives_no_twitch():
+    x = rest(10, 3)
+    syn.add_motion(x, 4000, RATE_HZ, 80 * NOISE_UV, 0.6, np.random.default_rng(3))
+    twitches, _, _ = run(x)
+    assert twitches == []
+
+
+def test_ecg_train_gives_no_twitch():
+    x = rest(40, 4)
+    peaks = syn.add_ecg_train(x, 3000, RATE_HZ, 30, 72, 12 * NOISE_UV, np.random.default_rng(4))
+    twitches, rejected, _ = run(x)
+    assert len(twitches) <= 1  # at most an edge beat: the chain needs five
+    assert sum(rules.REASON_ECG in reasons_near(rejected, p, 60) for p in peaks) >= len(peaks) - 1
+
+
+def test_clipped_burst_gives_no_twitch():
+    x = rest(10, 5)
+    syn.add_potential(x, 5000, shape(25, 2), 200 * NOISE_UV)
+    np.clip(x, -60.0, 60.0, out=x)  # the ADC's rails
+    twitches, rejected, _ = run(x)
+    assert twitches == []
+    assert rules.REASON_CLIPPING in reasons_near(rejected, 5000, 20)
+
+
+@pytest.mark.parametrize("mains_hz", [50.0, 60.0])
+def test_mains_at_ten_times_noise_is_notched_and_twitches_still_found(mains_hz):
+    x = rest(20, 6)
+    syn.add_mains(x, RATE_HZ, mains_hz, 10 * NOISE_UV)
+    for i in (6000, 12000, 17000):
+        syn.add_potential(x, i, shape(15, 2, seed=i), 10 * NOISE_UV)
+    twitches, _, det = run(x)
+    assert det.mains_hz == (mains_hz,)
+    assert [abs(t.peak_index - i) <= 5 for t, i in zip(twitches, (6000, 12000, 17000))] == [True] * 3
+    assert len(twitches) == 3
+
+
+def test_mains_can_be_forced():
+    x = rest(5, 7)
+    _, _, det = run(x, DetectorConfig(filters=FilterConfig(mains="60")))
+    assert det.mains_hz == (60.0,)
+    _, _, det = run(x)
+    assert det.mains_hz == ()  # auto, and no mains in this signal
+
+
+def test_continual_firing_is_not_counted_but_an_isolated_twitch_is():
+    x = rest(20, 8)
+    unit = shape(12, 2, seed=8)
+    for i in range(4000, 9000, 120):  # one unit firing at about 8 Hz for 5 s
+        syn.add_potential(x, i, unit, 8 * NOISE_UV)
+    syn.add_potential(x, 15000, unit, 8 * NOISE_UV)  # alone
+    twitches, rejected, _ = run(x)
+    assert [abs(t.peak_index - 15000) <= 3 for t in twitches] == [True]
+    assert sum(r.reason in (rules.REASON_CONTINUAL, rules.REASON_ACTIVITY) for r in rejected) >= 35
+
+
+def test_doublet_is_one_twitch_flagged_with_its_interval():
+    x = rest(10, 9)
+    unit = shape(12, 3, seed=9)
+    syn.add_potential(x, 5000, unit, 15 * NOISE_UV)
+    syn.add_potential(x, 5035, unit, 14 * NOISE_UV)  # 35 ms later: a doublet
+    twitches, rejected, _ = run(x)
+    (t,) = twitches
+    assert abs(t.peak_index - 5000) <= 3 and abs(t.doublet_interval_samples - 35) <= 3
+    assert rules.REASON_DOUBLET_SECOND in reasons_near(rejected, 5035, 5)
+
+
+def test_a_second_unit_amid_continual_firing_is_still_a_twitch():
+    x = rest(20, 10)
+    small = shape(10, 2, seed=10)
+    for i in range(4000, 12000, 150):
+        syn.add_potential(x, i, small, 6 * NOISE_UV)
+    # A much larger potential between two discharges of the small unit: another unit, isolated.
+    syn.add_potential(x, 8075, shape(20, 3, seed=11), 40 * NOISE_UV)
+    twitches, _, _ = run(x)
+    assert any(abs(t.peak_index - 8075) <= 5 for t in twitches)
+
+
+def test_ringing_after_a_large_twitch_is_an_echo_not_a_twitch():
+    x = rest(10, 12)
+    syn.add_mains(x, RATE_HZ, 50.0, 10 * NOISE_UV)  # notches on: they ring
+    syn.add_potential(x, 5000, shape(20, 3, seed=12), 150 * NOISE_UV)
+    twitches, _, _ = run(x)
+    assert [abs(t.peak_index - 5000) <= 5 for t in twitches] == [True]
+
+
+def test_flat_signal_is_reported_and_skipped():
+    x = rest(20, 13)
+    x[6000:12000] = 123.0  # lead off: the ADC reads a constant
+    from myotwitch.dsp.detector import SignalIssue
+
+    det = TwitchDetector(RATE_HZ)
+    out = det.process(0, x) + det.flush()
+    (issue,) = [e for e in out if isinstance(e, SignalIssue)]
+    assert issue.kind == "flat" and 6000 <= issue.start_index <= 6500 and 11500 <= issue.end_index <= 12000
+    assert not [e for e in out if isinstance(e, Twitch)]
+
+
+def test_unsupported_rates_are_refused():
+    for rate_hz in (100.0, 250.0, 50_000.0):
+        with pytest.raises(ValueError, match="not supported"):
+            TwitchDetector(rate_hz)
