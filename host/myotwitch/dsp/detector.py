@@ -23,6 +23,7 @@ does not depend on how the stream is cut into blocks.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -118,8 +119,9 @@ class DetectorConfig:
     ecg_interval_s: tuple[float, float] = (0.4, 1.2)
     ecg_tolerance: float = 0.1
     ecg_amplitude_ratio: float = 1.5
-    # Every rule above looks at most this far past a candidate; it is decided this late.
-    decision_delay_s: float = 4.0
+    # Every rule above looks at most this far past a candidate (the ECG chain
+    # reaches 4 intervals of up to 1.2 s); it is decided this late.
+    decision_delay_s: float = 5.5
     settle_s: float = 0.2  # after a gap in the stream, while the filters settle
 
 
@@ -199,8 +201,10 @@ class _Ring:
         b = min(b, self.end)
         if b <= a:
             return np.empty(0)
-        idx = np.arange(a, b) % self.size
-        return self.buf[idx]
+        pa, pb = a % self.size, b % self.size
+        if pa < pb:
+            return self.buf[pa:pb]
+        return np.concatenate((self.buf[pa:], self.buf[:pb]))
 
 
 class _MovingRms:
@@ -249,6 +253,13 @@ class TwitchDetector:
         self._guard = round(c.activity_guard_s * rate_hz)
         self._pre_guard = round(c.activity_pre_guard_s * rate_hz)
         self._delay = round(c.decision_delay_s * rate_hz)
+        reach_s = max(c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance),
+                      c.busy_window_s / 2 + c.echo_window_ms / 1000, c.activity_pre_guard_s + c.activity_min_s,
+                      (c.continual_isi_ms + c.doublet_max_ms) / 1000)
+        if c.decision_delay_s < reach_s:
+            raise ValueError(f"decision_delay_s must be at least {reach_s:.2f} s: the rules look that far ahead")
+        # Work in pieces of a few seconds: numpy on large arrays, little Python per sample.
+        self._piece = round(4.0 * rate_hz)
         self._busy_half = round(c.busy_window_s * rate_hz / 2)
         self._clip_run = max(2, round(c.clip_run_ms * ms))
         # At least 8 samples: an RMS over fewer (8 ms at 500 Hz is 4) lets Gaussian noise through.
@@ -267,7 +278,7 @@ class TwitchDetector:
         self._probe_start: int | None = None
         self._energy = _MovingRms(self._energy_window)
         self._envelope = _MovingRms(round(self.config.envelope_window_ms * self.rate_hz / 1000.0))
-        ring = self._delay + round(1.5 * self.rate_hz)
+        ring = self._delay + self._piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_base, self._ring_raw = _Ring(ring), _Ring(ring), _Ring(ring)
         self._window = np.empty(self._window_samples)
         self._window_fill = 0
@@ -283,7 +294,8 @@ class TwitchDetector:
         self._run_start: int | None = None
         self._pending: list[int] | None = None  # [first, last] energy-above indices
         self._pending_noise = 0.0
-        self._candidates: deque[rules.Candidate] = deque()  # found, in order; kept for context after deciding
+        self._run_floor = 0.0
+        self._candidates: list[rules.Candidate] = []  # found, in peak order; kept a while for context after deciding
         self._decided = 0  # how many of self._candidates are decided
         # Activity: state machine over the envelope.
         self._act_open: int | None = None  # start of the open segment
@@ -310,7 +322,7 @@ class TwitchDetector:
     @property
     def settled_index(self) -> int:
         """Every twitch peaking before this index has been returned already."""
-        undecided = [c.peak_index for c in list(self._candidates)[self._decided :]]
+        undecided = [c.peak_index for c in self._candidates[self._decided : self._decided + 1]]
         if self._pending is not None:
             undecided.append(self._pending[0] - self._energy_window)
         if self._run_start is not None:
@@ -385,11 +397,10 @@ class TwitchDetector:
 
     # -- the stream -----------------------------------------------------------
     def _run(self, start: int, x: np.ndarray) -> None:
-        """In pieces of one noise window at most, deciding after each: the rings
-        that the rules read hold a few seconds, whatever the caller's block size."""
-        w = self._window_samples
-        for i in range(0, len(x), w):
-            self._run_piece(start + i, x[i : i + w])
+        """In pieces of a few seconds, deciding after each: the rings that the
+        rules read hold a few seconds, whatever the caller's block size."""
+        for i in range(0, len(x), self._piece):
+            self._run_piece(start + i, x[i : i + self._piece])
             self._decide(upto=self._processed - self._delay)
 
     def _run_piece(self, start: int, x: np.ndarray) -> None:
@@ -400,40 +411,50 @@ class TwitchDetector:
         self._ring_y.write(start, y)
         self._ring_base.write(start, base)
         self._ring_raw.write(start, x)
+        # The noise floor in force at each sample: set by the windows before its own.
+        floors = np.full(len(y), np.nan)
+        magnitude = np.abs(y)
+        clipped_before = np.concatenate(([0], np.cumsum(self._clip_mask(x))))
         w = self._window_samples
         i = 0
         while i < len(y):
             abs_i = start + i
             window_end = (abs_i // w + 1) * w
             j = min(len(y), i + window_end - abs_i)
-            floor = self._floor
-            if floor is not None and abs_i + (j - i) > self._settle_until:
-                self._candidates_in(abs_i, energy[i:j], floor)
-                self._activity_in(abs_i, envelope[i:j], floor)
-            self._window[self._window_fill : self._window_fill + (j - i)] = np.abs(y[i:j])
+            if self._floor is not None:
+                lo = max(i, self._settle_until - start)
+                if lo < j:
+                    floors[lo:j] = self._floor
+            self._window[self._window_fill : self._window_fill + (j - i)] = magnitude[i:j]
             self._window_fill += j - i
             self._window_raw_min = min(self._window_raw_min, float(x[i:j].min()))
             self._window_raw_max = max(self._window_raw_max, float(x[i:j].max()))
-            self._window_clipped += self._clipped_samples(x[i:j])
+            self._window_clipped += int(clipped_before[j] - clipped_before[i])
             if abs_i + (j - i) == window_end:
                 self._close_window(window_end)
             i = j
+        self._candidates_in(start, energy, floors)
+        self._activity_in(start, envelope, floors)
         self._processed = start + len(y)
 
-    def _clipped_samples(self, raw: np.ndarray) -> int:
-        """Samples held at the segment's highest or lowest value for clip_run or longer: the ADC's rails."""
-        total = 0
+    def _clip_mask(self, raw: np.ndarray) -> np.ndarray:
+        """Samples held at the piece's highest or lowest value for clip_run or longer: the ADC's rails."""
+        mask = np.zeros(len(raw), dtype=bool)
         for extreme in (raw.max(), raw.min()):
             starts, ends = _runs(raw == extreme)
-            lengths = ends - starts
-            total += int(lengths[lengths >= self._clip_run].sum())
-        return total
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                if e - s >= self._clip_run:
+                    mask[s:e] = True
+        return mask
 
     def _close_window(self, window_end: int) -> None:
         fill = self._window_fill
         clipped, self._window_clipped = self._window_clipped, 0
         if fill >= self._window_samples // 2:
-            sigma = _MAD_TO_SIGMA * float(np.median(self._window[:fill]))
+            half = fill // 2
+            part = np.partition(self._window[:fill], [half - 1, half] if fill % 2 == 0 else half)
+            median = part[half] if fill % 2 else 0.5 * (part[half - 1] + part[half])
+            sigma = _MAD_TO_SIGMA * float(median)
             raw_range = self._window_raw_max - self._window_raw_min
             if sigma < self.config.flat_uv and raw_range < 10 * self.config.flat_uv:
                 self.stats.flat_samples += fill
@@ -445,7 +466,13 @@ class TwitchDetector:
                     self._close_issue()
                 self._sigmas.append(sigma)
                 if len(self._sigmas) >= self.config.warmup_windows:
-                    self._floor = float(np.quantile(self._sigmas, self.config.noise_quantile))
+                    # The quantile of a few dozen values: sorting in Python beats numpy's overhead here.
+                    ordered = sorted(self._sigmas)
+                    position = self.config.noise_quantile * (len(ordered) - 1)
+                    k = int(position)
+                    frac = position - k
+                    upper = ordered[min(k + 1, len(ordered) - 1)]
+                    self._floor = ordered[k] + frac * (upper - ordered[k])
         self._window_fill = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
 
@@ -462,26 +489,30 @@ class TwitchDetector:
             self._issue = None
 
     # -- candidates -------------------------------------------------------------
-    def _candidates_in(self, abs_start: int, energy: np.ndarray, floor: float) -> None:
-        above = energy > self.config.detect_sigma * floor
+    def _candidates_in(self, abs_start: int, energy: np.ndarray, floors: np.ndarray) -> None:
+        above = energy > self.config.detect_sigma * floors  # NaN floors (warming up, settling): never above
         n = len(energy)
         if self._run_start is not None and not above[0]:
             self._end_run_before(abs_start)
         starts, ends = _runs(above)
         for s, e in zip(starts.tolist(), ends.tolist()):
-            first = self._run_start if (s == 0 and self._run_start is not None) else abs_start + s
+            if s == 0 and self._run_start is not None:
+                first = self._run_start  # continues from the previous piece
+            else:
+                first = abs_start + s
+                self._run_floor = float(floors[s])
             self._run_start = None
             if e == n:
-                self._run_start = first  # still above at the end: continues in the next segment
+                self._run_start = first  # still above at the end: continues in the next piece
             else:
-                self._add_run(first, abs_start + e - 1, floor)
+                self._add_run(first, abs_start + e - 1, self._run_floor)
         if self._run_start is None and self._pending is not None and abs_start + n - 1 - self._pending[1] > self._merge:
             self._close_candidate()
 
     def _end_run_before(self, index: int) -> None:
         start, self._run_start = self._run_start, None
         if start is not None:
-            self._add_run(start, index - 1, self._floor)
+            self._add_run(start, index - 1, self._run_floor)
 
     def _add_run(self, first: int, last: int, floor: float) -> None:
         p = self._pending
@@ -523,9 +554,9 @@ class TwitchDetector:
         self._candidates.append(rules.Candidate(peak, onset, end, peak_uv, floor))
 
     # -- activity ----------------------------------------------------------------
-    def _activity_in(self, abs_start: int, envelope: np.ndarray, floor: float) -> None:
-        on = envelope > self.config.activity_on_sigma * floor
-        off = envelope < self.config.activity_off_sigma * floor
+    def _activity_in(self, abs_start: int, envelope: np.ndarray, floors: np.ndarray) -> None:
+        on = envelope > self.config.activity_on_sigma * floors
+        off = envelope < self.config.activity_off_sigma * floors
         n = len(envelope)
         i = 0
         while i < n:
@@ -606,69 +637,87 @@ class TwitchDetector:
             else:
                 self.stats.rejected[c.reason] = self.stats.rejected.get(c.reason, 0) + 1
                 self._out.append(Rejected(c.peak_index, c.peak_uv, c.reason))
-        # Forget what no later rule can look back at.
-        horizon = (self._processed if upto is None else upto) - self._delay - 2 * self._isi
-        while self._decided > 0 and cands[0].peak_index < horizon:
-            cands.popleft()
-            self._decided -= 1
+        # Forget what no later rule can look back at (in batches: deleting from a list's front is linear).
+        horizon = (self._processed if upto is None else upto) - self._delay
+        old = bisect.bisect_left(cands, horizon, hi=self._decided, key=_peak)
+        if old > 256 or (upto is None and old):
+            del cands[:old]
+            self._decided -= old
         while len(self._segments) > 1 and self._segments[0][1] is not None and self._segments[0][1] < horizon:
             self._segments.popleft()
+
+    def _between(self, lo: int, hi: int) -> tuple[int, int]:
+        """Indices [a, b) of the candidates whose peak lies in [lo, hi]."""
+        cands = self._candidates
+        return bisect.bisect_left(cands, lo, key=_peak), bisect.bisect_right(cands, hi, key=_peak)
 
     def _features(self, c: rules.Candidate) -> None:
         ctx = round(0.1 * self.rate_hz)
         base = self._ring_base.read(c.onset_index - ctx, c.end_index + ctx + 1)
         if len(base):
             c.baseline_swing_uv = float(base.max() - base.min())
-        around = self._ring_raw.read(c.onset_index - self._merge, c.end_index + 1)
-        if len(around) > 1:
-            c.max_jump_uv = float(np.abs(np.diff(around)).max())
+        if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
+            # Only a moving baseline needs telling pop from motion.
+            around = self._ring_raw.read(c.onset_index - self._merge, c.end_index + 1)
+            if len(around) > 1:
+                c.max_jump_uv = float(np.abs(np.diff(around)).max())
         raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
         if len(raw) >= self._clip_run:
             for extreme in (raw.max(), raw.min()):
                 at = raw == extreme
+                if np.count_nonzero(at) < self._clip_run:
+                    continue  # cannot hold a run that long
                 starts, ends = _runs(at)
-                if len(starts) and int((ends - starts).max()) >= self._clip_run:
+                if int((ends - starts).max()) >= self._clip_run:
                     c.clipped = True
 
     def _classify(self, i: int) -> None:
         cfg = self.config
         cands = self._candidates
         c = cands[i]
+        at = c.peak_index
         self._features(c)
-        reason = rules.REASON_ECHO if self._is_echo(c, list(cands)[:i]) else None
+        a, _ = self._between(at - self._echo, at)
+        reason = rules.REASON_ECHO if self._is_echo(c, cands[a:i]) else None
         if reason is None:
             reason = rules.artifact_reason(c, cfg.baseline_ratio, cfg.baseline_min_sigma * c.noise_uv)
             if reason in (rules.REASON_MOTION, rules.REASON_POP) and self._ecg(i):
                 reason = rules.REASON_ECG  # heart beats are steep and carry slow waves: name them
         if reason is None and c.end_index - c.onset_index + 1 > self._max_duration:
             reason = rules.REASON_LONG
-        if reason is None and rules.in_any(c.peak_index, self._segments, self._pre_guard, self._guard):
+        if reason is None and rules.in_any(at, self._segments, self._pre_guard, self._guard):
             reason = rules.REASON_ACTIVITY
         if reason is None:
-            half = self._busy_half
-            near = [n for n in cands if abs(n.peak_index - c.peak_index) <= half + self._echo]
-            around = sum(1 for n in near if n is not c and abs(n.peak_index - c.peak_index) <= half
-                         and n.peak_uv >= c.peak_uv / 4 and not self._is_echo(n, near))
-            if around >= cfg.busy_min_candidates:
-                reason = rules.REASON_ACTIVITY
+            a, b = self._between(at - self._busy_half, at + self._busy_half)
+            close = [n for n in cands[a:b] if n is not c and n.peak_uv >= c.peak_uv / 4]
+            if len(close) >= cfg.busy_min_candidates:  # only then is it worth telling echoes apart
+                around = 0
+                for n in close:
+                    e, f = self._between(n.peak_index - self._echo, n.peak_index - 1)
+                    around += not self._is_echo(n, cands[e:f])
+                if around >= cfg.busy_min_candidates:
+                    reason = rules.REASON_ACTIVITY
         if reason is None:
-            prev = [p for p in list(cands)[:i] if p.reason not in _NOT_DISCHARGES]
-            if prev and prev[-1].reason is None and prev[-1].doublet_interval_samples == c.peak_index - prev[-1].peak_index:
+            a, _ = self._between(at - self._isi, at)
+            prev = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES]
+            if prev and prev[-1].reason is None and prev[-1].doublet_interval_samples == at - prev[-1].peak_index:
                 reason = rules.REASON_DOUBLET_SECOND
         if reason is None:
             def same_unit(n: rules.Candidate) -> bool:
                 return max(n.peak_uv, c.peak_uv) <= cfg.same_unit_ratio * min(n.peak_uv, c.peak_uv)
 
-            later = [n for n in list(cands)[i + 1 :] if same_unit(n) and not self._looks_like_artifact(n)]
-            if later and self._doublet[0] <= later[0].peak_index - c.peak_index <= self._doublet[1]:
-                c.doublet_interval_samples = later[0].peak_index - c.peak_index
+            _, b = self._between(at, at + self._doublet[1] + self._isi)
+            later = [n for n in cands[i + 1 : b] if same_unit(n) and not self._looks_like_artifact(n)]
+            if later and self._doublet[0] <= later[0].peak_index - at <= self._doublet[1]:
+                c.doublet_interval_samples = later[0].peak_index - at
                 after = later[1:]
                 last_of_discharge = later[0].peak_index
             else:
                 after = later
-                last_of_discharge = c.peak_index
-            prev = [p for p in list(cands)[:i] if p.reason not in _NOT_DISCHARGES and same_unit(p)]
-            before_isi = c.peak_index - prev[-1].peak_index if prev else None
+                last_of_discharge = at
+            a, _ = self._between(at - self._isi, at)
+            prev = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES and same_unit(p)]
+            before_isi = at - prev[-1].peak_index if prev else None
             after_isi = after[0].peak_index - last_of_discharge if after else None
             if before_isi is not None and after_isi is not None and before_isi <= self._isi and after_isi <= self._isi:
                 reason = rules.REASON_CONTINUAL
@@ -677,12 +726,12 @@ class TwitchDetector:
             reason = rules.REASON_ECG
         c.reason = reason
 
-    def _is_echo(self, n: rules.Candidate, near: list[rules.Candidate]) -> bool:
+    def _is_echo(self, n: rules.Candidate, before: list[rules.Candidate]) -> bool:
         """A much smaller peak after a larger one, below its decaying ringing (decided or not)."""
         if n.reason is not None:
             return n.reason == rules.REASON_ECHO
         ratio = self.config.echo_ratio
-        for p in near:
+        for p in before:
             delay = n.peak_index - p.peak_index
             if 0 < delay <= self._echo and p.reason != rules.REASON_ECHO:
                 if n.peak_uv < ratio * p.peak_uv * np.exp(-delay / self._echo_decay):
@@ -697,11 +746,14 @@ class TwitchDetector:
 
     def _ecg(self, i: int) -> bool:
         cfg = self.config
-        cands = list(self._candidates)
+        cands = self._candidates
         c = cands[i]
-        reach = round(cfg.ecg_interval_s[1] * (cfg.ecg_min_beats - 1) * self.rate_hz)
-        near = [k for k, n in enumerate(cands) if abs(n.peak_index - c.peak_index) <= reach
-                and (k == i or n.reason not in (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND))]
+        reach = round(cfg.ecg_interval_s[1] * (cfg.ecg_min_beats - 1) * (1 + cfg.ecg_tolerance) * self.rate_hz)
+        a, b = self._between(c.peak_index - reach, c.peak_index + reach)
+        ratio = cfg.ecg_amplitude_ratio
+        near = [k for k in range(a, b)
+                if k == i or (cands[k].reason not in (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)
+                              and max(c.peak_uv, cands[k].peak_uv) <= ratio * min(c.peak_uv, cands[k].peak_uv))]
         if len(near) < cfg.ecg_min_beats:
             return False
         peaks = [cands[k].peak_index for k in near]
@@ -709,6 +761,10 @@ class TwitchDetector:
         lo, hi = (round(s * self.rate_hz) for s in cfg.ecg_interval_s)
         return rules.ecg_chain(peaks, amps, near.index(i), cfg.ecg_min_beats, lo, hi, cfg.ecg_tolerance,
                                cfg.ecg_amplitude_ratio)
+
+
+def _peak(c: rules.Candidate) -> int:
+    return c.peak_index
 
 
 _ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)

@@ -1,0 +1,157 @@
+"""Throughput, live CPU share and memory of the detection pipeline.
+
+    .venv/bin/pip install -q -e '.[bench]' && .venv/bin/python benchmarks/throughput.py [--hours 1] [--soak-hours 24]
+
+1. Offline: a 1-hour recording at 2 kHz (real surface-EMG rest from
+   data/biosppy-emg, upsampled, with twitches and 50 Hz mains added) is
+   written as EDF+, then analysed the way `myotwitch analyze` does it
+   (EDF reader -> replay source -> detector, episodes), on one core.
+   BioSPPy's `emg` pipeline (high-pass, onset detection) runs on the same
+   samples in the same process, right after: the figure that matters is
+   the ratio of the two, since this machine's speed varies.
+2. Live: the same pipeline fed 50 samples at a time (one frame of the
+   board), its CPU time over the signal's duration: the share of one core
+   that live use at 2 kHz costs.
+3. Memory: `--soak-hours` of 2 kHz signal streamed through the pipeline in
+   blocks, the process's resident memory sampled as it goes: it must stay flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import signal as sps
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "host"))
+
+from myotwitch.monitor import Monitor  # noqa: E402
+from myotwitch.recordings import open_recording  # noqa: E402
+from myotwitch.sources import SampleBlock  # noqa: E402
+from myotwitch.sources import synthetic as syn  # noqa: E402
+from myotwitch.sources.replay import ReplaySource  # noqa: E402
+
+RATE_HZ = 2000
+
+
+def real_rest_2khz() -> np.ndarray:
+    counts = np.loadtxt(ROOT / "data" / "biosppy-emg" / "emg.txt", comments="#")
+    uv = (counts / 4096.0 - 0.5) * 3.3 / 1009.0 * 1e6
+    return sps.resample_poly(uv - np.median(uv), 2, 1)
+
+
+def make_signal(seconds: float, seed: int) -> np.ndarray:
+    """Real rest tiled to length, with twitches every ~3 s and 50 Hz mains at 5 µV."""
+    rng = np.random.default_rng(seed)
+    rest = real_rest_2khz()
+    n = int(seconds * RATE_HZ)
+    x = np.resize(rest, n).copy()
+    templates = syn.motor_unit_templates(RATE_HZ, 4, rng)
+    for i in range(int(2 * RATE_HZ), n - RATE_HZ, int(3 * RATE_HZ)):
+        syn.add_potential(x, i + int(rng.integers(0, RATE_HZ)), templates[rng.integers(4)], rng.uniform(15, 80))
+    syn.add_mains(x, RATE_HZ, 50.0, 5.0)
+    return x
+
+
+def write_edf(path: Path, x: np.ndarray) -> None:
+    import pyedflib
+
+    w = pyedflib.EdfWriter(str(path), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([{"label": "EMG", "dimension": "uV", "sample_frequency": RATE_HZ, "physical_max": 3000.0,
+                         "physical_min": -3000.0, "digital_max": 32767, "digital_min": -32768}])
+    w.writeSamples([x])
+    w.close()
+
+
+def analyze(path: Path) -> tuple[int, int]:
+    """What `myotwitch analyze` does, minus printing: returns (samples, twitches)."""
+    recording = open_recording(path)
+    monitor = Monitor(recording.rate_hz)
+    for block in ReplaySource(recording).blocks():
+        monitor.feed(block)
+    monitor.finish()
+    return monitor.samples, monitor.twitches
+
+
+def biosppy_emg(x: np.ndarray) -> int:
+    from biosppy.signals import emg
+
+    out = emg.emg(signal=x, sampling_rate=float(RATE_HZ), show=False)
+    return len(out["onsets"])
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hours", type=float, default=1.0, help="length of the offline recording")
+    parser.add_argument("--soak-hours", type=float, default=24.0, help="length of the memory run")
+    parser.add_argument("--live-minutes", type=float, default=10.0)
+    args = parser.parse_args(argv)
+
+    print(f"machine: {sys.platform}, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    x = make_signal(args.hours * 3600, seed=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        edf = Path(tmp) / "hour.edf"
+        write_edf(edf, x)
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        samples, twitches = analyze(edf)
+        ours_s, ours_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+        stored = np.concatenate(list(open_recording(edf).blocks()))  # the same samples BioSPPy gets
+    t0 = time.perf_counter()
+    onsets = biosppy_emg(stored)
+    theirs_s = time.perf_counter() - t0
+    print(f"offline, {args.hours:g} h at {RATE_HZ} Hz ({samples} samples, EDF+ read included for myotwitch):")
+    print(f"  myotwitch analyze: {ours_s:.2f} s wall, {ours_cpu_s:.2f} s CPU, "
+          f"{samples / ours_s / 1e6:.1f} M samples/s, {twitches} twitches")
+    print(f"  BioSPPy emg.emg:   {theirs_s:.2f} s wall, {len(stored) / theirs_s / 1e6:.1f} M samples/s, {onsets} onsets")
+    print(f"  ratio: myotwitch is {theirs_s / ours_s:.2f} x BioSPPy's speed")
+
+    live = x[: int(args.live_minutes * 60 * RATE_HZ)]
+    monitor = Monitor(RATE_HZ)
+    c0 = time.process_time()
+    for i in range(0, len(live), 50):
+        monitor.feed(SampleBlock(i, live[i : i + 50]))
+    live_cpu_s = time.process_time() - c0
+    print(f"live, 50-sample frames: {live_cpu_s:.2f} s CPU for {len(live) / RATE_HZ:.0f} s of signal = "
+          f"{100 * live_cpu_s / (len(live) / RATE_HZ):.2f} % of one core at {RATE_HZ} Hz")
+
+    hour = make_signal(3600, seed=2)
+    monitor = Monitor(RATE_HZ)
+    block = 65536
+    total = int(args.soak_hours * 3600 * RATE_HZ)
+    marks = sorted({int(total * f) for f in (0.05, 0.25, 0.5, 0.75, 1.0)})
+    readings = []
+    t0 = time.perf_counter()
+    index = 0
+    while index < total:
+        offset = index % len(hour)
+        n = min(block, len(hour) - offset, total - index)
+        monitor.feed(SampleBlock(index, hour[offset : offset + n]))
+        index += n
+        while marks and index >= marks[0]:
+            readings.append((index / RATE_HZ / 3600, rss_mib()))
+            marks.pop(0)
+    monitor.finish()
+    print(f"memory, {args.soak_hours:g} h streamed in {time.perf_counter() - t0:.0f} s "
+          f"({monitor.twitches} twitches): resident MiB at " +
+          ", ".join(f"{h:.1f} h: {m:.0f}" for h, m in readings) +
+          f"; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (includes the 1-hour test signals)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""The accuracy benchmark stays runnable, and the detector stays ahead of the naive baseline on it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import accuracy  # noqa: E402
+
+
+def test_accuracy_benchmark_quick_run(tmp_path, capsys):
+    out = tmp_path / "accuracy.json"
+    assert accuracy.main(["--quick", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| rest 1 kHz, 6 sigma | myotwitch |" in text and "pooled F1" in text
+    results = json.loads(out.read_text())
+    ours, naive = results["myotwitch"], results["naive 5 sigma"]
+    assert ours["pooled_f1"] > naive["pooled_f1"] + 0.2
+    # Voluntary contraction and continual firing: at most a few false twitches a minute.
+    for row in ours["rows"]:
+        if "false_per_min_active" in row:
+            assert row["false_per_min_active"] <= 30.0, row["case"]
+    artifacts = [r for r in ours["rows"] if r["kind"] == "artifacts"]
+    assert artifacts and all(r["artifact_twitch_share"] <= 0.1 for r in artifacts)
