@@ -162,3 +162,19 @@ def test_flat_and_clipped_parts_are_reported_in_text(tmp_path):
     assert "flat signal (electrode off?): skipped" in text
     assert "clipped at the ADC's range" in text
     assert "activity" in text
+
+
+def test_mark_a_cramp_in_a_recorded_session(tmp_path, capsys):
+    from myotwitch.store import Store
+
+    db = tmp_path / "log.sqlite"
+    store = Store(db)
+    session = store.begin_session("live", "test", 1000.0)
+    store.close()
+    code, text = run(["mark", str(session), "cramp", "--at", "12.5", "--note", "calf, woke me up", "--db", str(db)])
+    assert code == 0 and "12.500 s   cramp   calf, woke me up" in text
+    assert Store(db).marks(session) == [(12.5, "cramp", "calf, woke me up")]
+    code, _ = run(["mark", "99", "cramp", "--at", "1", "--db", str(db)])
+    assert code == 1 and "no session 99" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["mark", str(session), "bogus", "--at", "1", "--db", str(db)])

@@ -107,7 +107,7 @@ def test_continual_firing_is_not_counted_but_an_isolated_twitch_is():
     syn.add_potential(x, 15000, unit, 8 * NOISE_UV)  # alone
     twitches, rejected, _ = run(x)
     assert [abs(t.peak_index - 15000) <= 3 for t in twitches] == [True]
-    assert sum(r.reason in (rules.REASON_CONTINUAL, rules.REASON_ACTIVITY) for r in rejected) >= 35
+    assert sum(r.reason in (rules.REASON_CONTINUAL, rules.REASON_DENSE) for r in rejected) >= 35
 
 
 def test_doublet_is_one_twitch_flagged_with_its_interval():

@@ -51,8 +51,8 @@ class Output:
                 f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n"
             )
         elif e["type"] == "activity":
-            kind = f"sustained: cramp, spasm or held contraction ({CRAMP_NOTE})" if e["cramp_candidate"] \
-                else "muscle activity (not twitching)"
+            kind = f"sustained: cramp, spasm or held contraction ({CRAMP_NOTE}: `myotwitch mark` it)" \
+                if e["cramp_candidate"] else "muscle activity (not twitching)"
             self.stream.write(
                 f"activity {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['duration_s']:.1f} s"
                 f"   mean envelope {e['mean_envelope_uv']:.1f} µV   {kind}\n"
@@ -91,8 +91,8 @@ class Output:
         if s.get("rejected"):
             lines.append("  not counted   " + ", ".join(f"{n} {why}" for why, n in s["rejected"].items()))
         if s.get("noise_uv") is not None:
-            mains = " and ".join(f"{f:g}" for f in s.get("mains_hz", [])) or "none"
-            lines.append(f"  noise floor   {s['noise_uv']:.2f} µV   mains notched: {mains} Hz")
+            mains = " and ".join(f"{f:g} Hz" for f in s.get("mains_hz", [])) or "none (no mains line found)"
+            lines.append(f"  noise floor   {s['noise_uv']:.2f} µV   mains notched: {mains}")
         if s.get("db"):
             lines.append(f"  log           {s['db']} (session {s['session']})")
         self.stream.write("\n".join(lines) + "\n")
@@ -298,6 +298,28 @@ def _gap_event(first: int, count: int, rate_hz: float) -> dict:
             "samples": count, "why": "values that are not numbers (NaN)"}
 
 
+MARK_LABELS = ("cramp", "spasm", "voluntary", "felt-twitch", "other")
+
+
+def cmd_mark(args: argparse.Namespace, out: Output) -> int:
+    """Say what an activity segment (or a moment) was: one channel cannot tell a cramp from a contraction."""
+    from myotwitch.store import Store
+
+    db_path = _db_path(args)
+    if not db_path.exists():
+        raise MyotwitchError(f"no log at {db_path}: record a session first (demo or live), or give --db")
+    store = Store(db_path)
+    try:
+        if not store.session_exists(args.session):
+            raise MyotwitchError(f"{db_path} has no session {args.session}")
+        store.add_mark(args.session, args.at, args.label, args.note)
+        for t_s, label, note in store.marks(args.session):
+            out.stream.write(f"mark     {t_s:10.3f} s   {label}" + (f"   {note}" if note else "") + "\n")
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_ports(args: argparse.Namespace, out: Output) -> int:
     from serial.tools import list_ports
 
@@ -322,6 +344,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
     return value
 
 
@@ -376,6 +408,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=_positive_float, metavar="HZ", help="sampling rate of a CSV without a time_s column")
     output_options(p)
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("mark", help="note what a moment of a session was (a cramp, a voluntary contraction, a felt twitch)")
+    p.add_argument("session", type=int, help="session number (from the summary of demo or live)")
+    p.add_argument("--at", type=_non_negative_float, required=True, metavar="S", help="seconds from the session's start")
+    p.add_argument("label", choices=MARK_LABELS, help="what it was")
+    p.add_argument("--note", help="free text")
+    p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+    p.set_defaults(func=cmd_mark, format="text")
 
     p = sub.add_parser("ports", help="list serial ports with their USB ids")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")

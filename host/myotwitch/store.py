@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS episodes (
     median_peak_uv REAL NOT NULL,
     max_peak_uv REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS marks (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL,               -- seconds from the session's first sample
+    label TEXT NOT NULL,             -- what the person says it was: cramp, voluntary, felt-twitch, ...
+    note TEXT
+);
 CREATE INDEX IF NOT EXISTS twitches_by_session ON twitches(session_id, t_s);
 """
 
@@ -117,6 +124,19 @@ class Store:
             dict(figures, ended=_now_utc(), id=session_id),
         )
         self._db.commit()
+
+    def session_exists(self, session_id: int) -> bool:
+        return self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+
+    def add_mark(self, session_id: int, t_s: float, label: str, note: str | None = None) -> int:
+        cur = self._db.execute("INSERT INTO marks (session_id, t_s, label, note) VALUES (?, ?, ?, ?)",
+                               (session_id, t_s, label, note))
+        self._db.commit()
+        return int(cur.lastrowid)
+
+    def marks(self, session_id: int) -> list[tuple[float, str, str | None]]:
+        return list(self._db.execute("SELECT t_s, label, note FROM marks WHERE session_id = ? ORDER BY t_s",
+                                     (session_id,)))
 
     def twitch_times_s(self, session_id: int) -> list[float]:
         return [r[0] for r in self._db.execute("SELECT t_s FROM twitches WHERE session_id = ? ORDER BY t_s", (session_id,))]

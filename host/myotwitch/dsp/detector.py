@@ -696,7 +696,7 @@ class TwitchDetector:
                     e, f = self._between(n.peak_index - self._echo, n.peak_index - 1)
                     around += not self._is_echo(n, cands[e:f])
                 if around >= cfg.busy_min_candidates:
-                    reason = rules.REASON_ACTIVITY
+                    reason = rules.REASON_DENSE
         if reason is None:
             a, _ = self._between(at - self._isi, at)
             prev = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES]

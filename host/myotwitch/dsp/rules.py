@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 REASON_ACTIVITY = "activity"
+REASON_DENSE = "dense firing"
 REASON_CONTINUAL = "continual firing"
 REASON_ECHO = "echo"
 REASON_DOUBLET_SECOND = "doublet second"
