@@ -337,34 +337,24 @@ def cmd_ports(args: argparse.Namespace, out: Output) -> int:
 # -- argument parsing ----------------------------------------------------------
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
+def _finite_float(allow_zero: bool, requirement: str) -> Callable[[str], float]:
+    """An argparse type: a finite number above zero (or at least zero)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and (value >= 0 if allow_zero else value > 0)):
+            raise argparse.ArgumentTypeError(f"{requirement}: {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError("must be 0 (as fast as possible) or a positive factor")
-    return value
+_positive_float = _finite_float(False, "must be a positive number")
+_non_negative_float = _finite_float(True, "must be 0 or more")
+_speed = _finite_float(True, "must be 0 (as fast as possible) or a positive factor")
 
 
 def build_parser() -> argparse.ArgumentParser:
