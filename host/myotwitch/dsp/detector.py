@@ -28,7 +28,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal as sps
 
 from myotwitch.dsp import rules
 from myotwitch.dsp.filters import (
@@ -208,21 +207,27 @@ class _Ring:
 
 
 class _MovingRms:
-    """sqrt(mean of x**2 over the last `window` samples), carried across blocks."""
+    """sqrt(mean of x**2 over the last w samples) for several windows w, carried across blocks."""
 
-    def __init__(self, window: int) -> None:
-        self.window = max(1, window)
-        self._tail = np.zeros(self.window - 1)
+    def __init__(self, windows: tuple[int, ...]) -> None:
+        self.windows = tuple(max(1, w) for w in windows)
+        self._keep = max(self.windows) - 1
+        self.reset()
 
     def reset(self) -> None:
-        self._tail = np.zeros(self.window - 1)
+        self._tail = np.zeros(self._keep)
 
-    def process(self, x: np.ndarray) -> np.ndarray:
+    def process(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         sq = np.concatenate((self._tail, x * x))
         c = np.concatenate(([0.0], np.cumsum(sq)))
-        out = (c[self.window :] - c[: -self.window]) / self.window
-        self._tail = sq[len(sq) - (self.window - 1) :] if self.window > 1 else self._tail
-        return np.sqrt(np.maximum(out, 0.0))
+        n = len(x)
+        out = []
+        for w in self.windows:
+            hi = c[len(c) - n :]
+            lo = c[len(c) - n - w : len(c) - w]
+            out.append(np.sqrt(np.maximum((hi - lo) / w, 0.0)))
+        self._tail = sq[len(sq) - self._keep :] if self._keep else self._tail
+        return tuple(out)
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,20 +271,18 @@ class TwitchDetector:
         self._energy_window = max(8, round(c.energy_window_ms * ms))
         self._probe_samples = round(c.filters.mains_probe_s * rate_hz) if c.filters.mains == "auto" else 0
         self._bandpass_sos = design_bandpass_sos(rate_hz, c.filters)
-        self._baseline_sos = sps.butter(2, c.baseline_lowpass_hz, fs=rate_hz, output="sos")
+        self._baseline_window = max(2, round(rate_hz / (2 * c.baseline_lowpass_hz)))
         self.reset()
 
     # -- state ----------------------------------------------------------------
     def reset(self) -> None:
         self.mains_hz: tuple[float, ...] | None = None
         self._filter: StreamingSosFilter | None = None
-        self._baseline = StreamingSosFilter(self._baseline_sos)
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
-        self._energy = _MovingRms(self._energy_window)
-        self._envelope = _MovingRms(round(self.config.envelope_window_ms * self.rate_hz / 1000.0))
+        self._rms = _MovingRms((self._energy_window, round(self.config.envelope_window_ms * self.rate_hz / 1000.0)))
         ring = self._delay + self._piece + round(1.5 * self.rate_hz)
-        self._ring_y, self._ring_base, self._ring_raw = _Ring(ring), _Ring(ring), _Ring(ring)
+        self._ring_y, self._ring_raw = _Ring(ring), _Ring(ring)
         self._window = np.empty(self._window_samples)
         self._window_fill = 0
         self._window_raw_min = np.inf
@@ -386,9 +389,7 @@ class TwitchDetector:
         self._close_issue()
         if self._filter is not None:
             self._filter.reset()
-        self._baseline.reset()
-        self._energy.reset()
-        self._envelope.reset()
+        self._rms.reset()
         self._window_fill = 0
         self._window_clipped = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
@@ -405,11 +406,8 @@ class TwitchDetector:
 
     def _run_piece(self, start: int, x: np.ndarray) -> None:
         y = self._filter.process(x)
-        base = self._baseline.process(x)
-        energy = self._energy.process(y)
-        envelope = self._envelope.process(y)
+        energy, envelope = self._rms.process(y)
         self._ring_y.write(start, y)
-        self._ring_base.write(start, base)
         self._ring_raw.write(start, x)
         # The noise floor in force at each sample: set by the windows before its own.
         floors = np.full(len(y), np.nan)
@@ -441,7 +439,10 @@ class TwitchDetector:
         """Samples held at the piece's highest or lowest value for clip_run or longer: the ADC's rails."""
         mask = np.zeros(len(raw), dtype=bool)
         for extreme in (raw.max(), raw.min()):
-            starts, ends = _runs(raw == extreme)
+            at = raw == extreme
+            if np.count_nonzero(at) < self._clip_run:
+                continue  # not held long enough anywhere
+            starts, ends = _runs(at)
             for s, e in zip(starts.tolist(), ends.tolist()):
                 if e - s >= self._clip_run:
                     mask[s:e] = True
@@ -551,7 +552,10 @@ class TwitchDetector:
         hi_i = len(over) - 1 if group == len(split) else int(split[group])
         onset, end = ring_lo + int(over[lo_i]), ring_lo + int(over[hi_i])
         self.stats.candidates += 1
-        self._candidates.append(rules.Candidate(peak, onset, end, peak_uv, floor))
+        c = rules.Candidate(peak, onset, end, peak_uv, floor)
+        a, _ = self._between(peak - self._echo, peak)
+        c.echo = self._under_ringing(c, self._candidates[a:])
+        self._candidates.append(c)
 
     # -- activity ----------------------------------------------------------------
     def _activity_in(self, abs_start: int, envelope: np.ndarray, floors: np.ndarray) -> None:
@@ -653,8 +657,13 @@ class TwitchDetector:
 
     def _features(self, c: rules.Candidate) -> None:
         ctx = round(0.1 * self.rate_hz)
-        base = self._ring_base.read(c.onset_index - ctx, c.end_index + ctx + 1)
-        if len(base):
+        raw_ctx = self._ring_raw.read(c.onset_index - ctx - self._baseline_window, c.end_index + ctx + 1)
+        if len(raw_ctx) > self._baseline_window:
+            # The signal below the EMG band: a moving average (its first null at
+            # 1 / window; a 50 ms window passes below about 10 Hz).
+            sums = np.cumsum(raw_ctx)
+            w = self._baseline_window
+            base = (sums[w:] - sums[:-w]) / w
             c.baseline_swing_uv = float(base.max() - base.min())
         if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
             # Only a moving baseline needs telling pop from motion.
@@ -677,8 +686,7 @@ class TwitchDetector:
         c = cands[i]
         at = c.peak_index
         self._features(c)
-        a, _ = self._between(at - self._echo, at)
-        reason = rules.REASON_ECHO if self._is_echo(c, cands[a:i]) else None
+        reason = rules.REASON_ECHO if c.echo else None
         if reason is None:
             reason = rules.artifact_reason(c, cfg.baseline_ratio, cfg.baseline_min_sigma * c.noise_uv)
             if reason in (rules.REASON_MOTION, rules.REASON_POP) and self._ecg(i):
@@ -691,10 +699,7 @@ class TwitchDetector:
             a, b = self._between(at - self._busy_half, at + self._busy_half)
             close = [n for n in cands[a:b] if n is not c and n.peak_uv >= c.peak_uv / 4]
             if len(close) >= cfg.busy_min_candidates:  # only then is it worth telling echoes apart
-                around = 0
-                for n in close:
-                    e, f = self._between(n.peak_index - self._echo, n.peak_index - 1)
-                    around += not self._is_echo(n, cands[e:f])
+                around = sum(1 for n in close if not n.echo)
                 if around >= cfg.busy_min_candidates:
                     reason = rules.REASON_DENSE
         if reason is None:
@@ -726,14 +731,12 @@ class TwitchDetector:
             reason = rules.REASON_ECG
         c.reason = reason
 
-    def _is_echo(self, n: rules.Candidate, before: list[rules.Candidate]) -> bool:
-        """A much smaller peak after a larger one, below its decaying ringing (decided or not)."""
-        if n.reason is not None:
-            return n.reason == rules.REASON_ECHO
+    def _under_ringing(self, n: rules.Candidate, before: list[rules.Candidate]) -> bool:
+        """A much smaller peak after a larger one (itself no echo), below its decaying ringing."""
         ratio = self.config.echo_ratio
         for p in before:
             delay = n.peak_index - p.peak_index
-            if 0 < delay <= self._echo and p.reason != rules.REASON_ECHO:
+            if 0 < delay <= self._echo and not p.echo:
                 if n.peak_uv < ratio * p.peak_uv * np.exp(-delay / self._echo_decay):
                     return True
         return False

@@ -8,6 +8,7 @@ around them. Each rule has its reason in DetectorConfig. The detector calls
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ class Candidate:
     clipped: bool = False
     reason: str | None = None  # None: a twitch
     doublet_interval_samples: int | None = None
+    echo: bool = False  # below the ringing of an earlier, larger candidate (set when it is found)
 
 
 def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
@@ -64,34 +66,39 @@ def ecg_chain(peaks: Sequence[int], amplitudes: Sequence[float], i: int, min_bea
               min_interval: int, max_interval: int, tolerance: float, amplitude_ratio: float) -> bool:
     """Is peaks[i] one of at least `min_beats` near-equal complexes at a regular heart-rate interval?
 
-    Walks forward and backward from peaks[i] through candidates of similar
-    amplitude whose spacing stays within `tolerance` of the first interval found.
+    `peaks` is sorted. Walks forward and backward from peaks[i] through
+    candidates of similar amplitude whose spacing stays within `tolerance` of
+    an interval set by one of its neighbours.
     """
-    n = len(peaks)
+    a = amplitudes[i]
+    similar = [peaks[k] for k in range(len(peaks))
+               if k != i and max(a, amplitudes[k]) <= amplitude_ratio * min(a, amplitudes[k])]
+    if len(similar) < min_beats - 1:
+        return False
+    origin = peaks[i]
 
-    def similar(j: int) -> bool:
-        a, b = amplitudes[i], amplitudes[j]
-        return max(a, b) <= amplitude_ratio * min(a, b)
+    def nearest(want: int, slack: float) -> int | None:
+        k = bisect.bisect_left(similar, want)
+        best = None
+        for j in (k - 1, k):
+            if 0 <= j < len(similar) and abs(similar[j] - want) <= slack and similar[j] != origin:
+                if best is None or abs(similar[j] - want) < abs(best - want):
+                    best = similar[j]
+        return best
 
-    best = 1
-    for j in range(n):
-        if j == i or not similar(j):
-            continue
-        interval = abs(peaks[j] - peaks[i])
+    for other in similar:
+        interval = abs(other - origin)
         if not (min_interval <= interval <= max_interval):
             continue
         count = 1
         for direction in (1, -1):
-            here = peaks[i]
+            here = origin
             while True:
-                want = here + direction * interval
-                nxt = [k for k in range(n) if k != i and similar(k)
-                       and abs(peaks[k] - want) <= tolerance * interval]
-                if not nxt:
+                found = nearest(here + direction * interval, tolerance * interval)
+                if found is None:
                     break
-                here = peaks[min(nxt, key=lambda k: abs(peaks[k] - want))]
+                here = found
                 count += 1
                 if count >= min_beats:
                     return True
-        best = max(best, count)
-    return best >= min_beats
+    return False
