@@ -156,3 +156,17 @@ def test_unsupported_rates_are_refused():
     for rate_hz in (100.0, 250.0, 50_000.0):
         with pytest.raises(ValueError, match="not supported"):
             TwitchDetector(rate_hz)
+
+
+def test_short_voluntary_burst_and_a_potential_just_before_it_are_not_twitches():
+    x = rest(15, 14)
+    rng = np.random.default_rng(14)
+    x[8000:8300] += rng.normal(0, 60.0, 300)  # a 0.3 s burst: too short for an activity segment
+    syn.add_potential(x, 7880, shape(12, 2, seed=14), 15 * NOISE_UV)  # 120 ms before it
+    syn.add_potential(x, 12000, shape(12, 2, seed=14), 15 * NOISE_UV)  # far from it: a twitch
+    twitches, rejected, _ = run(x)
+    assert [abs(t.peak_index - 12000) <= 3 for t in twitches] == [True]
+    assert rules.REASON_ACTIVITY in reasons_near(rejected, 7880, 5)
+    assert {r.reason for r in rejected if 8000 <= r.peak_index < 8300} <= {
+        rules.REASON_BURST, rules.REASON_LONG, rules.REASON_ACTIVITY, rules.REASON_ECHO,
+        rules.REASON_DENSE, rules.REASON_CONTINUAL, rules.REASON_DOUBLET_SECOND}

@@ -69,6 +69,10 @@ class DetectorConfig:
     delimit_share: float = 0.2  # the mains notches ring at about 10 % of a peak for 100 ms
     merge_gap_ms: float = 8.0  # phases of one potential are closer than this
     max_duration_ms: float = 40.0  # longer is activity, not a twitch
+    # One run above the detection threshold holding this many separate
+    # potentials (each above a fifth of the largest) is a burst of voluntary
+    # activity, however short the largest one is; a doublet holds two.
+    burst_min_potentials: int = 4
     # -- doublets and echoes --
     # A doublet: the same unit firing again 10-110 ms later (data/README.md).
     doublet_min_ms: float = 10.0
@@ -552,7 +556,7 @@ class TwitchDetector:
         hi_i = len(over) - 1 if group == len(split) else int(split[group])
         onset, end = ring_lo + int(over[lo_i]), ring_lo + int(over[hi_i])
         self.stats.candidates += 1
-        c = rules.Candidate(peak, onset, end, peak_uv, floor)
+        c = rules.Candidate(peak, onset, end, peak_uv, floor, potentials=len(split) + 1)
         a, _ = self._between(peak - self._echo, peak)
         c.echo = self._under_ringing(c, self._candidates[a:])
         self._candidates.append(c)
@@ -693,8 +697,18 @@ class TwitchDetector:
                 reason = rules.REASON_ECG  # heart beats are steep and carry slow waves: name them
         if reason is None and c.end_index - c.onset_index + 1 > self._max_duration:
             reason = rules.REASON_LONG
+        if reason is None and c.potentials >= cfg.burst_min_potentials:
+            reason = rules.REASON_BURST
         if reason is None and rules.in_any(at, self._segments, self._pre_guard, self._guard):
             reason = rules.REASON_ACTIVITY
+        if reason is None:
+            # Short bursts (too long or too many potentials for a twitch) get
+            # the guard that activity segments get.
+            a, b = self._between(at - self._guard - self._max_duration, at + self._pre_guard + self._max_duration)
+            if any(n is not c and not n.echo and self._activity_like(n)
+                   and n.onset_index - self._pre_guard <= at <= n.end_index + self._guard
+                   and not self._looks_like_artifact(n) for n in cands[a:b]):
+                reason = rules.REASON_ACTIVITY
         if reason is None:
             a, b = self._between(at - self._busy_half, at + self._busy_half)
             close = [n for n in cands[a:b] if n is not c and n.peak_uv >= c.peak_uv / 4]
@@ -730,6 +744,10 @@ class TwitchDetector:
         if reason is None and self._ecg(i):
             reason = rules.REASON_ECG
         c.reason = reason
+
+    def _activity_like(self, n: rules.Candidate) -> bool:
+        return (n.potentials >= self.config.burst_min_potentials
+                or n.end_index - n.onset_index + 1 > self._max_duration)
 
     def _under_ringing(self, n: rules.Candidate, before: list[rules.Candidate]) -> bool:
         """A much smaller peak after a larger one (itself no echo), below its decaying ringing."""

@@ -22,6 +22,7 @@ REASON_MOTION = "artifact: motion"
 REASON_CLIPPING = "artifact: clipping"
 REASON_ECG = "artifact: ECG-like"
 REASON_LONG = "too long for a twitch"
+REASON_BURST = "burst of activity"
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Candidate:
     reason: str | None = None  # None: a twitch
     doublet_interval_samples: int | None = None
     echo: bool = False  # below the ringing of an earlier, larger candidate (set when it is found)
+    potentials: int = 1  # separate potentials above the delimit threshold in the candidate's run
 
 
 def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
