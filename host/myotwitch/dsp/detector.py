@@ -100,10 +100,11 @@ class DetectorConfig:
     cramp_min_s: float = 2.0  # sustained segments this long are cramp or spasm candidates
     # Dense firing is activity even where the envelope cannot tell (no rest to
     # set the floor by, as in a needle recording during contraction): this many
-    # other candidates of any kind within +/- half this window, at least a
-    # quarter of its size (a large twitch's ringing tail is not firing).
+    # other candidates of any kind within +/- half this window, at least
+    # 1 / busy_ratio of its size (a large twitch's ringing tail is not firing).
     busy_window_s: float = 1.0
     busy_min_candidates: int = 6
+    busy_ratio: float = 3.0  # 2 let needle continual firing through (4.7 twitches/min); 4 lost large twitches amid small bursts
     # -- continual firing (Sleutjes et al. 2016): intervals of 250 ms or less on both sides --
     continual_isi_ms: float = 250.0
     # The rule is about one motor unit firing on; one channel cannot sort units,
@@ -711,7 +712,7 @@ class TwitchDetector:
                 reason = rules.REASON_ACTIVITY
         if reason is None:
             a, b = self._between(at - self._busy_half, at + self._busy_half)
-            close = [n for n in cands[a:b] if n is not c and n.peak_uv >= c.peak_uv / 4]
+            close = [n for n in cands[a:b] if n is not c and n.peak_uv >= c.peak_uv / cfg.busy_ratio]
             if len(close) >= cfg.busy_min_candidates:  # only then is it worth telling echoes apart
                 around = sum(1 for n in close if not n.echo)
                 if around >= cfg.busy_min_candidates:
