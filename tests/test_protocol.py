@@ -174,3 +174,11 @@ def test_counts_to_uv_uses_gain_and_mid_scale():
     assert uv[0] == 0.0
     assert abs(uv[1] - 3300e3 / 4096 / 1000) < 1e-9  # about 0.806 µV a count
     assert uv[2] < 0
+
+
+def test_flag_counts():
+    frames = [P.encode_data(i * 10, 0, f, [1] * 10) for i, f in enumerate(
+        (0, P.FLAG_SATURATED, P.FLAG_FLAT, P.FLAG_SATURATED | P.FLAG_OVERFLOW))]
+    d = P.FrameDecoder()
+    d.feed(b"".join(frames))
+    assert (d.stats.saturated_frames, d.stats.flat_frames, d.stats.overflow_frames) == (2, 1, 1)

@@ -24,7 +24,11 @@ class Board:
         self.read_u16 = self._adc.read_u16
         self.ticks_us = time.ticks_us
         self.ticks_mask = time.ticks_add(0, -1)
+        self._led = machine.Pin("LED", machine.Pin.OUT)  # the heartbeat while streaming
         self._timer = machine.Timer()
+
+    def heartbeat(self):
+        self._led.toggle()
 
     def uid(self):
         return "".join("%02x" % b for b in machine.unique_id())

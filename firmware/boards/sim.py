@@ -36,6 +36,7 @@ class Board:
         self.speed = speed
         self._adc = machine.ADC(0)
         self.read_u16 = self._adc.read_u16
+        self._led = machine.Pin("LED", machine.Pin.OUT)
         self._timer = machine.Timer(-1)
         self._timer.speed = speed
         self.ticks_us = self._timer.ticks_us
@@ -49,6 +50,9 @@ class Board:
             raise SystemExit("sim board needs --adc FILE --rate-hz N")
         return cls(opts["adc"], int(opts["rate-hz"]), float(opts.get("speed", "1")),
                    int(opts.get("gain", "1000")))
+
+    def heartbeat(self):
+        self._led.toggle()
 
     def uid(self):
         return "".join("%02x" % b for b in machine.unique_id())

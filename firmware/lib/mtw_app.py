@@ -11,6 +11,8 @@ FW_NAME = "myotwitch-fw"
 FW_VERSION = "0.1.0"
 PROTOCOL_VERSION = const(1)
 _LINE_MAX = const(40)
+_SELFTEST_SAMPLES = const(256)
+_HEARTBEAT_FRAMES = const(10)  # the LED changes every 10 frames while streaming
 
 
 class StdinCommands:
@@ -107,8 +109,31 @@ class App:
             self._status(F.STATUS_OK, "PONG")
         elif word == "RATE" and len(parts) == 2:
             self._set_rate(parts[1])
+        elif word == "SELFTEST" and len(parts) == 1:
+            self._selftest()
         else:
             self._status(F.STATUS_ERROR, "unknown command")
+
+    def _selftest(self):
+        """Read the ADC directly and report its noise and range, in ADC counts."""
+        if self.streaming:
+            self._status(F.STATUS_ERROR, "SELFTEST while streaming: STOP first")
+            return
+        shift = 16 - self.board.adc_bits
+        read = self.board.read_u16
+        lo, hi, total, squares = 1 << 16, -1, 0, 0
+        for _ in range(_SELFTEST_SAMPLES):
+            v = read() >> shift
+            lo = min(lo, v)
+            hi = max(hi, v)
+            total += v
+            squares += v * v
+        n = _SELFTEST_SAMPLES
+        mean = total / n
+        sd = max(0.0, squares / n - mean * mean) ** 0.5
+        full = (1 << self.board.adc_bits) - 1
+        verdict = "flat" if hi == lo else ("rail" if lo == 0 or hi == full else "ok")
+        self._status(F.STATUS_OK, "SELFTEST n=%d min=%d max=%d mean=%.1f sd=%.2f %s" % (n, lo, hi, mean, sd, verdict))
 
     def _set_rate(self, arg):
         if self.streaming:
@@ -179,13 +204,13 @@ class App:
             if available == 0 or (available < self.frame_samples and not final):
                 return
             count = min(available, self.frame_samples)
-            flags = F.FLAG_SATURATED if s.saturated_since_last() else 0
+            flags = 0
             if s.lost != self._reported_lost:
                 flags |= F.FLAG_OVERFLOW
                 self._reported_lost = s.lost
             length = self.writer.data(
                 s.seq, s.first_time_us(), flags, self.sample_format,
-                s.ring, s.ring_mask, s.first_pos(), count,
+                s.ring, s.ring_mask, s.first_pos(), count, s.full_scale,
             )
             if not s.still_intact():
                 s.drop(count)  # overwritten while we copied: counted, not sent
@@ -193,6 +218,8 @@ class App:
             s.advance(count)
             if self._send(length):
                 self.frames_sent += 1
+                if self.frames_sent % _HEARTBEAT_FRAMES == 0:
+                    self.board.heartbeat()
 
     def _end_of_signal(self):
         self.stop()

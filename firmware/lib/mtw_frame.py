@@ -22,8 +22,9 @@ DATA_HEADER_BYTES = const(12)  # seq(4) t_us(4) flags(1) format(1) count(2)
 FORMAT_U16 = const(0)
 FORMAT_PACKED12 = const(1)
 
-FLAG_SATURATED = const(0x01)
-FLAG_OVERFLOW = const(0x02)
+FLAG_SATURATED = const(0x01)  # a sample of this frame at 0 or full scale
+FLAG_OVERFLOW = const(0x02)  # samples were lost on the board before this frame
+FLAG_FLAT = const(0x04)  # every sample of this frame equal: an electrode off, or a dead input
 
 STATUS_OK = const(0)
 STATUS_ERROR = const(1)
@@ -78,19 +79,26 @@ class FrameWriter:
         struct.pack_into("<H", buf, end, crc16(buf, 2, end))
         return end + CRC_BYTES
 
-    def data(self, seq, t_us, flags, fmt, ring, ring_mask, first_pos, count):
-        """A data frame of `count` samples from ring[(first_pos + i) & ring_mask]; returns its length."""
+    def data(self, seq, t_us, flags, fmt, ring, ring_mask, first_pos, count, full_scale):
+        """A data frame of `count` samples from ring[(first_pos + i) & ring_mask]; returns its length.
+
+        Adds FLAG_SATURATED if a sample is at 0 or `full_scale`, and FLAG_FLAT if
+        all samples are equal, from the packing loop itself (no second pass).
+        """
         buf = self.buf
         struct.pack_into(
             "<IIBBH", buf, HEADER_BYTES, seq & 0xFFFFFFFF, t_us & 0xFFFFFFFF, flags, fmt, count
         )
         o = HEADER_BYTES + DATA_HEADER_BYTES
+        lo = hi = ring[first_pos & ring_mask]
         if fmt == FORMAT_PACKED12:
             # Two 12-bit samples a, b in three bytes: a[7:0], a[11:8] | b[3:0] << 4, b[11:4].
             i = 0
             while i + 1 < count:
                 a = ring[(first_pos + i) & ring_mask]
                 b = ring[(first_pos + i + 1) & ring_mask]
+                lo = min(lo, a, b)
+                hi = max(hi, a, b)
                 buf[o] = a & 0xFF
                 buf[o + 1] = ((a >> 8) & 0x0F) | ((b & 0x0F) << 4)
                 buf[o + 2] = (b >> 4) & 0xFF
@@ -98,15 +106,24 @@ class FrameWriter:
                 i += 2
             if i < count:
                 a = ring[(first_pos + i) & ring_mask]
+                lo = min(lo, a)
+                hi = max(hi, a)
                 buf[o] = a & 0xFF
                 buf[o + 1] = (a >> 8) & 0x0F
                 o += 2
         else:
             for i in range(count):
                 v = ring[(first_pos + i) & ring_mask]
+                lo = min(lo, v)
+                hi = max(hi, v)
                 buf[o] = v & 0xFF
                 buf[o + 1] = (v >> 8) & 0xFF
                 o += 2
+        if lo == 0 or hi >= full_scale:
+            flags |= FLAG_SATURATED
+        if lo == hi:
+            flags |= FLAG_FLAT
+        buf[HEADER_BYTES + 8] = flags
         return self._finish(TYPE_DATA, o - HEADER_BYTES)
 
     def _text(self, frame_type, prefix_byte, text):

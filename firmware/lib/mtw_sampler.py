@@ -28,7 +28,6 @@ class Sampler:
         self._shift = 16 - adc_bits
         self.full_scale = (1 << adc_bits) - 1
         self._index = 0
-        self._saturated = 0
         # Pre-bound so that taking the attribute inside the IRQ allocates nothing.
         self.tick = self._tick
         self.reset()
@@ -36,13 +35,11 @@ class Sampler:
     def reset(self):
         """Start counting from sample 0 (called on START, timer stopped)."""
         self._index = 0
-        self._saturated = 0
         self._next = 0  # index (30-bit) of the next sample to send
         self.seq = 0  # the same position as a 32-bit wire counter
         self.lost = 0  # samples overwritten before they could be sent
         self._t32 = 0
         self._last_ticks = -1
-        self._saturated_seen = 0
 
     def _tick(self, _timer):
         # Interrupt context: integers only, no allocation, no floats.
@@ -51,8 +48,6 @@ class Sampler:
         v = self._read_u16() >> self._shift
         self.ring[pos] = v
         self._times[pos] = self._ticks_us()
-        if v == 0 or v == self.full_scale:
-            self._saturated = (self._saturated + 1) & INDEX_MASK
         self._index = (i + 1) & INDEX_MASK
 
     def pending(self):
@@ -82,12 +77,6 @@ class Sampler:
             self._t32 = (self._t32 + ((t - self._last_ticks) & self._ticks_mask)) & 0xFFFFFFFF
         self._last_ticks = t
         return self._t32
-
-    def saturated_since_last(self):
-        s = self._saturated
-        seen = s != self._saturated_seen
-        self._saturated_seen = s
-        return seen
 
     def still_intact(self):
         """After copying from first_pos(): was the oldest copied sample still in the ring?"""

@@ -84,6 +84,9 @@ class Output:
         lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
         if "crc_errors" in s:
             lines.append(f"  CRC errors    {s['crc_errors']}")
+        if s.get("saturated_frames") or s.get("flat_frames"):
+            lines.append(f"  signal        {s['saturated_frames']} frames at the ADC's rails, "
+                         f"{s['flat_frames']} flat frames (electrode off?)")
         lines.append(f"  twitches      {s['twitches']}")
         lines.append(f"  episodes      {s['episodes']}")
         if s.get("activity_segments") is not None:
@@ -163,6 +166,8 @@ def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
         "lost_samples": monitor.lost_samples,
         "crc_errors": stats.crc_errors,
         "skipped_bytes": stats.skipped_bytes,
+        "saturated_frames": stats.saturated_frames,
+        "flat_frames": stats.flat_frames,
         **monitor.summary(),
         "firmware": info.firmware,
         "board": info.board,

@@ -31,8 +31,9 @@ MAX_FRAME_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES + CRC_BYTES
 DATA_HEADER_BYTES = 12
 FORMAT_U16 = 0
 FORMAT_PACKED12 = 1
-FLAG_SATURATED = 0x01
-FLAG_OVERFLOW = 0x02
+FLAG_SATURATED = 0x01  # a sample of the frame at 0 or full scale
+FLAG_OVERFLOW = 0x02  # samples lost on the board before the frame
+FLAG_FLAT = 0x04  # every sample of the frame equal: an electrode off?
 STATUS_OK = 0
 STATUS_ERROR = 1
 STATUS_END = 2
@@ -118,6 +119,7 @@ class DecoderStats:
     seq_resets: int = 0  # sequence went backwards: board restarted or reordered frames
     saturated_frames: int = 0
     overflow_frames: int = 0
+    flat_frames: int = 0
     other_frames: dict[str, int] = field(default_factory=dict)
 
 
@@ -268,6 +270,7 @@ class FrameDecoder:
         self.stats.samples += count
         self.stats.saturated_frames += bool(flags & FLAG_SATURATED)
         self.stats.overflow_frames += bool(flags & FLAG_OVERFLOW)
+        self.stats.flat_frames += bool(flags & FLAG_FLAT)
         return frame
 
     def restart_sequence(self) -> None:

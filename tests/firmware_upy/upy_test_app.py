@@ -82,4 +82,45 @@ def test_end_of_signal_reports_counters():
     assert end and b"frames=3 samples=30 lost=0" in end[0], got
 
 
+def test_selftest_reports_adc_noise_and_range():
+    board, out, cmds, app = make()
+    (kind, payload), = command(app, cmds, out, b"SELFTEST\n")
+    text = payload[1:].decode()
+    assert payload[0] == F.STATUS_OK and text.startswith("SELFTEST n=256"), text
+    # The fake ADC reads 0x8000 >> 4 = 2048 every time (its position moves only on ticks): flat.
+    assert "min=2048 max=2048" in text and text.endswith("flat"), text
+
+
+def test_selftest_refused_while_streaming():
+    board, out, cmds, app = make()
+    command(app, cmds, out, b"START\n")
+    (_, payload), = command(app, cmds, out, b"SELFTEST\n")
+    assert payload[0] == F.STATUS_ERROR
+
+
+def test_flat_input_is_flagged_and_heartbeat_runs():
+    board, out, cmds, app = make()
+    board.values = [0x8000]  # stuck: an electrode off
+    command(app, cmds, out, b"START\n")
+    out.data = bytearray()
+    board.fire(10 * 12)
+    app._flush_frames()
+    got = frames(out.data)
+    flags = [struct.unpack_from("<IIB", p, 0)[2] for _, p in got]
+    assert len(flags) == 12 and all(f & F.FLAG_FLAT for f in flags[1:]), flags
+    assert getattr(board, "beats", 0) == 1  # every 10 frames
+
+
+def test_changing_input_is_not_flagged_flat():
+    board, out, cmds, app = make()
+    command(app, cmds, out, b"START\n")
+    out.data = bytearray()
+    for _ in range(30):
+        board.fire(1)
+        board.pos += 1
+    app._flush_frames()
+    flags = [struct.unpack_from("<IIB", p, 0)[2] for _, p in frames(out.data)]
+    assert flags and not any(f & F.FLAG_FLAT for f in flags), flags
+
+
 run(globals())

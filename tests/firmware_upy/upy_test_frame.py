@@ -17,26 +17,36 @@ def built(w, n):
 def test_data_frame_u16_layout():
     ring = array("H", [1, 2, 0x0FFF, 0xABC])
     w = F.FrameWriter()
-    f = built(w, w.data(7, 1234, F.FLAG_OVERFLOW, F.FORMAT_U16, ring, 3, 0, 4))
+    f = built(w, w.data(7, 1234, F.FLAG_OVERFLOW, F.FORMAT_U16, ring, 3, 0, 4, 0xFFFF))
     assert f[:4] == b"\xa5\x5a\x01D"
     assert struct.unpack_from("<H", f, 4)[0] == 12 + 8
     seq, t_us, flags, fmt, count = struct.unpack_from("<IIBBH", f, 6)
-    assert (seq, t_us, flags, fmt, count) == (7, 1234, F.FLAG_OVERFLOW, 0, 4)
+    assert (seq, t_us, flags, fmt, count) == (7, 1234, F.FLAG_OVERFLOW, 0, 4)  # none at 0 or 0xFFFF
     assert struct.unpack_from("<4H", f, 18) == (1, 2, 0x0FFF, 0xABC)
 
 
 def test_packed12_layout_odd_count():
     ring = array("H", [0x123, 0x456, 0x789, 0, 0, 0, 0, 0])
     w = F.FrameWriter()
-    f = built(w, w.data(0, 0, 0, F.FORMAT_PACKED12, ring, 7, 0, 3))
+    f = built(w, w.data(0, 0, 0, F.FORMAT_PACKED12, ring, 7, 0, 3, 4095))
     body = f[18:-2]
     assert body == bytes([0x23, 0x61, 0x45, 0x89, 0x07]), body
+
+
+def test_saturation_and_flat_flags_describe_the_frame_itself():
+    w = F.FrameWriter()
+    at_rail = built(w, w.data(0, 0, 0, F.FORMAT_PACKED12, array("H", [5, 4095, 7, 9]), 3, 0, 4, 4095))
+    assert at_rail[14] == F.FLAG_SATURATED
+    flat = built(w, w.data(0, 0, 0, F.FORMAT_PACKED12, array("H", [2048] * 4), 3, 0, 4, 4095))
+    assert flat[14] == F.FLAG_FLAT
+    fine = built(w, w.data(0, 0, 0, F.FORMAT_U16, array("H", [2048, 2050, 2047, 2049]), 3, 0, 4, 4095))
+    assert fine[14] == 0
 
 
 def test_data_frame_reads_ring_across_wrap():
     ring = array("H", [10, 11, 12, 13])
     w = F.FrameWriter()
-    f = built(w, w.data(0, 0, 0, F.FORMAT_U16, ring, 3, 3, 3))
+    f = built(w, w.data(0, 0, 0, F.FORMAT_U16, ring, 3, 3, 3, 4095))
     assert struct.unpack_from("<3H", f, 18) == (13, 10, 11)
 
 
@@ -47,8 +57,8 @@ def test_data_frame_allocates_nothing():
     micropython.heap_lock()
     try:
         # (no loop over a tuple here: its iterator would be the allocation)
-        data(0x2345678, 99, 0, F.FORMAT_U16, ring, 63, 5, 50)
-        data(0x2345678, 99, 0, F.FORMAT_PACKED12, ring, 63, 5, 50)
+        data(0x2345678, 99, 0, F.FORMAT_U16, ring, 63, 5, 50, 4095)
+        data(0x2345678, 99, 0, F.FORMAT_PACKED12, ring, 63, 5, 50, 4095)
     finally:
         micropython.heap_unlock()
 
@@ -56,7 +66,7 @@ def test_data_frame_allocates_nothing():
 def test_seq_and_time_wrap_to_32_bits():
     ring = array("H", [0])
     w = F.FrameWriter()
-    f = built(w, w.data(2**32 + 5, 2**32 + 9, 0, F.FORMAT_U16, ring, 0, 0, 1))
+    f = built(w, w.data(2**32 + 5, 2**32 + 9, 0, F.FORMAT_U16, ring, 0, 0, 1, 4095))
     assert struct.unpack_from("<II", f, 6) == (5, 9)
 
 

@@ -59,11 +59,4 @@ def test_device_time_extends_past_the_30_bit_wrap():
     assert t2 - t0 == 2000, (t0, t2)
 
 
-def test_saturation_is_reported_once():
-    board, s = make(values=(0xFFFF, 0x8000))
-    board.fire(2)
-    assert s.saturated_since_last()
-    assert not s.saturated_since_last()
-
-
 run(globals())

@@ -91,6 +91,9 @@ class FakeBoard:
     def service(self):
         pass
 
+    def heartbeat(self):
+        self.beats = getattr(self, "beats", 0) + 1
+
     def idle(self):
         pass
 
