@@ -303,6 +303,42 @@ def _gap_event(first: int, count: int, rate_hz: float) -> dict:
             "samples": count, "why": "values that are not numbers (NaN)"}
 
 
+def cmd_flash(args: argparse.Namespace, out: Output) -> int:
+    import shlex
+    import tempfile
+
+    from myotwitch import flash
+
+    board = flash.resolve_board(args.board)
+    if args.dry_run and not args.build_dir:
+        raise MyotwitchError("--dry-run needs --build-dir DIR for the compiled files")
+    build_dir = Path(args.build_dir) if args.build_dir else Path(tempfile.mkdtemp(prefix="myotwitch-build-"))
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MyotwitchError(f"cannot create {build_dir}: {exc.strerror}") from None
+    built = flash.build(board, build_dir)
+    arch = flash.BOARDS[board][0]
+    status(f"built {len(built)} files for {board} ({arch}) in {build_dir}")
+    command = flash.mpremote_command(args.port, built)
+    if args.dry_run:
+        out.stream.write(shlex.join(command) + "\n")
+        return 0
+    flash.run_mpremote(command)
+    status("installed; asking the board for its hello frame")
+    from myotwitch.sources.serial_source import SerialSource
+
+    if args.port == "auto":
+        status("give --port to confirm with INFO (mpremote found the board by itself)")
+        return 0
+    source = SerialSource(args.port, answer_timeout_s=8.0)
+    info = source.open()
+    source.close()
+    out.stream.write(f"{info.board} board, firmware {info.firmware}, MicroPython {info.fields.get('upy', '?')}, "
+                     f"{info.rate_hz} Hz, id {info.fields.get('uid', '?')}\n")
+    return 0
+
+
 MARK_LABELS = ("cramp", "spasm", "voluntary", "felt-twitch", "other")
 
 
@@ -412,6 +448,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     p.set_defaults(func=cmd_mark, format="text")
+
+    p = sub.add_parser("flash", help="build the firmware for a board (mpy-cross) and install it (mpremote)")
+    p.add_argument("--board", required=True, help="rp2040 (Pico; also rp2), rp2350 (Pico 2) or esp32")
+    p.add_argument("--port", default="auto", help="the board's serial port (default: mpremote finds it)")
+    p.add_argument("--dry-run", action="store_true", help="build and print the mpremote command; touch no device")
+    p.add_argument("--build-dir", metavar="DIR", help="where the compiled files go (default: a temporary folder)")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
+    p.set_defaults(func=cmd_flash, format="text")
 
     p = sub.add_parser("ports", help="list serial ports with their USB ids")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")

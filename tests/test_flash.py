@@ -1,0 +1,76 @@
+"""`myotwitch flash --dry-run`: the firmware compiled per board, the mpremote command printed, no device touched."""
+
+from __future__ import annotations
+
+import io
+import shlex
+
+import pytest
+
+from myotwitch import flash
+from myotwitch.cli import main
+
+
+def run(argv):
+    out = io.StringIO()
+    return main(argv, stdout=out), out.getvalue()
+
+
+@pytest.mark.parametrize("board", ["rp2040", "rp2350", "esp32", "rp2"])
+def test_dry_run_builds_every_module_and_prints_the_install(tmp_path, board):
+    code, text = run(["flash", "--board", board, "--dry-run", "--build-dir", str(tmp_path), "--port", "/dev/ttyACM0"])
+    assert code == 0
+    module = "esp32" if board == "esp32" else "rp2"
+    expected = {"lib/mtw_app.mpy", "lib/mtw_frame.mpy", "lib/mtw_sampler.mpy", "boards/__init__.mpy",
+                f"boards/{module}.mpy", "main.py", "config.py"}
+    assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} == expected
+    for mpy in tmp_path.rglob("*.mpy"):
+        assert mpy.read_bytes()[:1] == b"M"  # the .mpy magic
+    cmd = shlex.split(text.strip())
+    assert cmd[:3] == ["mpremote", "connect", "/dev/ttyACM0"] and cmd[-2:] == ["+", "reset"]
+    for remote in expected:
+        assert ":" + remote in cmd
+
+
+def test_architectures_match_the_ports_builds_and_output_is_portable_bytecode(tmp_path):
+    # ports/rp2/CMakeLists.txt and ports/esp32/esp32_common.cmake (see shared FIRMWARE-NOTES).
+    assert {b: arch for b, (arch, _) in flash.BOARDS.items()} == {
+        "rp2040": "armv6m", "rp2350": "armv7m", "esp32": "xtensawin"}
+    for board in flash.BOARDS:
+        for b in flash.build(board, tmp_path / board):
+            if b.remote.endswith(".mpy"):
+                header = b.local.read_bytes()[:4]
+                # 'M', mpy version 6, and no native architecture: bytecode runs on any of them.
+                # -march matters once native or viper code is added; it is passed already.
+                assert header[0:2] == b"M\x06" and header[2] == 0, (board, b.remote, header)
+
+
+def test_stale_py_copies_are_removed_before_copying(tmp_path):
+    built = flash.build("rp2040", tmp_path)
+    prepare = flash.mpremote_command("auto", built)[4]
+    assert '"lib/mtw_app.py"' in prepare and "os.remove" in prepare and "os.mkdir" in prepare
+    assert "\n" not in prepare
+
+
+def test_unknown_board_and_missing_build_dir(capsys):
+    code, _ = run(["flash", "--board", "arduino", "--dry-run", "--build-dir", "/tmp/x"])
+    assert code == 1 and "unknown board" in capsys.readouterr().err
+    code, _ = run(["flash", "--board", "esp32", "--dry-run"])
+    assert code == 1 and "--build-dir" in capsys.readouterr().err
+
+
+def test_the_preparation_step_runs_in_micropython(tmp_path):
+    """The exec string is MicroPython: run it in the Unix port, in a scratch folder, twice."""
+    from conftest import run_micropython
+
+    built = flash.build("rp2040", tmp_path / "build")
+    prepare = flash.mpremote_command("auto", built)[4]
+    board_fs = tmp_path / "board"
+    (board_fs / "lib").mkdir(parents=True)
+    (board_fs / "lib" / "mtw_app.py").write_text("stale")
+    (board_fs / "keep.txt").write_text("mine")
+    script = tmp_path / "prepare.py"
+    script.write_text(f"import os\nos.chdir({str(board_fs)!r})\n{prepare}\n{prepare}\nprint(sorted(os.listdir()), os.listdir('lib'))\n")
+    result = run_micropython(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['boards', 'keep.txt', 'lib'] []"
