@@ -27,3 +27,13 @@ def test_accuracy_benchmark_quick_run(tmp_path, capsys):
     artifacts = [r for r in ours["rows"] if r["kind"] == "artifacts"]
     # A regression guard on the short run (25 artifacts); the full run's figure is in the README.
     assert artifacts and all(r["artifact_twitch_share"] <= 0.2 for r in artifacts)
+
+
+def test_firmware_hotpath_benchmark_runs_and_default_format_fits_the_wire():
+    import firmware_hotpath
+
+    figures = firmware_hotpath.run()
+    # Exact, not timed: 20 bytes of framing per 50 packed 12-bit samples.
+    assert figures["bytes_per_sample_packed12"] == 1.9
+    assert figures["bytes_per_sample_u16"] == 2.4
+    assert figures["tick_us"] > 0 and figures["frame_us_packed12"] > 0

@@ -1,0 +1,41 @@
+# Runs under `micropython` (benchmarks/firmware_hotpath.py starts it): the
+# firmware's hot path, timed with the port's own ticks_us.
+import time
+import mtw_frame as F
+from mtw_sampler import Sampler
+
+N = 200000
+FRAME = 50
+
+
+class Adc:
+    def __init__(self):
+        self.v = 0
+
+    def read_u16(self):
+        self.v = (self.v + 4099) & 0xFFFF
+        return self.v
+
+
+adc = Adc()
+s = Sampler(adc.read_u16, time.ticks_us, time.ticks_add(0, -1), 12, 2048)
+tick = s.tick
+t0 = time.ticks_us()
+for _ in range(N):
+    tick(None)
+t_tick = time.ticks_diff(time.ticks_us(), t0)
+
+w = F.FrameWriter()
+results = []
+for fmt in (F.FORMAT_PACKED12, F.FORMAT_U16):
+    frames = N // FRAME
+    total = 0
+    t0 = time.ticks_us()
+    for k in range(frames):
+        total += w.data(k * FRAME, k, 0, fmt, s.ring, s.ring_mask, (k * FRAME) & s.ring_mask, FRAME, 4095)
+    t_frame = time.ticks_diff(time.ticks_us(), t0)
+    results.append((fmt, t_frame, total, frames))
+
+print("tick_us_per_sample %.4f" % (t_tick / N))
+for fmt, t_frame, total, frames in results:
+    print("format %d frame_us_per_sample %.4f bytes_per_sample %.3f" % (fmt, t_frame / (frames * FRAME), total / (frames * FRAME)))
