@@ -41,6 +41,8 @@ mypy_path = {fw}:{fw / 'lib'}:{stubs}
 explicit_package_bases = True
 check_untyped_defs = True
 warn_unreachable = False
+incremental = False
+cache_dir = /dev/null
 
 [mypy-boards.sim]
 follow_imports = skip
