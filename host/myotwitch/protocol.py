@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import binascii
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -120,7 +120,6 @@ class DecoderStats:
     saturated_frames: int = 0
     overflow_frames: int = 0
     flat_frames: int = 0
-    other_frames: dict[str, int] = field(default_factory=dict)
 
 
 class ProtocolError(ValueError):

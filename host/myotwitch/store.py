@@ -138,13 +138,5 @@ class Store:
         return list(self._db.execute("SELECT t_s, label, note FROM marks WHERE session_id = ? ORDER BY t_s",
                                      (session_id,)))
 
-    def twitch_times_s(self, session_id: int) -> list[float]:
-        return [r[0] for r in self._db.execute("SELECT t_s FROM twitches WHERE session_id = ? ORDER BY t_s", (session_id,))]
-
-    def count(self, table: str, session_id: int) -> int:
-        if table not in ("twitches", "episodes"):
-            raise ValueError(table)
-        return self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id = ?", (session_id,)).fetchone()[0]
-
     def close(self) -> None:
         self._db.close()
