@@ -229,14 +229,13 @@ def naive_detect(x: np.ndarray, rate_hz: float) -> np.ndarray:
 
 def match(found: np.ndarray, truth: np.ndarray, tolerance: int) -> int:
     """One-to-one hits within tolerance (greedy in time order)."""
-    hits, j = 0, 0
+    hits = 0
     used = np.zeros(len(found), dtype=bool)
     for t in truth:
         close = np.flatnonzero((np.abs(found - t) <= tolerance) & ~used)
         if len(close):
             used[close[np.argmin(np.abs(found[close] - t))]] = True
             hits += 1
-    del j
     return hits
 
 
@@ -268,7 +267,7 @@ def score(case: Case, found: np.ndarray, in_background: np.ndarray) -> dict:
         minutes = sum(b - a for a, b in case.contraction) / case.rate_hz / 60.0
         out["false_per_min_active"] = inside / minutes
     if case.artifacts:
-        hit = [any(((found >= a) & (found <= b)).any() for _ in [0]) for _, a, b in case.artifacts]
+        hit = [bool(((found >= a) & (found <= b)).any()) for _, a, b in case.artifacts]
         out["artifacts"] = len(case.artifacts)
         out["artifact_twitch_share"] = float(np.mean(hit))
         for kind in sorted({k for k, _, _ in case.artifacts}):

@@ -193,12 +193,7 @@ def _log_events(events: list[dict], out: Output, store, session: int) -> None:
         return
     out.events(events)
     store.add_twitches(session, [e for e in events if e["type"] == "twitch"])
-    for e in events:
-        if e["type"] == "episode":
-            from myotwitch.episodes import Episode
-
-            store.add_episode(session, Episode(e["start_s"], e["end_s"], e["count"], e["median_peak_uv"],
-                                               e["max_peak_uv"]))
+    store.add_episodes(session, [e for e in events if e["type"] == "episode"])
     store.commit()
 
 

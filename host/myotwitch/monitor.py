@@ -71,13 +71,15 @@ class Monitor:
         self.rate_hz = float(rate_hz)
         self.detector = TwitchDetector(rate_hz, detector)
         self.grouper = EpisodeGrouper(episodes)
-        self.twitches = 0
         self.episodes = 0
         self.activity_segments = 0
         self.samples = 0
         self.lost_samples = 0
-        self.rejected: dict[str, int] = {}
         self.skipped_s: dict[str, float] = {}
+
+    @property
+    def twitches(self) -> int:
+        return self.detector.stats.twitches
 
     def feed(self, block: SampleBlock) -> list[dict]:
         self.samples += len(block.samples_uv)
@@ -94,7 +96,7 @@ class Monitor:
             "twitches": self.twitches,
             "episodes": self.episodes,
             "activity_segments": self.activity_segments,
-            "rejected": dict(sorted(self.rejected.items())),
+            "rejected": dict(sorted(self.detector.stats.rejected.items())),
             "noise_uv": None if self.detector.noise_uv is None else round(self.detector.noise_uv, 3),
             "mains_hz": list(self.detector.mains_hz or ()),
             "skipped_s": {k: round(v, 3) for k, v in self.skipped_s.items()},
@@ -107,12 +109,9 @@ class Monitor:
                 event = twitch_event(d, self.rate_hz)
                 events += self._episodes(self.grouper.add(event["t_s"], d.peak_uv))
                 events.append(event)
-                self.twitches += 1
                 continue
             event = other_event(d, self.rate_hz)
-            if event["type"] == "rejected":
-                self.rejected[event["reason"]] = self.rejected.get(event["reason"], 0) + 1
-            elif event["type"] == "activity":
+            if event["type"] == "activity":
                 self.activity_segments += 1
             elif event["type"] == "signal":
                 self.skipped_s[event["kind"]] = self.skipped_s.get(event["kind"], 0.0) + event["end_s"] - event["start_s"]

@@ -12,7 +12,6 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from myotwitch.episodes import Episode
 from myotwitch.errors import MyotwitchError
 
 SCHEMA = """
@@ -104,11 +103,11 @@ class Store:
             [dict(row, session_id=session_id) for row in rows],
         )
 
-    def add_episode(self, session_id: int, e: Episode) -> None:
-        self._db.execute(
+    def add_episodes(self, session_id: int, rows: list[dict]) -> None:
+        self._db.executemany(
             "INSERT INTO episodes (session_id, start_s, end_s, count, rate_per_min, median_peak_uv, max_peak_uv)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, e.start_s, e.end_s, e.count, e.rate_per_min, e.median_peak_uv, e.max_peak_uv),
+            " VALUES (:session_id, :start_s, :end_s, :count, :rate_per_min, :median_peak_uv, :max_peak_uv)",
+            [dict(row, session_id=session_id) for row in rows],
         )
 
     def commit(self) -> None:

@@ -200,9 +200,12 @@ class _Ring:
         self.buf[: len(values) - first] = values[first:]
         self.end = start + len(values)
 
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """[a, b) cut to what the ring still holds."""
+        return max(a, self.end - self.size, 0), min(b, self.end)
+
     def read(self, a: int, b: int) -> np.ndarray:
-        a = max(a, self.end - self.size, 0)
-        b = min(b, self.end)
+        a, b = self.span(a, b)
         if b <= a:
             return np.empty(0)
         pa, pb = a % self.size, b % self.size
@@ -441,7 +444,7 @@ class TwitchDetector:
         self._processed = start + len(y)
 
     def _clip_mask(self, raw: np.ndarray) -> np.ndarray:
-        """Samples held at the piece's highest or lowest value for clip_run or longer: the ADC's rails."""
+        """Samples held at the highest or lowest value of `raw` for clip_run or longer: the ADC's rails."""
         mask = np.zeros(len(raw), dtype=bool)
         for extreme in (raw.max(), raw.min()):
             at = raw == extreme
@@ -546,7 +549,7 @@ class TwitchDetector:
         peak_uv = float(mag[k])
         if peak_uv < self.config.peak_sigma * floor:
             return  # broad and low: part of the background, not a potential
-        ring_lo = max(lo, self._ring_y.end - self._ring_y.size)
+        ring_lo, _ = self._ring_y.span(lo, last + 1)
         peak = ring_lo + k
         over = np.flatnonzero(mag > max(self.config.delimit_sigma * floor, self.config.delimit_share * peak_uv))
         # Only the stretch around the peak, its phases closer than the merge gap:
@@ -677,13 +680,7 @@ class TwitchDetector:
                 c.max_jump_uv = float(np.abs(np.diff(around)).max())
         raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
         if len(raw) >= self._clip_run:
-            for extreme in (raw.max(), raw.min()):
-                at = raw == extreme
-                if np.count_nonzero(at) < self._clip_run:
-                    continue  # cannot hold a run that long
-                starts, ends = _runs(at)
-                if int((ends - starts).max()) >= self._clip_run:
-                    c.clipped = True
+            c.clipped = bool(self._clip_mask(raw).any())
 
     def _classify(self, i: int) -> None:
         cfg = self.config
@@ -693,7 +690,7 @@ class TwitchDetector:
         self._features(c)
         reason = rules.REASON_ECHO if c.echo else None
         if reason is None:
-            reason = rules.artifact_reason(c, cfg.baseline_ratio, cfg.baseline_min_sigma * c.noise_uv)
+            reason = self._artifact_reason(c)
             if reason in (rules.REASON_MOTION, rules.REASON_POP) and self._ecg(i):
                 reason = rules.REASON_ECG  # heart beats are steep and carry slow waves: name them
         if reason is None and c.end_index - c.onset_index + 1 > self._max_duration:
@@ -712,19 +709,19 @@ class TwitchDetector:
                 reason = rules.REASON_ACTIVITY
         if reason is None:
             a, b = self._between(at - self._busy_half, at + self._busy_half)
-            close = [n for n in cands[a:b] if n is not c and n.peak_uv >= c.peak_uv / cfg.busy_ratio]
-            if len(close) >= cfg.busy_min_candidates:  # only then is it worth telling echoes apart
-                around = sum(1 for n in close if not n.echo)
-                if around >= cfg.busy_min_candidates:
-                    reason = rules.REASON_DENSE
-        if reason is None:
-            a, _ = self._between(at - self._isi, at)
-            prev = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES]
-            if prev and prev[-1].reason is None and prev[-1].doublet_interval_samples == at - prev[-1].peak_index:
+            around = sum(1 for n in cands[a:b]
+                         if n is not c and not n.echo and n.peak_uv >= c.peak_uv / cfg.busy_ratio)
+            if around >= cfg.busy_min_candidates:
+                reason = rules.REASON_DENSE
+        a, _ = self._between(at - self._isi, at)
+        discharges_before = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES]
+        if reason is None and discharges_before:
+            p = discharges_before[-1]
+            if p.reason is None and p.doublet_interval_samples == at - p.peak_index:
                 reason = rules.REASON_DOUBLET_SECOND
         if reason is None:
             def same_unit(n: rules.Candidate) -> bool:
-                return max(n.peak_uv, c.peak_uv) <= cfg.same_unit_ratio * min(n.peak_uv, c.peak_uv)
+                return rules.comparable(n.peak_uv, c.peak_uv, cfg.same_unit_ratio)
 
             _, b = self._between(at, at + self._doublet[1] + self._isi)
             later = [n for n in cands[i + 1 : b] if same_unit(n) and not self._looks_like_artifact(n)]
@@ -735,8 +732,7 @@ class TwitchDetector:
             else:
                 after = later
                 last_of_discharge = at
-            a, _ = self._between(at - self._isi, at)
-            prev = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES and same_unit(p)]
+            prev = [p for p in discharges_before if same_unit(p)]
             before_isi = at - prev[-1].peak_index if prev else None
             after_isi = after[0].peak_index - last_of_discharge if after else None
             if before_isi is not None and after_isi is not None and before_isi <= self._isi and after_isi <= self._isi:
@@ -760,11 +756,15 @@ class TwitchDetector:
                     return True
         return False
 
+    def _artifact_reason(self, c: rules.Candidate) -> str | None:
+        cfg = self.config
+        return rules.artifact_reason(c, cfg.baseline_ratio, cfg.baseline_min_sigma * c.noise_uv)
+
     def _looks_like_artifact(self, c: rules.Candidate) -> bool:
         if c.reason is not None:
             return c.reason in _ARTIFACTS
         self._features(c)
-        return rules.artifact_reason(c, self.config.baseline_ratio, self.config.baseline_min_sigma * c.noise_uv) is not None
+        return self._artifact_reason(c) is not None
 
     def _ecg(self, i: int) -> bool:
         cfg = self.config
@@ -772,12 +772,8 @@ class TwitchDetector:
         c = cands[i]
         reach = round(cfg.ecg_interval_s[1] * (cfg.ecg_min_beats - 1) * (1 + cfg.ecg_tolerance) * self.rate_hz)
         a, b = self._between(c.peak_index - reach, c.peak_index + reach)
-        ratio = cfg.ecg_amplitude_ratio
         near = [k for k in range(a, b)
-                if k == i or (cands[k].reason not in (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)
-                              and max(c.peak_uv, cands[k].peak_uv) <= ratio * min(c.peak_uv, cands[k].peak_uv))]
-        if len(near) < cfg.ecg_min_beats:
-            return False
+                if k == i or cands[k].reason not in (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)]
         peaks = [cands[k].peak_index for k in near]
         amps = [cands[k].peak_uv for k in near]
         lo, hi = (round(s * self.rate_hz) for s in cfg.ecg_interval_s)

@@ -56,6 +56,11 @@ def artifact_reason(c: Candidate, baseline_ratio: float, baseline_min_uv: float)
     return None
 
 
+def comparable(a: float, b: float, ratio: float) -> bool:
+    """Are two peaks within `ratio` of each other?"""
+    return max(a, b) <= ratio * min(a, b)
+
+
 def in_any(index: int, intervals: Sequence[tuple[int, int]], before: int, after: int) -> bool:
     """Is index inside any [start - before, end + after]? end may be None (still open)."""
     for start, end in intervals:
@@ -72,9 +77,8 @@ def ecg_chain(peaks: Sequence[int], amplitudes: Sequence[float], i: int, min_bea
     candidates of similar amplitude whose spacing stays within `tolerance` of
     an interval set by one of its neighbours.
     """
-    a = amplitudes[i]
     similar = [peaks[k] for k in range(len(peaks))
-               if k != i and max(a, amplitudes[k]) <= amplitude_ratio * min(a, amplitudes[k])]
+               if k != i and comparable(amplitudes[i], amplitudes[k], amplitude_ratio)]
     if len(similar) < min_beats - 1:
         return False
     origin = peaks[i]
