@@ -261,7 +261,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     reported_gaps = 0
     for block in source.blocks():
         out.events(monitor.feed(block))
-        skipped = getattr(source, "skipped", [])
+        skipped = source.skipped
         for first, count in skipped[reported_gaps : len(skipped) - 1]:
             out.event(_gap_event(first, count, rate_hz))
         reported_gaps = max(reported_gaps, len(skipped) - 1)
@@ -270,10 +270,10 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
             done_s = monitor.samples / rate_hz
             status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
     out.events(monitor.finish())
-    for first, count in getattr(source, "skipped", [])[reported_gaps:]:
+    for first, count in source.skipped[reported_gaps:]:
         out.event(_gap_event(first, count, rate_hz))
     if monitor.samples == 0:
-        raise MyotwitchError(f"{label}: no samples" + (" that are numbers" if getattr(source, "skipped", []) else ""))
+        raise MyotwitchError(f"{label}: no samples" + (" that are numbers" if source.skipped else ""))
     if monitor.detector.noise_uv is None:
         flat_s = monitor.skipped_s.get("flat", 0.0)
         if flat_s:

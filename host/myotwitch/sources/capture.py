@@ -24,6 +24,7 @@ class CaptureSource:
         self.path = Path(path)
         self.decoder = FrameDecoder()
         self.description = f"raw capture {self.path}"
+        self.skipped: list[tuple[int, int]] = []  # as ReplaySource's: a capture holds no unreadable values
         self.info = self._find_hello()
         self.rate_hz = float(self.info.rate_hz)
 
