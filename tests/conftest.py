@@ -29,3 +29,11 @@ def run_micropython(script: Path, *args: str, timeout_s: float = 120) -> subproc
 @pytest.fixture
 def micropython_run():
     return run_micropython
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory, monkeypatch):
+    """No test writes into the real per-user data folder (sessions, the default log)."""
+    home = tmp_path_factory.mktemp("data-home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    return home / "myotwitch"

@@ -79,7 +79,7 @@ def test_runtime_errors_are_one_line_and_exit_1(argv, message, capsys):
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["analyze"], ["analyze", "x.csv", "--rate", "-5"],
-                                  ["demo", "--speed", "fast"], ["live"]])
+                                  ["demo", "--speed", "fast"], ["live", "--rate", "750"]])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)

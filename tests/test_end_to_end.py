@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import threading
 import time
 
 import numpy as np
@@ -25,6 +26,20 @@ def run(argv):
     out = io.StringIO()
     code = main(argv, stdout=out)
     return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def read_edf(path):
+    import pyedflib
+
+    class Edf:
+        pass
+
+    edf = Edf()
+    with pyedflib.EdfReader(str(path)) as f:
+        edf.samples = f.readSignal(0)
+        edf.rate_hz = f.getSampleFrequency(0)
+        edf.onsets_s, edf.durations_s, edf.texts = f.readAnnotations()
+    return edf
 
 
 def synthetic_csv(tmp_path, **kw):
@@ -143,38 +158,24 @@ def test_capture_without_hello_is_a_clear_error(tmp_path, capsys):
 
 
 def test_port_that_disappears_keeps_what_was_logged(tmp_path, capsys):
+    """The board is lost for good: after --give-up-after, what was found is logged and recorded, exit 1."""
     path, src = synthetic_csv(tmp_path, duration_s=120, peak_sigma_range=(20, 40), twitch_rate_per_min=30, seed=45)
     db = tmp_path / "l.sqlite"
     with SimBoard(open_recording(path), speed=1.0) as board:
-        from myotwitch.cli import Output, _stream_board
-        import argparse
-
-        source = SerialSource(board.port)
-        seen = []
-
-        class Killer:
-            """The 'user' pulls the cable after 8 s of signal."""
-
-            def __init__(self, real):
-                self.real = real
-
-            def __getattr__(self, name):
-                return getattr(self.real, name)
-
-            def blocks(self):
-                for block in self.real.blocks():
-                    seen.append(block)
-                    if block.start_index >= 8000 and board._process.poll() is None:
-                        board._process.kill()
-                    yield block
-
-        args = argparse.Namespace(duration=None, db=str(db))
-        out = io.StringIO()
-        with pytest.raises(MyotwitchError, match="disappeared"):
-            _stream_board(Killer(source), args, "live", Output("jsonl", out))
-    summary = json.loads(out.getvalue().splitlines()[-1])
-    assert summary["type"] == "summary" and "disappeared" in summary["error"]
-    assert 8.0 <= summary["seconds"] < 30
+        killer = threading.Timer(9.0, board._end_process)  # the 'user' pulls the cable for good after ~8 s
+        killer.start()
+        try:
+            code, events = run(["live", "--port", board.port, "--format", "jsonl", "--db", str(db),
+                                "--out", str(tmp_path / "s"), "--give-up-after", "1"])
+        finally:
+            killer.cancel()
+    assert code == 1
+    summary = events[-1]
+    assert summary["type"] == "summary" and "did not come back" in summary["error"]
+    assert 7.0 <= summary["seconds"] < 30
     with sqlite3.connect(db) as con:
         row = con.execute("SELECT ended_utc, samples, twitches FROM sessions").fetchone()
     assert row[0] is not None and row[1] == summary["samples"] and row[2] == summary["twitches"]
+    assert "did not come back" in capsys.readouterr().err
+    edf = read_edf(tmp_path / "s" / "session.edf")
+    assert len(edf.samples) >= summary["samples"]

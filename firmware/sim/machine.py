@@ -29,6 +29,20 @@ class _Signal:
         self.exhausted = False
         self._refill()
 
+    def skip(self, count):
+        """Move the playback position on by count samples (the world went on while the board was off)."""
+        while count > 0 and not self.exhausted:
+            step = min(count, self.chunk_len - self.pos)
+            self.pos += step
+            count -= step
+            if count > 0:
+                here = self.file.tell()
+                self.file.seek(here + 2 * count)
+                count = 0
+                self._refill()
+            elif self.pos >= self.chunk_len:
+                self._refill()
+
     def _refill(self):
         n = self.file.readinto(self.chunk)
         self.chunk_len = (n or 0) // 2
@@ -91,6 +105,7 @@ class Timer:
         self.fired = 0
         self.t0_us = 0
         self.start_us = 0
+        self.stop_after = 0  # fire no more than this many ticks (0: no limit): a simulated power cut
 
     def init(self, mode=PERIODIC, freq=1000, callback=None, hard=False):
         self.freq = freq
@@ -117,6 +132,8 @@ class Timer:
             due = int(elapsed_us * self.speed * self.freq / 1000000) - self.fired
         else:
             due = max_ticks
+        if self.stop_after:
+            due = min(due, self.stop_after - self.fired)
         fired_now = 0
         while due > 0:
             n = min(due, signal.available())

@@ -61,7 +61,10 @@ class Output:
             what = "flat signal (electrode off?): skipped" if e["kind"] == "flat" else "clipped at the ADC's range"
             self.stream.write(f"signal   {e['start_s']:10.3f} - {e['end_s']:.3f} s   {what}\n")
         elif e["type"] == "gap":
-            self.stream.write(f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: skipped\n")
+            self.stream.write(f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: "
+                              f"{e['samples']} samples lost\n")
+        elif e["type"] == "mark":
+            self.stream.write(f"mark     {e['t_s']:10.3f} s   {e['label']}\n")
         self.stream.flush()
 
     def events(self, events: Iterable[dict]) -> None:
@@ -82,6 +85,11 @@ class Output:
             sent = f" (the board sent {s['frames_sent']})" if s.get("frames_sent") is not None else ""
             lines.append(f"  frames        {s['frames']}{sent}")
         lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
+        if s.get("gaps"):
+            lines.append(f"  gaps          {s['gaps']} (board reconnected {s.get('reconnects', 0)} times)")
+        if s.get("effective_rate_hz"):
+            lines.append(f"  rate          {s['rate_hz']:g} Hz nominal, {s['effective_rate_hz']:.2f} samples per "
+                         "second of this computer's clock")
         if "crc_errors" in s:
             lines.append(f"  CRC errors    {s['crc_errors']}")
         if s.get("saturated_frames") or s.get("flat_frames"):
@@ -98,6 +106,8 @@ class Output:
             lines.append(f"  noise floor   {s['noise_uv']:.2f} µV   mains notched: {mains}")
         if s.get("db"):
             lines.append(f"  log           {s['db']} (session {s['session']})")
+        if s.get("out_dir"):
+            lines.append(f"  recording     {s['out_dir']} (session.edf, events.jsonl; `myotwitch report` it)")
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
 
@@ -117,107 +127,91 @@ def _db_path(args: argparse.Namespace) -> Path:
     return default_data_dir() / "myotwitch.sqlite"
 
 
-def _stream_board(source, args: argparse.Namespace, kind: str, out: Output,
-                  extra: Callable[[], dict] = dict) -> int:
-    """Open a board, stream until it ends, --duration passes or Ctrl-C; log and summarise.
+def _out_dir(args: argparse.Namespace) -> Path:
+    from myotwitch.live.session import default_out_dir
+    from myotwitch.store import default_data_dir
 
-    If the port disappears mid-stream, what was found so far stays logged, the
-    session is closed with its figures and the summary printed; then the error
+    if args.out:
+        return Path(args.out)
+    return default_out_dir(default_data_dir())
+
+
+def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra: Callable[[], dict] = dict) -> int:
+    """Stream until the source ends, --duration passes or Ctrl-C; log, record and summarise.
+
+    If the stream ends on an error, what was found so far stays logged and
+    recorded (the EDF+ is written), the summary is printed, and then the error
     is raised (exit 1).
     """
-    from myotwitch.store import Store
+    from myotwitch.live.session import Session, SessionOptions
 
-    info = source.open()
-    status(f"{info.board} board, firmware {info.firmware}, {info.rate_hz} Hz, {info.adc_bits}-bit ADC")
-    db_path = _db_path(args)
-    store = Store(db_path)
-    session = store.begin_session(kind, source.description, info.rate_hz, info.board, info.firmware)
-    monitor = _monitor(info.rate_hz)
-    limit_samples = math.inf if args.duration is None else args.duration * info.rate_hz
-    interrupted = False
-    failure: MyotwitchError | None = None
-    source.start()
-    status("streaming" + ("" if args.duration is None else f" for {args.duration:g} s") + "; Ctrl-C stops")
-    try:
-        for block in source.blocks():
-            room = limit_samples - (block.start_index + len(block.samples_uv))
-            if room < 0:  # --duration ends inside this block: keep exactly up to it
-                block = SampleBlock(block.start_index, block.samples_uv[: max(0, len(block.samples_uv) + int(room))],
-                                    block.lost_before)
-            _log_events(monitor.feed(block), out, store, session)
-            if room <= 0:
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-    except MyotwitchError as exc:
-        failure = exc
-    finally:
-        source.close()
-    _log_events(monitor.finish(), out, store, session)
-    stats = source.decoder.stats
-    store.end_session(session, samples=monitor.samples, lost_samples=monitor.lost_samples,
-                      crc_errors=stats.crc_errors, twitches=monitor.twitches, episodes=monitor.episodes)
-    store.close()
-    end = source.end_status.counters() if source.end_status else {}
-    summary = {
-        "seconds": round((monitor.samples + monitor.lost_samples) / info.rate_hz, 3),
-        "frames": stats.frames,
-        "samples": monitor.samples,
-        "lost_samples": monitor.lost_samples,
-        "crc_errors": stats.crc_errors,
-        "skipped_bytes": stats.skipped_bytes,
-        "saturated_frames": stats.saturated_frames,
-        "flat_frames": stats.flat_frames,
-        **monitor.summary(),
-        "firmware": info.firmware,
-        "board": info.board,
-        "rate_hz": info.rate_hz,
-        "frames_sent": end.get("frames"),
-        "samples_produced": end.get("samples"),
-        "device_lost_samples": end.get("lost"),
-        "board_errors": source.errors,
-        "interrupted": interrupted,
-        "error": None if failure is None else str(failure),
-        "db": str(db_path),
-        "session": session,
-    }
+    options = SessionOptions(kind=kind, db_path=_db_path(args), out_dir=_out_dir(args),
+                             duration_s=args.duration, muscle=args.muscle)
+    view = lsl = None
+    if args.lsl:
+        from myotwitch.live.lsl import LslOutlet
+
+        lsl = LslOutlet()
+    session = Session(options, out.event, status, view=view, lsl=lsl)
+    summary = session.run(source, _monitor)
     summary.update(extra())
     out.summary(summary)
-    if failure is not None:
-        raise failure
+    if session.failure is not None:
+        raise session.failure
     return 0
 
 
-def _log_events(events: list[dict], out: Output, store, session: int) -> None:
-    if not events:
-        return
-    out.events(events)
-    store.add_twitches(session, [e for e in events if e["type"] == "twitch"])
-    store.add_episodes(session, [e for e in events if e["type"] == "episode"])
-    store.commit()
+def _board_source(args: argparse.Namespace, connect: Callable[[], object], description: str):
+    from myotwitch.live.connection import ReconnectingBoard
+
+    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status)
 
 
-def cmd_demo(args: argparse.Namespace, out: Output) -> int:
-    from myotwitch.recordings import open_recording
+def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0):
     from myotwitch.sources.serial_source import SerialSource
+
+    def open_port(port: str):
+        source = SerialSource(port, baudrate=args.baud, rate_hz=args.rate, capture=capture,
+                              silence_timeout_s=silence_timeout_s)
+        source.open()
+        return source
+
+    return open_port
+
+
+def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
+    from myotwitch.recordings import open_recording
     from myotwitch.sources.simboard import SimBoard
 
-    recording = open_recording(args.recording)
+    recording = open_recording(recording_path)
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
            "in the MicroPython Unix port")
-    with SimBoard(recording, speed=args.speed) as board:
+    unplug_after = round(args.sim_unplug_at * recording.rate_hz) if args.sim_unplug_at else 0
+    with SimBoard(recording, speed=args.speed, unplug_after_samples=unplug_after,
+                  replug_after_s=args.sim_unplug_for) as board:
         if board.clipped_samples:
             status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
         status(f"firmware on pseudo-terminal {board.port}")
         try:
             with _open_capture(args) as capture:
-                source = SerialSource(board.port, silence_timeout_s=10.0, capture=capture)
-                return _stream_board(source, args, "demo", out, lambda: {"port": board.port})
+                open_port = _serial_opener(args, capture, silence_timeout_s=10.0)
+
+                def connect():
+                    if board.port is None:
+                        raise MyotwitchError("the simulated board is unplugged")
+                    return open_port(board.port)
+
+                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)")
+                return _run_session(source, args, kind, out, lambda: {"port": board.port})
         except MyotwitchError as exc:
             detail = board.firmware_stderr().strip()
             raise MyotwitchError(f"{exc}" + (f"\nfirmware said:\n{detail}" if detail else "")) from None
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    return _live_sim(args, out, args.recording, "demo")
 
 
 def _open_capture(args: argparse.Namespace):
@@ -230,11 +224,27 @@ def _open_capture(args: argparse.Namespace):
 
 
 def cmd_live(args: argparse.Namespace, out: Output) -> int:
-    from myotwitch.sources.serial_source import SerialSource
+    if args.source is not None and args.port:
+        raise MyotwitchError("give either --port (a board) or --source (sim or a recording), not both")
+    if args.source == "sim":
+        return _live_sim(args, out, str(DEMO_RECORDING), "live")
+    if args.source is not None:
+        from myotwitch.live.recording_board import RecordingBoard
+        from myotwitch.recordings import open_recording
 
+        recording = open_recording(args.source, args.rate)
+        _monitor(recording.rate_hz)
+        return _run_session(RecordingBoard(recording, speed=args.speed), args, "live", out)
     with _open_capture(args) as capture:
-        source = SerialSource(args.port, baudrate=args.baud, rate_hz=args.rate, capture=capture)
-        return _stream_board(source, args, "live", out)
+        open_port = _serial_opener(args, capture)
+        if args.port:
+            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}"),
+                                args, "live", out)
+        from myotwitch.live.ports import find_board
+
+        status("looking for the board (USB ids of Pico, ESP32 and USB-UART bridges)")
+        source = _board_source(args, lambda: find_board(open_port), "board found by USB id")
+        return _run_session(source, args, "live", out)
 
 
 def _monitor(rate_hz: float) -> Monitor:
@@ -409,23 +419,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     def stream_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds of signal")
+        p.add_argument("--out", metavar="DIR",
+                       help="session folder: session.edf, events.jsonl, raw samples "
+                            "(default: a new folder under sessions/ in the per-user data folder)")
         p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
+        p.add_argument("--muscle", metavar="NAME", help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+")
         p.add_argument("--capture", metavar="PATH",
                        help="also save every byte the board sends, to replay with `analyze PATH` (name it *.mtwcap)")
+        p.add_argument("--give-up-after", type=_positive_float, metavar="S",
+                       help="if the board is lost, stop looking for it after S seconds (default: keep looking)")
+        p.add_argument("--lsl", action="store_true",
+                       help="also publish the signal and twitch markers on Lab Streaming Layer "
+                            "(pip install -e '.[lsl]')")
+        p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
+        p.add_argument("--speed", type=_speed, default=1.0,
+                       help="simulated board or recording: N times real time; 0 = as fast as possible (default 1)")
+        sim = p.add_argument_group("simulated board faults (testing)")
+        sim.add_argument("--sim-unplug-at", type=_positive_float, metavar="S",
+                         help="pull the simulated board's cable after S s of signal")
+        sim.add_argument("--sim-unplug-for", type=_non_negative_float, default=2.0, metavar="S",
+                         help="plug it in again S seconds (wall clock) later (default 2)")
         output_options(p)
 
     p = sub.add_parser("demo", help="run the firmware in the MicroPython Unix port on a bundled recording")
-    p.add_argument("--speed", type=_speed, default=1.0,
-                   help="replay N times faster than real time; 0 = as fast as possible (default 1)")
     p.add_argument("--recording", default=str(DEMO_RECORDING), metavar="PATH",
                    help="recording the simulated board plays (default: the bundled forearm recording)")
+    p.set_defaults(rate=None)
     stream_options(p)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("live", help="monitor a real board on a serial port")
-    p.add_argument("--port", required=True, help="serial port or pyserial URL: /dev/ttyACM0, COM5, hwgrep://2E8A")
+    p = sub.add_parser("live", help="monitor a board (found by USB id, or --port), the simulated board, or a recording")
+    p.add_argument("--port", help="serial port or pyserial URL: /dev/ttyACM0, COM5, hwgrep://2E8A "
+                                  "(default: find the board by its USB id and hello frame)")
+    p.add_argument("--source", metavar="sim|PATH",
+                   help="sim: the firmware in the MicroPython Unix port on the bundled recording; "
+                        "PATH: stream a recording file in real time (see --speed)")
     p.add_argument("--rate", type=int, choices=(500, 1000, 2000), help="sampling rate in Hz (default: the board's)")
-    p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
     stream_options(p)
     p.set_defaults(func=cmd_live)
 

@@ -3,3 +3,7 @@
 
 class MyotwitchError(Exception):
     """A problem the user can act on (bad file, missing port, no firmware answer)."""
+
+
+class ConnectionLost(MyotwitchError):
+    """The board went away mid-stream: unplugged, silent, or restarted (its counter starts again)."""

@@ -1,4 +1,4 @@
-"""SQLite store of sessions, twitches and episodes.
+"""SQLite store of sessions, twitches, episodes, gaps and marks.
 
 One file holds every session. Rows are committed as they are found, so a
 crash loses at most the events of the current block.
@@ -28,7 +28,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     lost_samples INTEGER,            -- counted from sequence gaps, never filled in
     crc_errors INTEGER,
     twitches INTEGER,
-    episodes INTEGER
+    episodes INTEGER,
+    out_dir TEXT,                    -- where the session's EDF+, events and raw samples are (live, demo)
+    rate_hz_effective REAL,          -- samples per second of host clock, measured (drift, replay speed)
+    gaps INTEGER                     -- unplugs, restarts and lost runs, each in the gaps table
 );
 CREATE TABLE IF NOT EXISTS twitches (
     id INTEGER PRIMARY KEY,
@@ -57,8 +60,21 @@ CREATE TABLE IF NOT EXISTS marks (
     label TEXT NOT NULL,             -- what the person says it was: cramp, voluntary, felt-twitch, ...
     note TEXT
 );
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    start_s REAL NOT NULL,           -- seconds from the session's first sample
+    end_s REAL NOT NULL,
+    samples INTEGER NOT NULL,        -- samples missing (counted as lost, never filled in)
+    why TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS twitches_by_session ON twitches(session_id, t_s);
 """
+
+
+_ADDED_SESSION_COLUMNS = (("out_dir", "TEXT"), ("rate_hz_effective", "REAL"), ("gaps", "INTEGER"))
+SESSION_COLUMNS = ("id", "kind", "source", "started_utc", "ended_utc", "rate_hz", "board", "firmware", "samples",
+                   "lost_samples", "crc_errors", "twitches", "episodes", "out_dir", "rate_hz_effective", "gaps")
 
 
 def default_data_dir() -> Path:
@@ -84,14 +100,24 @@ class Store:
             self._db = sqlite3.connect(self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise MyotwitchError(f"cannot open the log {self.path}: {exc}") from None
 
+    def _migrate(self) -> None:
+        """Add the columns a log written by an older myotwitch lacks."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}
+        for column, kind in _ADDED_SESSION_COLUMNS:
+            if column not in have:
+                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {kind}")
+        self._db.commit()
+
     def begin_session(self, kind: str, source: str, rate_hz: float, board: str | None = None,
-                      firmware: str | None = None) -> int:
+                      firmware: str | None = None, out_dir: str | None = None) -> int:
         cur = self._db.execute(
-            "INSERT INTO sessions (kind, source, started_utc, rate_hz, board, firmware) VALUES (?, ?, ?, ?, ?, ?)",
-            (kind, source, _now_utc(), rate_hz, board, firmware),
+            "INSERT INTO sessions (kind, source, started_utc, rate_hz, board, firmware, out_dir)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (kind, source, _now_utc(), rate_hz, board, firmware, out_dir),
         )
         self._db.commit()
         return int(cur.lastrowid)
@@ -110,11 +136,17 @@ class Store:
             [dict(row, session_id=session_id) for row in rows],
         )
 
+    def add_gaps(self, session_id: int, rows: list[dict]) -> None:
+        self._db.executemany(
+            "INSERT INTO gaps (session_id, start_s, end_s, samples, why) VALUES (:session_id, :start_s, :end_s, :samples, :why)",
+            [dict(row, session_id=session_id) for row in rows],
+        )
+
     def commit(self) -> None:
         self._db.commit()
 
-    def end_session(self, session_id: int, **figures: int) -> None:
-        allowed = {"samples", "lost_samples", "crc_errors", "twitches", "episodes"}
+    def end_session(self, session_id: int, **figures: float) -> None:
+        allowed = {"samples", "lost_samples", "crc_errors", "twitches", "episodes", "rate_hz_effective", "gaps"}
         if not set(figures) <= allowed:
             raise ValueError(f"unknown session figures: {set(figures) - allowed}")
         assignments = ", ".join(f"{k} = :{k}" for k in figures)
@@ -136,6 +168,15 @@ class Store:
     def marks(self, session_id: int) -> list[tuple[float, str, str | None]]:
         return list(self._db.execute("SELECT t_s, label, note FROM marks WHERE session_id = ? ORDER BY t_s",
                                      (session_id,)))
+
+    def sessions(self) -> list[dict]:
+        rows = self._db.execute(f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions ORDER BY id")
+        return [dict(zip(SESSION_COLUMNS, row)) for row in rows]
+
+    def session(self, session_id: int) -> dict | None:
+        row = self._db.execute(f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions WHERE id = ?",
+                               (session_id,)).fetchone()
+        return None if row is None else dict(zip(SESSION_COLUMNS, row))
 
     def close(self) -> None:
         self._db.close()

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import serial
 
-from myotwitch.errors import MyotwitchError
+from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.protocol import (
     STATUS_END,
     STATUS_ERROR,
@@ -112,7 +112,7 @@ class SerialSource:
         try:
             data = self._port.read(max(1, self._port.in_waiting))
         except (serial.SerialException, OSError) as exc:
-            raise MyotwitchError(f"{self.url}: the port disappeared ({exc})") from None
+            raise ConnectionLost(f"{self.url}: the port disappeared ({exc})") from None
         if data and self._capture is not None:
             self._capture.write(data)
         return data
@@ -148,7 +148,10 @@ class SerialSource:
 
     # -- streaming ----------------------------------------------------------
     def blocks(self) -> Iterator[SampleBlock]:
-        """Samples in µV until the board says END, or the caller stops iterating."""
+        """Samples in µV until the board says END, or the caller stops iterating.
+
+        Raises ConnectionLost when the port goes away, the board goes silent or restarts.
+        """
         if self.info is None:
             raise RuntimeError("open() first")
         last_data = self._clock()
@@ -158,7 +161,7 @@ class SerialSource:
             if chunk:
                 last_data = now
             elif now - last_data > self.silence_timeout_s:
-                raise MyotwitchError(f"{self.url}: the board sent nothing for {self.silence_timeout_s:g} s")
+                raise ConnectionLost(f"{self.url}: the board sent nothing for {self.silence_timeout_s:g} s")
             self._frames.extend(self.decoder.feed(chunk))
             while self._frames:
                 frame = self._frames.popleft()
@@ -171,4 +174,7 @@ class SerialSource:
                     if frame.code == STATUS_ERROR:
                         self.errors.append(frame.text)
                 elif isinstance(frame, HelloFrame):
+                    # The board restarted (a watchdog, a reset button): its counter starts again,
+                    # and it waits for START. The caller decides whether to reconnect.
                     self.restarts += 1
+                    raise ConnectionLost(f"{self.url}: the board restarted mid-stream")

@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import tty
 from pathlib import Path
 
@@ -53,10 +55,21 @@ def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> 
     return total, clipped
 
 
-class SimBoard:
-    """Start the firmware on a pty; `port` is the path to open. Use as a context manager."""
+POWER_OFF_EXIT_CODE = 17  # firmware/boards/sim.py exits with it when its simulated cable is pulled
 
-    def __init__(self, recording: Recording, speed: float = 1.0, gain: float = SIM_GAIN) -> None:
+
+class SimBoard:
+    """Start the firmware on a pty; `port` is the path to open. Use as a context manager.
+
+    With `unplug_after_samples=N` the board loses power once it has taken N
+    samples (its process exits, the pty hangs up, `port` becomes None) and is
+    plugged in again `replug_after_s` later on a new pty, its firmware
+    restarted: the recording plays on from where the world is by then, as a
+    real signal goes on while a board is unplugged.
+    """
+
+    def __init__(self, recording: Recording, speed: float = 1.0, gain: float = SIM_GAIN,
+                 unplug_after_samples: int = 0, replug_after_s: float = 1.0) -> None:
         if not (recording.rate_hz == int(recording.rate_hz)):
             raise MyotwitchError(f"the simulated board needs a whole-number rate, not {recording.rate_hz} Hz")
         if speed < 0:
@@ -65,29 +78,63 @@ class SimBoard:
         if not main_py.exists():
             raise MyotwitchError(f"firmware not found at {FIRMWARE_DIR} (run from a source checkout)")
         self.recording = recording
+        self.speed = speed
+        self.gain = gain
+        self.replug_after_s = replug_after_s
+        self.unplugs = 0
+        self.port: str | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="myotwitch-sim-"))
         self._process: subprocess.Popen | None = None
         self._slave_fd = -1
+        self._closing = threading.Event()
+        self._watcher: threading.Thread | None = None
         try:
-            adc_path = self._tmp / "adc.u16"
-            self.samples, self.clipped_samples = write_adc_file(recording, adc_path, gain)
-            master_fd, self._slave_fd = pty.openpty()
-            # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
-            tty.setraw(self._slave_fd)
-            self.port = os.ttyname(self._slave_fd)
-            fw = FIRMWARE_DIR
-            env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "sim"), str(fw), str(fw / "lib"), ".frozen"]))
+            self._adc_path = self._tmp / "adc.u16"
+            self.samples, self.clipped_samples = write_adc_file(recording, self._adc_path, gain)
             self._stderr_path = self._tmp / "firmware-stderr.txt"
-            with self._stderr_path.open("wb") as stderr:
-                self._process = subprocess.Popen(
-                    [find_micropython(), str(main_py), "--adc", str(adc_path),
-                     "--rate-hz", str(int(recording.rate_hz)), "--speed", repr(float(speed)), "--gain", str(int(gain))],
-                    stdin=master_fd, stdout=master_fd, stderr=stderr, env=env, close_fds=True,
-                )
-            os.close(master_fd)
+            self._launch(["--power-off-after", str(int(unplug_after_samples))] if unplug_after_samples else [])
+            if unplug_after_samples:
+                self._watcher = threading.Thread(target=self._replug_when_unplugged, args=(int(unplug_after_samples),),
+                                                 daemon=True)
+                self._watcher.start()
         except BaseException:
             self.close()
             raise
+
+    def _launch(self, extra_args: list[str]) -> None:
+        master_fd, slave_fd = pty.openpty()
+        # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
+        tty.setraw(slave_fd)
+        fw = FIRMWARE_DIR
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "sim"), str(fw), str(fw / "lib"), ".frozen"]))
+        try:
+            with self._stderr_path.open("ab") as stderr:
+                self._process = subprocess.Popen(
+                    [find_micropython(), str(fw / "main.py"), "--adc", str(self._adc_path),
+                     "--rate-hz", str(int(self.recording.rate_hz)), "--speed", repr(float(self.speed)),
+                     "--gain", str(int(self.gain)), *extra_args],
+                    stdin=master_fd, stdout=master_fd, stderr=stderr, env=env, close_fds=True,
+                )
+        except BaseException:
+            os.close(slave_fd)
+            raise
+        finally:
+            os.close(master_fd)
+        self._slave_fd = slave_fd
+        self.port = os.ttyname(slave_fd)
+
+    def _replug_when_unplugged(self, samples_before: int) -> None:
+        process = self._process
+        if process is None or process.wait() != POWER_OFF_EXIT_CODE or self._closing.is_set():
+            return
+        off_ns = time.time_ns()
+        self.port = None
+        os.close(self._slave_fd)
+        self._slave_fd = -1
+        self.unplugs += 1
+        if self._closing.wait(self.replug_after_s):
+            return
+        self._launch(["--resume-sample", str(samples_before), "--resume-wall-ns", str(off_ns)])
 
     def firmware_stderr(self) -> str:
         try:
@@ -96,19 +143,26 @@ class SimBoard:
             return ""
 
     def close(self) -> None:
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.terminate()
-                try:
-                    self._process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-            self._process = None
+        self._closing.set()
+        self._end_process()  # the watcher waits on it, and returns once it ends
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+            self._watcher = None
+        self._end_process()  # one the watcher may have started meanwhile
         if self._slave_fd >= 0:
             os.close(self._slave_fd)
             self._slave_fd = -1
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _end_process(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def __enter__(self) -> SimBoard:
         return self

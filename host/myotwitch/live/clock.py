@@ -1,0 +1,84 @@
+"""The stream's clock: the board's sample counter, anchored to the host's clock.
+
+Each data frame's arrival (host monotonic seconds) is paired with the stream
+index just after its last sample. A least-squares line through those pairs,
+per connection, gives the effective sampling rate in samples per host second:
+a board crystal off by 0.1 % shows as 1001 Hz at 1000 Hz nominal, a replay at
+speed 10 as 10x the nominal rate. Arrival jitter (USB polling, scheduling)
+averages out over the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_MIN_SPAN_S = 2.0  # shorter fits are dominated by arrival jitter
+
+
+@dataclass
+class _Fit:
+    """Running sums for t = a + b * index over one connection, centred on the first pair."""
+
+    index0: int
+    t0_s: float
+    n: int = 0
+    si: float = 0.0
+    st: float = 0.0
+    sii: float = 0.0
+    sit: float = 0.0
+    last_index: int = 0
+    last_t_s: float = 0.0
+
+    def add(self, index: int, t_s: float) -> None:
+        i, t = float(index - self.index0), t_s - self.t0_s
+        self.n += 1
+        self.si += i
+        self.st += t
+        self.sii += i * i
+        self.sit += i * t
+        self.last_index, self.last_t_s = index, t_s
+
+    @property
+    def span_s(self) -> float:
+        return self.last_t_s - self.t0_s
+
+    def rate_hz(self) -> float | None:
+        if self.n < 3 or self.span_s < _MIN_SPAN_S:
+            return None
+        var = self.n * self.sii - self.si * self.si
+        if var <= 0:
+            return None
+        slope = (self.n * self.sit - self.si * self.st) / var  # host seconds per sample
+        return 1.0 / slope if slope > 0 else None
+
+
+class StreamClock:
+    def __init__(self, nominal_rate_hz: float) -> None:
+        self.nominal_rate_hz = float(nominal_rate_hz)
+        self._fits: list[_Fit] = []
+        self._new_line = True
+
+    def connected(self) -> None:
+        """A new connection starts: its arrivals get their own line (the board's counter restarted)."""
+        self._new_line = True
+
+    def frame(self, end_index: int, arrival_s: float) -> None:
+        """A frame whose last sample has stream index end_index - 1 arrived at arrival_s."""
+        if self._new_line:
+            self._fits.append(_Fit(end_index, arrival_s))
+            self._new_line = False
+        self._fits[-1].add(end_index, arrival_s)
+
+    @property
+    def last_arrival_s(self) -> float | None:
+        return self._fits[-1].last_t_s if self._fits else None
+
+    def effective_rate_hz(self) -> float | None:
+        """Samples per host second, weighted by each connection's span; None until 2 s of stream."""
+        rates = [(r, f.span_s) for f in self._fits if (r := f.rate_hz()) is not None]
+        if not rates:
+            return None
+        return sum(r * w for r, w in rates) / sum(w for _, w in rates)
+
+    def rate_for_gaps_hz(self) -> float:
+        return self.effective_rate_hz() or self.nominal_rate_hz

@@ -1,0 +1,138 @@
+"""One stream of samples from a board that may be unplugged and plugged in again.
+
+`connect()` opens the board (a port, a search by USB id, the simulated
+board's current pty) and returns an opened SerialSource. When the stream
+breaks (port gone, board silent, board restarted), the board is looked for
+again with backoff, restarted with START, and its new counter is placed after
+the gap: the gap's length is the host time during which no sample arrived,
+in samples at the measured effective rate. The samples of a gap are counted
+as lost and listed in `gaps`; none is filled in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+
+from myotwitch.errors import ConnectionLost, MyotwitchError
+from myotwitch.live.clock import StreamClock
+from myotwitch.protocol import BoardInfo, DecoderStats
+from myotwitch.sources import SampleBlock
+
+RETRY_S = (0.25, 0.5, 1.0, 2.0, 4.0)  # backoff between attempts; the last repeats
+
+
+class ReconnectingBoard:
+    def __init__(self, connect: Callable[[], object], description: str, *,
+                 give_up_after_s: float | None = None, retry_s: tuple[float, ...] = RETRY_S,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 say: Callable[[str], None] = lambda message: None) -> None:
+        self._connect = connect
+        self.description = description
+        self.give_up_after_s = give_up_after_s
+        self.retry_s = retry_s
+        self._clock = clock
+        self._sleep = sleep
+        self._say = say
+        self._source = None
+        self._old_stats: list[DecoderStats] = []
+        self.info: BoardInfo | None = None
+        self.stream_clock: StreamClock | None = None
+        self.gaps: list[tuple[int, int, str]] = []  # (first stream index, samples, why)
+        self.reconnects = 0
+        self.errors: list[str] = []
+
+    # -- the SerialSource interface the command line uses -------------------
+    def open(self) -> BoardInfo:
+        self._source = self._connect()
+        self.info = self._source.info
+        self.stream_clock = StreamClock(self.info.rate_hz)
+        return self.info
+
+    def start(self) -> None:
+        self._source.start()
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
+
+    @property
+    def end_status(self):
+        return None if self._source is None else self._source.end_status
+
+    @property
+    def stats(self) -> DecoderStats:
+        """Decoder figures summed over every connection of the session."""
+        total = DecoderStats()
+        for s in self._old_stats + ([self._source.decoder.stats] if self._source is not None else []):
+            for f in fields(DecoderStats):
+                setattr(total, f.name, getattr(total, f.name) + getattr(s, f.name))
+        return total
+
+    # -- streaming ----------------------------------------------------------
+    def blocks(self) -> Iterator[SampleBlock]:
+        offset = 0  # session index of this connection's index 0
+        end_index = 0  # session index after the last sample received
+        pending: tuple[float, str] | None = None  # (host time of the last arrival before the break, why)
+        while True:
+            try:
+                for block in self._source.blocks():
+                    now = self._clock()
+                    count = len(block.samples_uv)
+                    if pending is not None:
+                        last_arrival_s, why = pending
+                        rate = self.stream_clock.rate_for_gaps_hz()
+                        first_sample_s = now - (block.start_index + count) / rate
+                        gap = max(0, round((first_sample_s - last_arrival_s) * rate))
+                        offset = end_index + gap
+                        if gap:
+                            self.gaps.append((end_index, gap, why))
+                        self._say(f"board back: a gap of {gap / self.info.rate_hz:.2f} s ({gap} samples) recorded")
+                        block = SampleBlock(block.start_index, block.samples_uv, block.lost_before + gap)
+                        pending = None
+                    mapped = SampleBlock(block.start_index + offset, block.samples_uv, block.lost_before)
+                    end_index = mapped.start_index + count
+                    self.stream_clock.frame(end_index, now)
+                    yield mapped
+                return  # the board said END
+            except ConnectionLost as exc:
+                last = self.stream_clock.last_arrival_s
+                if pending is None:
+                    pending = (self._clock() if last is None else last, _why(str(exc)))
+                self._say(f"lost the board ({exc}); looking for it again (Ctrl-C stops)")
+                self._old_stats.append(self._source.decoder.stats)
+                self._source.close()
+                self._source = None
+                self._reconnect()
+                self.stream_clock.connected()
+
+    def _reconnect(self) -> None:
+        began = self._clock()
+        attempt = 0
+        while True:
+            self._sleep(self.retry_s[min(attempt, len(self.retry_s) - 1)])
+            attempt += 1
+            try:
+                source = self._connect()
+            except MyotwitchError as exc:
+                waited = self._clock() - began
+                if self.give_up_after_s is not None and waited >= self.give_up_after_s:
+                    raise MyotwitchError(f"the board did not come back within {self.give_up_after_s:g} s: {exc}") \
+                        from None
+                continue
+            if source.info.rate_hz != self.info.rate_hz:
+                source.close()
+                raise MyotwitchError(f"the board came back at {source.info.rate_hz} Hz, not {self.info.rate_hz} Hz")
+            self._source = source
+            self.reconnects += 1
+            source.start()
+            return
+
+
+def _why(message: str) -> str:
+    if "restarted" in message:
+        return "board restarted"
+    if "sent nothing" in message:
+        return "board silent"
+    return "board unplugged"

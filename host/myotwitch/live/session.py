@@ -1,0 +1,200 @@
+"""One monitoring session: blocks from a source in, events out to the screen, the store,
+the session folder (raw samples, events.jsonl, EDF+ at the end) and optionally LSL.
+
+The loop only moves data: the detector, the recorder and the store do the
+work, and the live view renders snapshots in its own thread, so acquisition
+never waits for the screen.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from myotwitch.errors import MyotwitchError
+from myotwitch.monitor import Monitor
+from myotwitch.recorder import SessionRecorder, write_session_edf
+from myotwitch.sources import SampleBlock
+from myotwitch.store import Store
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    kind: str  # demo or live
+    db_path: Path
+    out_dir: Path
+    duration_s: float | None = None
+    muscle: str | None = None
+
+
+def default_out_dir(base: Path, now: datetime | None = None) -> Path:
+    """base/sessions/YYYY-MM-DD_HH-MM-SS, with -2, -3... if taken."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    path = base / "sessions" / stamp
+    n = 2
+    while path.exists():
+        path = base / "sessions" / f"{stamp}-{n}"
+        n += 1
+    return path
+
+
+class Session:
+    """Run with `run(source, monitor_for)`; returns the summary dict. Marks arrive through `marks`
+    (a queue of labels). If the stream ended on an error, everything up to it is saved, the summary
+    is returned, and the error is left in `failure` for the caller to raise after showing it."""
+
+    def __init__(self, options: SessionOptions, emit: Callable[[dict], None],
+                 say: Callable[[str], None] = lambda message: None, view=None, lsl=None,
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.options = options
+        self.emit = emit
+        self.say = say
+        self.view = view
+        self.lsl = lsl
+        self.marks: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self.failure: MyotwitchError | None = None
+
+    def run(self, source, monitor_for: Callable[[float], Monitor]) -> dict:
+        info = source.open()
+        o = self.options
+        rate_hz = float(info.rate_hz)
+        monitor = monitor_for(rate_hz)
+        meta = {"kind": o.kind, "source": source.description, "board": info.board, "firmware": info.firmware,
+                "board_id": info.fields.get("uid"), "gain": getattr(info, "gain", None), "muscle": o.muscle}
+        recorder = SessionRecorder(o.out_dir, rate_hz, meta)
+        store = Store(o.db_path)
+        session = store.begin_session(o.kind, source.description, rate_hz, info.board, info.firmware,
+                                      out_dir=str(o.out_dir.resolve()))
+        self.say(f"recording into {o.out_dir}")
+        limit = math.inf if o.duration_s is None else o.duration_s * rate_hz
+        interrupted, failure = False, None
+        gaps_logged = 0
+        gap_reasons: dict[int, str] = {}
+        if self.view is not None:
+            self.view.begin(info, monitor)
+        if self.lsl is not None:
+            self.lsl.open(info, rate_hz)
+        source.start()
+        self.say("streaming" + ("" if o.duration_s is None else f" for {o.duration_s:g} s") + "; Ctrl-C stops")
+        started = False
+        try:
+            for block in source.blocks():
+                room = limit - (block.start_index + len(block.samples_uv))
+                if room < 0:  # --duration ends inside this block: keep exactly up to it
+                    block = SampleBlock(block.start_index,
+                                        block.samples_uv[: max(0, len(block.samples_uv) + int(room))],
+                                        block.lost_before)
+                if not started:
+                    started = True
+                    first_s = (block.start_index + len(block.samples_uv)) / rate_hz
+                    recorder.set_start(self._wall_clock() - timedelta(seconds=first_s))
+                recorder.add_block(block)
+                events = []
+                for first, count, why in source.gaps[gaps_logged:]:
+                    gap_reasons[first] = why
+                gaps_logged = len(source.gaps)
+                if block.lost_before:
+                    first = block.start_index - block.lost_before
+                    events.append(_gap_event(first, block.lost_before, rate_hz,
+                                             gap_reasons.get(first, "samples lost on the way (frame sequence gap)")))
+                events += monitor.feed(block)
+                events += self._marks(block.start_index + len(block.samples_uv), rate_hz)
+                self._log(events, store, session, recorder)
+                recorder.flush()
+                if self.view is not None:
+                    self.view.update(block, events, source)
+                if self.lsl is not None:
+                    self.lsl.push(block, events)
+                if room <= 0:
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+        except MyotwitchError as exc:
+            failure = exc
+        finally:
+            source.close()
+            if self.view is not None:
+                self.view.end()
+        end_index = recorder.samples_written
+        final = monitor.finish() + self._marks(end_index, rate_hz)
+        stats = source.stats
+        effective = source.stream_clock.effective_rate_hz() if source.stream_clock else None
+        end = source.end_status.counters() if source.end_status else {}
+        summary = {
+            "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
+            "frames": stats.frames,
+            "samples": monitor.samples,
+            "lost_samples": monitor.lost_samples,
+            "crc_errors": stats.crc_errors,
+            "skipped_bytes": stats.skipped_bytes,
+            "saturated_frames": stats.saturated_frames,
+            "flat_frames": stats.flat_frames,
+            **monitor.summary(),
+            "firmware": info.firmware,
+            "board": info.board,
+            "rate_hz": rate_hz,
+            "effective_rate_hz": None if effective is None else round(effective, 3),
+            "gaps": len(source.gaps),
+            "reconnects": source.reconnects,
+            "frames_sent": end.get("frames"),
+            "samples_produced": end.get("samples"),
+            "device_lost_samples": end.get("lost"),
+            "board_errors": list(source.errors),
+            "interrupted": interrupted,
+            "error": None if failure is None else str(failure),
+            "db": str(o.db_path),
+            "session": session,
+            "out_dir": str(o.out_dir),
+        }
+        try:
+            self._log(final, store, session, recorder)
+            recorder.add_events([dict({"type": "summary"}, **summary)])
+        finally:
+            recorder.close()
+            store.end_session(session, samples=monitor.samples, lost_samples=monitor.lost_samples,
+                              crc_errors=stats.crc_errors, twitches=monitor.twitches, episodes=monitor.episodes,
+                              rate_hz_effective=effective, gaps=len(source.gaps))
+            store.close()
+        if recorder.samples_written:
+            self.say("writing the EDF+ file")
+            summary["edf"] = str(write_session_edf(o.out_dir))
+        if self.lsl is not None:
+            self.lsl.close()
+        self.failure = failure
+        return summary
+
+    def _marks(self, at_index: int, rate_hz: float) -> list[dict]:
+        events = []
+        while True:
+            try:
+                label = self.marks.get_nowait()
+            except queue.Empty:
+                return events
+            events.append({"type": "mark", "t_s": round(at_index / rate_hz, 3), "label": label, "note": None})
+
+    def _log(self, events: list[dict], store: Store, session: int, recorder: SessionRecorder) -> None:
+        if not events:
+            return
+        for e in events:
+            self.emit(e)
+        recorder.add_events(events)
+        store.add_twitches(session, [e for e in events if e["type"] == "twitch"])
+        store.add_episodes(session, [e for e in events if e["type"] == "episode"])
+        store.add_gaps(session, [e for e in events if e["type"] == "gap"])
+        for e in events:
+            if e["type"] == "mark":
+                store.add_mark(session, e["t_s"], e["label"], e["note"])
+        store.commit()
+
+
+def _gap_event(first: int, count: int, rate_hz: float, why: str) -> dict:
+    return {"type": "gap", "start_s": round(first / rate_hz, 4), "end_s": round((first + count) / rate_hz, 4),
+            "samples": count, "why": why}

@@ -1,0 +1,279 @@
+"""A session's folder, written while it streams, and its EDF+ at the end.
+
+    DIR/session.json   what the session is: rate, start time, board, source (written first)
+    DIR/samples.f32    every sample in µV as little-endian float32, one per stream index;
+                       NaN where a sample was lost (an unplug, a gap on the wire): never filled in
+    DIR/events.jsonl   the same JSON-lines objects `myotwitch analyze --format jsonl` prints,
+                       plus gap and mark events, one line as each is found
+    DIR/session.edf    EDF+ written at the end from the three files above
+
+Raw samples and events are written through to the operating system after
+every block (a kill -9 loses nothing that was written) and fsynced about once
+a second (a power cut loses at most about a second). If a session never
+reached its end, `write_session_edf(DIR)` makes its EDF+ from those files
+alone; `myotwitch report DIR` does so by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from myotwitch.errors import MyotwitchError
+from myotwitch.sources import SampleBlock
+
+SESSION_JSON = "session.json"
+SAMPLES_F32 = "samples.f32"
+EVENTS_JSONL = "events.jsonl"
+SESSION_EDF = "session.edf"
+_SAMPLE = np.dtype("<f4")
+# Short data records keep the padding after the last sample small and give
+# room for many annotations: edflib stores one annotation per annotation
+# signal per record and silently drops the rest (checked with pyedflib 0.1.42).
+_RECORD_DURATIONS_S = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
+_MAX_ANNOTATION_SIGNALS = 64  # EDF+ limit in edflib
+_EDF_CHUNK_RECORDS = 2000
+
+
+class SessionRecorder:
+    """Streams one session into DIR. Use `add_block`, `add_events`, then `close`."""
+
+    def __init__(self, out_dir: str | os.PathLike, rate_hz: float, meta: dict,
+                 sync_every_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.dir = Path(out_dir)
+        self.rate_hz = float(rate_hz)
+        self._clock = clock
+        self._sync_every_s = sync_every_s
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if (self.dir / SAMPLES_F32).exists():
+                raise MyotwitchError(f"{self.dir} already holds a session: choose another --out folder")
+            self.meta = dict(meta, rate_hz=self.rate_hz, unit="uV", format=1)
+            _write_json(self.dir / SESSION_JSON, self.meta)
+            self._samples = open(self.dir / SAMPLES_F32, "wb")
+            self._events = open(self.dir / EVENTS_JSONL, "w", encoding="utf-8")
+        except OSError as exc:
+            raise MyotwitchError(f"cannot write the session folder {self.dir}: {exc.strerror}") from None
+        self.samples_written = 0  # stream indices on disk, lost ones (NaN) included
+        self._last_sync = clock()
+
+    def set_start(self, start_utc: datetime) -> None:
+        """Wall-clock time of the first sample (the host's clock when it arrived, less its frame's length)."""
+        self.meta["start_utc"] = start_utc.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        self._guard(lambda: _write_json(self.dir / SESSION_JSON, self.meta))
+
+    def add_block(self, block: SampleBlock) -> None:
+        missing = block.start_index - self.samples_written
+        if missing < 0:
+            raise ValueError(f"block at {block.start_index} overlaps what is written ({self.samples_written})")
+        data = np.asarray(block.samples_uv, dtype=_SAMPLE)
+        if missing:
+            data = np.concatenate((np.full(missing, np.nan, dtype=_SAMPLE), data))
+        self._guard(lambda: self._samples.write(data.tobytes()))
+        self.samples_written += len(data)
+
+    def add_events(self, events: Iterable[dict]) -> None:
+        lines = "".join(json.dumps(e) + "\n" for e in events)
+        if lines:
+            self._guard(lambda: self._events.write(lines))
+
+    def flush(self) -> None:
+        """Hand what is buffered to the OS; fsync about once a second."""
+        self._guard(self._flush)
+
+    def _flush(self) -> None:
+        self._samples.flush()
+        self._events.flush()
+        now = self._clock()
+        if now - self._last_sync >= self._sync_every_s:
+            os.fsync(self._samples.fileno())
+            os.fsync(self._events.fileno())
+            self._last_sync = now
+
+    def close(self) -> None:
+        for f in (self._samples, self._events):
+            try:
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError:
+                pass  # already reported by the write that failed
+            finally:
+                f.close()
+
+    def _guard(self, write: Callable[[], object]) -> None:
+        try:
+            write()
+        except OSError as exc:  # a full disk: say so; what was written stays readable
+            raise MyotwitchError(f"cannot write to {self.dir}: {exc.strerror} "
+                                 f"({self.samples_written / self.rate_hz:.1f} s of samples are saved)") from None
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_events(out_dir: str | os.PathLike) -> list[dict]:
+    """The events of a session folder; a line cut short by a crash is skipped."""
+    events = []
+    path = Path(out_dir) / EVENTS_JSONL
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("type"), str):
+                events.append(event)
+    return events
+
+
+def read_meta(out_dir: str | os.PathLike) -> dict:
+    path = Path(out_dir) / SESSION_JSON
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MyotwitchError(f"{out_dir} is not a myotwitch session folder (no {SESSION_JSON})") from None
+    except (OSError, ValueError) as exc:
+        raise MyotwitchError(f"{path} is unreadable: {exc}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("rate_hz"), (int, float)) or meta["rate_hz"] <= 0:
+        raise MyotwitchError(f"{path} does not say the sampling rate")
+    return meta
+
+
+def annotation(event: dict) -> tuple[float, float, str] | None:
+    """(onset s, duration s or -1, text) of an event in the EDF+, or None for events not annotated."""
+    kind = event["type"]
+    if kind == "twitch":
+        doublet = " doublet" if event.get("doublet_ms") else ""
+        return event["t_s"], -1, f"twitch {event['peak_uv']:.1f} uV{doublet}"
+    if kind == "episode":
+        return event["start_s"], event["end_s"] - event["start_s"], f"episode {event['count']} twitches"
+    if kind == "activity":
+        what = "cramp/spasm/held contraction" if event.get("cramp_candidate") else "muscle activity"
+        return event["start_s"], event["duration_s"], f"activity: {what}"
+    if kind == "signal":
+        return event["start_s"], event["end_s"] - event["start_s"], f"signal {event['kind']}"
+    if kind == "gap":
+        return event["start_s"], event["end_s"] - event["start_s"], f"gap: {event['why']}"[:40]
+    if kind == "mark":
+        return event["t_s"], -1, f"mark: {event['label']}"[:40]
+    return None
+
+
+def write_session_edf(out_dir: str | os.PathLike, extra_events: Iterable[dict] = ()) -> Path:
+    """Write DIR/session.edf from DIR's raw samples and events; returns its path.
+
+    Lost samples are written as 0 µV inside a `gap` annotation that covers them
+    exactly (EDF+C has no way to leave them out); the last record is padded
+    with 0 µV after the last sample, annotated `padding`.
+    """
+    import pyedflib
+
+    out_dir = Path(out_dir)
+    meta = read_meta(out_dir)
+    rate_hz = float(meta["rate_hz"])
+    raw_path = out_dir / SAMPLES_F32
+    try:
+        raw = np.memmap(raw_path, dtype=_SAMPLE, mode="r") if raw_path.stat().st_size >= _SAMPLE.itemsize else \
+            np.zeros(0, dtype=_SAMPLE)
+    except OSError as exc:
+        raise MyotwitchError(f"cannot read {raw_path}: {exc.strerror}") from None
+    if len(raw) == 0:
+        raise MyotwitchError(f"{out_dir}: no samples were recorded, so there is no EDF+ to write")
+    record_s = next((d for d in _RECORD_DURATIONS_S if abs(rate_hz * d - round(rate_hz * d)) < 1e-9), None)
+    if record_s is None:
+        raise MyotwitchError(f"EDF+ needs a whole number of samples per record: {rate_hz:g} Hz has none")
+    per_record = round(rate_hz * record_s)
+    records = math.ceil(len(raw) / per_record)
+    low, high = _finite_range(raw)
+    # Whole µV outward: the header field holds 8 characters, and a rounded-in limit would clip.
+    physical_max, physical_min = math.floor(high) + 1.0, math.ceil(low) - 1.0
+
+    events = read_events(out_dir) + list(extra_events)
+    why = {round(e["start_s"] * rate_hz): e.get("why") for e in events if e["type"] == "gap" and _well_formed(e)}
+    events = [e for e in events if e["type"] != "gap"] + _gap_events(raw, rate_hz, why)
+    annotations = [a for a in (annotation(e) for e in events if _well_formed(e)) if a is not None]
+    if records * per_record > len(raw):
+        annotations.append((len(raw) / rate_hz, (records * per_record - len(raw)) / rate_hz, "padding (not recorded)"))
+    annotation_signals = min(_MAX_ANNOTATION_SIGNALS, max(1, math.ceil(len(annotations) / records) + 1))
+
+    path = out_dir / SESSION_EDF
+    tmp = out_dir / (SESSION_EDF + ".tmp")
+    writer = pyedflib.EdfWriter(str(tmp), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+    try:
+        writer.setSignalHeader(0, {
+            "label": f"EMG {meta.get('muscle') or 'surface'}"[:16], "dimension": "uV",
+            "sample_frequency": rate_hz, "physical_max": physical_max, "physical_min": physical_min,
+            "digital_max": 32767, "digital_min": -32768,
+            "transducer": "surface EMG electrodes"[:80], "prefilter": meta.get("prefilter", "sensor board")[:80],
+        })
+        # EDF+ header subfields: ASCII, no spaces, at most 80 characters together.
+        writer.setEquipment(_edf_word(f"{meta.get('board', '?')}_{meta.get('firmware', '')}")[:40])
+        writer.setRecordingAdditional("myotwitch_informs_not_diagnoses")
+        if meta.get("start_utc"):
+            writer.setStartdatetime(datetime.fromisoformat(meta["start_utc"]).replace(tzinfo=None, microsecond=0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "forcing a record duration": intended, rate checked above
+            writer.setDatarecordDuration(record_s)
+        writer.set_number_of_annotation_signals(annotation_signals)
+        for first in range(0, records * per_record, per_record * _EDF_CHUNK_RECORDS):
+            chunk = np.asarray(raw[first : first + per_record * _EDF_CHUNK_RECORDS], dtype=np.float64)
+            chunk = np.nan_to_num(chunk, nan=0.0)
+            whole = math.ceil(len(chunk) / per_record) * per_record
+            chunk = np.concatenate((chunk, np.zeros(whole - len(chunk))))
+            for r in range(0, whole, per_record):
+                writer.writePhysicalSamples(chunk[r : r + per_record])
+        for onset_s, duration_s, text in sorted(annotations):
+            writer.writeAnnotation(onset_s, duration_s, text)
+    finally:
+        writer.close()
+    os.replace(tmp, path)
+    return path
+
+
+def _edf_word(text: str) -> str:
+    return "".join(c if 33 <= ord(c) < 127 else "_" for c in text)
+
+
+def _finite_range(raw: np.ndarray) -> tuple[float, float]:
+    low, high = math.inf, -math.inf
+    for first in range(0, len(raw), 1 << 22):
+        chunk = raw[first : first + (1 << 22)]
+        finite = chunk[np.isfinite(chunk)]
+        if len(finite):
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    return (0.0, 0.0) if low > high else (low, high)
+
+
+def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list[dict]:
+    """Runs of NaN in the raw file as gap events: the raw file is the truth on what was lost,
+    the events the session logged say why."""
+    gaps: list[dict] = []
+    for first in range(0, len(raw), 1 << 22):
+        lost = np.isnan(raw[first : first + (1 << 22)]).view(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], lost, [0]))))
+        for s, e in zip((edges[0::2] + first).tolist(), (edges[1::2] + first).tolist()):
+            if gaps and gaps[-1]["_end"] == s:  # a run crossing the chunk boundary
+                gaps[-1]["_end"] = e
+            else:
+                gaps.append({"_start": s, "_end": e})
+    return [{"type": "gap", "start_s": g["_start"] / rate_hz, "end_s": g["_end"] / rate_hz,
+             "samples": g["_end"] - g["_start"], "why": str(why.get(g["_start"]) or "samples lost")} for g in gaps]
+
+
+def _well_formed(event: dict) -> bool:
+    """Events read back from a file are untrusted: the fields an annotation uses must be numbers."""
+    needed = {"twitch": ("t_s", "peak_uv"), "episode": ("start_s", "end_s", "count"),
+              "activity": ("start_s", "duration_s"), "signal": ("start_s", "end_s"),
+              "gap": ("start_s", "end_s"), "mark": ("t_s",)}.get(event.get("type"), ())
+    return all(isinstance(event.get(k), (int, float)) and math.isfinite(event[k]) for k in needed)
