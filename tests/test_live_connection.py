@@ -1,0 +1,106 @@
+"""Staying connected: the stream clock's effective rate, and gaps placed by the host's clock."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from myotwitch.errors import ConnectionLost, MyotwitchError
+from myotwitch.live.clock import StreamClock
+from myotwitch.live.connection import ReconnectingBoard
+from myotwitch.protocol import DecoderStats
+from myotwitch.sources import SampleBlock
+
+
+def test_effective_rate_through_arrival_jitter():
+    rng = np.random.default_rng(3)
+    clock = StreamClock(1000)
+    true_rate = 1000.8  # a crystal 800 ppm fast
+    for k in range(1, 2000):  # 50-sample frames for 100 s, arriving 1-15 ms late
+        end = 50 * k
+        clock.frame(end, end / true_rate + rng.uniform(0.001, 0.015))
+    assert clock.effective_rate_hz() == pytest.approx(true_rate, abs=0.05)
+
+
+def test_no_rate_before_two_seconds():
+    clock = StreamClock(1000)
+    for k in range(1, 30):
+        clock.frame(50 * k, 0.05 * k)
+    assert clock.effective_rate_hz() is None and clock.rate_for_gaps_hz() == 1000
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, s):
+        self.now += s
+
+
+class FakeSource:
+    """A connection that yields 50-sample frames at 1 kHz of fake time, then is lost (or ends)."""
+
+    def __init__(self, clock, frames, lost=True):
+        self.clock, self.frames, self.lost = clock, frames, lost
+        self.info = type("Info", (), {"rate_hz": 1000})()
+        self.decoder = type("D", (), {"stats": DecoderStats(frames=frames)})()
+        self.end_status = None
+        self.started = False
+
+    def start(self):
+        self.started = True
+
+    def close(self):
+        pass
+
+    def blocks(self):
+        for k in range(self.frames):
+            self.clock.now += 0.05
+            yield SampleBlock(50 * k, np.zeros(50))
+        if self.lost:
+            raise ConnectionLost("port gone")
+
+
+def test_a_reconnect_places_the_new_counter_after_the_gap():
+    clock = FakeClock()
+    # 3 s streamed, then unplugged; two failed attempts; back after the backoff.
+    attempts = iter([FakeSource(clock, 60), MyotwitchError("no port"), MyotwitchError("no port"),
+                     FakeSource(clock, 40, lost=False)])
+
+    def connect():
+        nxt = next(attempts)
+        if isinstance(nxt, Exception):
+            raise nxt
+        return nxt
+
+    board = ReconnectingBoard(connect, "fake", clock=clock, sleep=clock.sleep, retry_s=(0.25, 0.5, 1.0))
+    board.open()
+    board.start()
+    blocks = list(board.blocks())
+    # Off from 3.0 s (last arrival) to 3.0 + 0.25 + 0.5 + 1.0 = 4.75 s; the first frame after arrives at
+    # 4.80 s holding the 50 samples taken since 4.75 s: 1750 samples never taken.
+    assert board.gaps == [(3000, 1750, "board unplugged")]
+    after = blocks[60]
+    assert (after.start_index, after.lost_before) == (4750, 1750)
+    assert blocks[-1].start_index + 50 == 4750 + 40 * 50
+    assert board.reconnects == 1 and board.stats.frames == 100
+
+
+def test_giving_up_is_a_clear_error():
+    clock = FakeClock()
+    sources = iter([FakeSource(clock, 5)])
+
+    def connect():
+        try:
+            return next(sources)
+        except StopIteration:
+            raise MyotwitchError("no port") from None
+
+    board = ReconnectingBoard(connect, "fake", clock=clock, sleep=clock.sleep, give_up_after_s=3)
+    board.open()
+    board.start()
+    with pytest.raises(MyotwitchError, match="did not come back within 3 s: no port"):
+        list(board.blocks())
