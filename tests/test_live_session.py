@@ -3,6 +3,7 @@ into the host, written to a session folder with an EDF+ that reads back."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_EDF
+from myotwitch.cli import main
 from myotwitch.recordings import open_recording
 from myotwitch.sources.simboard import SIM_ADC_BITS, SIM_GAIN, SIM_VREF_MV
 from test_end_to_end import read_edf, run, synthetic_csv
@@ -169,3 +171,57 @@ def test_effective_rate_is_stored_beside_the_nominal(tmp_path):
     with sqlite3.connect(tmp_path / "l.sqlite") as db:
         assert db.execute("SELECT rate_hz, rate_hz_effective FROM sessions").fetchone()[1] == pytest.approx(
             printed[-1]["effective_rate_hz"], rel=1e-3)
+
+
+def test_report_page_and_plots_from_a_recorded_session(tmp_path, capsys):
+    out, db = tmp_path / "s", tmp_path / "l.sqlite"
+    code, printed = run(["live", "--source", "sim", "--speed", "0", "--duration", "60", "--out", str(out),
+                         "--format", "jsonl", "--db", str(db)])
+    assert code == 0
+    session = printed[-1]["session"]
+    # The person says afterwards what a moment was: it reaches the log, the events and the EDF+.
+    assert main(["mark", str(session), "--at", "12.5", "felt-twitch", "--db", str(db)], stdout=io.StringIO()) == 0
+    edf = read_edf(out / "session.edf")
+    assert [(o, t) for o, t in zip(edf.onsets_s, edf.texts) if t.startswith("mark")] == [(12.5, "mark: felt-twitch")]
+
+    text = io.StringIO()
+    assert main(["report", str(session), "--db", str(db)], stdout=text) == 0  # by number, through the log
+    page = (out / "report.html").read_text()
+    assert "does not diagnose" in page and "does not diagnose" in text.getvalue()
+    episodes = [e for e in printed if e["type"] == "episode"]
+    assert page.count("<tr><td>") == len(episodes) > 0
+    for name in ("rate.png", "timeline.png", "histograms.png", "waveforms.png"):
+        png = (out / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000 and f'src="{name}"' in page
+    twitches = len([e for e in printed if e["type"] == "twitch"])
+    assert f"twitches    {twitches} " in text.getvalue()
+
+
+def test_report_of_a_session_that_crashed_writes_its_edf_first(tmp_path, capsys):
+    out = tmp_path / "s"
+    code, _ = run(["live", "--source", "sim", "--speed", "0", "--duration", "20", "--out", str(out),
+                   "--format", "jsonl", "--db", str(tmp_path / "l.sqlite")])
+    assert code == 0
+    (out / "session.edf").unlink()  # as after a kill -9: raw samples and events only
+    assert main(["report", str(out)], stdout=io.StringIO()) == 0
+    assert "did not end cleanly" in capsys.readouterr().err
+    assert len(read_edf(out / "session.edf").samples) == 20_000
+
+
+def test_report_of_something_else_is_a_clear_error(tmp_path, capsys):
+    assert run(["report", str(tmp_path / "nowhere")])[0] == 1
+    assert "is not a folder" in capsys.readouterr().err
+    assert run(["report", str(tmp_path)])[0] == 1
+    assert "not a myotwitch session folder" in capsys.readouterr().err
+
+
+def test_sessions_lists_what_was_recorded(tmp_path):
+    db = tmp_path / "l.sqlite"
+    path, _ = synthetic_csv(tmp_path, duration_s=4, seed=66)
+    for name in ("a", "b"):
+        assert run(["live", "--source", str(path), "--speed", "0", "--out", str(tmp_path / name),
+                    "--db", str(db), "--format", "jsonl"])[0] == 0
+    code, rows = run(["sessions", "--db", str(db), "--format", "jsonl"])
+    assert code == 0 and [r["id"] for r in rows] == [1, 2]
+    assert [r["out_dir"] for r in rows] == [str((tmp_path / n).resolve()) for n in ("a", "b")]
+    assert all(r["samples"] == 4000 and r["ended_utc"] for r in rows)
