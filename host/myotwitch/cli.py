@@ -33,9 +33,14 @@ DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo_forearm_rest.e
 class Output:
     """Writes events as text lines or JSON lines."""
 
-    def __init__(self, fmt: str, stream: TextIO) -> None:
+    def __init__(self, fmt: str, stream: TextIO | None = None) -> None:
         self.fmt = fmt
-        self.stream = stream
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        # Looked up on each write when not given: the live view redirects sys.stdout above itself.
+        return self._stream if self._stream is not None else sys.stdout
 
     def event(self, e: dict) -> None:
         if self.fmt == "jsonl":
@@ -147,12 +152,18 @@ def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra
 
     options = SessionOptions(kind=kind, db_path=_db_path(args), out_dir=_out_dir(args),
                              duration_s=args.duration, muscle=args.muscle)
-    view = lsl = None
+    lsl = None
     if args.lsl:
         from myotwitch.live.lsl import LslOutlet
 
         lsl = LslOutlet()
-    session = Session(options, out.event, status, view=view, lsl=lsl)
+    session = Session(options, out.event, status, lsl=lsl)
+    from myotwitch.live.view import LiveView, read_marks_from_terminal
+
+    if args.format == "text" and not args.no_view and out.stream.isatty():
+        session.view = LiveView(marks_to=session.marks.put)
+    elif read_marks_from_terminal(session.marks.put):
+        status("m + Enter marks 'felt a twitch'")
     summary = session.run(source, _monitor)
     summary.update(extra())
     out.summary(summary)
@@ -509,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lsl", action="store_true",
                        help="also publish the signal and twitch markers on Lab Streaming Layer "
                             "(pip install -e '.[lsl]')")
+        p.add_argument("--no-view", action="store_true",
+                       help="plain lines even on a terminal (the live view is shown only when stdout is one)")
         p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
         p.add_argument("--speed", type=_speed, default=1.0,
                        help="simulated board or recording: N times real time; 0 = as fast as possible (default 1)")
@@ -579,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    out = Output(args.format, stdout or sys.stdout)
+    out = Output(args.format, stdout)
     try:
         return args.func(args, out)
     except MyotwitchError as exc:

@@ -47,6 +47,11 @@ class EpisodeGrouper:
         self._peaks_uv.append(peak_uv)
         return out
 
+    @property
+    def open_twitches(self) -> tuple[float, int]:
+        """(start s, twitches) of the bout still open, or (nan, 0)."""
+        return (self._times_s[0], len(self._times_s)) if self._times_s else (float("nan"), 0)
+
     def advance(self, now_s: float) -> list[Episode]:
         """Time passed with no twitch: close the open episode once the quiet gap is over."""
         if self._times_s and now_s - self._times_s[-1] > self.config.quiet_gap_s:
