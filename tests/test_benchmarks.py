@@ -37,3 +37,11 @@ def test_firmware_hotpath_benchmark_runs_and_default_format_fits_the_wire():
     assert figures["bytes_per_sample_packed12"] == 1.9
     assert figures["bytes_per_sample_u16"] == 2.4
     assert figures["tick_us"] > 0 and figures["frame_us_packed12"] > 0
+
+
+def test_live_path_benchmark_runs_without_loss(capsys):
+    import live_path
+
+    assert live_path.main(["--minutes", "0.3"]) == 0
+    text = capsys.readouterr().out
+    assert "samples 36000 received, 0 lost" in text and "% of one core" in text
