@@ -225,3 +225,19 @@ def test_sessions_lists_what_was_recorded(tmp_path):
     assert code == 0 and [r["id"] for r in rows] == [1, 2]
     assert [r["out_dir"] for r in rows] == [str((tmp_path / n).resolve()) for n in ("a", "b")]
     assert all(r["samples"] == 4000 and r["ended_utc"] for r in rows)
+
+
+def test_the_edf_opens_in_mne_with_samples_and_annotations(tmp_path):
+    mne = pytest.importorskip("mne")
+    out = tmp_path / "s"
+    code, printed = run(["live", "--source", "sim", "--speed", "0", "--duration", "30", "--out", str(out),
+                         "--format", "jsonl", "--db", str(tmp_path / "l.sqlite")])
+    assert code == 0
+    raw = mne.io.read_raw_edf(out / "session.edf", preload=True, verbose="error")
+    assert raw.info["sfreq"] == 1000 and raw.n_times == 30_000
+    ours = np.fromfile(out / "samples.f32", "<f4")
+    assert np.max(np.abs(raw.get_data()[0] * 1e6 - ours)) < 0.01  # MNE reads volts; the file says µV
+    twitches = [e for e in printed if e["type"] == "twitch"]
+    mne_twitches = [o for o, d in zip(raw.annotations.onset, raw.annotations.description) if d.startswith("twitch")]
+    assert len(mne_twitches) == len(twitches) > 0
+    assert np.allclose(mne_twitches, [e["t_s"] for e in twitches], atol=1e-3)

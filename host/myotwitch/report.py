@@ -76,7 +76,7 @@ def summarise(data: SessionData) -> dict:
     lost = int(np.count_nonzero(np.isnan(data.samples_uv)))
     minutes = max(data.duration_s - lost / data.rate_hz, 1e-9) / 60.0
     peaks = [t["peak_uv"] for t in twitches]
-    noise = next((e.get("noise_uv") for e in reversed(data.events) if e.get("type") == "summary"), None)
+    noise = _last_summary(data).get("noise_uv")
     return {
         "start_utc": data.meta.get("start_utc"),
         "duration_s": round(data.duration_s, 3),
@@ -92,7 +92,14 @@ def summarise(data: SessionData) -> dict:
         "noise_uv": noise,
         "board": data.meta.get("board"),
         "rate_hz": data.rate_hz,
+        "effective_rate_hz": _last_summary(data).get("effective_rate_hz"),
     }
+
+
+def _last_summary(data: SessionData) -> dict:
+    summary = next((e for e in reversed(data.events) if e.get("type") == "summary"), {})
+    return {k: v for k, v in summary.items() if k in ("noise_uv", "effective_rate_hz")
+            and isinstance(v, (int, float)) and math.isfinite(v) and v > 0}
 
 
 def write_report(out_dir: str | os.PathLike, say=lambda message: None) -> tuple[Path, dict]:
@@ -236,7 +243,9 @@ def _html(data: SessionData, s: dict, plots: list[tuple[str, str]]) -> str:
     rows = [
         ("started", start_local),
         ("length", f"{_clock(s['duration_s'])} ({s['recorded_s']:.1f} s with signal)"),
-        ("board", f"{data.meta.get('board', '?')} ({data.meta.get('firmware', '?')}), {s['rate_hz']:g} Hz"),
+        ("board", f"{data.meta.get('board', '?')} ({data.meta.get('firmware', '?')}), {s['rate_hz']:g} Hz"
+                  + (f" ({s['effective_rate_hz']:.2f} measured by this computer's clock)"
+                     if s.get("effective_rate_hz") else "")),
         ("muscle", data.meta.get("muscle") or "not given"),
         ("twitches", f"{s['twitches']} ({s['twitches_per_min']:.1f} per minute of signal)"),
         ("median peak", "-" if s["median_peak_uv"] is None else f"{s['median_peak_uv']:.1f} µV"),
@@ -248,8 +257,10 @@ def _html(data: SessionData, s: dict, plots: list[tuple[str, str]]) -> str:
         ("your marks", str(s["marks"])),
     ]
     start_dt = _parse_start(start)
+    # Sample-counter seconds to the host's clock: the board's crystal runs a little fast or slow.
+    drift = s["rate_hz"] / s["effective_rate_hz"] if s.get("effective_rate_hz") else 1.0
     episode_rows = "".join(
-        f"<tr><td>{esc(_wall(start_dt, e['start_s']))}</td><td>{e['start_s']:.1f}</td><td>{e['end_s'] - e['start_s']:.1f}</td>"
+        f"<tr><td>{esc(_wall(start_dt, e['start_s'] * drift))}</td><td>{e['start_s']:.1f}</td><td>{e['end_s'] - e['start_s']:.1f}</td>"
         f"<td>{e['count']}</td><td>{e['rate_per_min']:.1f}</td><td>{e['median_peak_uv']:.1f}</td>"
         f"<td>{e['max_peak_uv']:.1f}</td></tr>"
         for e in data.of("episode") if _numbers(e, "start_s", "end_s", "count", "rate_per_min", "median_peak_uv",
