@@ -62,8 +62,11 @@ def test_the_live_contract_sim_to_edf_and_events(tmp_path):
     assert row == (str(out.resolve()), len(twitches), 60_000)
 
 
-def test_replug_mid_stream_gives_one_gap_of_the_right_length(tmp_path):
-    """The simulated board loses power after 4 s and comes back 1.5 s later on a new pty, its counter at 0.
+@pytest.mark.parametrize("fault, why", [(["--sim-unplug-at", "4", "--sim-unplug-for", "1.5"], "unplugged"),
+                                        (["--sim-reset-at", "4"], "restarted")])
+def test_replug_or_reset_mid_stream_gives_one_gap_of_the_right_length(tmp_path, fault, why):
+    """The simulated board loses power after 4 s and comes back 1.5 s later on a new pty, its counter at 0;
+    or its processor resets after 4 s (the port stays, the firmware says hello again and waits for START).
 
     The recording stands for the world's signal, which went on while the board
     was off: the samples before the gap must be the recording's first ones,
@@ -72,9 +75,8 @@ def test_replug_mid_stream_gives_one_gap_of_the_right_length(tmp_path):
     """
     path, _ = synthetic_csv(tmp_path, duration_s=12, peak_sigma_range=(20, 40), seed=61)
     out = tmp_path / "s"
-    code, printed = run(["demo", "--recording", str(path), "--speed", "1", "--sim-unplug-at", "4",
-                         "--sim-unplug-for", "1.5", "--out", str(out), "--format", "jsonl",
-                         "--db", str(tmp_path / "l.sqlite")])
+    code, printed = run(["demo", "--recording", str(path), "--speed", "1", *fault, "--out", str(out),
+                         "--format", "jsonl", "--db", str(tmp_path / "l.sqlite")])
     assert code == 0
     summary = printed[-1]
     assert summary["reconnects"] == 1 and summary["gaps"] == 1
@@ -82,7 +84,7 @@ def test_replug_mid_stream_gives_one_gap_of_the_right_length(tmp_path):
     gaps = [(o, d, t) for o, d, t in zip(edf.onsets_s, edf.durations_s, edf.texts) if t.startswith("gap")]
     assert len(gaps) == 1
     gap_start_s, gap_s, text = gaps[0]
-    assert "unplugged" in text
+    assert why in text
     rate = 1000
     first_lost, lost = round(gap_start_s * rate), round(gap_s * rate)
     assert lost == summary["lost_samples"]

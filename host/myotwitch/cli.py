@@ -200,8 +200,11 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
            "in the MicroPython Unix port")
     unplug_after = round(args.sim_unplug_at * recording.rate_hz) if args.sim_unplug_at else 0
+    reset_after = round(args.sim_reset_at * recording.rate_hz) if args.sim_reset_at else 0
+    if unplug_after and reset_after:
+        raise MyotwitchError("give --sim-unplug-at or --sim-reset-at, not both")
     with SimBoard(recording, speed=args.speed, unplug_after_samples=unplug_after,
-                  replug_after_s=args.sim_unplug_for) as board:
+                  replug_after_s=args.sim_unplug_for, reset_after_samples=reset_after) as board:
         if board.clipped_samples:
             status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
         status(f"firmware on pseudo-terminal {board.port}")
@@ -528,6 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
         sim = p.add_argument_group("simulated board faults (testing)")
         sim.add_argument("--sim-unplug-at", type=_positive_float, metavar="S",
                          help="pull the simulated board's cable after S s of signal")
+        sim.add_argument("--sim-reset-at", type=_positive_float, metavar="S",
+                         help="reset the simulated board's processor after S s of signal (the port stays)")
         sim.add_argument("--sim-unplug-for", type=_non_negative_float, default=2.0, metavar="S",
                          help="plug it in again S seconds (wall clock) later (default 2)")
         output_options(p)

@@ -66,10 +66,17 @@ class SimBoard:
     plugged in again `replug_after_s` later on a new pty, its firmware
     restarted: the recording plays on from where the world is by then, as a
     real signal goes on while a board is unplugged.
+
+    With `reset_after_samples=N` the board's processor resets instead (a
+    watchdog, the EN button of an ESP32 behind a USB-UART bridge): the port
+    stays, the firmware starts again at once on it, says hello, and waits for
+    START with its counter at 0.
     """
 
     def __init__(self, recording: Recording, speed: float = 1.0, gain: float = SIM_GAIN,
-                 unplug_after_samples: int = 0, replug_after_s: float = 1.0) -> None:
+                 unplug_after_samples: int = 0, replug_after_s: float = 1.0, reset_after_samples: int = 0) -> None:
+        if unplug_after_samples and reset_after_samples:
+            raise ValueError("a simulated board is either unplugged or reset, not both")
         if not (recording.rate_hz == int(recording.rate_hz)):
             raise MyotwitchError(f"the simulated board needs a whole-number rate, not {recording.rate_hz} Hz")
         if speed < 0:
@@ -86,25 +93,31 @@ class SimBoard:
         self._tmp = Path(tempfile.mkdtemp(prefix="myotwitch-sim-"))
         self._process: subprocess.Popen | None = None
         self._slave_fd = -1
+        self._master_fd = -1  # kept open across a reset, so the port stays
+        self.resets = 0
         self._closing = threading.Event()
         self._watcher: threading.Thread | None = None
         try:
             self._adc_path = self._tmp / "adc.u16"
             self.samples, self.clipped_samples = write_adc_file(recording, self._adc_path, gain)
             self._stderr_path = self._tmp / "firmware-stderr.txt"
-            self._launch(["--power-off-after", str(int(unplug_after_samples))] if unplug_after_samples else [])
-            if unplug_after_samples:
-                self._watcher = threading.Thread(target=self._replug_when_unplugged, args=(int(unplug_after_samples),),
+            fault_after = int(unplug_after_samples or reset_after_samples)
+            self._launch(["--power-off-after", str(fault_after)] if fault_after else [], keep_port=bool(reset_after_samples))
+            if fault_after:
+                self._watcher = threading.Thread(target=self._recover, args=(fault_after, bool(reset_after_samples)),
                                                  daemon=True)
                 self._watcher.start()
         except BaseException:
             self.close()
             raise
 
-    def _launch(self, extra_args: list[str]) -> None:
-        master_fd, slave_fd = pty.openpty()
-        # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
-        tty.setraw(slave_fd)
+    def _launch(self, extra_args: list[str], keep_port: bool = False) -> None:
+        if self._master_fd >= 0:  # a reset: the same pty
+            master_fd, slave_fd = self._master_fd, self._slave_fd
+        else:
+            master_fd, slave_fd = pty.openpty()
+            # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
+            tty.setraw(slave_fd)
         fw = FIRMWARE_DIR
         env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "sim"), str(fw), str(fw / "lib"), ".frozen"]))
         try:
@@ -116,18 +129,26 @@ class SimBoard:
                     stdin=master_fd, stdout=master_fd, stderr=stderr, env=env, close_fds=True,
                 )
         except BaseException:
-            os.close(slave_fd)
+            if not keep_port:
+                os.close(slave_fd)
             raise
         finally:
-            os.close(master_fd)
+            if not keep_port:
+                os.close(master_fd)
+        if keep_port:
+            self._master_fd = master_fd
         self._slave_fd = slave_fd
         self.port = os.ttyname(slave_fd)
 
-    def _replug_when_unplugged(self, samples_before: int) -> None:
+    def _recover(self, samples_before: int, reset: bool) -> None:
         process = self._process
         if process is None or process.wait() != POWER_OFF_EXIT_CODE or self._closing.is_set():
             return
         off_ns = time.time_ns()
+        if reset:
+            self.resets += 1
+            self._launch(["--resume-sample", str(samples_before), "--resume-wall-ns", str(off_ns)], keep_port=True)
+            return
         self.port = None
         os.close(self._slave_fd)
         self._slave_fd = -1
@@ -149,9 +170,10 @@ class SimBoard:
             self._watcher.join(timeout=10)
             self._watcher = None
         self._end_process()  # one the watcher may have started meanwhile
-        if self._slave_fd >= 0:
-            os.close(self._slave_fd)
-            self._slave_fd = -1
+        for fd in (self._slave_fd, self._master_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._slave_fd = self._master_fd = -1
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def _end_process(self) -> None:
