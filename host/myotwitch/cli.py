@@ -459,14 +459,11 @@ def _mark_in_folder(folder: Path, mark: dict) -> None:
 
 
 def cmd_ports(args: argparse.Namespace, out: Output) -> int:
-    from serial.tools import list_ports
+    from myotwitch.live.ports import list_serial_ports
 
-    known = {0x2E8A: "Raspberry Pi (Pico)", 0x303A: "Espressif (ESP32 native USB)", 0x10C4: "CP210x bridge",
-             0x1A86: "CH340 bridge", 0x0403: "FTDI bridge"}
-    ports = sorted(list_ports.comports(), key=lambda p: p.device)
+    ports = list_serial_ports()
     for p in ports:
-        vid_pid = f"{p.vid:04X}:{p.pid:04X}" if p.vid is not None else "-"
-        out.stream.write(f"{p.device}\t{vid_pid}\t{known.get(p.vid, '')}\t{p.description}\n")
+        out.stream.write(f"{p.device}\t{p.usb_id}\t{p.maker or ''}\t{p.description}\n")
     if not ports:
         status("no serial ports found (is the board plugged in with a data cable?)")
     return 0
