@@ -243,3 +243,32 @@ def test_the_edf_opens_in_mne_with_samples_and_annotations(tmp_path):
     mne_twitches = [o for o, d in zip(raw.annotations.onset, raw.annotations.description) if d.startswith("twitch")]
     assert len(mne_twitches) == len(twitches) > 0
     assert np.allclose(mne_twitches, [e["t_s"] for e in twitches], atol=1e-3)
+
+
+def test_kill_9_mid_session_loses_at_most_about_a_second(tmp_path):
+    """A real SIGKILL while recording: what was streamed up to about a second before is on disk, readable,
+    and `report` writes the EDF+ from it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path, _ = synthetic_csv(tmp_path, duration_s=60, peak_sigma_range=(20, 40), seed=68)
+    out = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, "-m", "myotwitch", "live", "--source", str(path), "--speed", "1",
+                             "--out", str(out), "--db", str(tmp_path / "l.sqlite"), "--format", "jsonl"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not (out / "samples.f32").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    began = time.monotonic()
+    time.sleep(3.0)
+    streamed_s = time.monotonic() - began
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    on_disk_s = (out / "samples.f32").stat().st_size / 4 / 1000
+    assert on_disk_s >= streamed_s - 1.0
+    assert main(["report", str(out)], stdout=io.StringIO()) == 0
+    assert (out / "session.edf").exists() and (out / "report.html").exists()
+    assert len(read_edf(out / "session.edf").samples) >= on_disk_s * 1000
