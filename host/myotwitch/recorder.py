@@ -123,7 +123,8 @@ def _write_json(path: Path, obj: dict) -> None:
 
 
 def read_events(out_dir: str | os.PathLike) -> list[dict]:
-    """The events of a session folder; a line cut short by a crash is skipped."""
+    """The events of a session folder. The file is untrusted: a line cut short by a crash, or an
+    event lacking a field its annotation uses, is skipped."""
     events = []
     path = Path(out_dir) / EVENTS_JSONL
     with path.open(encoding="utf-8", errors="replace") as f:
@@ -132,7 +133,7 @@ def read_events(out_dir: str | os.PathLike) -> list[dict]:
                 event = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(event, dict) and isinstance(event.get("type"), str):
+            if isinstance(event, dict) and isinstance(event.get("type"), str) and _well_formed(event):
                 events.append(event)
     return events
 
@@ -170,7 +171,7 @@ def annotation(event: dict) -> tuple[float, float, str] | None:
     return None
 
 
-def write_session_edf(out_dir: str | os.PathLike, extra_events: Iterable[dict] = ()) -> Path:
+def write_session_edf(out_dir: str | os.PathLike) -> Path:
     """Write DIR/session.edf from DIR's raw samples and events; returns its path.
 
     Lost samples are written as 0 µV inside a `gap` annotation that covers them
@@ -199,10 +200,10 @@ def write_session_edf(out_dir: str | os.PathLike, extra_events: Iterable[dict] =
     # Whole µV outward: the header field holds 8 characters, and a rounded-in limit would clip.
     physical_max, physical_min = math.floor(high) + 1.0, math.ceil(low) - 1.0
 
-    events = read_events(out_dir) + list(extra_events)
-    why = {round(e["start_s"] * rate_hz): e.get("why") for e in events if e["type"] == "gap" and _well_formed(e)}
+    events = read_events(out_dir)
+    why = {round(e["start_s"] * rate_hz): e.get("why") for e in events if e["type"] == "gap"}
     events = [e for e in events if e["type"] != "gap"] + _gap_events(raw, rate_hz, why)
-    annotations = [a for a in (annotation(e) for e in events if _well_formed(e)) if a is not None]
+    annotations = [a for a in map(annotation, events) if a is not None]
     if records * per_record > len(raw):
         annotations.append((len(raw) / rate_hz, (records * per_record - len(raw)) / rate_hz, "padding (not recorded)"))
     annotation_signals = min(_MAX_ANNOTATION_SIGNALS, max(1, math.ceil(len(annotations) / records) + 1))
@@ -271,9 +272,19 @@ def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list
              "samples": g["_end"] - g["_start"], "why": str(why.get(g["_start"]) or "samples lost")} for g in gaps]
 
 
+# The fields each kind of event must carry, as finite numbers and as strings, for its annotation.
+_NEEDED_NUMBERS = {"twitch": ("t_s", "peak_uv"), "episode": ("start_s", "end_s", "count"),
+                   "activity": ("start_s", "duration_s"), "signal": ("start_s", "end_s"),
+                   "gap": ("start_s", "end_s"), "mark": ("t_s",)}
+_NEEDED_STRINGS = {"signal": ("kind",), "mark": ("label",)}
+
+
+def finite_numbers(event: dict, *keys: str) -> bool:
+    """Whether each of keys holds a finite number (events read back from a file are untrusted)."""
+    return all(isinstance(event.get(k), (int, float)) and math.isfinite(event[k]) for k in keys)
+
+
 def _well_formed(event: dict) -> bool:
-    """Events read back from a file are untrusted: the fields an annotation uses must be numbers."""
-    needed = {"twitch": ("t_s", "peak_uv"), "episode": ("start_s", "end_s", "count"),
-              "activity": ("start_s", "duration_s"), "signal": ("start_s", "end_s"),
-              "gap": ("start_s", "end_s"), "mark": ("t_s",)}.get(event.get("type"), ())
-    return all(isinstance(event.get(k), (int, float)) and math.isfinite(event[k]) for k in needed)
+    kind = event["type"]
+    return finite_numbers(event, *_NEEDED_NUMBERS.get(kind, ())) and \
+        all(isinstance(event.get(k), str) for k in _NEEDED_STRINGS.get(kind, ()))

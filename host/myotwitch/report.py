@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.recorder import SAMPLES_F32, SESSION_EDF, read_events, read_meta, write_session_edf
+from myotwitch.recorder import SAMPLES_F32, SESSION_EDF, finite_numbers, read_events, read_meta, write_session_edf
 
 REPORT_HTML = "report.html"
 DISCLAIMER = ("myotwitch informs; it does not diagnose. It counts brief potentials that look like "
@@ -194,7 +194,7 @@ def _plot_histograms(data: SessionData):
     a.hist([t["peak_uv"] for t in twitches], bins=30, color="C0")
     a.set_xlabel("peak amplitude (µV)")
     a.set_ylabel("twitches")
-    d.hist([t["duration_ms"] for t in twitches], bins=30, color="C1")
+    d.hist([t["duration_ms"] for t in twitches if finite_numbers(t, "duration_ms")], bins=30, color="C1")
     d.set_xlabel("duration (ms)")
     return fig
 
@@ -263,8 +263,7 @@ def _html(data: SessionData, s: dict, plots: list[tuple[str, str]]) -> str:
         f"<tr><td>{esc(_wall(start_dt, e['start_s'] * drift))}</td><td>{e['start_s']:.1f}</td><td>{e['end_s'] - e['start_s']:.1f}</td>"
         f"<td>{e['count']}</td><td>{e['rate_per_min']:.1f}</td><td>{e['median_peak_uv']:.1f}</td>"
         f"<td>{e['max_peak_uv']:.1f}</td></tr>"
-        for e in data.of("episode") if _numbers(e, "start_s", "end_s", "count", "rate_per_min", "median_peak_uv",
-                                                "max_peak_uv"))
+        for e in data.of("episode") if finite_numbers(e, "rate_per_min", "median_peak_uv", "max_peak_uv"))
     figures = "".join(f'<figure><img src="{esc(name)}" alt="{esc(title)}"><figcaption>{esc(title)}</figcaption>'
                       "</figure>" for name, title in plots)
     return f"""<!doctype html>
@@ -285,10 +284,6 @@ td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}img{{max-width:1
 activity segment, mark and gap annotated), <code>events.jsonl</code> (one JSON object per event).</p>
 </body></html>
 """
-
-
-def _numbers(e: dict, *keys: str) -> bool:
-    return all(isinstance(e.get(k), (int, float)) and math.isfinite(e[k]) for k in keys)
 
 
 def _parse_start(start: str | None) -> datetime | None:
