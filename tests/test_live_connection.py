@@ -48,6 +48,7 @@ class FakeSource:
         self.info = type("Info", (), {"rate_hz": 1000})()
         self.decoder = type("D", (), {"stats": DecoderStats(frames=frames)})()
         self.end_status = None
+        self.errors = []
         self.started = False
 
     def start(self):
@@ -61,7 +62,7 @@ class FakeSource:
             self.clock.now += 0.05
             yield SampleBlock(50 * k, np.zeros(50))
         if self.lost:
-            raise ConnectionLost("port gone")
+            raise ConnectionLost("port gone", "board unplugged")
 
 
 def test_a_reconnect_places_the_new_counter_after_the_gap():
@@ -78,6 +79,7 @@ def test_a_reconnect_places_the_new_counter_after_the_gap():
 
     board = ReconnectingBoard(connect, "fake", clock=clock, sleep=clock.sleep, retry_s=(0.25, 0.5, 1.0))
     board.open()
+    board._source.errors.append("bad command")  # an error status frame from the first connection
     board.start()
     blocks = list(board.blocks())
     # Off from 3.0 s (last arrival) to 3.0 + 0.25 + 0.5 + 1.0 = 4.75 s; the first frame after arrives at
@@ -87,6 +89,7 @@ def test_a_reconnect_places_the_new_counter_after_the_gap():
     assert (after.start_index, after.lost_before) == (4750, 1750)
     assert blocks[-1].start_index + 50 == 4750 + 40 * 50
     assert board.reconnects == 1 and board.stats.frames == 100
+    assert board.errors == ["bad command"]  # kept across the reconnect
 
 
 def test_giving_up_is_a_clear_error():

@@ -6,4 +6,10 @@ class MyotwitchError(Exception):
 
 
 class ConnectionLost(MyotwitchError):
-    """The board went away mid-stream: unplugged, silent, or restarted (its counter starts again)."""
+    """The board went away mid-stream: unplugged, silent, or restarted (its counter starts again).
+
+    `why` is the short reason a gap is recorded with."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why

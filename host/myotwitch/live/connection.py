@@ -36,12 +36,11 @@ class ReconnectingBoard:
         self._sleep = sleep
         self._say = say
         self._source = None
-        self._old_stats: list[DecoderStats] = []
+        self._closed: list = []  # the session's earlier connections, for their figures
         self.info: BoardInfo | None = None
         self.stream_clock: StreamClock | None = None
         self.gaps: list[tuple[int, int, str]] = []  # (first stream index, samples, why)
         self.reconnects = 0
-        self.errors: list[str] = []
 
     # -- the SerialSource interface the command line uses -------------------
     def open(self) -> BoardInfo:
@@ -61,14 +60,22 @@ class ReconnectingBoard:
     def end_status(self):
         return None if self._source is None else self._source.end_status
 
+    def _connections(self) -> list:
+        return self._closed + ([self._source] if self._source is not None else [])
+
     @property
     def stats(self) -> DecoderStats:
         """Decoder figures summed over every connection of the session."""
         total = DecoderStats()
-        for s in self._old_stats + ([self._source.decoder.stats] if self._source is not None else []):
+        for source in self._connections():
             for f in fields(DecoderStats):
-                setattr(total, f.name, getattr(total, f.name) + getattr(s, f.name))
+                setattr(total, f.name, getattr(total, f.name) + getattr(source.decoder.stats, f.name))
         return total
+
+    @property
+    def errors(self) -> list[str]:
+        """Error status frames from the board, over every connection."""
+        return [text for source in self._connections() for text in source.errors]
 
     # -- streaming ----------------------------------------------------------
     def blocks(self) -> Iterator[SampleBlock]:
@@ -99,9 +106,9 @@ class ReconnectingBoard:
             except ConnectionLost as exc:
                 last = self.stream_clock.last_arrival_s
                 if pending is None:
-                    pending = (self._clock() if last is None else last, _why(str(exc)))
+                    pending = (self._clock() if last is None else last, exc.why)
                 self._say(f"lost the board ({exc}); looking for it again (Ctrl-C stops)")
-                self._old_stats.append(self._source.decoder.stats)
+                self._closed.append(self._source)
                 self._source.close()
                 self._source = None
                 self._reconnect()
@@ -129,10 +136,3 @@ class ReconnectingBoard:
             source.start()
             return
 
-
-def _why(message: str) -> str:
-    if "restarted" in message:
-        return "board restarted"
-    if "sent nothing" in message:
-        return "board silent"
-    return "board unplugged"

@@ -112,7 +112,7 @@ class SerialSource:
         try:
             data = self._port.read(max(1, self._port.in_waiting))
         except (serial.SerialException, OSError) as exc:
-            raise ConnectionLost(f"{self.url}: the port disappeared ({exc})") from None
+            raise ConnectionLost(f"{self.url}: the port disappeared ({exc})", "board unplugged") from None
         if data and self._capture is not None:
             self._capture.write(data)
         return data
@@ -161,7 +161,8 @@ class SerialSource:
             if chunk:
                 last_data = now
             elif now - last_data > self.silence_timeout_s:
-                raise ConnectionLost(f"{self.url}: the board sent nothing for {self.silence_timeout_s:g} s")
+                raise ConnectionLost(f"{self.url}: the board sent nothing for {self.silence_timeout_s:g} s",
+                                     "board silent")
             self._frames.extend(self.decoder.feed(chunk))
             while self._frames:
                 frame = self._frames.popleft()
@@ -177,4 +178,4 @@ class SerialSource:
                     # The board restarted (a watchdog, a reset button): its counter starts again,
                     # and it waits for START. The caller decides whether to reconnect.
                     self.restarts += 1
-                    raise ConnectionLost(f"{self.url}: the board restarted mid-stream")
+                    raise ConnectionLost(f"{self.url}: the board restarted mid-stream", "board restarted")
