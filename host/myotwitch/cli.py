@@ -19,8 +19,7 @@ from typing import TextIO
 
 from myotwitch import __version__
 from myotwitch.errors import MyotwitchError
-from myotwitch.monitor import Monitor
-from myotwitch.sources import SampleBlock
+from myotwitch.monitor import NAN_GAP, Monitor, gap_event
 
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
 CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
@@ -287,7 +286,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         out.events(monitor.feed(block))
         skipped = source.skipped
         for first, count in skipped[reported_gaps : len(skipped) - 1]:
-            out.event(_gap_event(first, count, rate_hz))
+            out.event(gap_event(first, count, rate_hz, NAN_GAP))
         reported_gaps = max(reported_gaps, len(skipped) - 1)
         if sys.stderr.isatty() and time.monotonic() - last_report > 2.0:
             last_report = time.monotonic()
@@ -295,7 +294,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
             status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
     out.events(monitor.finish())
     for first, count in source.skipped[reported_gaps:]:
-        out.event(_gap_event(first, count, rate_hz))
+        out.event(gap_event(first, count, rate_hz, NAN_GAP))
     if monitor.samples == 0:
         raise MyotwitchError(f"{label}: no samples" + (" that are numbers" if source.skipped else ""))
     if monitor.detector.noise_uv is None:
@@ -315,11 +314,6 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         "path": str(label),
     })
     return 0
-
-
-def _gap_event(first: int, count: int, rate_hz: float) -> dict:
-    return {"type": "gap", "start_s": round(first / rate_hz, 4), "end_s": round((first + count) / rate_hz, 4),
-            "samples": count, "why": "values that are not numbers (NaN)"}
 
 
 def cmd_flash(args: argparse.Namespace, out: Output) -> int:
@@ -370,11 +364,11 @@ def cmd_mark(args: argparse.Namespace, out: Output) -> int:
         raise MyotwitchError(f"no log at {db_path}: record a session first (demo or live), or give --db")
     store = Store(db_path)
     try:
-        if not store.session_exists(args.session):
+        row = store.session(args.session)
+        if row is None:
             raise MyotwitchError(f"{db_path} has no session {args.session}")
         store.add_mark(args.session, args.at, args.label, args.note)
-        row = store.session(args.session)
-        if row and row["out_dir"] and Path(row["out_dir"]).is_dir():
+        if row["out_dir"] and Path(row["out_dir"]).is_dir():
             _mark_in_folder(Path(row["out_dir"]), {"type": "mark", "t_s": args.at, "label": args.label,
                                                     "note": args.note})
         for t_s, label, note in store.marks(args.session):

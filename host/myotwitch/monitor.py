@@ -7,6 +7,7 @@ Events are plain dicts with a "type", in seconds from the first sample and
   activity  a segment of sustained activity (voluntary contraction, cramp or spasm)
   signal    a part of the signal where nothing could be detected (flat: lead off)
   episode   a bout of twitches
+  gap       samples missing from the stream (made by the callers, who know why)
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def episode_event(e: Episode) -> dict:
         "median_peak_uv": round(e.median_peak_uv, 2),
         "max_peak_uv": round(e.max_peak_uv, 2),
     }
+
+
+NAN_GAP = "values that are not numbers (NaN)"
+
+
+def gap_event(first_index: int, samples: int, rate_hz: float, why: str) -> dict:
+    """Samples missing from the stream (counted as lost, never filled in), and why."""
+    return {"type": "gap", "start_s": round(first_index / rate_hz, 4),
+            "end_s": round((first_index + samples) / rate_hz, 4), "samples": samples, "why": why}
 
 
 def other_event(e, rate_hz: float) -> dict:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
+from myotwitch.monitor import gap_event
 from myotwitch.sources import SampleBlock
 
 SESSION_JSON = "session.json"
@@ -268,8 +269,8 @@ def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list
                 gaps[-1]["_end"] = e
             else:
                 gaps.append({"_start": s, "_end": e})
-    return [{"type": "gap", "start_s": g["_start"] / rate_hz, "end_s": g["_end"] / rate_hz,
-             "samples": g["_end"] - g["_start"], "why": str(why.get(g["_start"]) or "samples lost")} for g in gaps]
+    return [gap_event(g["_start"], g["_end"] - g["_start"], rate_hz, str(why.get(g["_start"]) or "samples lost"))
+            for g in gaps]
 
 
 # The fields each kind of event must carry, as finite numbers and as strings, for its annotation.

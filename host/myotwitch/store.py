@@ -156,9 +156,6 @@ class Store:
         )
         self._db.commit()
 
-    def session_exists(self, session_id: int) -> bool:
-        return self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
-
     def add_mark(self, session_id: int, t_s: float, label: str, note: str | None = None) -> int:
         cur = self._db.execute("INSERT INTO marks (session_id, t_s, label, note) VALUES (?, ?, ?, ?)",
                                (session_id, t_s, label, note))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from myotwitch.live.clock import StreamClock
+from myotwitch.monitor import NAN_GAP
 from myotwitch.protocol import DecoderStats
 from myotwitch.recordings import Recording
 from myotwitch.sources import SampleBlock
@@ -48,7 +49,7 @@ class RecordingBoard:
 
     @property
     def gaps(self) -> list[tuple[int, int, str]]:
-        return [(first, count, "values that are not numbers (NaN)") for first, count in self._replay.skipped]
+        return [(first, count, NAN_GAP) for first, count in self._replay.skipped]
 
     def open(self) -> RecordingInfo:
         return self.info

@@ -17,10 +17,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.monitor import Monitor
+from myotwitch.monitor import Monitor, gap_event
 from myotwitch.recorder import SessionRecorder, write_session_edf
 from myotwitch.sources import SampleBlock
 from myotwitch.store import Store
+
+
+SEQUENCE_GAP = "samples lost on the way (frame sequence gap)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Session:
 
     def run(self, source, monitor_for: Callable[[float], Monitor]) -> dict:
         info = source.open()
+        if info.adc_bits:  # a board (a recording has no ADC to speak of)
+            self.say(f"{info.board} board, firmware {info.firmware}, {info.rate_hz} Hz, {info.adc_bits}-bit ADC")
         o = self.options
         rate_hz = float(info.rate_hz)
         monitor = monitor_for(rate_hz)
@@ -76,8 +81,6 @@ class Session:
         self.say(f"recording into {o.out_dir}")
         limit = math.inf if o.duration_s is None else o.duration_s * rate_hz
         interrupted, failure = False, None
-        gaps_logged = 0
-        gap_reasons: dict[int, str] = {}
         if self.view is not None:
             self.view.begin(info, monitor)
         if self.lsl is not None:
@@ -98,13 +101,10 @@ class Session:
                     recorder.set_start(self._wall_clock() - timedelta(seconds=first_s))
                 recorder.add_block(block)
                 events = []
-                for first, count, why in source.gaps[gaps_logged:]:
-                    gap_reasons[first] = why
-                gaps_logged = len(source.gaps)
-                if block.lost_before:
+                if block.lost_before:  # the source lists the gaps it knows the reason for
                     first = block.start_index - block.lost_before
-                    events.append(_gap_event(first, block.lost_before, rate_hz,
-                                             gap_reasons.get(first, "samples lost on the way (frame sequence gap)")))
+                    why = next((w for f, _, w in source.gaps if f == first), SEQUENCE_GAP)
+                    events.append(gap_event(first, block.lost_before, rate_hz, why))
                 events += monitor.feed(block)
                 events += self._marks(block.start_index + len(block.samples_uv), rate_hz)
                 self._log(events, store, session, recorder)
@@ -194,7 +194,3 @@ class Session:
                 store.add_mark(session, e["t_s"], e["label"], e["note"])
         store.commit()
 
-
-def _gap_event(first: int, count: int, rate_hz: float, why: str) -> dict:
-    return {"type": "gap", "start_s": round(first / rate_hz, 4), "end_s": round((first + count) / rate_hz, 4),
-            "samples": count, "why": why}
