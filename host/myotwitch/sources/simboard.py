@@ -94,6 +94,7 @@ class SimBoard:
         self._process: subprocess.Popen | None = None
         self._slave_fd = -1
         self._master_fd = -1  # kept open across a reset, so the port stays
+        self._keep_port = bool(reset_after_samples)
         self.resets = 0
         self._closing = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -102,16 +103,16 @@ class SimBoard:
             self.samples, self.clipped_samples = write_adc_file(recording, self._adc_path, gain)
             self._stderr_path = self._tmp / "firmware-stderr.txt"
             fault_after = int(unplug_after_samples or reset_after_samples)
-            self._launch(["--power-off-after", str(fault_after)] if fault_after else [], keep_port=bool(reset_after_samples))
+            self._launch(["--power-off-after", str(fault_after)] if fault_after else [])
             if fault_after:
-                self._watcher = threading.Thread(target=self._recover, args=(fault_after, bool(reset_after_samples)),
-                                                 daemon=True)
+                self._watcher = threading.Thread(target=self._recover, args=(fault_after,), daemon=True)
                 self._watcher.start()
         except BaseException:
             self.close()
             raise
 
-    def _launch(self, extra_args: list[str], keep_port: bool = False) -> None:
+    def _launch(self, extra_args: list[str]) -> None:
+        keep_port = self._keep_port
         if self._master_fd >= 0:  # a reset: the same pty
             master_fd, slave_fd = self._master_fd, self._slave_fd
         else:
@@ -140,14 +141,14 @@ class SimBoard:
         self._slave_fd = slave_fd
         self.port = os.ttyname(slave_fd)
 
-    def _recover(self, samples_before: int, reset: bool) -> None:
+    def _recover(self, samples_before: int) -> None:
         process = self._process
         if process is None or process.wait() != POWER_OFF_EXIT_CODE or self._closing.is_set():
             return
         off_ns = time.time_ns()
-        if reset:
+        if self._keep_port:  # a reset
             self.resets += 1
-            self._launch(["--resume-sample", str(samples_before), "--resume-wall-ns", str(off_ns)], keep_port=True)
+            self._launch(["--resume-sample", str(samples_before), "--resume-wall-ns", str(off_ns)])
             return
         self.port = None
         os.close(self._slave_fd)
