@@ -31,17 +31,12 @@ class _Signal:
 
     def skip(self, count):
         """Move the playback position on by count samples (the world went on while the board was off)."""
-        while count > 0 and not self.exhausted:
-            step = min(count, self.chunk_len - self.pos)
-            self.pos += step
-            count -= step
-            if count > 0:
-                here = self.file.tell()
-                self.file.seek(here + 2 * count)
-                count = 0
-                self._refill()
-            elif self.pos >= self.chunk_len:
-                self._refill()
+        in_chunk = min(count, self.chunk_len - self.pos)
+        self.pos += in_chunk
+        rest = count - in_chunk
+        if rest > 0 and not self.exhausted:
+            self.file.seek(self.file.tell() + 2 * rest)
+            self._refill()
 
     def _refill(self):
         n = self.file.readinto(self.chunk)
