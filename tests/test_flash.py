@@ -23,6 +23,8 @@ def test_dry_run_builds_every_module_and_prints_the_install(tmp_path, board):
     module = "esp32" if board == "esp32" else "rp2"
     expected = {"lib/mtw_app.mpy", "lib/mtw_frame.mpy", "lib/mtw_sampler.mpy", "boards/__init__.mpy",
                 f"boards/{module}.mpy", "main.py", "config.py"}
+    if module == "rp2":
+        expected.add("boards/rp2_adc_dma.mpy")  # the ADC divider + DMA pacing
     assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} == expected
     for mpy in tmp_path.rglob("*.mpy"):
         assert mpy.read_bytes()[:1] == b"M"  # the .mpy magic

@@ -53,7 +53,8 @@ ignore_errors = True
     with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
         f.write(config)
     files = [str(fw / "main.py"), str(fw / "config.py"), str(fw / "boards" / "__init__.py"),
-             str(fw / "boards" / f"{platform}.py"), *map(str, sorted((fw / "lib").glob("*.py")))]
+             str(fw / "boards" / f"{platform}.py"), *map(str, sorted((fw / "boards").glob(f"{platform}_*.py"))),
+             *map(str, sorted((fw / "lib").glob("*.py")))]
     return subprocess.run([sys.executable, "-m", "mypy", "--config-file", f.name, *files],
                           capture_output=True, text=True, cwd=ROOT)
 

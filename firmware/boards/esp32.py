@@ -36,11 +36,12 @@ class Board:
     def uid(self):
         return "".join("%02x" % b for b in machine.unique_id())
 
-    def start_timer(self, rate_hz, callback):
+    def start_sampling(self, rate_hz, sampler):
         # ESP32 timer callbacks are always soft (hard=True raises ValueError).
-        self._timer.init(mode=machine.Timer.PERIODIC, freq=rate_hz, callback=callback)
+        sampler.follow(None, 0)
+        self._timer.init(mode=machine.Timer.PERIODIC, freq=rate_hz, callback=sampler.tick)
 
-    def stop_timer(self):
+    def stop_sampling(self):
         self._timer.deinit()
 
     def service(self):

@@ -72,14 +72,14 @@ class Board:
     def uid(self):
         return "".join("%02x" % b for b in machine.unique_id())
 
-    def start_timer(self, rate_hz, callback):
+    def start_sampling(self, rate_hz, sampler):
         if self._resume_wall_ns and not self._started:
             off_s = (time.time_ns() - self._resume_wall_ns) / 1e9
             machine.signal.skip(self._resume_sample + int(off_s * self.speed * rate_hz))
-        self._timer.init(mode=machine.Timer.PERIODIC, freq=rate_hz, callback=callback, hard=True)
+        self._timer.init(mode=machine.Timer.PERIODIC, freq=rate_hz, callback=sampler.tick, hard=True)
         self._started = True
 
-    def stop_timer(self):
+    def stop_sampling(self):
         self._timer.deinit()
 
     def service(self):

@@ -45,7 +45,8 @@ class App:
             sample_format = F.FORMAT_PACKED12 if board.adc_bits <= 12 else F.FORMAT_U16
         self.sample_format = sample_format
         self.rate_hz = board.default_rate_hz
-        self.sampler = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, board.adc_bits)
+        self.sampler = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, board.adc_bits,
+                               ring=getattr(board, "ring", None))
         self.writer = F.FrameWriter()
         self.streaming = False
         self.running = True
@@ -161,11 +162,11 @@ class App:
         # Binary from here on: a 0x03 in the data must not raise KeyboardInterrupt.
         micropython.kbd_intr(-1)
         self.streaming = True
-        self.board.start_timer(self.rate_hz, self.sampler.tick)
+        self.board.start_sampling(self.rate_hz, self.sampler)
 
     def stop(self):
         if self.streaming:
-            self.board.stop_timer()
+            self.board.stop_sampling()
             self._flush_frames(final=True)
             self.streaming = False
             micropython.kbd_intr(3)

@@ -15,12 +15,14 @@ INDEX_MASK = const(0x3FFFFFFF)
 
 
 class Sampler:
-    def __init__(self, read_u16, ticks_us, ticks_mask, adc_bits, capacity_samples=2048):
+    def __init__(self, read_u16, ticks_us, ticks_mask, adc_bits, capacity_samples=2048, ring=None):
+        if ring is not None:
+            capacity_samples = len(ring)  # a board's own ring (written by DMA on rp2)
         if capacity_samples & (capacity_samples - 1):
             raise ValueError("capacity must be a power of two")
         self.capacity = capacity_samples
         self.ring_mask = capacity_samples - 1
-        self.ring = array("H", bytes(2 * capacity_samples))
+        self.ring = ring if ring is not None else array("H", bytes(2 * capacity_samples))
         self._times = array("I", bytes(4 * capacity_samples))
         self._read_u16 = read_u16
         self._ticks_us = ticks_us
@@ -30,6 +32,8 @@ class Sampler:
         self._index = 0
         # Pre-bound so that taking the attribute inside the IRQ allocates nothing.
         self.tick = self._tick
+        self._produced = None
+        self._period_us = 0
         self.reset()
 
     def reset(self):
@@ -40,6 +44,31 @@ class Sampler:
         self.lost = 0  # samples overwritten before they could be sent
         self._t32 = 0
         self._last_ticks = -1
+
+    def follow(self, produced, period_us):
+        """Samples arrive without tick(): hardware (DMA) writes them into `ring`.
+
+        `produced()` returns how many it has written since START, modulo 2**30;
+        None returns to tick(). Each new sample gets the device time at which
+        the main loop saw it, back-dated by `period_us` per later sample: the
+        spacing is the ADC clock's, exact; the times carry the loop's latency.
+        """
+        self._produced = produced
+        self._period_us = period_us
+
+    def _sync(self):
+        produced = self._produced
+        if produced is None:
+            return
+        now_index = produced()
+        new = (now_index - self._index) & INDEX_MASK
+        if new:
+            t = self._ticks_us()
+            times, mask, period, tmask = self._times, self.ring_mask, self._period_us, self._ticks_mask
+            i = self._index
+            for k in range(max(0, new - self.capacity), new):
+                times[(i + k) & mask] = (t - (new - 1 - k) * period) & tmask
+            self._index = now_index
 
     def _tick(self, _timer):
         # Interrupt context: integers only, no allocation, no floats.
@@ -52,6 +81,7 @@ class Sampler:
 
     def pending(self):
         """Samples waiting to be sent; first counts as lost any that were overwritten."""
+        self._sync()
         behind = (self._index - self._next) & INDEX_MASK
         # Keep a margin so the callback cannot overwrite what is being copied.
         limit = self.capacity - (self.capacity >> 3)
@@ -80,6 +110,7 @@ class Sampler:
 
     def still_intact(self):
         """After copying from first_pos(): was the oldest copied sample still in the ring?"""
+        self._sync()
         return ((self._index - self._next) & INDEX_MASK) <= self.capacity
 
     def advance(self, count):

@@ -157,6 +157,40 @@ class Timer:
         return n
 
 
+class _Mem32:
+    """machine.mem32: word access to memory-mapped registers, routed to simulated devices.
+
+    A device is any object with read(offset) and write(offset, value),
+    mapped with map(base, size, device); unmapped addresses read 0.
+    """
+
+    def __init__(self):
+        self._devices = []
+        self.writes = []  # (address, value) of every write, for tests
+
+    def map(self, base, size, device):
+        self._devices.append((base, size, device))
+
+    def _find(self, address):
+        for base, size, device in self._devices:
+            if base <= address < base + size:
+                return device, address - base
+        return None, 0
+
+    def __getitem__(self, address):
+        device, offset = self._find(address)
+        return device.read(offset) if device is not None else 0
+
+    def __setitem__(self, address, value):
+        self.writes.append((address, value & 0xFFFFFFFF))
+        device, offset = self._find(address)
+        if device is not None:
+            device.write(offset, value & 0xFFFFFFFF)
+
+
+mem32 = _Mem32()
+
+
 def unique_id():
     return b"\x00sim\x00\x01"
 

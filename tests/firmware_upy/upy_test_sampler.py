@@ -6,7 +6,7 @@ from upytest import run, FakeBoard
 def make(values=(0x8000,), capacity=64):
     board = FakeBoard(list(values))
     s = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, 12, capacity)
-    board.start_timer(1000, s.tick)
+    board.start_sampling(1000, s)
     return board, s
 
 

@@ -76,10 +76,10 @@ class FakeBoard:
     def uid(self):
         return "f00d"
 
-    def start_timer(self, rate_hz, callback):
-        self.callback = callback
+    def start_sampling(self, rate_hz, sampler):
+        self.callback = sampler.tick
 
-    def stop_timer(self):
+    def stop_sampling(self):
         self.callback = None
 
     def fire(self, n):

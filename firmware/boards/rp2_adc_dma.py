@@ -1,0 +1,153 @@
+# RP2040 / RP2350: the ADC converts on its own clock divider and DMA moves each
+# result from the ADC FIFO into a ring in RAM, so sample spacing is exact
+# (crystal-derived 48 MHz clk_adc) and no CPU time or IRQ is spent per sample.
+# The main loop only reads how many transfers the DMA has done.
+#
+# Registers (RP2040 datasheet, "4.9 ADC and Temperature Sensor", 4.9.6 List of
+# Registers; RP2350 datasheet "12.4 ADC and Temperature Sensor"; same layout):
+#   CS   +0x00  EN bit 0, START_MANY bit 3, AINSEL bits 14:12 (RP2040; 15:12 on RP2350)
+#   FCS  +0x08  EN bit 0, SHIFT bit 1, ERR bit 2, DREQ_EN bit 3, EMPTY bit 8,
+#               OVER bit 11 (write 1 to clear), THRESH bits 27:24
+#   FIFO +0x0c  read pops one result (bits 11:0)
+#   DIV  +0x10  INT bits 23:8, FRAC bits 7:0: a conversion starts every
+#               1 + INT + FRAC/256 cycles of clk_adc (48 MHz from the USB PLL)
+# DMA (RP2040 "2.5 DMA", DREQ table 2.5.3.1: DREQ_ADC = 36; RP2350 "12.6 DMA",
+# DREQ table 12.6.4.1: DREQ_ADC = 48; its TRANS_COUNT keeps the count in bits
+# 27:0 and a mode in 31:28, so counts here stay below 2**28).
+#
+# The ring: the DMA's write address wraps on a (1 << ring_size) byte boundary
+# (CTRL.RING_SIZE/RING_SEL), so the ring must be aligned to its own size; it is
+# cut out of a buffer twice as large. Two channels each do TRANSFERS and chain
+# to each other: TRANSFERS is a multiple of the ring, so each starts where the
+# other stopped, and with 2**28 - 2**11 transfers per channel (37 h at 2 kHz)
+# the one that finished is re-armed long before it is needed again.
+#
+# Verified only in simulation (sim/rp2.py models these registers and the DMA):
+# the register values written and the bookkeeping; not on silicon.
+import sys
+from array import array
+from micropython import const
+
+CLK_ADC_HZ = const(48000000)
+_CS = const(0x00)
+_FCS = const(0x08)
+_FIFO = const(0x0C)
+_DIV = const(0x10)
+CS_EN = const(0x01)
+CS_START_MANY = const(0x08)
+FCS_EN = const(0x01)
+FCS_DREQ_EN = const(0x08)
+FCS_EMPTY = const(0x100)
+FCS_OVER = const(0x800)
+FCS_THRESH_1 = const(0x1000000)  # DREQ as soon as one result waits
+DIV_INT_MAX = const(0xFFFF)
+TRANSFERS = const(0x0FFFF800)  # a multiple of the ring, below 2**28
+_INDEX_MASK = const(0x3FFFFFFF)  # the sampler's index width
+
+# chip -> (ADC register base, DREQ_ADC)
+CHIPS = {"RP2040": (0x4004C000, 36), "RP2350": (0x400A0000, 48)}
+
+
+def chip_name():
+    """'RP2040' or 'RP2350', from the port's machine string (e.g. 'Raspberry Pi Pico 2 with RP2350')."""
+    machine_text = getattr(sys.implementation, "_machine", "")
+    return "RP2350" if "RP2350" in machine_text else "RP2040"
+
+
+def div_for(rate_hz):
+    """DIV register value for `rate_hz` conversions a second, or ValueError if the divider cannot reach it."""
+    cycles = CLK_ADC_HZ // rate_hz
+    if cycles * rate_hz != CLK_ADC_HZ or not 96 <= cycles - 1 <= DIV_INT_MAX:
+        # 96: one conversion takes 96 cycles; 0xFFFF: INT is 16 bits, so the
+        # slowest rate is 48 MHz / 65536 = 732 Hz (500 Hz is out of reach).
+        raise ValueError("ADC divider cannot make %d Hz" % rate_hz)
+    return (cycles - 1) << 8
+
+
+def reachable(rate_hz):
+    try:
+        div_for(rate_hz)
+        return True
+    except ValueError:
+        return False
+
+
+class AdcDma:
+    """ADC input `ain` free-running into `ring` (array-like of uint16) by two chained DMA channels."""
+
+    def __init__(self, dma_class, mem32, chip="RP2040", ain=0, ring_samples=2048, transfers=TRANSFERS):
+        if ring_samples & (ring_samples - 1) or ring_samples < 2:
+            raise ValueError("ring must be a power of two")
+        import uctypes
+
+        self._base, self._dreq = CHIPS[chip]
+        self._mem32 = mem32
+        self._ain = ain
+        if transfers % ring_samples or not 0 < transfers < (1 << 28):
+            raise ValueError("transfers must be a multiple of the ring, below 2**28")
+        self._transfers = transfers
+        self.ring_samples = ring_samples
+        ring_bytes = 2 * ring_samples
+        bits = 0
+        while (1 << bits) < ring_bytes:  # log2; MicroPython's int has no bit_length()
+            bits += 1
+        self._ring_bits = bits
+        self._buffer = array("H", bytes(2 * ring_bytes))
+        skip = ((-uctypes.addressof(self._buffer)) & (ring_bytes - 1)) // 2
+        self.ring = memoryview(self._buffer)[skip : skip + ring_samples]
+        self._a = dma_class()
+        self._b = dma_class()
+        self._current = self._a
+        self._done_before = 0  # transfers of the channels that have finished
+        self.fifo_overruns = 0  # times the FIFO overflowed (results dropped before the DMA)
+        self.running = False
+
+    def _ctrl(self, channel, chain_to):
+        return channel.pack_ctrl(size=1, inc_read=False, inc_write=True, ring_size=self._ring_bits,
+                                 ring_sel=True, treq_sel=self._dreq, chain_to=chain_to.channel,
+                                 irq_quiet=True)
+
+    def start(self, rate_hz):
+        """Arm both channels, then start free-running conversions at `rate_hz`."""
+        div = div_for(rate_hz)
+        m, base = self._mem32, self._base
+        self.stop()
+        fifo = base + _FIFO
+        self._a.config(read=fifo, write=self.ring, count=self._transfers,
+                       ctrl=self._ctrl(self._a, self._b), trigger=False)
+        self._b.config(read=fifo, write=self.ring, count=self._transfers,
+                       ctrl=self._ctrl(self._b, self._a), trigger=False)
+        self._current = self._a
+        self._done_before = 0
+        self.fifo_overruns = 0
+        m[base + _DIV] = div
+        m[base + _FCS] = FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER  # OVER: write 1 clears
+        self._a.active(1)
+        m[base + _CS] = CS_EN | CS_START_MANY | (self._ain << 12)
+        self.running = True
+
+    def produced(self):
+        """Samples written into the ring since start, modulo 2**30 (main loop only)."""
+        cur = self._current
+        if cur.count == 0 and not cur.active():
+            # This channel did all its transfers and chained to the other one.
+            self._done_before = (self._done_before + self._transfers) & _INDEX_MASK
+            # Re-arm it (no trigger): the chain from the other starts it again.
+            cur.write = self.ring
+            cur.count = self._transfers
+            cur = self._current = self._b if cur is self._a else self._a
+        if self._mem32[self._base + _FCS] & FCS_OVER:
+            self._mem32[self._base + _FCS] = FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER
+            self.fifo_overruns += 1
+        return (self._done_before + self._transfers - cur.count) & _INDEX_MASK
+
+    def stop(self):
+        """Stop conversions and both channels, empty the FIFO, leave the ADC for one-shot reads."""
+        m, base = self._mem32, self._base
+        m[base + _CS] = CS_EN | (self._ain << 12)
+        self._a.active(0)
+        self._b.active(0)
+        while not m[base + _FCS] & FCS_EMPTY:
+            _ = m[base + _FIFO]  # a read pops one result
+        m[base + _FCS] = FCS_OVER  # FIFO and DREQ off; clear a stale overflow
+        self.running = False

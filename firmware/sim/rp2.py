@@ -1,0 +1,180 @@
+# A stand-in for MicroPython's `rp2` module on the Unix port: the DMA class
+# (the API of ports/rp2/rp2_dma.c: config, active, count, write, pack_ctrl,
+# unpack_ctrl, channel) and a model of the RP2040/RP2350 ADC's free-running
+# mode (CS, FCS, FIFO, DIV), reached through machine.mem32 as on the chip.
+#
+# The model moves data the way the hardware is documented to: each conversion
+# pushes a result into a 4-deep FIFO (OVER set when full), and a busy DMA
+# channel whose TREQ is the ADC's DREQ pops it into its write buffer, wrapping
+# the write address on a (1 << RING_SIZE) byte boundary; a channel that
+# finishes its count goes idle and triggers its CHAIN_TO channel. Tests call
+# adc.convert(n) to let n conversions happen. What the silicon does beyond
+# this model is not verified here.
+import machine
+import uctypes
+
+# CTRL_TRIG fields: (name, shift, width); RP2040 datasheet 2.5.7.
+_FIELDS = (
+    ("enable", 0, 1), ("high_pri", 1, 1), ("size", 2, 2), ("inc_read", 4, 1), ("inc_write", 5, 1),
+    ("ring_size", 6, 4), ("ring_sel", 10, 1), ("chain_to", 11, 4), ("treq_sel", 15, 6),
+    ("irq_quiet", 21, 1), ("bswap", 22, 1), ("sniff_en", 23, 1),
+)
+_DEFAULT = (1 << 21) | (0x3F << 15) | (1 << 5) | (1 << 4) | (2 << 2) | 1
+_FIFO_DEPTH = 4
+_CHANNELS = 12  # RP2040 (RP2350 has 16)
+
+
+class DMA:
+    channels = []
+
+    def __init__(self):
+        if len(DMA.channels) >= _CHANNELS:
+            raise OSError("no free DMA channel")
+        self.channel = len(DMA.channels)
+        DMA.channels.append(self)
+        self.read = 0
+        self._buffer = None
+        self._pos = 0
+        self._reload = 0
+        self._live = 0
+        self.ctrl = 0
+        self._busy = False
+
+    def pack_ctrl(self, default=None, **fields):
+        value = _DEFAULT | (self.channel << 11) if default is None else default
+        for name, shift, width in _FIELDS:
+            if name in fields:
+                v = int(fields.pop(name))
+                if v != v & ((1 << width) - 1):
+                    raise ValueError("bad field value")
+                value = (value & ~(((1 << width) - 1) << shift)) | (v << shift)
+        if fields:
+            raise TypeError()
+        return value
+
+    @staticmethod
+    def unpack_ctrl(value):
+        return {name: (value >> shift) & ((1 << width) - 1) for name, shift, width in _FIELDS}
+
+    def config(self, read=None, write=None, count=None, ctrl=None, trigger=False):
+        if read is not None:
+            self.read = read
+        if write is not None:
+            self.write = write
+        if count is not None:
+            self.count = count
+        if ctrl is not None:
+            self.ctrl = ctrl
+        if trigger:
+            self.active(1)
+
+    def __setattr__(self, name, value):
+        if name == "write":
+            self._buffer = value
+            self._pos = 0
+        elif name == "count":
+            self._reload = value  # the next sequence's count; the live one is read
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        if name == "count":
+            return self._live
+        raise AttributeError(name)
+
+    def active(self, value=None):
+        if value is not None:
+            if value:
+                self._live = self._reload
+                self._busy = self._live > 0
+            else:
+                self._busy = False  # dma_channel_abort
+        return self._busy
+
+    def _transfer(self, v):
+        """Write one halfword (size=1) at the write address, then advance it."""
+        fields = DMA.unpack_ctrl(self.ctrl)
+        buf = self._buffer
+        if fields["ring_sel"] and fields["ring_size"]:
+            ring = (1 << fields["ring_size"]) // 2
+            if uctypes.addressof(buf) % (2 * ring):
+                raise AssertionError("write ring not aligned to its size")
+            buf[self._pos % ring] = v
+        else:
+            buf[self._pos] = v
+        self._pos += fields["inc_write"]
+        self._live -= 1
+        if self._live == 0:
+            self._busy = False
+            nxt = fields["chain_to"]
+            if nxt != self.channel:
+                DMA.channels[nxt].active(1)
+
+
+def reset():
+    """Tests: a fresh chip (every DMA channel free, both ADC models idle)."""
+    DMA.channels = []
+    for adc in (adc_rp2040, adc_rp2350):
+        adc.__init__(adc.dreq)
+
+
+class _Adc:
+    """One ADC block: registers at `base`, results paced to DMA by `dreq`."""
+
+    def __init__(self, dreq):
+        self.dreq = dreq
+        self.cs = 0
+        self.fcs = 0
+        self.div = 0
+        self.fifo = []
+        self.value = 0  # next result: a 12-bit counter, so order and loss are visible
+        self.conversions = 0
+        self.dma_stalled = False  # a bus that keeps the DMA from serving the FIFO
+
+    def read(self, offset):
+        if offset == 0x00:
+            return self.cs | 0x100  # READY
+        if offset == 0x08:
+            level = len(self.fifo)
+            return self.fcs | (0x100 if level == 0 else 0) | (0x200 if level == _FIFO_DEPTH else 0) | (level << 16)
+        if offset == 0x0C:
+            return self.fifo.pop(0) if self.fifo else 0
+        if offset == 0x10:
+            return self.div
+        return 0
+
+    def write(self, offset, value):
+        if offset == 0x00:
+            self.cs = value
+        elif offset == 0x08:
+            over = (self.fcs & 0x800) and not value & 0x800  # write 1 clears OVER
+            self.fcs = (value & ~0xF00) | (0x800 if over else 0)
+        elif offset == 0x10:
+            self.div = value
+
+    def convert(self, n):
+        for _ in range(n):
+            if not (self.cs & 0x1 and self.cs & 0x8):
+                return
+            if self.fcs & 0x1:
+                if len(self.fifo) < _FIFO_DEPTH:
+                    self.fifo.append(self.value)
+                else:
+                    self.fcs |= 0x800
+            self.value = (self.value + 1) & 0xFFF
+            self.conversions += 1
+            self._serve()
+
+    def _serve(self):
+        if self.dma_stalled or not self.fcs & 0x8:
+            return
+        for ch in DMA.channels:
+            if ch._busy and DMA.unpack_ctrl(ch.ctrl)["treq_sel"] == self.dreq:
+                while self.fifo and ch._busy:
+                    ch._transfer(self.fifo.pop(0))
+
+
+adc_rp2040 = _Adc(36)
+adc_rp2350 = _Adc(48)
+machine.mem32.map(0x4004C000, 0x24, adc_rp2040)
+machine.mem32.map(0x400A0000, 0x24, adc_rp2350)

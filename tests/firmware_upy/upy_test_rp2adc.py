@@ -1,0 +1,174 @@
+# The rp2 board's exact-rate path (boards/rp2_adc_dma.py) against sim/rp2.py's
+# model of the ADC FIFO and DMA: the register values written, every sample
+# delivered in order across ring wraps and channel hand-overs, loss counted.
+# What the silicon does beyond the model is not verified here.
+import struct
+import machine
+import micropython
+import rp2
+import mtw_frame as F
+import boards.rp2_adc_dma as R
+from mtw_app import App
+from mtw_sampler import Sampler
+from upytest import run, FakeOut, FakeCommands, frames
+
+ADC = 0x4004C000
+
+
+def rp2_app(transfers=R.TRANSFERS, rate_hz=1000):
+    from boards.rp2 import Board
+
+    rp2.reset()
+    board = Board()
+    if transfers != R.TRANSFERS:
+        board._dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2040", transfers=transfers)
+        board.ring = board._dma.ring
+    out = FakeOut()
+    app = App(board, out, FakeCommands())
+    if rate_hz != 1000:
+        app.handle_command(b"RATE %d" % rate_hz)
+    app.handle_command(b"START")
+    return board, app, out
+
+
+def data_samples(out):
+    """(seq, t_us, samples) of each data frame written so far."""
+    result = []
+    for kind, payload in frames(out.data):
+        if kind == F.TYPE_DATA:
+            seq, t_us, flags, fmt, count = struct.unpack_from("<IIBBH", payload, 0)
+            body = payload[12:]
+            values = []
+            for i in range(0, count - 1, 2):
+                a, b, c = body[3 * (i // 2)], body[3 * (i // 2) + 1], body[3 * (i // 2) + 2]
+                values += [a | (b & 0x0F) << 8, (b >> 4) | c << 4]
+            if count % 2:
+                j = 3 * (count // 2)
+                values.append(body[j] | (body[j + 1] & 0x0F) << 8)
+            result.append((seq, t_us, flags, values))
+    return result
+
+
+def test_divider_values_and_the_unreachable_rate():
+    assert R.div_for(1000) == 47999 << 8  # a conversion every 48 000 cycles of 48 MHz
+    assert R.div_for(2000) == 23999 << 8
+    for bad in (500, 700, 600000, 7):
+        assert not R.reachable(bad)
+
+
+def test_start_writes_the_documented_registers():
+    board, app, out = rp2_app(rate_hz=2000)
+    assert board.pacing == "adc-dma"
+    adc = rp2.adc_rp2040
+    assert adc.div == 23999 << 8
+    assert adc.cs & R.CS_EN and adc.cs & R.CS_START_MANY and (adc.cs >> 12) & 0x7 == 0  # AINSEL 0 = GP26
+    assert adc.fcs & R.FCS_EN and adc.fcs & R.FCS_DREQ_EN and (adc.fcs >> 24) & 0xF == 1
+    a, b = board._dma._a, board._dma._b
+    for ch, other in ((a, b), (b, a)):
+        f = rp2.DMA.unpack_ctrl(ch.ctrl)
+        assert f["treq_sel"] == 36 and f["size"] == 1 and f["inc_read"] == 0 and f["inc_write"] == 1
+        assert f["ring_sel"] == 1 and f["ring_size"] == 12 and f["chain_to"] == other.channel
+        assert ch.read == ADC + 0x0C
+    assert a.active() and not b.active()
+    app.stop()
+
+
+def test_every_sample_arrives_in_order_across_ring_wraps_and_channel_hand_overs():
+    # 4096 transfers a channel (two rings) so the hand-over happens often here;
+    # no step is longer than the ring less the sampler's margin.
+    board, app, out = rp2_app(transfers=4096)
+    total = 0
+    for step in (37, 500, 1, 1700, 777, 1699, 1024, 1700, 333, 1500, 1700, 1700):
+        rp2.adc_rp2040.convert(step)
+        total += step
+        app._flush_frames()
+    app.stop()
+    got = data_samples(out)
+    values = [v for _, _, _, vs in got for v in vs]
+    assert len(values) == total, (len(values), total)
+    assert values == [i & 0xFFF for i in range(total)]
+    seqs = [seq for seq, _, _, _ in got]
+    assert seqs == sorted(seqs) and seqs[0] == 0
+    assert app.sampler.lost == 0 and board.fifo_overruns() == 0
+
+
+def test_a_late_main_loop_counts_what_the_dma_overwrote():
+    board, app, out = rp2_app()
+    rp2.adc_rp2040.convert(5000)  # 2.5 rings with nobody reading
+    app._flush_frames()
+    app.stop()
+    got = data_samples(out)
+    sent = sum(len(vs) for _, _, _, vs in got)
+    assert sent + app.sampler.lost == 5000, (sent, app.sampler.lost)
+    assert app.sampler.lost > 0 and got[0][2] & F.FLAG_OVERFLOW
+    # What was sent is the newest, intact and in order.
+    values = [v for _, _, _, vs in got for v in vs]
+    first = app.sampler.lost
+    assert values == [(first + i) & 0xFFF for i in range(sent)]
+
+
+def test_a_stalled_dma_shows_as_fifo_overruns():
+    board, app, out = rp2_app()
+    rp2.adc_rp2040.dma_stalled = True
+    rp2.adc_rp2040.convert(10)
+    app._flush_frames()
+    assert board.fifo_overruns() == 1
+    rp2.adc_rp2040.dma_stalled = False
+    app.stop()
+
+
+def test_device_times_are_spaced_by_the_sample_period():
+    board, app, out = rp2_app(rate_hz=2000)
+    rp2.adc_rp2040.convert(400)
+    app._flush_frames()
+    app.stop()
+    times = [t for _, t, _, _ in data_samples(out)]
+    assert len(times) == 8
+    assert all(times[i + 1] - times[i] == 50 * 500 for i in range(len(times) - 1)), times
+
+
+def test_stop_halts_conversions_and_empties_the_fifo():
+    board, app, out = rp2_app()
+    rp2.adc_rp2040.convert(123)
+    app.stop()
+    adc = rp2.adc_rp2040
+    assert not adc.cs & R.CS_START_MANY and not adc.fcs & (R.FCS_EN | R.FCS_DREQ_EN)
+    assert adc.fifo == [] and not board._dma._a.active() and not board._dma._b.active()
+    before = adc.conversions
+    adc.convert(50)
+    assert adc.conversions == before
+
+
+def test_500_hz_falls_back_to_a_hard_timer_writing_the_same_ring():
+    board, app, out = rp2_app(rate_hz=500)
+    assert board.pacing == "timer"
+    assert machine.Timer.active is not None and machine.Timer.active.freq == 500
+    tick = app.sampler.tick
+    micropython.heap_lock()
+    try:
+        for _ in range(100):
+            tick(None)
+    finally:
+        micropython.heap_unlock()
+    assert app.sampler.pending() == 100
+    app.stop()
+    assert machine.Timer.active is None
+
+
+def test_rp2350_uses_its_own_adc_address_and_dreq():
+    rp2.reset()
+    dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2350")
+    s = Sampler(lambda: 0, lambda: 0, 0x3FFFFFFF, 12, ring=dma.ring)
+    s.follow(dma.produced, 1000)
+    dma.start(1000)
+    assert rp2.adc_rp2350.div == 47999 << 8 and rp2.DMA.unpack_ctrl(dma._a.ctrl)["treq_sel"] == 48
+    rp2.adc_rp2350.convert(10)
+    assert s.pending() == 10 and [s.ring[i] for i in range(10)] == list(range(10))
+    dma.stop()
+
+
+def test_chip_name_comes_from_the_port():
+    assert R.chip_name() in R.CHIPS
+
+
+run(globals())
