@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
-from myotwitch.live.clock import StreamClock
+from myotwitch.live.clock import DeviceClock, StreamClock
 from myotwitch.live.connection import ReconnectingBoard
 from myotwitch.protocol import DecoderStats
 from myotwitch.sources import SampleBlock
@@ -27,6 +27,38 @@ def test_no_rate_before_two_seconds():
     for k in range(1, 30):
         clock.frame(50 * k, 0.05 * k)
     assert clock.effective_rate_hz() is None and clock.rate_for_gaps_hz() == 1000
+
+
+def test_device_clock_exact_frames_have_no_jitter_and_the_nominal_rate():
+    clock = DeviceClock(2000)
+    for k in range(200):  # 50-sample frames over 5 s, device time starting near the 2**32 wrap
+        clock.frame(50 * k, (2**32 - 1_000_000 + k * 25_000) % 2**32)
+    assert clock.effective_rate_hz() == pytest.approx(2000, abs=1e-6)
+    assert clock.rms_jitter_us() == 0 and clock.max_jitter_us == 0
+
+
+def test_device_clock_sees_ticks_a_soft_timer_dropped():
+    # The counter stays contiguous, but 1 tick in 1000 never fired: device time runs 1 ms further.
+    rng = np.random.default_rng(5)
+    clock = DeviceClock(1000)
+    t_us = 0
+    for k in range(400):  # 20 s
+        clock.frame(50 * k, t_us)
+        dropped = rng.binomial(50, 0.001)
+        t_us += (50 + dropped) * 1000 + int(rng.integers(-40, 40))
+    assert clock.effective_rate_hz() == pytest.approx(999.0, abs=0.5)
+    assert clock.max_jitter_us >= 1000 - 40  # a frame with a dropped tick is 1 ms late
+    assert 0 < clock.rms_jitter_us() < 1000
+
+
+def test_device_clock_restarts_per_connection():
+    clock = DeviceClock(1000)
+    for k in range(100):
+        clock.frame(50 * k, k * 50_000)
+    clock.connected()  # a restarted board: its clock starts again from an arbitrary value
+    for k in range(100):
+        clock.frame(5000 + 50 * k, 123 + k * 50_000)
+    assert clock.effective_rate_hz() == pytest.approx(1000, abs=1e-6) and clock.max_jitter_us == 0
 
 
 class FakeClock:

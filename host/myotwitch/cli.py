@@ -94,6 +94,9 @@ class Output:
         if s.get("effective_rate_hz"):
             lines.append(f"  rate          {s['rate_hz']:g} Hz nominal, {s['effective_rate_hz']:.2f} samples per "
                          "second of this computer's clock")
+        if s.get("device_rate_hz"):
+            lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
+                         f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, {s['device_jitter_us_max']:g} µs at most")
         if "crc_errors" in s:
             lines.append(f"  CRC errors    {s['crc_errors']}")
         if s.get("saturated_frames") or s.get("flat_frames"):

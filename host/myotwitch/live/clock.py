@@ -82,3 +82,54 @@ class StreamClock:
 
     def rate_for_gaps_hz(self) -> float:
         return self.effective_rate_hz() or self.nominal_rate_hz
+
+
+class DeviceClock:
+    """The board's own clock: each data frame's device time (µs, modulo 2**32) against its stream index.
+
+    Measures what the sample counter cannot show: a soft timer that drops ticks
+    keeps the counter contiguous while device time runs on, so the effective
+    rate in samples per device second falls below nominal; late or early
+    frames show as jitter. Per connection, since a restarted board restarts
+    its clock.
+    """
+
+    def __init__(self, nominal_rate_hz: float) -> None:
+        self.nominal_rate_hz = float(nominal_rate_hz)
+        self._fits: list[_Fit] = []
+        self._new_line = True
+        self._last: tuple[int, int] | None = None  # (stream index, unwrapped µs) of the previous frame
+        self.frames = 0
+        self.max_jitter_us = 0.0  # largest |device interval - samples / nominal rate| between frames
+        self._sum_sq_jitter_us = 0.0
+
+    def connected(self) -> None:
+        self._new_line = True
+        self._last = None
+
+    def frame(self, start_index: int, t_us: int) -> None:
+        """A frame whose first sample (stream index start_index) the board timed at t_us."""
+        if self._last is None:
+            unwrapped = t_us
+        else:
+            last_index, last_us = self._last
+            unwrapped = last_us + ((t_us - last_us) & 0xFFFFFFFF)
+            jitter = (unwrapped - last_us) - (start_index - last_index) * 1e6 / self.nominal_rate_hz
+            self.max_jitter_us = max(self.max_jitter_us, abs(jitter))
+            self._sum_sq_jitter_us += jitter * jitter
+            self.frames += 1
+        if self._new_line:
+            self._fits.append(_Fit(start_index, unwrapped / 1e6))
+            self._new_line = False
+        self._fits[-1].add(start_index, unwrapped / 1e6)
+        self._last = (start_index, unwrapped)
+
+    def effective_rate_hz(self) -> float | None:
+        """Samples per device second, weighted by each connection's span; None until 2 s of stream."""
+        rates = [(r, f.span_s) for f in self._fits if (r := f.rate_hz()) is not None]
+        if not rates:
+            return None
+        return sum(r * w for r, w in rates) / sum(w for _, w in rates)
+
+    def rms_jitter_us(self) -> float | None:
+        return None if not self.frames else (self._sum_sq_jitter_us / self.frames) ** 0.5

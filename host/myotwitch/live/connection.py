@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import fields
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
-from myotwitch.live.clock import StreamClock
+from myotwitch.live.clock import DeviceClock, StreamClock
 from myotwitch.protocol import BoardInfo, DecoderStats
 from myotwitch.sources import SampleBlock
 
@@ -39,6 +39,7 @@ class ReconnectingBoard:
         self._closed: list = []  # the session's earlier connections, for their figures
         self.info: BoardInfo | None = None
         self.stream_clock: StreamClock | None = None
+        self.device_clock: DeviceClock | None = None
         self.gaps: list[tuple[int, int, str]] = []  # (first stream index, samples, why)
         self.reconnects = 0
 
@@ -47,6 +48,7 @@ class ReconnectingBoard:
         self._source = self._connect()
         self.info = self._source.info
         self.stream_clock = StreamClock(self.info.rate_hz)
+        self.device_clock = DeviceClock(self.info.rate_hz)
         return self.info
 
     def start(self) -> None:
@@ -98,9 +100,12 @@ class ReconnectingBoard:
                         self._say(f"board back: a gap of {gap / self.info.rate_hz:.2f} s ({gap} samples) recorded")
                         block = SampleBlock(block.start_index, block.samples_uv, block.lost_before + gap)
                         pending = None
-                    mapped = SampleBlock(block.start_index + offset, block.samples_uv, block.lost_before)
+                    mapped = SampleBlock(block.start_index + offset, block.samples_uv, block.lost_before,
+                                         block.device_t_us)
                     end_index = mapped.start_index + count
                     self.stream_clock.frame(end_index, now)
+                    if block.device_t_us is not None:
+                        self.device_clock.frame(mapped.start_index, block.device_t_us)
                     yield mapped
                 return  # the board said END
             except ConnectionLost as exc:
@@ -113,6 +118,7 @@ class ReconnectingBoard:
                 self._source = None
                 self._reconnect()
                 self.stream_clock.connected()
+                self.device_clock.connected()
 
     def _reconnect(self) -> None:
         began = self._clock()

@@ -42,6 +42,7 @@ class RecordingBoard:
         self._replay = ReplaySource(recording, block_samples=max(1, round(recording.rate_hz * _BLOCK_S)))
         self.info = RecordingInfo(recording.rate_hz)
         self.stream_clock = StreamClock(recording.rate_hz)
+        self.device_clock = None  # a file has no board clock
         self.stats = DecoderStats()  # nothing comes over a wire
         self.end_status = None
         self.errors: list[str] = []

@@ -127,6 +127,9 @@ class Session:
         final = monitor.finish() + self._marks(end_index, rate_hz)
         stats = source.stats
         effective = source.stream_clock.effective_rate_hz() if source.stream_clock else None
+        device = source.device_clock
+        device_rate = device.effective_rate_hz() if device is not None else None
+        device_jitter = device.rms_jitter_us() if device is not None else None
         end = source.end_status.counters() if source.end_status else {}
         summary = {
             "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
@@ -142,6 +145,10 @@ class Session:
             "board": info.board,
             "rate_hz": rate_hz,
             "effective_rate_hz": None if effective is None else round(effective, 3),
+            # From the board's own per-frame µs times: a soft timer dropping ticks shows here.
+            "device_rate_hz": None if device_rate is None else round(device_rate, 3),
+            "device_jitter_us_rms": None if device_jitter is None else round(device_jitter, 1),
+            "device_jitter_us_max": None if device is None or not device.frames else round(device.max_jitter_us, 1),
             "gaps": len(source.gaps),
             "reconnects": source.reconnects,
             "frames_sent": end.get("frames"),

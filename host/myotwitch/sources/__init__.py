@@ -16,3 +16,4 @@ class SampleBlock:
     start_index: int  # index of the first sample since the stream began, lost samples included
     samples_uv: np.ndarray
     lost_before: int = 0  # samples missing just before this block (counted, never filled in)
+    device_t_us: int | None = None  # the board's time of the first sample (µs, modulo 2**32), if it sent one

@@ -167,7 +167,8 @@ class SerialSource:
             while self._frames:
                 frame = self._frames.popleft()
                 if isinstance(frame, DataFrame):
-                    yield SampleBlock(frame.stream_index, self.info.counts_to_uv(frame.samples), frame.lost_before)
+                    yield SampleBlock(frame.stream_index, self.info.counts_to_uv(frame.samples), frame.lost_before,
+                                      frame.t_us)
                 elif isinstance(frame, StatusFrame):
                     if frame.code == STATUS_END:
                         self.end_status = frame
