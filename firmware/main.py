@@ -17,9 +17,10 @@ def make_board():
 
 
 def main():
+    from config import WATCHDOG_MS
     from mtw_app import App, StdinCommands
 
-    App(make_board(), sys.stdout.buffer, StdinCommands()).run()
+    App(make_board(), sys.stdout.buffer, StdinCommands(), watchdog_ms=WATCHDOG_MS).run()
 
 
 main()

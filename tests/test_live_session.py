@@ -39,6 +39,9 @@ def test_the_live_contract_sim_to_edf_and_events(tmp_path):
     assert summary["samples"] == 60_000 and summary["lost_samples"] == 0 and summary["out_dir"] == str(out)
     # The sim board's clock is its timer's: frames exactly 50 ms of device time apart.
     assert summary["device_rate_hz"] == pytest.approx(1000, abs=1e-3) and summary["device_jitter_us_max"] == 0
+    # The board's own counters arrive in its STATS status each second, without an END.
+    assert summary["device_lost_samples"] == 0 and summary["device_short_writes"] == 0
+    assert 1100 <= summary["frames_sent"] <= 1200 and summary["device_fifo_overruns"] == 0
 
     logged = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert [e for e in logged if e["type"] != "summary"] == printed[:-1]  # the same objects analyze prints

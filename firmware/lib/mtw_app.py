@@ -36,8 +36,14 @@ class StdinCommands:
 
 
 class App:
-    def __init__(self, board, out, commands, frame_samples=50, sample_format=None):
+    def __init__(self, board, out, commands, frame_samples=50, sample_format=None, watchdog_ms=0):
         self.board = board
+        # Opt-in: a board's watchdog cannot be stopped once started, so it is
+        # started by the first START (a board left at the REPL is not reset)
+        # and fed by the main loop from then on.
+        self.watchdog_ms = watchdog_ms
+        self._wdt = None
+        self._stats_frames = 1
         self._write = out.write
         self._commands = commands
         self.frame_samples = frame_samples
@@ -81,6 +87,7 @@ class App:
             ("frame_samples", self.frame_samples),
             ("format", self.sample_format),
             ("uid", self.board.uid()),
+            ("watchdog_ms", self.watchdog_ms),
         )
 
     def send_hello(self):
@@ -158,7 +165,12 @@ class App:
         self.frames_sent = 0
         self.short_writes = 0
         self._reported_lost = 0
+        self._stats_frames = max(1, self.rate_hz // self.frame_samples)  # a STATS status each second
         self._status(F.STATUS_OK, "START")
+        if self.watchdog_ms and self._wdt is None:
+            import machine
+
+            self._wdt = machine.WDT(timeout=self.watchdog_ms)
         # Binary from here on: a 0x03 in the data must not raise KeyboardInterrupt.
         micropython.kbd_intr(-1)
         self.streaming = True
@@ -221,22 +233,28 @@ class App:
                 self.frames_sent += 1
                 if self.frames_sent % _HEARTBEAT_FRAMES == 0:
                     self.board.heartbeat()
+                if self.frames_sent % self._stats_frames == 0:
+                    self._status(F.STATUS_OK, "STATS " + self.counters())
+
+    def counters(self):
+        """What the board counted since START, as key=value words (STATS and END status frames)."""
+        s = self.sampler
+        produced = (s.seq + s.pending()) & 0xFFFFFFFF
+        overruns = self.board.fifo_overruns() if hasattr(self.board, "fifo_overruns") else 0
+        return "frames=%d samples=%d lost=%d short_writes=%d fifo_overruns=%d" % (
+            self.frames_sent, produced, s.lost, self.short_writes, overruns)
 
     def _end_of_signal(self):
         self.stop()
-        s = self.sampler
-        produced = (s.seq + s.pending()) & 0xFFFFFFFF
-        self._status(
-            F.STATUS_END,
-            "frames=%d samples=%d lost=%d short_writes=%d"
-            % (self.frames_sent, produced, s.lost, self.short_writes),
-        )
+        self._status(F.STATUS_END, self.counters())
         if self.board.exit_on_end:
             self.running = False
 
     def run(self):
         self.send_hello()
         while self.running:
+            if self._wdt is not None:
+                self._wdt.feed()
             self.board.service()
             if self.streaming:
                 self._poll_commands(0)

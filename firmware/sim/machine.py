@@ -191,6 +191,20 @@ class _Mem32:
 mem32 = _Mem32()
 
 
+class WDT:
+    """machine.WDT: records its timeout and feeds (a hang cannot be simulated in one thread)."""
+
+    started = []
+
+    def __init__(self, id=0, timeout=5000):
+        self.timeout = timeout
+        self.feeds = 0
+        WDT.started.append(self)
+
+    def feed(self):
+        self.feeds += 1
+
+
 def unique_id():
     return b"\x00sim\x00\x01"
 

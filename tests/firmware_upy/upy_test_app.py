@@ -123,4 +123,41 @@ def test_changing_input_is_not_flagged_flat():
     assert flags and not any(f & F.FLAG_FLAT for f in flags), flags
 
 
+
+def test_a_stats_status_each_second_of_frames_with_the_counters():
+    board, out, cmds, app = make()  # 10-sample frames at 1000 Hz: STATS every 100 frames
+    command(app, cmds, out, b"START\n")
+    out.data = bytearray()
+    for _ in range(5):
+        board.fire(500)
+        app._flush_frames()
+    stats = [p[1:].decode() for k, p in frames(out.data) if k == F.TYPE_STATUS and p[1:6] == b"STATS"]
+    assert len(stats) == 2, stats
+    words = dict(w.split("=") for w in stats[1].split()[1:])
+    assert words["frames"] == "200" and words["lost"] == "0" and words["short_writes"] == "0"
+    assert int(words["samples"]) >= 2000 and words["fifo_overruns"] == "0"
+
+
+def test_watchdog_is_opt_in_started_by_start_and_fed_by_the_loop():
+    import machine
+
+    board, out, cmds, app = make()
+    assert ("watchdog_ms", 0) in app.hello_fields()
+    before = len(machine.WDT.started)
+    command(app, cmds, out, b"START\n")
+    assert len(machine.WDT.started) == before  # off by default
+    app = App(board, out, cmds, frame_samples=10, watchdog_ms=4000)
+    cmds.send(b"INFO\n")
+    app._poll_commands(0)
+    assert len(machine.WDT.started) == before  # not before START: a board at the REPL is not reset
+    command(app, cmds, out, b"START\n")
+    wdt = machine.WDT.started[-1]
+    assert wdt.timeout == 4000 and len(machine.WDT.started) == before + 1
+    board.end = True
+    app.run()  # one pass: the loop feeds, then the signal's end stops it
+    assert wdt.feeds >= 1
+    command(app, cmds, out, b"START\n")
+    assert len(machine.WDT.started) == before + 1  # one watchdog per boot
+
+
 run(globals())

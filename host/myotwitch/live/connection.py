@@ -79,6 +79,15 @@ class ReconnectingBoard:
         """Error status frames from the board, over every connection."""
         return [text for source in self._connections() for text in source.errors]
 
+    @property
+    def board_counters(self) -> dict[str, int]:
+        """The board's own counters (frames, samples, lost, ...), summed over connections."""
+        total: dict[str, int] = {}
+        for source in self._connections():
+            for key, value in source.board_counters.items():
+                total[key] = total.get(key, 0) + value
+        return total
+
     # -- streaming ----------------------------------------------------------
     def blocks(self) -> Iterator[SampleBlock]:
         offset = 0  # session index of this connection's index 0

@@ -130,7 +130,7 @@ class Session:
         device = source.device_clock
         device_rate = device.effective_rate_hz() if device is not None else None
         device_jitter = device.rms_jitter_us() if device is not None else None
-        end = source.end_status.counters() if source.end_status else {}
+        end = source.board_counters  # the board's last STATS or END, summed over connections
         summary = {
             "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
             "frames": stats.frames,
@@ -154,6 +154,8 @@ class Session:
             "frames_sent": end.get("frames"),
             "samples_produced": end.get("samples"),
             "device_lost_samples": end.get("lost"),
+            "device_short_writes": end.get("short_writes"),
+            "device_fifo_overruns": end.get("fifo_overruns"),
             "board_errors": list(source.errors),
             "interrupted": interrupted,
             "error": None if failure is None else str(failure),

@@ -53,6 +53,7 @@ class SerialSource:
         self.info: BoardInfo | None = None
         self.end_status: StatusFrame | None = None
         self.errors: list[str] = []  # error status frames from the board
+        self.board_counters: dict[str, int] = {}  # the board's latest STATS (or END) counters
         self.restarts = 0  # hello frames while streaming
         self._port: serial.SerialBase | None = None
         self._frames: deque = deque()  # decoded but not yet consumed
@@ -172,7 +173,10 @@ class SerialSource:
                 elif isinstance(frame, StatusFrame):
                     if frame.code == STATUS_END:
                         self.end_status = frame
+                        self.board_counters = frame.counters()
                         return
+                    if frame.code == STATUS_OK and frame.text.startswith("STATS "):
+                        self.board_counters = frame.counters()
                     if frame.code == STATUS_ERROR:
                         self.errors.append(frame.text)
                 elif isinstance(frame, HelloFrame):
