@@ -76,3 +76,43 @@ def test_the_preparation_step_runs_in_micropython(tmp_path):
     result = run_micropython(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['boards', 'keep.txt', 'lib'] []"
+
+
+def test_deploy_through_mpremote_to_the_micropython_unix_port(tmp_path):
+    """The install command `flash` runs, run for real by mpremote against a MicroPython REPL.
+
+    The device is the Unix port on a pty bridged to TCP (no board here): the
+    folders are made, a stale .py copy is removed, every compiled file lands,
+    and the .mpy files built for the RP2040 import in a real interpreter. Left
+    out: the final `reset` (the Unix port has no machine.reset) and INFO.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from myotwitch.sources.simboard import find_micropython
+    from unix_port_bridge import UnixPortDevice
+
+    mpremote = Path(sys.executable).with_name("mpremote")
+    built = flash.build("rp2040", tmp_path / "build")
+    device_fs = tmp_path / "device"
+    (device_fs / "lib").mkdir(parents=True)
+    (device_fs / "lib" / "mtw_app.py").write_text("stale = True\n")  # would shadow the .mpy
+    device = UnixPortDevice(find_micropython(), device_fs)
+    try:
+        cmd = flash.mpremote_command(device.url, built)
+        assert cmd[-2:] == ["+", "reset"]
+        cmd = [str(mpremote), "connect", device.url, "resume", *cmd[3:-2]]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        check = ("import sys; sys.path.append('lib'); import mtw_app, mtw_frame, mtw_sampler; "
+                 "import boards.rp2_adc_dma as R; print(mtw_app.FW_VERSION, R.div_for(2000), mtw_app.__file__)")
+        result = subprocess.run([str(mpremote), "connect", device.url, "resume", "exec", check],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        device.close()
+    version, div, module_file = result.stdout.split()
+    assert int(div) == 23999 << 8 and module_file == "lib/mtw_app.mpy" and version
+    landed = {str(p.relative_to(device_fs)) for p in device_fs.rglob("*") if p.is_file()}
+    assert landed == {b.remote for b in built}  # and the stale lib/mtw_app.py is gone
