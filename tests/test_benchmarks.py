@@ -37,6 +37,10 @@ def test_firmware_hotpath_benchmark_runs_and_default_format_fits_the_wire():
     assert figures["bytes_per_sample_packed12"] == 1.9
     assert figures["bytes_per_sample_u16"] == 2.4
     assert figures["tick_us"] > 0 and figures["frame_us_packed12"] > 0
+    # All the App sends while streaming, STATS included, still fits the 2.2 bytes/sample target.
+    for rate_hz in (500, 1000, 2000):
+        wire = figures[f"wire_bytes_per_sample_{rate_hz}hz"]
+        assert 1.9 < wire <= 2.2, (rate_hz, wire)
 
 
 def test_live_path_benchmark_runs_without_loss(capsys):

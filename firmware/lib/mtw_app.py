@@ -58,6 +58,8 @@ class App:
         self.running = True
         self.frames_sent = 0
         self.short_writes = 0
+        self.saturated_frames = 0  # frames with a sample at an ADC rail
+        self.flat_frames = 0  # frames whose samples were all equal (electrode off?)
         self._reported_lost = 0
         self._line = bytearray(_LINE_MAX)
         self._line_len = 0
@@ -164,6 +166,8 @@ class App:
         self.sampler.reset()
         self.frames_sent = 0
         self.short_writes = 0
+        self.saturated_frames = 0
+        self.flat_frames = 0
         self._reported_lost = 0
         self._stats_frames = max(1, self.rate_hz // self.frame_samples)  # a STATS status each second
         self._status(F.STATUS_OK, "START")
@@ -229,6 +233,11 @@ class App:
                 s.drop(count)  # overwritten while we copied: counted, not sent
                 continue
             s.advance(count)
+            sent_flags = self.writer.buf[F.HEADER_BYTES + 8]
+            if sent_flags & F.FLAG_SATURATED:
+                self.saturated_frames += 1
+            if sent_flags & F.FLAG_FLAT:
+                self.flat_frames += 1
             if self._send(length):
                 self.frames_sent += 1
                 if self.frames_sent % _HEARTBEAT_FRAMES == 0:
@@ -241,8 +250,9 @@ class App:
         s = self.sampler
         produced = (s.seq + s.pending()) & 0xFFFFFFFF
         overruns = self.board.fifo_overruns() if hasattr(self.board, "fifo_overruns") else 0
-        return "frames=%d samples=%d lost=%d short_writes=%d fifo_overruns=%d" % (
-            self.frames_sent, produced, s.lost, self.short_writes, overruns)
+        return "frames=%d samples=%d lost=%d short_writes=%d fifo_overruns=%d saturated=%d flat=%d" % (
+            self.frames_sent, produced, s.lost, self.short_writes, overruns, self.saturated_frames,
+            self.flat_frames)
 
     def _end_of_signal(self):
         self.stop()

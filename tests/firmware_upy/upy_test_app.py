@@ -136,6 +136,17 @@ def test_a_stats_status_each_second_of_frames_with_the_counters():
     words = dict(w.split("=") for w in stats[1].split()[1:])
     assert words["frames"] == "200" and words["lost"] == "0" and words["short_writes"] == "0"
     assert int(words["samples"]) >= 2000 and words["fifo_overruns"] == "0"
+    assert words["saturated"] == "0" and words["flat"] == "0"
+
+
+def test_stats_count_saturated_and_flat_frames():
+    board, out, cmds, app = make()
+    board.values = [0xFFFF]  # stuck at the top rail: every frame saturated and flat
+    command(app, cmds, out, b"START\n")
+    board.fire(1000)
+    app._flush_frames()
+    assert app.saturated_frames == app.flat_frames == app.frames_sent == 100
+    assert "saturated=100 flat=100" in app.counters()
 
 
 def test_watchdog_is_opt_in_started_by_start_and_fed_by_the_loop():
