@@ -132,13 +132,26 @@ def test_sequence_counter_wraps_without_loss():
     assert frames[-1].seq == (P.SEQ_MODULUS - 120 + 150) % P.SEQ_MODULUS
 
 
-def test_sequence_going_back_is_a_reset_not_a_loss():
-    a, _ = stream(n_frames=3)
-    b, _ = stream(n_frames=2)  # counter starts again at 0
+def test_sequence_going_far_back_is_a_reset_not_a_loss():
+    a, _ = stream(n_frames=45)  # 2250 samples: further back than a late frame could be
+    b, _ = stream(n_frames=2)  # counter starts again at 0 (a restart whose hello was lost)
     d = P.FrameDecoder()
     frames = d.feed(a + b)
-    assert len(frames) == 5 and d.stats.lost_samples == 0 and d.stats.seq_resets == 1
-    assert [f.stream_index for f in frames] == [0, 50, 100, 150, 200]
+    assert len(frames) == 47 and d.stats.lost_samples == 0 and d.stats.seq_resets == 1
+    assert [f.stream_index for f in frames[-3:]] == [2200, 2250, 2300]
+
+
+def test_duplicated_and_late_frames_are_dropped_never_counted_twice():
+    frames_bytes = [P.encode_data(50 * k, 1000 * k, 0, np.full(50, k, dtype=np.uint16)) for k in range(6)]
+    # frame 1 twice, frame 3 after frame 4
+    wire = frames_bytes[0] + frames_bytes[1] + frames_bytes[1] + frames_bytes[2] + frames_bytes[4] + frames_bytes[3] \
+        + frames_bytes[5]
+    d = P.FrameDecoder()
+    frames = d.feed(wire)
+    assert [f.seq for f in frames] == [0, 50, 100, 200, 250]
+    assert d.stats.stale_frames == 2 and d.stats.seq_resets == 0
+    # every one of the 300 samples either delivered once or counted lost once
+    assert d.stats.samples == 250 and d.stats.lost_samples == 50
 
 
 def test_buffer_stays_bounded_on_endless_garbage_and_false_syncs():

@@ -40,6 +40,9 @@ STATUS_END = 2
 SEQ_MODULUS = 1 << 32
 _KNOWN_TYPES = (TYPE_DATA, TYPE_HELLO, TYPE_STATUS)
 _HELLO_MAX_FIELDS = 32
+# A data frame at most this many samples behind the expected sequence number
+# is a duplicate or arrived late: dropped. Further back, the board restarted.
+STALE_WINDOW_SAMPLES = 2048
 _INT_HELLO_KEYS = ("rate_hz", "adc_bits", "vref_mv", "frame_samples", "format", "protocol")
 
 
@@ -116,7 +119,8 @@ class DecoderStats:
     crc_errors: int = 0
     skipped_bytes: int = 0  # garbage between frames, bytes of broken frames
     malformed_frames: int = 0  # good CRC, impossible content
-    seq_resets: int = 0  # sequence went backwards: board restarted or reordered frames
+    seq_resets: int = 0  # sequence went far backwards without a hello: taken as a restart
+    stale_frames: int = 0  # duplicated, or overtaken by later frames: dropped (already delivered or counted lost)
     saturated_frames: int = 0
     overflow_frames: int = 0
     flat_frames: int = 0
@@ -186,43 +190,42 @@ class FrameDecoder:
         self._buf += data
         frames: list[Frame] = []
         buf = self._buf
+        pos = 0  # scan by offset and trim once: linear time even on a long run of false syncs
         while True:
-            start = buf.find(SYNC)
+            start = buf.find(SYNC, pos)
             if start < 0:
                 # Keep a trailing first sync byte: the second may come next.
                 keep = 1 if buf.endswith(SYNC[:1]) else 0
-                self.stats.skipped_bytes += len(buf) - keep
-                del buf[: len(buf) - keep]
+                self.stats.skipped_bytes += len(buf) - keep - pos
+                pos = len(buf) - keep
                 break
-            if start:
-                self.stats.skipped_bytes += start
-                del buf[:start]
-            if len(buf) < HEADER_BYTES:
+            self.stats.skipped_bytes += start - pos
+            pos = start
+            if len(buf) - pos < HEADER_BYTES:
                 break
-            version, frame_type, length = buf[2], buf[3], struct.unpack_from("<H", buf, 4)[0]
+            version, frame_type, length = buf[pos + 2], buf[pos + 3], struct.unpack_from("<H", buf, pos + 4)[0]
             if version != VERSION or frame_type not in _KNOWN_TYPES or length > MAX_PAYLOAD_BYTES:
-                self._skip_one()
+                self.stats.skipped_bytes += 1
+                pos += 1
                 continue
-            end = HEADER_BYTES + length
+            end = pos + HEADER_BYTES + length
             if len(buf) < end + CRC_BYTES:
                 break
             (crc_wire,) = struct.unpack_from("<H", buf, end)
-            if crc16(bytes(buf[2:end])) != crc_wire:
+            if crc16(bytes(buf[pos + 2 : end])) != crc_wire:
                 # The length may be the corrupted byte: look for sync again
                 # one byte on, not past the claimed frame.
                 self.stats.crc_errors += 1
-                self._skip_one()
+                self.stats.skipped_bytes += 1
+                pos += 1
                 continue
-            payload = bytes(buf[HEADER_BYTES:end])
-            del buf[: end + CRC_BYTES]
+            payload = bytes(buf[pos + HEADER_BYTES : end])
+            pos = end + CRC_BYTES
             frame = self._parse(frame_type, payload)
             if frame is not None:
                 frames.append(frame)
+        del buf[:pos]
         return frames
-
-    def _skip_one(self) -> None:
-        self.stats.skipped_bytes += 1
-        del self._buf[:1]
 
     def _parse(self, frame_type: int, payload: bytes) -> Frame | None:
         try:
@@ -239,7 +242,7 @@ class FrameDecoder:
             self.stats.malformed_frames += 1
             return None
 
-    def _parse_data(self, payload: bytes) -> DataFrame:
+    def _parse_data(self, payload: bytes) -> DataFrame | None:
         if len(payload) < DATA_HEADER_BYTES:
             raise ProtocolError("short data frame")
         seq, t_us, flags, sample_format, count = struct.unpack_from("<IIBBH", payload, 0)
@@ -255,6 +258,12 @@ class FrameDecoder:
 
         lost = 0
         if self._expected_seq is not None:
+            behind = (self._expected_seq - seq) % SEQ_MODULUS
+            if 0 < behind <= STALE_WINDOW_SAMPLES:
+                # Its samples were delivered already (a duplicate) or counted lost
+                # when a later frame came first (reordered): never twice.
+                self.stats.stale_frames += 1
+                return None
             gap = (seq - self._expected_seq) % SEQ_MODULUS
             if gap < SEQ_MODULUS // 2:
                 lost = gap
