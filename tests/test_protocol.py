@@ -195,3 +195,28 @@ def test_flag_counts():
     d = P.FrameDecoder()
     d.feed(b"".join(frames))
     assert (d.stats.saturated_frames, d.stats.flat_frames, d.stats.overflow_frames) == (2, 1, 1)
+
+
+def test_a_frame_ending_in_the_first_sync_byte_is_not_counted_as_skipped():
+    # Found by the device-fault tests: a CRC whose last byte is 0xA5, at the end of a chunk.
+    for seq in range(0, 50 * 400, 50):
+        frame = P.encode_data(seq, 0, 0, np.full(50, seq % 4096, dtype=np.uint16))
+        if frame[-1] == 0xA5:
+            break
+    else:
+        raise AssertionError("no frame ending in 0xA5 found")
+    d = P.FrameDecoder()
+    assert len(d.feed(frame)) == 1
+    assert d.stats.skipped_bytes == 0 and d.buffered_bytes == 0
+
+
+def test_noise_and_crc_errors_are_attributed_to_the_frame_they_precede_within_one_feed():
+    frames = [P.encode_data(50 * k, 0, 0, np.full(50, k, dtype=np.uint16)) for k in range(5)]
+    broken = bytearray(frames[3])
+    broken[20] ^= 0x10
+    wire = frames[0] + frames[1] + b"noise, no sync in it" + frames[2] + bytes(broken) + frames[4]
+    d = P.FrameDecoder()
+    got = d.feed(wire)
+    assert [f.seq for f in got] == [0, 50, 100, 200]
+    assert [f.skipped_before for f in got] == [0, 0, 20, len(broken)]
+    assert [f.crc_errors_before for f in got] == [0, 0, 0, 1] and got[3].lost_before == 50

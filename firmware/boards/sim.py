@@ -10,6 +10,15 @@
 # --resume-sample N --resume-wall-ns T: a board plugged in again. The
 # recording is the world's signal, which went on while the board was off: on
 # START, playback begins at sample N plus the time since T (wall clock, ns).
+#
+# Faults, each once, after N samples (for the reliability tests):
+# --stall-at N --stall-samples K: the main loop is held (a USB write that
+#   blocks, a slow flash write) for K sample periods while the timer keeps
+#   sampling into the ring; K beyond the ring overflows it (counted as lost).
+# --garbage-at N --garbage-bytes B: B bytes of noise on the serial line
+#   between frames (a traceback, a stray print), false sync bytes included.
+# --clock-ppm P: the board's crystal is P parts per million fast (negative:
+#   slow) against the host's clock; its own µs clock does not know.
 import machine
 import sys
 import time
@@ -29,6 +38,17 @@ def _argv_options(argv):
     return opts
 
 
+def _noise(count):
+    """count bytes of line noise: a traceback's text, then pseudo-random bytes with false syncs."""
+    text = b"Traceback (most recent call last):\n  File \"main.py\", line 1\nMemoryError:\n"
+    out = bytearray(text[:count])
+    x = 12345
+    while len(out) < count:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append(0xA5 if x % 17 == 0 else (0x5A if x % 19 == 0 else (x >> 16) & 0xFF))
+    return bytes(out)
+
+
 class Board:
     name = "sim"
     adc_bits = 12
@@ -39,7 +59,7 @@ class Board:
     ticks_mask = 0x3FFFFFFF
 
     def __init__(self, adc_path, rate_hz, speed=1.0, gain=1000, power_off_after=0, resume_sample=0,
-                 resume_wall_ns=0):
+                 resume_wall_ns=0, stall_at=0, stall_samples=0, garbage_at=0, garbage_bytes=0, clock_ppm=0):
         # The recording has one rate: RATE n for any other would play it at the wrong speed.
         self.rates_hz = (rate_hz,)
         self.default_rate_hz = rate_hz
@@ -50,6 +70,10 @@ class Board:
         self._led = machine.Pin("LED", machine.Pin.OUT)
         self._timer = machine.Timer(-1)
         self._timer.speed = speed
+        self._timer.clock_ppm = clock_ppm
+        self._rate_hz = rate_hz
+        self._stall_at, self._stall_samples = stall_at, stall_samples
+        self._garbage_at, self._garbage_bytes = garbage_at, garbage_bytes
         self.ticks_us = self._timer.ticks_us
         self._started = False
         self._timer.stop_after = power_off_after
@@ -64,7 +88,10 @@ class Board:
             raise SystemExit("sim board needs --adc FILE --rate-hz N")
         return cls(opts["adc"], int(opts["rate-hz"]), float(opts.get("speed", "1")),
                    int(opts.get("gain", "1000")), int(opts.get("power-off-after", "0")),
-                   int(opts.get("resume-sample", "0")), int(opts.get("resume-wall-ns", "0")))
+                   int(opts.get("resume-sample", "0")), int(opts.get("resume-wall-ns", "0")),
+                   int(opts.get("stall-at", "0")), int(opts.get("stall-samples", "0")),
+                   int(opts.get("garbage-at", "0")), int(opts.get("garbage-bytes", "0")),
+                   int(opts.get("clock-ppm", "0")))
 
     def heartbeat(self):
         self._led.toggle()
@@ -83,8 +110,17 @@ class Board:
         self._timer.deinit()
 
     def service(self):
-        self._timer.pump()
         timer = self._timer
+        if self._stall_at and timer.fired >= self._stall_at:
+            self._stall_at = 0
+            if self.speed > 0:
+                time.sleep_ms(int(self._stall_samples * 1000 / (self._rate_hz * self.speed)))
+            else:
+                timer.fire_now(self._stall_samples)
+        if self._garbage_at and timer.fired >= self._garbage_at:
+            self._garbage_at = 0
+            sys.stdout.buffer.write(_noise(self._garbage_bytes))
+        timer.pump()
         if timer.stop_after and timer.fired >= timer.stop_after:
             sys.exit(POWER_OFF_EXIT_CODE)
 

@@ -101,6 +101,7 @@ class Timer:
         self.t0_us = 0
         self.start_us = 0
         self.stop_after = 0  # fire no more than this many ticks (0: no limit): a simulated power cut
+        self.clock_ppm = 0  # the simulated crystal's error against the host's clock
 
     def init(self, mode=PERIODIC, freq=1000, callback=None, hard=False):
         self.freq = freq
@@ -124,7 +125,7 @@ class Timer:
             return 0
         if self.speed > 0:
             elapsed_us = time.ticks_diff(time.ticks_us(), self.start_us)
-            due = int(elapsed_us * self.speed * self.freq / 1000000) - self.fired
+            due = int(elapsed_us * self.speed * self.freq * (1 + self.clock_ppm / 1e6) / 1000000) - self.fired
         else:
             due = max_ticks
         if self.stop_after:
@@ -137,6 +138,17 @@ class Timer:
             fired_now += self._fire(n)
             due -= n
         return fired_now
+
+    def fire_now(self, count):
+        """Fire count ticks at once (the main loop was held while the timer ran)."""
+        if self.stop_after:
+            count = min(count, self.stop_after - self.fired)
+        while count > 0 and self.callback is not None:
+            n = min(count, signal.available())
+            if n <= 0:
+                break
+            self._fire(n)
+            count -= n
 
     def _fire(self, n):
         sig = signal

@@ -69,6 +69,8 @@ class Output:
                               f"{e['samples']} samples lost\n")
         elif e["type"] == "mark":
             self.stream.write(f"mark     {e['t_s']:10.3f} s   {e['label']}\n")
+        elif e["type"] == "stream":
+            self.stream.write(f"stream   {e['t_s']:10.3f} s   {e['text']}\n")
         self.stream.flush()
 
     def events(self, events: Iterable[dict]) -> None:
@@ -152,8 +154,10 @@ def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra
     """
     from myotwitch.live.session import Session, SessionOptions
 
+    # A real board runs in real time; the simulated board and replays at --speed.
+    paced = args.speed if (kind == "demo" or args.source is not None) else 1.0
     options = SessionOptions(kind=kind, db_path=_db_path(args), out_dir=_out_dir(args),
-                             duration_s=args.duration, muscle=args.muscle)
+                             duration_s=args.duration, muscle=args.muscle, speed=paced)
     lsl = None
     if args.lsl:
         from myotwitch.live.lsl import LslOutlet
@@ -205,8 +209,14 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
     reset_after = round(args.sim_reset_at * recording.rate_hz) if args.sim_reset_at else 0
     if unplug_after and reset_after:
         raise MyotwitchError("give --sim-unplug-at or --sim-reset-at, not both")
+    rate = recording.rate_hz
+    stall_at = round(args.sim_stall_at * rate) if args.sim_stall_at else 0
+    noise_at = round(args.sim_noise_at * rate) if args.sim_noise_at else 0
     with SimBoard(recording, speed=args.speed, unplug_after_samples=unplug_after,
-                  replug_after_s=args.sim_unplug_for, reset_after_samples=reset_after) as board:
+                  replug_after_s=args.sim_unplug_for, reset_after_samples=reset_after,
+                  stall_at_samples=stall_at, stall_samples=round(args.sim_stall_for * rate) if stall_at else 0,
+                  garbage_at_samples=noise_at, garbage_bytes=args.sim_noise_bytes if noise_at else 0,
+                  clock_ppm=args.sim_clock_ppm) as board:
         if board.clipped_samples:
             status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
         status(f"firmware on pseudo-terminal {board.port}")
@@ -529,6 +539,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="reset the simulated board's processor after S s of signal (the port stays)")
         sim.add_argument("--sim-unplug-for", type=_non_negative_float, default=2.0, metavar="S",
                          help="plug it in again S seconds (wall clock) later (default 2)")
+        sim.add_argument("--sim-stall-at", type=_positive_float, metavar="S",
+                         help="hold the firmware's main loop after S s of signal while its timer keeps sampling")
+        sim.add_argument("--sim-stall-for", type=_positive_float, default=3.0, metavar="S",
+                         help="for S s of signal (default 3: beyond the board's 2048-sample ring at 1 kHz)")
+        sim.add_argument("--sim-noise-at", type=_positive_float, metavar="S",
+                         help="put a burst of line noise on the serial line after S s of signal")
+        sim.add_argument("--sim-noise-bytes", type=int, default=2000, metavar="N",
+                         help="bytes in that burst (default 2000)")
+        sim.add_argument("--sim-clock-ppm", type=int, default=0, metavar="P",
+                         help="the simulated board's crystal P parts per million fast (negative: slow)")
         output_options(p)
 
     p = sub.add_parser("demo", help="run the firmware in the MicroPython Unix port on a bundled recording")

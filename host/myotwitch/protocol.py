@@ -65,6 +65,8 @@ class DataFrame:
     samples: np.ndarray  # ADC counts, uint16
     stream_index: int  # host's index of the first sample: counts received and lost samples
     lost_before: int  # samples missing between the previous frame and this one
+    skipped_before: int = 0  # bytes of noise the decoder skipped since the previous data frame
+    crc_errors_before: int = 0  # frames that failed their CRC since the previous data frame
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,8 @@ class FrameDecoder:
         self.stats = DecoderStats()
         self._expected_seq: int | None = None
         self._stream_index = 0
+        self._skipped_mark = 0  # stats.skipped_bytes and crc_errors at the previous data frame
+        self._crc_mark = 0
 
     @property
     def buffered_bytes(self) -> int:
@@ -195,7 +199,7 @@ class FrameDecoder:
             start = buf.find(SYNC, pos)
             if start < 0:
                 # Keep a trailing first sync byte: the second may come next.
-                keep = 1 if buf.endswith(SYNC[:1]) else 0
+                keep = 1 if len(buf) > pos and buf[-1] == SYNC[0] else 0
                 self.stats.skipped_bytes += len(buf) - keep - pos
                 pos = len(buf) - keep
                 break
@@ -271,7 +275,9 @@ class FrameDecoder:
                 self.stats.seq_resets += 1
         self._stream_index += lost
         self.stats.lost_samples += lost
-        frame = DataFrame(seq, t_us, flags, samples, self._stream_index, lost)
+        frame = DataFrame(seq, t_us, flags, samples, self._stream_index, lost,
+                          self.stats.skipped_bytes - self._skipped_mark, self.stats.crc_errors - self._crc_mark)
+        self._skipped_mark, self._crc_mark = self.stats.skipped_bytes, self.stats.crc_errors
         self._stream_index += count
         self._expected_seq = (seq + count) % SEQ_MODULUS
         self.stats.frames += 1
@@ -282,8 +288,10 @@ class FrameDecoder:
         return frame
 
     def restart_sequence(self) -> None:
-        """The host restarted the stream (START): the next frame's seq starts a new count."""
+        """The host restarted the stream (START): the next frame's seq starts a new count,
+        and what was skipped before it (the port's opening, a boot log) is not the stream's."""
         self._expected_seq = None
+        self._skipped_mark, self._crc_mark = self.stats.skipped_bytes, self.stats.crc_errors
 
 
 # -- encoder (the simulator and tests; the firmware has its own in MicroPython) --

@@ -169,6 +169,8 @@ def annotation(event: dict) -> tuple[float, float, str] | None:
         return event["start_s"], event["end_s"] - event["start_s"], f"gap: {event['why']}"[:40]
     if kind == "mark":
         return event["t_s"], -1, f"mark: {event['label']}"[:40]
+    if kind == "stream":
+        return event["t_s"], -1, event["text"][:40]
     return None
 
 
@@ -276,8 +278,8 @@ def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list
 # The fields each kind of event must carry, as finite numbers and as strings, for its annotation.
 _NEEDED_NUMBERS = {"twitch": ("t_s", "peak_uv"), "episode": ("start_s", "end_s", "count"),
                    "activity": ("start_s", "duration_s"), "signal": ("start_s", "end_s"),
-                   "gap": ("start_s", "end_s"), "mark": ("t_s",)}
-_NEEDED_STRINGS = {"signal": ("kind",), "mark": ("label",)}
+                   "gap": ("start_s", "end_s"), "mark": ("t_s",), "stream": ("t_s",)}
+_NEEDED_STRINGS = {"signal": ("kind",), "mark": ("label",), "stream": ("text",)}
 
 
 def finite_numbers(event: dict, *keys: str) -> bool:

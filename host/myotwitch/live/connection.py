@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.live.clock import DeviceClock, StreamClock
@@ -107,10 +107,9 @@ class ReconnectingBoard:
                         if gap:
                             self.gaps.append((end_index, gap, why))
                         self._say(f"board back: a gap of {gap / self.info.rate_hz:.2f} s ({gap} samples) recorded")
-                        block = SampleBlock(block.start_index, block.samples_uv, block.lost_before + gap)
+                        block = replace(block, lost_before=block.lost_before + gap)
                         pending = None
-                    mapped = SampleBlock(block.start_index + offset, block.samples_uv, block.lost_before,
-                                         block.device_t_us)
+                    mapped = replace(block, start_index=block.start_index + offset)
                     end_index = mapped.start_index + count
                     self.stream_clock.frame(end_index, now)
                     if block.device_t_us is not None:

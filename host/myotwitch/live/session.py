@@ -12,18 +12,24 @@ import math
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import Monitor, gap_event
 from myotwitch.recorder import SessionRecorder, write_session_edf
-from myotwitch.sources import SampleBlock
 from myotwitch.store import Store
 
 
 SEQUENCE_GAP = "samples lost on the way (frame sequence gap)"
+PAUSE_S = 1.0  # frames this much later than their samples' span: a paused stream, noted
+CLOCK_NOTE_PPM = 2000  # a board clock this far (0.2 %) from the computer's: noted
+
+
+def stream_event(t_s: float, what: str, value: float, text: str) -> dict:
+    """A condition of the data stream (noise skipped, a pause, the board's clock), not of the muscle."""
+    return {"type": "stream", "t_s": round(t_s, 3), "what": what, "value": value, "text": text}
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class SessionOptions:
     out_dir: Path
     duration_s: float | None = None
     muscle: str | None = None
+    speed: float = 1.0  # the source's pace against real time (a replay's or the simulated board's); 0 = unpaced
 
 
 def default_out_dir(base: Path, now: datetime | None = None) -> Path:
@@ -88,23 +95,33 @@ class Session:
         source.start()
         self.say("streaming" + ("" if o.duration_s is None else f" for {o.duration_s:g} s") + "; Ctrl-C stops")
         started = False
+        last_arrival = None
         try:
             for block in source.blocks():
                 room = limit - (block.start_index + len(block.samples_uv))
                 if room < 0:  # --duration ends inside this block: keep exactly up to it
-                    block = SampleBlock(block.start_index,
-                                        block.samples_uv[: max(0, len(block.samples_uv) + int(room))],
-                                        block.lost_before)
+                    block = replace(block, samples_uv=block.samples_uv[: max(0, len(block.samples_uv) + int(room))])
                 if not started:
                     started = True
                     first_s = (block.start_index + len(block.samples_uv)) / rate_hz
                     recorder.set_start(self._wall_clock() - timedelta(seconds=first_s))
                 recorder.add_block(block)
                 events = []
-                if block.lost_before:  # the source lists the gaps it knows the reason for
+                now = self._clock()
+                t_s = block.start_index / rate_hz
+                if block.lost_before:  # the sources say why, where they can tell
                     first = block.start_index - block.lost_before
-                    why = next((w for f, _, w in source.gaps if f == first), SEQUENCE_GAP)
+                    why = next((w for f, _, w in source.gaps if f == first), block.lost_why or SEQUENCE_GAP)
                     events.append(gap_event(first, block.lost_before, rate_hz, why))
+                elif o.speed > 0 and last_arrival is not None:
+                    pause_s = now - last_arrival - len(block.samples_uv) / (rate_hz * o.speed)
+                    if pause_s > PAUSE_S:
+                        events.append(stream_event(t_s, "pause", round(pause_s, 2),
+                                                   f"stream paused {pause_s:.1f} s, nothing lost"))
+                last_arrival = now
+                if block.skipped_bytes:
+                    events.append(stream_event(t_s, "noise", block.skipped_bytes,
+                                               f"{block.skipped_bytes} bytes of line noise skipped"))
                 events += monitor.feed(block)
                 events += self._marks(block.start_index + len(block.samples_uv), rate_hz)
                 self._log(events, store, session, recorder)
@@ -125,8 +142,15 @@ class Session:
                 self.view.end()
         end_index = recorder.samples_written
         final = monitor.finish() + self._marks(end_index, rate_hz)
-        stats = source.stats
         effective = source.stream_clock.effective_rate_hz() if source.stream_clock else None
+        drift_ppm = None
+        if effective is not None and o.speed > 0:
+            drift_ppm = round((effective / (rate_hz * o.speed) - 1) * 1e6)
+            if abs(drift_ppm) >= CLOCK_NOTE_PPM:
+                way = "fast" if drift_ppm > 0 else "slow"
+                final.append(stream_event(0.0, "clock", drift_ppm, f"board clock {abs(drift_ppm) / 1e4:.2f} % {way} "
+                                          "against this computer's: times here are the board's"))
+        stats = source.stats
         device = source.device_clock
         device_rate = device.effective_rate_hz() if device is not None else None
         device_jitter = device.rms_jitter_us() if device is not None else None
@@ -145,6 +169,7 @@ class Session:
             "board": info.board,
             "rate_hz": rate_hz,
             "effective_rate_hz": None if effective is None else round(effective, 3),
+            "clock_drift_ppm": drift_ppm,  # the board's clock against the computer's, pace of the source allowed for
             # From the board's own per-frame µs times: a soft timer dropping ticks shows here.
             "device_rate_hz": None if device_rate is None else round(device_rate, 3),
             "device_jitter_us_rms": None if device_jitter is None else round(device_jitter, 1),

@@ -17,3 +17,5 @@ class SampleBlock:
     samples_uv: np.ndarray
     lost_before: int = 0  # samples missing just before this block (counted, never filled in)
     device_t_us: int | None = None  # the board's time of the first sample (µs, modulo 2**32), if it sent one
+    lost_why: str | None = None  # why the lost_before samples are missing, when the source can tell
+    skipped_bytes: int = 0  # bytes of noise the decoder skipped since the previous block

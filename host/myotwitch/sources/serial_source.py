@@ -17,6 +17,7 @@ import serial
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.protocol import (
+    FLAG_OVERFLOW,
     STATUS_END,
     STATUS_ERROR,
     STATUS_OK,
@@ -27,6 +28,20 @@ from myotwitch.protocol import (
     StatusFrame,
 )
 from myotwitch.sources import SampleBlock
+
+# Why samples went missing, as the wire shows it (gap annotations are cut at 40 characters).
+OVERFLOW_GAP = "board buffer overflow (stall)"  # the frame after the gap has the overflow flag
+CRC_GAP = "frame broken on the wire (CRC)"  # a frame failed its CRC since the previous one
+
+
+def why_lost(frame: DataFrame) -> str | None:
+    """The cause of a sequence gap before this frame, as far as the wire shows it."""
+    if not frame.lost_before:
+        return None
+    if frame.flags & FLAG_OVERFLOW:
+        return OVERFLOW_GAP
+    return CRC_GAP if frame.crc_errors_before else None
+
 
 DEFAULT_BAUDRATE = 115200  # ignored by USB CDC boards; what a USB-UART bridge needs for 2 kHz
 
@@ -54,6 +69,7 @@ class SerialSource:
         self.end_status: StatusFrame | None = None
         self.errors: list[str] = []  # error status frames from the board
         self.board_counters: dict[str, int] = {}  # the board's latest STATS (or END) counters
+
         self.restarts = 0  # hello frames while streaming
         self._port: serial.SerialBase | None = None
         self._frames: deque = deque()  # decoded but not yet consumed
@@ -148,6 +164,7 @@ class SerialSource:
         )
 
     # -- streaming ----------------------------------------------------------
+
     def blocks(self) -> Iterator[SampleBlock]:
         """Samples in µV until the board says END, or the caller stops iterating.
 
@@ -169,7 +186,7 @@ class SerialSource:
                 frame = self._frames.popleft()
                 if isinstance(frame, DataFrame):
                     yield SampleBlock(frame.stream_index, self.info.counts_to_uv(frame.samples), frame.lost_before,
-                                      frame.t_us)
+                                      frame.t_us, why_lost(frame), frame.skipped_before)
                 elif isinstance(frame, StatusFrame):
                     if frame.code == STATUS_END:
                         self.end_status = frame

@@ -74,7 +74,9 @@ class SimBoard:
     """
 
     def __init__(self, recording: Recording, speed: float = 1.0, gain: float = SIM_GAIN,
-                 unplug_after_samples: int = 0, replug_after_s: float = 1.0, reset_after_samples: int = 0) -> None:
+                 unplug_after_samples: int = 0, replug_after_s: float = 1.0, reset_after_samples: int = 0,
+                 stall_at_samples: int = 0, stall_samples: int = 0, garbage_at_samples: int = 0,
+                 garbage_bytes: int = 0, clock_ppm: int = 0) -> None:
         if unplug_after_samples and reset_after_samples:
             raise ValueError("a simulated board is either unplugged or reset, not both")
         if not (recording.rate_hz == int(recording.rate_hz)):
@@ -103,7 +105,12 @@ class SimBoard:
             self.samples, self.clipped_samples = write_adc_file(recording, self._adc_path, gain)
             self._stderr_path = self._tmp / "firmware-stderr.txt"
             fault_after = int(unplug_after_samples or reset_after_samples)
-            self._launch(["--power-off-after", str(fault_after)] if fault_after else [])
+            faults = (["--power-off-after", str(fault_after)] if fault_after else []) + [
+                arg for flag, value in (("--stall-at", stall_at_samples), ("--stall-samples", stall_samples),
+                                        ("--garbage-at", garbage_at_samples), ("--garbage-bytes", garbage_bytes),
+                                        ("--clock-ppm", clock_ppm))
+                if value for arg in (flag, str(int(value)))]
+            self._launch(faults)  # once: a board plugged in again or restarted runs without them
             if fault_after:
                 self._watcher = threading.Thread(target=self._recover, args=(fault_after,), daemon=True)
                 self._watcher.start()

@@ -1,0 +1,73 @@
+"""Device faults injected by the simulated board (the real firmware in the MicroPython Unix port), through
+a real pty into a live session: each is detected, reported with its cause and recorded in the session,
+and every sample is either stored or counted lost, adding up to what the board produced.
+
+(A reset mid-stream and a pulled cable are in test_live_session.py.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from test_end_to_end import read_edf, run, synthetic_csv
+
+
+def live_sim(tmp_path, *fault, speed="0", extra=()):
+    out = tmp_path / "s"
+    code, printed = run(["live", "--source", "sim", "--speed", speed, *fault, *extra, "--out", str(out),
+                         "--format", "jsonl", "--db", str(tmp_path / "l.sqlite")])
+    assert code == 0
+    logged = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    return printed[-1], logged, read_edf(out / "session.edf"), np.fromfile(out / "samples.f32", dtype="<f4")
+
+
+def test_a_long_stall_overflows_the_board_ring_counted_and_annotated(tmp_path):
+    # The main loop is held for 5 s of signal while the timer keeps sampling into a 2048-sample ring.
+    summary, logged, edf, raw = live_sim(tmp_path, "--sim-stall-at", "10", "--sim-stall-for", "5")
+    gaps = [e for e in logged if e["type"] == "gap"]
+    assert len(gaps) == 1 and gaps[0]["why"] == "board buffer overflow (stall)"
+    lost = gaps[0]["samples"]
+    assert 5000 - 2048 <= lost <= 5000 and 10.0 <= gaps[0]["start_s"] <= 10.3
+    # The board's own count of what it lost agrees, and everything adds up to what it produced.
+    assert summary["device_lost_samples"] == lost == summary["lost_samples"]
+    assert summary["samples"] + summary["lost_samples"] == summary["samples_produced"] == 60_000
+    assert np.isnan(raw).sum() == lost and len(raw) == 60_000  # lost samples are NaN in the raw file
+    assert [t for t in edf.texts if t.startswith("gap")] == ["gap: board buffer overflow (stall)"]
+
+
+def test_a_short_stall_loses_nothing_and_is_noted_as_a_pause(tmp_path):
+    # 1.5 s of signal held on the board (its ring holds 2 s): late, but complete.
+    summary, logged, edf, _ = live_sim(tmp_path, "--sim-stall-at", "2", "--sim-stall-for", "1.5", speed="1",
+                                       extra=("--duration", "5"))
+    assert summary["lost_samples"] == 0 and summary["samples"] == 5000
+    pauses = [e for e in logged if e["type"] == "stream" and e["what"] == "pause"]
+    assert len(pauses) == 1 and 1.0 < pauses[0]["value"] < 2.0 and 1.9 <= pauses[0]["t_s"] <= 2.6
+    assert any(t.startswith("stream paused") for t in edf.texts)
+
+
+def test_a_burst_of_line_noise_is_skipped_and_noted_without_losing_a_sample(tmp_path):
+    summary, logged, edf, raw = live_sim(tmp_path, "--sim-noise-at", "20", "--sim-noise-bytes", "3000")
+    noise = [e for e in logged if e["type"] == "stream" and e["what"] == "noise"]
+    assert len(noise) == 1 and noise[0]["value"] == 3000 and 20.0 <= noise[0]["t_s"] <= 20.2
+    assert summary["lost_samples"] == 0 and summary["samples"] == summary["samples_produced"] == 60_000
+    assert summary["skipped_bytes"] == 3000 and not np.isnan(raw).any()
+    assert any(t == "3000 bytes of line noise skipped" for t in edf.texts)
+
+
+def test_a_drifting_board_clock_is_measured_and_noted(tmp_path):
+    path, _ = synthetic_csv(tmp_path, duration_s=8, seed=71)
+    for ppm in (10_000, -10_000):  # plus and minus 1 %
+        summary, logged, edf, _ = live_sim(tmp_path / str(ppm), "--sim-clock-ppm", str(ppm), speed="2",
+                                           extra=("--duration", "8"))
+        assert abs(summary["clock_drift_ppm"] - ppm) < 1500, summary["clock_drift_ppm"]
+        notes = [e for e in logged if e["type"] == "stream" and e["what"] == "clock"]
+        assert len(notes) == 1 and ("fast" if ppm > 0 else "slow") in notes[0]["text"]
+        assert summary["lost_samples"] == 0 and summary["samples"] == 8000
+
+
+def test_no_fault_no_notes(tmp_path):
+    summary, logged, _, _ = live_sim(tmp_path, speed="2", extra=("--duration", "6"))
+    assert not [e for e in logged if e["type"] in ("stream", "gap")]
+    assert abs(summary["clock_drift_ppm"]) < 2000 and summary["lost_samples"] == 0
