@@ -241,8 +241,25 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
             writer.writeAnnotation(onset_s, duration_s, text)
     finally:
         writer.close()
+    if not edf_complete(tmp):  # the C library does not report a failed write (a full disk)
+        tmp.unlink(missing_ok=True)
+        raise MyotwitchError(f"{path} could not be written completely (is the disk full?)")
     os.replace(tmp, path)
     return path
+
+
+def edf_complete(path: Path) -> bool:
+    """Whether the file is as long as its EDF header says (header bytes + records x record bytes)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(256)
+            header_bytes, records, signals = int(head[184:192]), int(head[236:244]), int(head[252:256])
+            f.seek(256 + signals * 216)  # label..prefilter: 16+80+8+8+8+8+8+80 bytes per signal
+            per_record = [int(f.read(8)) for _ in range(signals)]
+        return header_bytes == 256 * (1 + signals) and \
+            path.stat().st_size == header_bytes + records * 2 * sum(per_record)
+    except (OSError, ValueError):
+        return False
 
 
 def _edf_word(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import queue
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -40,6 +41,12 @@ class SessionOptions:
     duration_s: float | None = None
     muscle: str | None = None
     speed: float = 1.0  # the source's pace against real time (a replay's or the simulated board's); 0 = unpaced
+
+
+def storage_message(exc: object, options: SessionOptions, kept_s: float) -> str:
+    """What a user needs when the session cannot be written (a full disk, usually)."""
+    return (f"could not write the session ({exc}): is the disk full? Recording stopped after {kept_s:.1f} s; "
+            f"what was written is kept in {options.out_dir} and {options.db_path}")
 
 
 def default_out_dir(base: Path, now: datetime | None = None) -> Path:
@@ -81,10 +88,14 @@ class Session:
         monitor = monitor_for(rate_hz)
         meta = {"kind": o.kind, "source": source.description, "board": info.board, "firmware": info.firmware,
                 "board_id": info.fields.get("uid"), "gain": getattr(info, "gain", None), "muscle": o.muscle}
-        recorder = SessionRecorder(o.out_dir, rate_hz, meta)
-        store = Store(o.db_path)
-        session = store.begin_session(o.kind, source.description, rate_hz, info.board, info.firmware,
-                                      out_dir=str(o.out_dir.resolve()))
+        try:
+            recorder = SessionRecorder(o.out_dir, rate_hz, meta)
+            store = Store(o.db_path)
+            session = store.begin_session(o.kind, source.description, rate_hz, info.board, info.firmware,
+                                          out_dir=str(o.out_dir.resolve()))
+        except (OSError, sqlite3.Error) as exc:
+            source.close()
+            raise MyotwitchError(f"cannot start the session in {o.out_dir} and {o.db_path}: {exc}") from None
         self.say(f"recording into {o.out_dir}")
         limit = math.inf if o.duration_s is None else o.duration_s * rate_hz
         interrupted, failure = False, None
@@ -105,27 +116,17 @@ class Session:
                     started = True
                     first_s = (block.start_index + len(block.samples_uv)) / rate_hz
                     recorder.set_start(self._wall_clock() - timedelta(seconds=first_s))
-                recorder.add_block(block)
-                events = []
                 now = self._clock()
-                t_s = block.start_index / rate_hz
-                if block.lost_before:  # the sources say why, where they can tell
-                    first = block.start_index - block.lost_before
-                    why = next((w for f, _, w in source.gaps if f == first), block.lost_why or SEQUENCE_GAP)
-                    events.append(gap_event(first, block.lost_before, rate_hz, why))
-                elif o.speed > 0 and last_arrival is not None:
-                    pause_s = now - last_arrival - len(block.samples_uv) / (rate_hz * o.speed)
-                    if pause_s > PAUSE_S:
-                        events.append(stream_event(t_s, "pause", round(pause_s, 2),
-                                                   f"stream paused {pause_s:.1f} s, nothing lost"))
+                events = self._stream_events(block, source, rate_hz, None if last_arrival is None else now - last_arrival)
                 last_arrival = now
-                if block.skipped_bytes:
-                    events.append(stream_event(t_s, "noise", block.skipped_bytes,
-                                               f"{block.skipped_bytes} bytes of line noise skipped"))
                 events += monitor.feed(block)
                 events += self._marks(block.start_index + len(block.samples_uv), rate_hz)
-                self._log(events, store, session, recorder)
-                recorder.flush()
+                try:
+                    recorder.add_block(block)
+                    self._log(events, store, session, recorder)
+                    recorder.flush()
+                except (OSError, sqlite3.Error) as exc:  # a full disk, a folder gone, a log locked
+                    raise MyotwitchError(storage_message(exc, o, recorder.samples_written / rate_hz)) from None
                 if self.view is not None:
                     self.view.update(block, events, source)
                 if self.lsl is not None:
@@ -188,22 +189,55 @@ class Session:
             "session": session,
             "out_dir": str(o.out_dir),
         }
-        try:
-            self._log(final, store, session, recorder)
-            recorder.add_events([dict({"type": "summary"}, **summary)])
-        finally:
-            recorder.close()
-            store.end_session(session, samples=monitor.samples, lost_samples=monitor.lost_samples,
-                              crc_errors=stats.crc_errors, twitches=monitor.twitches, episodes=monitor.episodes,
-                              rate_hz_effective=effective, gaps=len(source.gaps))
-            store.close()
+        problems: list[str] = []  # what could not be written at the end (a full disk); the rest is kept
+
+        def attempt(step: Callable[[], object]) -> None:
+            try:
+                step()
+            except (OSError, sqlite3.Error) as exc:
+                problems.append(str(exc))
+
+        attempt(lambda: self._log(final, store, session, recorder))
+        attempt(lambda: recorder.add_events([dict({"type": "summary"}, **summary)]))
+        attempt(recorder.close)
+        attempt(lambda: store.end_session(session, samples=monitor.samples, lost_samples=monitor.lost_samples,
+                                          crc_errors=stats.crc_errors, twitches=monitor.twitches,
+                                          episodes=monitor.episodes, rate_hz_effective=effective,
+                                          gaps=len(source.gaps)))
+        attempt(store.close)
         if recorder.samples_written:
             self.say("writing the EDF+ file")
-            summary["edf"] = str(write_session_edf(o.out_dir))
+            try:
+                summary["edf"] = str(write_session_edf(o.out_dir))
+            except (OSError, MyotwitchError) as exc:
+                problems.append(f"the EDF+ file: {exc}")
+        if problems:
+            summary["write_errors"] = problems
+            if failure is None:
+                failure = MyotwitchError(storage_message(problems[0], o, recorder.samples_written / rate_hz))
+            self.say(f"could not write everything at the end ({'; '.join(problems)}); once there is room, "
+                     f"`myotwitch report {o.out_dir}` writes the EDF+ from what is kept")
         if self.lsl is not None:
             self.lsl.close()
         self.failure = failure
         return summary
+
+    def _stream_events(self, block, source, rate_hz: float, since_last_s: float | None) -> list[dict]:
+        """Gaps with their cause, pauses, and noise skipped before this block."""
+        events = []
+        t_s = block.start_index / rate_hz
+        if block.lost_before:  # the sources say why, where they can tell
+            first = block.start_index - block.lost_before
+            why = next((w for f, _, w in source.gaps if f == first), block.lost_why or SEQUENCE_GAP)
+            events.append(gap_event(first, block.lost_before, rate_hz, why))
+        elif self.options.speed > 0 and since_last_s is not None:
+            pause_s = since_last_s - len(block.samples_uv) / (rate_hz * self.options.speed)
+            if pause_s > PAUSE_S:
+                events.append(stream_event(t_s, "pause", round(pause_s, 2), f"stream paused {pause_s:.1f} s, nothing lost"))
+        if block.skipped_bytes:
+            events.append(stream_event(t_s, "noise", block.skipped_bytes,
+                                       f"{block.skipped_bytes} bytes of line noise skipped"))
+        return events
 
     def _marks(self, at_index: int, rate_hz: float) -> list[dict]:
         events = []

@@ -8,6 +8,7 @@ this module is only the read loop.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -87,9 +88,14 @@ class SerialSource:
             port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.05, do_not_open=True)
             port.dtr = False
             port.rts = False
+            if os.name == "posix" and isinstance(port, serial.Serial):
+                port.exclusive = True  # flock: a second program opening the port gets an error, not half the bytes
             port.open()
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise MyotwitchError(f"cannot open {self.url}: {exc}") from None
+            hint = ""
+            if "lock" in str(exc):
+                hint = " (another program has it open: a second myotwitch, a serial monitor, mpremote? Close it first)"
+            raise MyotwitchError(f"cannot open {self.url}: {exc}{hint}") from None
         self._port = port
         try:
             self._write(b"STOP\n")  # a board left streaming by an earlier session
