@@ -309,7 +309,12 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     for first, count in source.skipped[reported_gaps:]:
         out.event(gap_event(first, count, rate_hz, NAN_GAP))
     if monitor.samples == 0:
-        raise MyotwitchError(f"{label}: no samples" + (" that are numbers" if source.skipped else ""))
+        raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
+    if source.skipped:
+        skipped_s = sum(count for _, count in source.skipped) / rate_hz
+        status(f"warning: {label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
+               f"in {len(source.skipped)} place{'' if len(source.skipped) == 1 else 's'} (listed as gaps), "
+               "never filled in")
     if monitor.detector.noise_uv is None:
         flat_s = monitor.skipped_s.get("flat", 0.0)
         if flat_s:

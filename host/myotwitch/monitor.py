@@ -50,7 +50,7 @@ def episode_event(e: Episode) -> dict:
     }
 
 
-NAN_GAP = "values that are not numbers (NaN)"
+NAN_GAP = "not numbers, or beyond 10 V (invalid)"  # the replay source's skipped samples
 
 
 def gap_event(first_index: int, samples: int, rate_hz: float, why: str) -> dict:

@@ -188,8 +188,8 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
     rate_hz = float(meta["rate_hz"])
     raw_path = out_dir / SAMPLES_F32
     try:
-        raw = np.memmap(raw_path, dtype=_SAMPLE, mode="r") if raw_path.stat().st_size >= _SAMPLE.itemsize else \
-            np.zeros(0, dtype=_SAMPLE)
+        whole = raw_path.stat().st_size // _SAMPLE.itemsize  # a crash can cut the last value short: left out
+        raw = np.memmap(raw_path, dtype=_SAMPLE, mode="r", shape=(whole,)) if whole else np.zeros(0, dtype=_SAMPLE)
     except OSError as exc:
         raise MyotwitchError(f"cannot read {raw_path}: {exc.strerror}") from None
     if len(raw) == 0:
@@ -294,7 +294,7 @@ def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list
 
 # The fields each kind of event must carry, as finite numbers and as strings, for its annotation.
 _NEEDED_NUMBERS = {"twitch": ("t_s", "peak_uv"), "episode": ("start_s", "end_s", "count"),
-                   "activity": ("start_s", "duration_s"), "signal": ("start_s", "end_s"),
+                   "activity": ("start_s", "end_s", "duration_s"), "signal": ("start_s", "end_s"),
                    "gap": ("start_s", "end_s"), "mark": ("t_s",), "stream": ("t_s",)}
 _NEEDED_STRINGS = {"signal": ("kind",), "mark": ("label",), "stream": ("text",)}
 

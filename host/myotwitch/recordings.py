@@ -8,10 +8,12 @@ infinity) are passed on as they are: the replay source skips them as gaps.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,11 +178,33 @@ class _EdfRecording(Recording):
             reader.close()
 
 
+@contextlib.contextmanager
+def _c_stdout_to_stderr() -> Iterator[None]:
+    """The EDF library prints some complaints (a file's size) with C's printf on fd 1, where
+    `--format jsonl` output goes: send them to stderr instead."""
+    if os.name != "posix":
+        yield
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        libc.fflush(None)  # C's buffer goes out while fd 1 is still stderr
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _open_edf(path: Path) -> Recording:
     import pyedflib  # reads EDF, EDF+ and BDF, with their annotations
 
     try:
-        reader = pyedflib.EdfReader(str(path))
+        with _c_stdout_to_stderr():
+            reader = pyedflib.EdfReader(str(path))
     except OSError as exc:
         raise MyotwitchError(f"{path}: not a readable EDF/BDF file ({exc})") from None
     try:

@@ -1,8 +1,9 @@
 """Replay a recording file as a source (as fast as it can be read).
 
-Samples that are not finite numbers (NaN, infinity: a dropout in the file)
-are never filled in: each such run becomes a gap, counted as lost samples,
-and listed in `skipped` as (first index, count).
+Samples that are not finite numbers (NaN, infinity: a dropout in the file),
+or beyond ±10 V at the electrodes (no EMG front end gets near it: a corrupt
+value, or the wrong unit), are never filled in: each such run becomes a gap,
+counted as lost samples, and listed in `skipped` as (first index, count).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 
 from myotwitch.recordings import DEFAULT_BLOCK_SAMPLES, Recording
 from myotwitch.sources import SampleBlock
+
+MAX_PLAUSIBLE_UV = 1e7  # 10 V at the electrodes
 
 
 class ReplaySource:
@@ -27,7 +30,8 @@ class ReplaySource:
         index = 0
         lost = 0
         for block in self.recording.blocks(self.block_samples):
-            finite = np.isfinite(block)
+            with np.errstate(invalid="ignore"):
+                finite = np.abs(block) <= MAX_PLAUSIBLE_UV  # False for NaN too
             if finite.all():
                 yield SampleBlock(index, block, lost)
                 lost = 0
