@@ -1,6 +1,7 @@
-"""The whole live path at 2 kHz: CPU share of one core and memory over a long run.
+"""The whole live path at 2 kHz: CPU share of one core, memory, loss and agreement with analyze over a long run.
 
     .venv/bin/python benchmarks/live_path.py [--minutes 60]
+    .venv/bin/python benchmarks/live_path.py --minutes 1440     # the 24-hour soak
 
 A 2 kHz recording (benchmarks/throughput.py's: real surface-EMG rest from
 data/biosppy-emg, upsampled, with twitches and 50 Hz mains added, as EDF+) is played by our firmware in the
@@ -11,8 +12,14 @@ everything `myotwitch live` does except drawing the terminal view.
 
 Reported: the host process's CPU seconds per second of signal (its share of
 one core at 2 kHz in real time; the firmware's own process is not counted,
-it stands in for the board), and the host's resident memory sampled at each
-quarter of the run (flat means nothing grows with the session's length).
+it stands in for the board), the host's resident memory sampled at each
+quarter of the run (flat means nothing grows with the session's length),
+samples received and lost against what the board produced, and the twitch
+count against offline analysis of the very samples the board sent: the
+session's raw file, turned back into the board's 12-bit counts (exact in
+float32) and fed to a fresh Monitor in other block sizes, as `analyze`
+would. The signal is generated an hour at a time, so a day of it never sits
+in memory.
 """
 
 from __future__ import annotations
@@ -33,9 +40,10 @@ from myotwitch.live.connection import ReconnectingBoard  # noqa: E402
 from myotwitch.live.session import Session, SessionOptions  # noqa: E402
 from myotwitch.monitor import Monitor  # noqa: E402
 from myotwitch.recordings import open_recording  # noqa: E402
+from myotwitch.sources import SampleBlock  # noqa: E402
 from myotwitch.sources.serial_source import SerialSource  # noqa: E402
 from myotwitch.sources.simboard import SimBoard  # noqa: E402
-from throughput import RATE_HZ, make_signal, rss_mib, write_edf  # noqa: E402  (the same 2 kHz signal)
+from throughput import RATE_HZ, make_signal, rss_mib  # noqa: E402  (the same 2 kHz signal)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print(f"writing {args.minutes:g} min of 2 kHz signal ...", flush=True)
-        write_edf(tmp / "long.edf", make_signal(args.minutes * 60, seed=11))
+        write_edf_hourly(tmp / "long.edf", args.minutes * 60, seed=11)
         recording = open_recording(tmp / "long.edf")
         with SimBoard(recording, speed=0) as board:
             source = ReconnectingBoard(lambda: _open(board.port), "sim", give_up_after_s=5)
@@ -68,14 +76,56 @@ def main(argv: list[str] | None = None) -> int:
             cpu_s, wall_s = time.process_time() - c0, time.perf_counter() - t0
             done.set()
             samples.append((1.0, rss_mib()))
+            print("analyzing the recorded samples offline ...", flush=True)
+            offline_twitches = offline_twitch_count(tmp / "session" / "samples.f32", board_lsb_uv(board))
+            produced = summary["samples_produced"]
     signal_s = summary["samples"] / RATE_HZ
     print(f"live path, 2 kHz, {signal_s / 60:.0f} min of signal through the sim board at maximum speed:")
-    print(f"  samples {summary['samples']} received, {summary['lost_samples']} lost; "
-          f"{summary['twitches']} twitches; wall {wall_s:.1f} s")
+    print(f"  samples {summary['samples']} received, {summary['lost_samples']} lost; the board produced {produced}; "
+          f"wall {wall_s:.1f} s")
+    same = "equal" if offline_twitches == summary["twitches"] else "DIFFERENT"
+    print(f"  twitches: live {summary['twitches']}, offline analysis of the same samples {offline_twitches} ({same})")
     print(f"  host CPU {cpu_s:.1f} s for {signal_s:.0f} s of signal = {100 * cpu_s / signal_s:.2f} % of one core "
           "in real time (target: below 2 %)")
     print("  resident memory at " + ", ".join(f"{int(f * 100)} %: {m:.0f} MiB" for f, m in samples))
     return 0
+
+
+def write_edf_hourly(path: Path, seconds: float, seed: int) -> None:
+    """throughput.py's signal, made and written an hour at a time (1 s EDF records)."""
+    import pyedflib
+
+    w = pyedflib.EdfWriter(str(path), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([{"label": "EMG", "dimension": "uV", "sample_frequency": RATE_HZ, "physical_max": 3000.0,
+                         "physical_min": -3000.0, "digital_max": 32767, "digital_min": -32768}])
+    hour = 0
+    while hour * 3600 < seconds:
+        x = make_signal(min(3600.0, seconds - hour * 3600), seed=seed + hour)
+        for start in range(0, len(x) - len(x) % RATE_HZ, RATE_HZ):
+            w.writePhysicalSamples(x[start : start + RATE_HZ])
+        hour += 1
+    w.close()
+
+
+def board_lsb_uv(board: SimBoard) -> float:
+    from myotwitch.sources.simboard import SIM_ADC_BITS, SIM_VREF_MV
+
+    return SIM_VREF_MV * 1000.0 / (1 << SIM_ADC_BITS) / board.gain
+
+
+def offline_twitch_count(raw_path: Path, lsb_uv: float, block_samples: int = 65536) -> int:
+    """Twitches found offline in the samples the board sent: counts recovered from the float32 µV, then µV
+    exactly as the live path computed them (BoardInfo.counts_to_uv), fed in blocks unlike the live 100."""
+    raw = np.memmap(raw_path, dtype="<f4", mode="r")
+    monitor = Monitor(RATE_HZ)
+    for start in range(0, len(raw), block_samples):
+        uv32 = np.asarray(raw[start : start + block_samples], dtype=np.float64)
+        if not np.isfinite(uv32).all():  # lost samples are NaN in the raw file
+            raise SystemExit("samples were lost in the live run; the offline comparison needs a complete stream")
+        counts = np.round(uv32 / lsb_uv) + 2048
+        monitor.feed(SampleBlock(start, (counts - 2048) * lsb_uv))
+    monitor.finish()
+    return monitor.twitches
 
 
 def _open(port: str) -> SerialSource:
