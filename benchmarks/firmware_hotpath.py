@@ -27,7 +27,9 @@ from myotwitch.sources.simboard import find_micropython  # noqa: E402
 
 def run() -> dict[str, float]:
     fw = ROOT / "firmware"
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "lib"), str(fw / "sim"), ".frozen"]))
+    # tests/firmware_upy for its FakeBoard and FakeOut (a board fired by hand, a byte sink)
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "lib"), str(fw / "sim"),
+                                                         str(ROOT / "tests" / "firmware_upy"), ".frozen"]))
     out = subprocess.run([find_micropython(), str(ROOT / "benchmarks" / "upy" / "hotpath.py")],
                          capture_output=True, text=True, env=env, timeout=300, check=True).stdout
     figures: dict[str, float] = {}

@@ -43,45 +43,7 @@ for fmt, t_frame, total, frames in results:
 # Everything the App puts on the wire while streaming (data frames and the
 # STATS status each second), per sample, for 60 s of signal at each rate.
 from mtw_app import App
-
-
-class Board:
-    name = "bench"
-    adc_bits = 12
-    vref_mv = 3300
-    gain = 1000
-    rates_hz = (500, 1000, 2000)
-    default_rate_hz = 1000
-    exit_on_end = False
-    ticks_mask = 0x3FFFFFFF
-
-    def __init__(self):
-        self.read_u16 = adc.read_u16
-        self.ticks_us = time.ticks_us
-        self.callback = None
-
-    def uid(self):
-        return "0"
-
-    def start_sampling(self, rate_hz, sampler):
-        sampler.follow(None, 0)
-        self.callback = sampler.tick
-
-    def stop_sampling(self):
-        self.callback = None
-
-    def heartbeat(self):
-        pass
-
-
-class Counter:
-    def __init__(self):
-        self.bytes = 0
-
-    def write(self, buf, length=None):
-        n = len(buf) if length is None else length
-        self.bytes += n
-        return n
+from upytest import FakeBoard, FakeOut
 
 
 class NoCommands:
@@ -90,13 +52,15 @@ class NoCommands:
 
 
 for rate in (500, 1000, 2000):
-    board, wire = Board(), Counter()
+    board, wire = FakeBoard([v for v in range(0, 65536, 4099)]), FakeOut()
     app = App(board, wire, NoCommands())
     app.handle_command(b"RATE %d" % rate)
     app.handle_command(b"START")
-    wire.bytes = 0
+    wire.data = bytearray()
+    sent = 0
     for _ in range(60 * rate // 1000):
-        for _ in range(1000):
-            board.callback(None)
+        board.fire(1000)
         app._flush_frames()
-    print("wire rate_hz %d bytes_per_sample %.4f samples %d" % (rate, wire.bytes / (60 * rate), 60 * rate))
+        sent += len(wire.data)
+        wire.data = bytearray()
+    print("wire rate_hz %d bytes_per_sample %.4f samples %d" % (rate, sent / (60 * rate), 60 * rate))
