@@ -50,13 +50,14 @@ follow_imports = skip
 [mypy-machine,vfs,rp2.*,esp32,esp,network,_mpy_shed.*,micropython,time,select,struct,array,sys]
 ignore_errors = True
 """
-    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
-        f.write(config)
     files = [str(fw / "main.py"), str(fw / "config.py"), str(fw / "boards" / "__init__.py"),
              str(fw / "boards" / f"{platform}.py"), *map(str, sorted((fw / "boards").glob(f"{platform}_*.py"))),
              *map(str, sorted((fw / "lib").glob("*.py")))]
-    return subprocess.run([sys.executable, "-m", "mypy", "--config-file", f.name, *files],
-                          capture_output=True, text=True, cwd=ROOT)
+    with tempfile.TemporaryDirectory() as tmp:  # removed afterwards, config and all
+        ini = Path(tmp) / "mypy.ini"
+        ini.write_text(config)
+        return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ini), *files],
+                              capture_output=True, text=True, cwd=ROOT)
 
 
 def main(argv: list[str]) -> int:
