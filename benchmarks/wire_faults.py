@@ -79,7 +79,7 @@ def truncated(frames, rng, share=0.05):
 
 
 def bit_flips(frames, rng, per_byte=1e-4):
-    """Each bit of the stream flipped with probability per_byte / 8 (so about per_byte of bytes hit)."""
+    """About per_byte of the bytes get one bit flipped."""
     parts, intact = [], set()
     for i, f in enumerate(frames):
         wire = bytearray(f.wire)
