@@ -307,6 +307,7 @@ class TwitchDetector:
         self._pending_noise = 0.0
         self._run_floor = 0.0
         self._candidates: list[rules.Candidate] = []  # found, in peak order; kept a while for context after deciding
+        self._peaks: list[int] = []  # their peak indices, for bisecting without a key function
         self._decided = 0  # how many of self._candidates are decided
         # Activity: state machine over the envelope.
         self._act_open: int | None = None  # start of the open segment
@@ -564,6 +565,7 @@ class TwitchDetector:
         a, _ = self._between(peak - self._echo, peak)
         c.echo = self._under_ringing(c, self._candidates[a:])
         self._candidates.append(c)
+        self._peaks.append(c.peak_index)
 
     # -- activity ----------------------------------------------------------------
     def _activity_in(self, abs_start: int, envelope: np.ndarray, floors: np.ndarray) -> None:
@@ -651,20 +653,24 @@ class TwitchDetector:
                 self._out.append(Rejected(c.peak_index, c.peak_uv, c.reason))
         # Forget what no later rule can look back at (in batches: deleting from a list's front is linear).
         horizon = (self._processed if upto is None else upto) - self._delay
-        old = bisect.bisect_left(cands, horizon, hi=self._decided, key=_peak)
+        old = bisect.bisect_left(self._peaks, horizon, hi=self._decided)
         if old > 256 or (upto is None and old):
             del cands[:old]
+            del self._peaks[:old]
             self._decided -= old
         while len(self._segments) > 1 and self._segments[0][1] is not None and self._segments[0][1] < horizon:
             self._segments.popleft()
 
     def _between(self, lo: int, hi: int) -> tuple[int, int]:
         """Indices [a, b) of the candidates whose peak lies in [lo, hi]."""
-        cands = self._candidates
-        return bisect.bisect_left(cands, lo, key=_peak), bisect.bisect_right(cands, hi, key=_peak)
+        return bisect.bisect_left(self._peaks, lo), bisect.bisect_right(self._peaks, hi)
 
     def _features(self, c: rules.Candidate) -> None:
+        """The raw signal's shape around a candidate, for the artifact rules; measured once its context is in."""
+        if c.features_final:
+            return
         ctx = round(0.1 * self.rate_hz)
+        c.features_final = c.end_index + ctx + 1 <= self._processed
         raw_ctx = self._ring_raw.read(c.onset_index - ctx - self._baseline_window, c.end_index + ctx + 1)
         if len(raw_ctx) > self._baseline_window:
             # The signal below the EMG band: a moving average (its first null at
@@ -687,9 +693,9 @@ class TwitchDetector:
         cands = self._candidates
         c = cands[i]
         at = c.peak_index
-        self._features(c)
         reason = rules.REASON_ECHO if c.echo else None
         if reason is None:
+            self._features(c)  # an echo's own shape is never asked about: its reason answers for it
             reason = self._artifact_reason(c)
             if reason in (rules.REASON_MOTION, rules.REASON_POP) and self._ecg(i):
                 reason = rules.REASON_ECG  # heart beats are steep and carry slow waves: name them
@@ -779,10 +785,6 @@ class TwitchDetector:
         lo, hi = (round(s * self.rate_hz) for s in cfg.ecg_interval_s)
         return rules.ecg_chain(peaks, amps, near.index(i), cfg.ecg_min_beats, lo, hi, cfg.ecg_tolerance,
                                cfg.ecg_amplitude_ratio)
-
-
-def _peak(c: rules.Candidate) -> int:
-    return c.peak_index
 
 
 _ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)

@@ -36,6 +36,7 @@ class Candidate:
     baseline_swing_uv: float = 0.0  # range of the low-passed raw signal around the candidate
     max_jump_uv: float = 0.0  # largest sample-to-sample change of the raw signal
     clipped: bool = False
+    features_final: bool = False  # the three above were measured with all their context in hand
     reason: str | None = None  # None: a twitch
     doublet_interval_samples: int | None = None
     echo: bool = False  # below the ringing of an earlier, larger candidate (set when it is found)
