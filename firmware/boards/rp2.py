@@ -1,10 +1,10 @@
 # Raspberry Pi Pico / Pico 2 (RP2040 / RP2350): sensor on GP26 (ADC0).
 #
-# At 1000 and 2000 Hz the ADC runs on its own divider and DMA fills the
-# sampler's ring (boards/rp2_adc_dma.py): exact spacing, no per-sample IRQ. The
-# divider cannot reach 500 Hz (slowest 732 Hz), and firmware before
-# MicroPython 1.22 has no rp2.DMA: then a hard machine.Timer (1.26+, else
-# soft) reads the ADC per sample, and the frames' device times show its jitter.
+# The ADC runs on its own divider and DMA fills the sampler's ring
+# (boards/rp2_adc_dma.py): exact spacing, no per-sample IRQ (at 500 Hz it
+# converts at 1000 Hz and pairs are averaged). Firmware before MicroPython
+# 1.22 has no rp2.DMA: then a hard machine.Timer (1.26+, else soft) reads the
+# ADC per sample, and the frames' device times show its jitter.
 #
 # Not verified on hardware: compiled for armv6m/armv7m; the DMA path runs
 # against sim/rp2.py's register model in the Unix port.
@@ -54,12 +54,12 @@ class Board:
         return "".join("%02x" % b for b in machine.unique_id())
 
     def start_sampling(self, rate_hz, sampler):
-        from boards.rp2_adc_dma import reachable
-
-        if self._dma is not None and reachable(rate_hz):
-            self.pacing = "adc-dma"
-            sampler.follow(self._dma.produced, 1000000 // rate_hz)
-            self._dma.start(rate_hz)
+        dma = self._dma
+        factor = dma.factor_for(rate_hz) if dma is not None else 0
+        if dma is not None and factor:
+            self.pacing = "adc-dma" if factor == 1 else "adc-dma, pairs averaged"
+            sampler.follow(dma.produced, 1000000 // rate_hz, dma.fill if factor == 2 else None)
+            dma.start(rate_hz)
             return
         self.pacing = "timer"
         sampler.follow(None, 0)

@@ -22,6 +22,12 @@
 # other stopped, and with 2**28 - 2**11 transfers per channel (37 h at 2 kHz)
 # the one that finished is re-armed long before it is needed again.
 #
+# 500 Hz is below the divider's reach (its 16-bit INT makes 732 Hz the
+# slowest): the ADC then converts at exactly 1000 Hz into a second ring twice
+# the size, and each pair is averaged into the sampler's ring as the main loop
+# takes them (a 2-point mean: exact spacing, and the band above 250 Hz damped
+# rather than folded down whole).
+#
 # Verified only in simulation (sim/rp2.py models these registers and the DMA):
 # the register values written and the bookkeeping; not on silicon.
 import sys
@@ -41,7 +47,7 @@ FCS_EMPTY = const(0x100)
 FCS_OVER = const(0x800)
 FCS_THRESH_1 = const(0x1000000)  # DREQ as soon as one result waits
 DIV_INT_MAX = const(0xFFFF)
-TRANSFERS = const(0x0FFFF800)  # a multiple of the ring, below 2**28
+TRANSFERS = const(0x0FFFF000)  # a multiple of either ring, below 2**28
 _INDEX_MASK = const(0x3FFFFFFF)  # the sampler's index width
 
 # chip -> (ADC register base, DREQ_ADC)
@@ -83,18 +89,16 @@ class AdcDma:
         self._base, self._dreq = CHIPS[chip]
         self._mem32 = mem32
         self._ain = ain
-        if transfers % ring_samples or not 0 < transfers < (1 << 28):
-            raise ValueError("transfers must be a multiple of the ring, below 2**28")
+        if transfers % (2 * ring_samples) or not 0 < transfers < (1 << 28):
+            raise ValueError("transfers must be a multiple of both rings, below 2**28")
         self._transfers = transfers
         self.ring_samples = ring_samples
-        ring_bytes = 2 * ring_samples
-        bits = 0
-        while (1 << bits) < ring_bytes:  # log2; MicroPython's int has no bit_length()
-            bits += 1
-        self._ring_bits = bits
-        self._buffer = array("H", bytes(2 * ring_bytes))
-        skip = ((-uctypes.addressof(self._buffer)) & (ring_bytes - 1)) // 2
-        self.ring = memoryview(self._buffer)[skip : skip + ring_samples]
+        self._buffers = []  # keeps the aligned rings' storage alive
+        self.ring, self._ring_bits = self._aligned(ring_samples, uctypes.addressof)
+        self._pairs, self._pairs_bits = self._aligned(2 * ring_samples, uctypes.addressof)
+        self._pairs_mask = 2 * ring_samples - 1
+        self._factor = 1  # conversions per sample: 2 at 500 Hz
+        self._target = self.ring  # where the DMA writes: the ring, or the pairs' ring at 500 Hz
         self._a = dma_class()
         self._b = dma_class()
         self._current = self._a
@@ -102,21 +106,45 @@ class AdcDma:
         self.fifo_overruns = 0  # times the FIFO overflowed (results dropped before the DMA)
         self.running = False
 
-    def _ctrl(self, channel, chain_to):
-        return channel.pack_ctrl(size=1, inc_read=False, inc_write=True, ring_size=self._ring_bits,
+    def _aligned(self, samples, addressof):
+        """A uint16 ring of `samples` aligned to its own size in bytes, and log2 of that size."""
+        size_bytes = 2 * samples
+        bits = 0
+        while (1 << bits) < size_bytes:  # log2; MicroPython's int has no bit_length()
+            bits += 1
+        buffer = array("H", bytes(2 * size_bytes))
+        self._buffers.append(buffer)
+        skip = ((-addressof(buffer)) & (size_bytes - 1)) // 2
+        return memoryview(buffer)[skip : skip + samples], bits
+
+    @staticmethod
+    def factor_for(rate_hz):
+        """Conversions per sample at rate_hz: 1, 2 (converted at twice the rate, pairs averaged), or 0."""
+        if reachable(rate_hz):
+            return 1
+        return 2 if reachable(2 * rate_hz) else 0
+
+    def _ctrl(self, channel, chain_to, ring_bits):
+        return channel.pack_ctrl(size=1, inc_read=False, inc_write=True, ring_size=ring_bits,
                                  ring_sel=True, treq_sel=self._dreq, chain_to=chain_to.channel,
                                  irq_quiet=True)
 
     def start(self, rate_hz):
-        """Arm both channels, then start free-running conversions at `rate_hz`."""
-        div = div_for(rate_hz)
+        """Arm both channels, then start free-running conversions for `rate_hz` samples a second."""
+        factor = self.factor_for(rate_hz)
+        if not factor:
+            raise ValueError("ADC divider cannot make %d Hz" % rate_hz)
+        div = div_for(factor * rate_hz)
         m, base = self._mem32, self._base
         self.stop()
+        self._factor = factor
+        target, bits = (self.ring, self._ring_bits) if factor == 1 else (self._pairs, self._pairs_bits)
+        self._target = target
         fifo = base + _FIFO
-        self._a.config(read=fifo, write=self.ring, count=self._transfers,
-                       ctrl=self._ctrl(self._a, self._b), trigger=False)
-        self._b.config(read=fifo, write=self.ring, count=self._transfers,
-                       ctrl=self._ctrl(self._b, self._a), trigger=False)
+        self._a.config(read=fifo, write=target, count=self._transfers,
+                       ctrl=self._ctrl(self._a, self._b, bits), trigger=False)
+        self._b.config(read=fifo, write=target, count=self._transfers,
+                       ctrl=self._ctrl(self._b, self._a, bits), trigger=False)
         self._current = self._a
         self._done_before = 0
         self.fifo_overruns = 0
@@ -127,19 +155,26 @@ class AdcDma:
         self.running = True
 
     def produced(self):
-        """Samples written into the ring since start, modulo 2**30 (main loop only)."""
+        """Samples ready since start, modulo 2**30 (main loop only): conversions, or whole pairs at 500 Hz."""
         cur = self._current
         if cur.count == 0 and not cur.active():
             # This channel did all its transfers and chained to the other one.
-            self._done_before = (self._done_before + self._transfers) & _INDEX_MASK
+            self._done_before += self._transfers  # unmasked: a pair must not straddle the wrap
             # Re-arm it (no trigger): the chain from the other starts it again.
-            cur.write = self.ring
+            cur.write = self._target
             cur.count = self._transfers
             cur = self._current = self._b if cur is self._a else self._a
         if self._mem32[self._base + _FCS] & FCS_OVER:
             self._mem32[self._base + _FCS] = FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER
             self.fifo_overruns += 1
-        return (self._done_before + self._transfers - cur.count) & _INDEX_MASK
+        return ((self._done_before + self._transfers - cur.count) // self._factor) & _INDEX_MASK
+
+    def fill(self, ring, first, count, mask):
+        """500 Hz: samples first .. first+count-1 (modulo 2**30) as the means of their pairs of conversions."""
+        pairs, pmask = self._pairs, self._pairs_mask
+        for i in range(first, first + count):
+            r = 2 * i  # the pair's first conversion; 2**31 is a multiple of the pairs' ring
+            ring[i & mask] = (pairs[r & pmask] + pairs[(r + 1) & pmask]) >> 1
 
     def stop(self):
         """Stop conversions and both channels, empty the FIFO, leave the ADC for one-shot reads."""

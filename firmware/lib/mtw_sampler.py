@@ -34,6 +34,7 @@ class Sampler:
         self.tick = self._tick
         self._produced = None
         self._period_us = 0
+        self._fill = None
         self.reset()
 
     def reset(self):
@@ -45,16 +46,20 @@ class Sampler:
         self._t32 = 0
         self._last_ticks = -1
 
-    def follow(self, produced, period_us):
+    def follow(self, produced, period_us, fill=None):
         """Samples arrive without tick(): hardware (DMA) writes them into `ring`.
 
-        `produced()` returns how many it has written since START, modulo 2**30;
-        None returns to tick(). Each new sample gets the device time at which
-        the main loop saw it, back-dated by `period_us` per later sample: the
-        spacing is the ADC clock's, exact; the times carry the loop's latency.
+        `produced()` returns how many there are since START, modulo 2**30;
+        None returns to tick(). If given, `fill(ring, first, count, mask)`
+        writes samples first..first+count-1 into the ring first (they were
+        made elsewhere: pairs of conversions averaged). Each new sample gets
+        the device time at which the main loop saw it, back-dated by
+        `period_us` per later sample: the spacing is the ADC clock's, exact;
+        the times carry the loop's latency.
         """
         self._produced = produced
         self._period_us = period_us
+        self._fill = fill
 
     def _sync(self):
         produced = self._produced
@@ -66,7 +71,10 @@ class Sampler:
             t = self._ticks_us()
             times, mask, period, tmask = self._times, self.ring_mask, self._period_us, self._ticks_mask
             i = self._index
-            for k in range(max(0, new - self.capacity), new):
+            first = max(0, new - self.capacity)  # older ones are overwritten anyway
+            if self._fill is not None:
+                self._fill(self.ring, (i + first) & INDEX_MASK, new - first, mask)
+            for k in range(first, new):
                 times[(i + k) & mask] = (t - (new - 1 - k) * period) & tmask
             self._index = now_index
 

@@ -139,10 +139,30 @@ def test_stop_halts_conversions_and_empties_the_fifo():
     assert adc.conversions == before
 
 
-def test_500_hz_falls_back_to_a_hard_timer_writing_the_same_ring():
-    board, app, out = rp2_app(rate_hz=500)
+def test_500_hz_converts_at_1000_hz_and_averages_pairs():
+    board, app, out = rp2_app(rate_hz=500, transfers=8192)  # hand-overs every 8192 conversions
+    assert board.pacing == "adc-dma, pairs averaged" and rp2.adc_rp2040.div == 47999 << 8
+    assert rp2.DMA.unpack_ctrl(board._dma._a.ctrl)["ring_size"] == 13  # the pairs' ring: 4096 conversions
+    total = 0
+    for step in (1, 777, 3000, 3001, 1500, 3400, 3400, 3400, 11):  # conversions, up to 1700 samples a step
+        rp2.adc_rp2040.convert(step)
+        total += step
+        app._flush_frames()
+    app.stop()
+    got = data_samples(out)
+    values = [v for _, _, _, vs in got for v in vs]
+    assert len(values) == total // 2 and app.sampler.lost == 0
+    # The counter's pairs (2k, 2k + 1): their mean rounded down is 2k.
+    assert values == [(2 * k) & 0xFFF for k in range(total // 2)]
+
+
+def test_without_rp2_dma_a_hard_timer_writes_the_same_ring():
+    board, app, out = rp2_app()
+    app.stop()
+    board._dma = None  # MicroPython before 1.22
+    app.handle_command(b"START")
     assert board.pacing == "timer"
-    assert machine.Timer.active is not None and machine.Timer.active.freq == 500
+    assert machine.Timer.active is not None and machine.Timer.active.freq == 1000
     tick = app.sampler.tick
     micropython.heap_lock()
     try:
