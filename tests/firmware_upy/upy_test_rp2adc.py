@@ -49,6 +49,16 @@ def data_samples(out):
     return result
 
 
+def convert_and_send(app, out, steps):
+    """Let each step's conversions happen, the main loop sending frames after each; then STOP.
+    Returns the conversions made and the data frames sent."""
+    for step in steps:
+        rp2.adc_rp2040.convert(step)
+        app._flush_frames()
+    app.stop()
+    return sum(steps), data_samples(out)
+
+
 def test_divider_values_and_the_unreachable_rate():
     assert R.div_for(1000) == 47999 << 8  # a conversion every 48 000 cycles of 48 MHz
     assert R.div_for(2000) == 23999 << 8
@@ -77,13 +87,7 @@ def test_every_sample_arrives_in_order_across_ring_wraps_and_channel_hand_overs(
     # 4096 transfers a channel (two rings) so the hand-over happens often here;
     # no step is longer than the ring less the sampler's margin.
     board, app, out = rp2_app(transfers=4096)
-    total = 0
-    for step in (37, 500, 1, 1700, 777, 1699, 1024, 1700, 333, 1500, 1700, 1700):
-        rp2.adc_rp2040.convert(step)
-        total += step
-        app._flush_frames()
-    app.stop()
-    got = data_samples(out)
+    total, got = convert_and_send(app, out, (37, 500, 1, 1700, 777, 1699, 1024, 1700, 333, 1500, 1700, 1700))
     values = [v for _, _, _, vs in got for v in vs]
     assert len(values) == total, (len(values), total)
     assert values == [i & 0xFFF for i in range(total)]
@@ -143,13 +147,8 @@ def test_500_hz_converts_at_1000_hz_and_averages_pairs():
     board, app, out = rp2_app(rate_hz=500, transfers=8192)  # hand-overs every 8192 conversions
     assert board.pacing == "adc-dma, pairs averaged" and rp2.adc_rp2040.div == 47999 << 8
     assert rp2.DMA.unpack_ctrl(board._dma._a.ctrl)["ring_size"] == 13  # the pairs' ring: 4096 conversions
-    total = 0
-    for step in (1, 777, 3000, 3001, 1500, 3400, 3400, 3400, 11):  # conversions, up to 1700 samples a step
-        rp2.adc_rp2040.convert(step)
-        total += step
-        app._flush_frames()
-    app.stop()
-    got = data_samples(out)
+    # conversions a step: up to 1700 samples, the ring less the sampler's margin
+    total, got = convert_and_send(app, out, (1, 777, 3000, 3001, 1500, 3400, 3400, 3400, 11))
     values = [v for _, _, _, vs in got for v in vs]
     assert len(values) == total // 2 and app.sampler.lost == 0
     # The counter's pairs (2k, 2k + 1): their mean rounded down is 2k.
