@@ -274,6 +274,9 @@ def test_kill_9_mid_session_loses_at_most_about_a_second(tmp_path):
     proc.wait()
     on_disk_s = (out / "samples.f32").stat().st_size / 4 / 1000
     assert on_disk_s >= streamed_s - 1.0
+    with sqlite3.connect(tmp_path / "l.sqlite") as db:  # the log is readable, the session in it, not ended
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM sessions WHERE ended_utc IS NULL").fetchone()[0] == 1
     assert main(["report", str(out)], stdout=io.StringIO()) == 0
     assert (out / "session.edf").exists() and (out / "report.html").exists()
     assert len(read_edf(out / "session.edf").samples) >= on_disk_s * 1000
