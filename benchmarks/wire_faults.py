@@ -123,7 +123,6 @@ def reordered(frames, rng, share=0.05):
 
 def everything(frames, rng):
     """Garbage, truncation, duplicates and bit flips together."""
-    wire, _ = random_bytes(frames, rng, 0.05)
     parts, intact = [], set()
     for i, f in enumerate(frames):
         r = rng.random()
