@@ -18,8 +18,8 @@
 # The ring: the DMA's write address wraps on a (1 << ring_size) byte boundary
 # (CTRL.RING_SIZE/RING_SEL), so the ring must be aligned to its own size; it is
 # cut out of a buffer twice as large. Two channels each do TRANSFERS and chain
-# to each other: TRANSFERS is a multiple of the ring, so each starts where the
-# other stopped, and with 2**28 - 2**11 transfers per channel (37 h at 2 kHz)
+# to each other: TRANSFERS is a multiple of either ring, so each starts where the
+# other stopped, and with 2**28 - 2**12 transfers per channel (37 h at 2 kHz)
 # the one that finished is re-armed long before it is needed again.
 #
 # 500 Hz is below the divider's reach (its 16-bit INT makes 732 Hz the
@@ -46,6 +46,7 @@ FCS_DREQ_EN = const(0x08)
 FCS_EMPTY = const(0x100)
 FCS_OVER = const(0x800)
 FCS_THRESH_1 = const(0x1000000)  # DREQ as soon as one result waits
+_FCS_STREAMING = const(FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER)  # OVER: writing 1 clears it
 DIV_INT_MAX = const(0xFFFF)
 TRANSFERS = const(0x0FFFF000)  # a multiple of either ring, below 2**28
 _INDEX_MASK = const(0x3FFFFFFF)  # the sampler's index width
@@ -92,7 +93,6 @@ class AdcDma:
         if transfers % (2 * ring_samples) or not 0 < transfers < (1 << 28):
             raise ValueError("transfers must be a multiple of both rings, below 2**28")
         self._transfers = transfers
-        self.ring_samples = ring_samples
         self._buffers = []  # keeps the aligned rings' storage alive
         self.ring, self._ring_bits = self._aligned(ring_samples, uctypes.addressof)
         self._pairs, self._pairs_bits = self._aligned(2 * ring_samples, uctypes.addressof)
@@ -149,7 +149,7 @@ class AdcDma:
         self._done_before = 0
         self.fifo_overruns = 0
         m[base + _DIV] = div
-        m[base + _FCS] = FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER  # OVER: write 1 clears
+        m[base + _FCS] = _FCS_STREAMING
         self._a.active(1)
         m[base + _CS] = CS_EN | CS_START_MANY | (self._ain << 12)
         self.running = True
@@ -165,7 +165,7 @@ class AdcDma:
             cur.count = self._transfers
             cur = self._current = self._b if cur is self._a else self._a
         if self._mem32[self._base + _FCS] & FCS_OVER:
-            self._mem32[self._base + _FCS] = FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER
+            self._mem32[self._base + _FCS] = _FCS_STREAMING
             self.fifo_overruns += 1
         return ((self._done_before + self._transfers - cur.count) // self._factor) & _INDEX_MASK
 

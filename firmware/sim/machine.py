@@ -128,27 +128,20 @@ class Timer:
             due = int(elapsed_us * self.speed * self.freq * (1 + self.clock_ppm / 1e6) / 1000000) - self.fired
         else:
             due = max_ticks
-        if self.stop_after:
-            due = min(due, self.stop_after - self.fired)
-        fired_now = 0
-        while due > 0:
-            n = min(due, signal.available())
-            if n <= 0:
-                break
-            fired_now += self._fire(n)
-            due -= n
-        return fired_now
+        return self.fire_now(due)
 
     def fire_now(self, count):
-        """Fire count ticks at once (the main loop was held while the timer ran)."""
+        """Fire up to count ticks at once (also: the main loop was held while the timer ran)."""
         if self.stop_after:
             count = min(count, self.stop_after - self.fired)
+        fired = 0
         while count > 0 and self.callback is not None:
             n = min(count, signal.available())
             if n <= 0:
                 break
-            self._fire(n)
+            fired += self._fire(n)
             count -= n
+        return fired
 
     def _fire(self, n):
         sig = signal
@@ -178,7 +171,6 @@ class _Mem32:
 
     def __init__(self):
         self._devices = []
-        self.writes = []  # (address, value) of every write, for tests
 
     def map(self, base, size, device):
         self._devices.append((base, size, device))
@@ -194,7 +186,6 @@ class _Mem32:
         return device.read(offset) if device is not None else 0
 
     def __setitem__(self, address, value):
-        self.writes.append((address, value & 0xFFFFFFFF))
         device, offset = self._find(address)
         if device is not None:
             device.write(offset, value & 0xFFFFFFFF)
