@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "host"))
 from myotwitch.live.connection import ReconnectingBoard  # noqa: E402
 from myotwitch.live.session import Session, SessionOptions  # noqa: E402
 from myotwitch.monitor import Monitor  # noqa: E402
+from myotwitch.protocol import BoardInfo  # noqa: E402
 from myotwitch.recordings import open_recording  # noqa: E402
 from myotwitch.sources import SampleBlock  # noqa: E402
 from myotwitch.sources.serial_source import SerialSource  # noqa: E402
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             done.set()
             samples.append((1.0, rss_mib()))
             print("analyzing the recorded samples offline ...", flush=True)
-            offline_twitches = offline_twitch_count(tmp / "session" / "samples.f32", board_lsb_uv(board))
+            offline_twitches = offline_twitch_count(tmp / "session" / "samples.f32", source.info)
             produced = summary["samples_produced"]
     signal_s = summary["samples"] / RATE_HZ
     print(f"live path, 2 kHz, {signal_s / 60:.0f} min of signal through the sim board at maximum speed:")
@@ -107,23 +108,18 @@ def write_edf_hourly(path: Path, seconds: float, seed: int) -> None:
     w.close()
 
 
-def board_lsb_uv(board: SimBoard) -> float:
-    from myotwitch.sources.simboard import SIM_ADC_BITS, SIM_VREF_MV
-
-    return SIM_VREF_MV * 1000.0 / (1 << SIM_ADC_BITS) / board.gain
-
-
-def offline_twitch_count(raw_path: Path, lsb_uv: float, block_samples: int = 65536) -> int:
-    """Twitches found offline in the samples the board sent: counts recovered from the float32 µV, then µV
-    exactly as the live path computed them (BoardInfo.counts_to_uv), fed in blocks unlike the live 100."""
+def offline_twitch_count(raw_path: Path, info: BoardInfo, block_samples: int = 65536) -> int:
+    """Twitches found offline in the samples the board sent: its counts recovered from the float32 µV, then µV
+    by the live path's own BoardInfo.counts_to_uv, fed in blocks unlike the live 50-sample frames."""
+    lsb_uv = info.vref_mv * 1000.0 / (1 << info.adc_bits) / info.gain
+    mid = 1 << (info.adc_bits - 1)
     raw = np.memmap(raw_path, dtype="<f4", mode="r")
     monitor = Monitor(RATE_HZ)
     for start in range(0, len(raw), block_samples):
         uv32 = np.asarray(raw[start : start + block_samples], dtype=np.float64)
         if not np.isfinite(uv32).all():  # lost samples are NaN in the raw file
             raise SystemExit("samples were lost in the live run; the offline comparison needs a complete stream")
-        counts = np.round(uv32 / lsb_uv) + 2048
-        monitor.feed(SampleBlock(start, (counts - 2048) * lsb_uv))
+        monitor.feed(SampleBlock(start, info.counts_to_uv(np.round(uv32 / lsb_uv) + mid)))
     monitor.finish()
     return monitor.twitches
 

@@ -16,7 +16,7 @@ import bad_inputs  # noqa: E402
 
 @pytest.mark.parametrize("case", bad_inputs.CASES, ids=lambda c: c.name)
 def test_bad_input(case, tmp_path):
-    code, stderr = bad_inputs.run_case(case, tmp_path)  # an exception escaping main() fails here
+    code, stderr, _ = bad_inputs.run_case(case, tmp_path)  # an exception escaping main() fails here
     assert code == case.code, stderr
     assert case.says in stderr
     assert "Traceback" not in stderr

@@ -79,7 +79,7 @@ class FakeSource:
         self.clock, self.frames, self.lost = clock, frames, lost
         self.info = type("Info", (), {"rate_hz": 1000})()
         self.decoder = type("D", (), {"stats": DecoderStats(frames=frames)})()
-        self.end_status = None
+        self.board_counters = {}
         self.errors = []
         self.started = False
 

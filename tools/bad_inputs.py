@@ -56,8 +56,12 @@ def _write(name: str, data: bytes) -> Callable[[Path], list[str]]:
     return make
 
 
-def _demo_bytes() -> bytes:
-    return DEMO_EDF.read_bytes()
+def _demo_cut(keep: Callable[[int], int]) -> Callable[[Path], list[str]]:
+    """The bundled EDF+ cut to keep(its length) bytes."""
+    def make(d: Path) -> list[str]:
+        data = DEMO_EDF.read_bytes()
+        return _write("cut.edf", data[: keep(len(data))])(d)
+    return make
 
 
 def _csv_case(values_for: Callable[[np.ndarray, np.ndarray], list], seconds: float = 20.0):
@@ -98,10 +102,8 @@ def _bad_events(out: Path) -> None:
 CASES = [
     Case("empty CSV (0 bytes)", _write("empty.csv", b""), 1, "empty file, no samples"),
     Case("empty EDF (0 bytes)", _write("empty.edf", b""), 1, "not a readable EDF/BDF file"),
-    Case("EDF cut inside its header", lambda d: _write("cut.edf", _demo_bytes()[:300])(d), 1,
-         "not a readable EDF/BDF file"),
-    Case("EDF cut inside its data", lambda d: _write("cut.edf", _demo_bytes()[: len(_demo_bytes()) // 2 + 7])(d), 1,
-         "not a readable EDF/BDF file"),
+    Case("EDF cut inside its header", _demo_cut(lambda n: 300), 1, "not a readable EDF/BDF file"),
+    Case("EDF cut inside its data", _demo_cut(lambda n: n // 2 + 7), 1, "not a readable EDF/BDF file"),
     Case("random bytes named .edf", _write("noise.edf", np.random.default_rng(2).bytes(5000)), 1,
          "not a readable EDF/BDF file"),
     Case("a PNG image named .edf", _write("image.edf", b"\x89PNG\r\n\x1a\n" + bytes(1000)), 1,
@@ -147,13 +149,13 @@ CASES = [
 ]
 
 
-def run_case(case: Case, folder: Path) -> tuple[int, str]:
-    """(exit code, stderr) of the case's command; an exception escaping main() propagates."""
+def run_case(case: Case, folder: Path) -> tuple[int, str, str]:
+    """(exit code, stderr, the myotwitch command) of the case; an exception escaping main() propagates."""
     argv = case.make(folder)
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         code = main(argv)
-    return code, err.getvalue()
+    return code, err.getvalue(), argv[0]
 
 
 def table() -> str:
@@ -164,9 +166,9 @@ def table() -> str:
     for case in CASES:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            code, err = run_case(case, folder)
+            code, err, command = run_case(case, folder)
             message = pick_message(err).replace(str(folder), "DIR").replace("|", "\\|")
-        lines.append(f"| {case.name} | `{command_of(case)}` | {code} | {message} |")
+        lines.append(f"| {case.name} | `myotwitch {command}` | {code} | {message} |")
     return "\n".join(lines) + "\n"
 
 
@@ -178,10 +180,6 @@ def pick_message(stderr: str) -> str:
             if word in line:
                 return line
     return lines[0] if lines else "(none)"
-
-
-def command_of(case: Case) -> str:
-    return "myotwitch report" if case.name.startswith(("session folder", "a session folder")) else "myotwitch analyze"
 
 
 if __name__ == "__main__":

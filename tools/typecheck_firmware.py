@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from myotwitch.flash import board_modules  # the board's module and its helpers, as flash installs them
+
 ROOT = Path(__file__).resolve().parents[1]
 STUBS = ROOT / ".venv" / "firmware-stubs"
 PLATFORMS = {"rp2": "micropython-rp2-stubs", "esp32": "micropython-esp32-stubs"}
@@ -51,7 +53,7 @@ follow_imports = skip
 ignore_errors = True
 """
     files = [str(fw / "main.py"), str(fw / "config.py"), str(fw / "boards" / "__init__.py"),
-             str(fw / "boards" / f"{platform}.py"), *map(str, sorted((fw / "boards").glob(f"{platform}_*.py"))),
+             *map(str, board_modules(platform)),
              *map(str, sorted((fw / "lib").glob("*.py")))]
     with tempfile.TemporaryDirectory() as tmp:  # removed afterwards, config and all
         ini = Path(tmp) / "mypy.ini"

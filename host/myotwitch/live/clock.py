@@ -96,15 +96,15 @@ class DeviceClock:
 
     def __init__(self, nominal_rate_hz: float) -> None:
         self.nominal_rate_hz = float(nominal_rate_hz)
-        self._fits: list[_Fit] = []
-        self._new_line = True
+        # The same per-connection line fit as the host's clock, over device seconds instead.
+        self._fit = StreamClock(nominal_rate_hz)
         self._last: tuple[int, int] | None = None  # (stream index, unwrapped µs) of the previous frame
         self.frames = 0
         self.max_jitter_us = 0.0  # largest |device interval - samples / nominal rate| between frames
         self._sum_sq_jitter_us = 0.0
 
     def connected(self) -> None:
-        self._new_line = True
+        self._fit.connected()
         self._last = None
 
     def frame(self, start_index: int, t_us: int) -> None:
@@ -118,18 +118,12 @@ class DeviceClock:
             self.max_jitter_us = max(self.max_jitter_us, abs(jitter))
             self._sum_sq_jitter_us += jitter * jitter
             self.frames += 1
-        if self._new_line:
-            self._fits.append(_Fit(start_index, unwrapped / 1e6))
-            self._new_line = False
-        self._fits[-1].add(start_index, unwrapped / 1e6)
+        self._fit.frame(start_index, unwrapped / 1e6)
         self._last = (start_index, unwrapped)
 
     def effective_rate_hz(self) -> float | None:
         """Samples per device second, weighted by each connection's span; None until 2 s of stream."""
-        rates = [(r, f.span_s) for f in self._fits if (r := f.rate_hz()) is not None]
-        if not rates:
-            return None
-        return sum(r * w for r, w in rates) / sum(w for _, w in rates)
+        return self._fit.effective_rate_hz()
 
     def rms_jitter_us(self) -> float | None:
         return None if not self.frames else (self._sum_sq_jitter_us / self.frames) ** 0.5

@@ -58,10 +58,6 @@ class ReconnectingBoard:
         if self._source is not None:
             self._source.close()
 
-    @property
-    def end_status(self):
-        return None if self._source is None else self._source.end_status
-
     def _connections(self) -> list:
         return self._closed + ([self._source] if self._source is not None else [])
 

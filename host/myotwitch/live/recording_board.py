@@ -44,7 +44,6 @@ class RecordingBoard:
         self.stream_clock = StreamClock(recording.rate_hz)
         self.device_clock = None  # a file has no board clock
         self.stats = DecoderStats()  # nothing comes over a wire
-        self.end_status = None
         self.board_counters: dict[str, int] = {}
         self.errors: list[str] = []
         self.reconnects = 0

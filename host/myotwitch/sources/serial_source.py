@@ -67,10 +67,8 @@ class SerialSource:
         self._capture = capture  # every byte received is appended here (a raw capture to replay)
         self.decoder = FrameDecoder()
         self.info: BoardInfo | None = None
-        self.end_status: StatusFrame | None = None
         self.errors: list[str] = []  # error status frames from the board
         self.board_counters: dict[str, int] = {}  # the board's latest STATS (or END) counters
-
         self.restarts = 0  # hello frames while streaming
         self._port: serial.SerialBase | None = None
         self._frames: deque = deque()  # decoded but not yet consumed
@@ -170,7 +168,6 @@ class SerialSource:
         )
 
     # -- streaming ----------------------------------------------------------
-
     def blocks(self) -> Iterator[SampleBlock]:
         """Samples in µV until the board says END, or the caller stops iterating.
 
@@ -195,7 +192,6 @@ class SerialSource:
                                       frame.t_us, why_lost(frame), frame.skipped_before)
                 elif isinstance(frame, StatusFrame):
                     if frame.code == STATUS_END:
-                        self.end_status = frame
                         self.board_counters = frame.counters()
                         return
                     if frame.code == STATUS_OK and frame.text.startswith("STATS "):
