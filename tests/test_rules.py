@@ -70,6 +70,38 @@ def test_ecg_train_gives_no_twitch():
     assert sum(rules.REASON_ECG in reasons_near(rejected, p, 60) for p in peaks) >= len(peaks) - 1
 
 
+def test_ecg_train_under_mains_hum_gives_no_twitch_and_twitches_between_beats_are_found():
+    # With the mains notched out of the baseline too, a beat is told by its
+    # rhythm alone: its Q and S waves (small peaks beside the R wave, which can
+    # pass for a doublet) must go with it.
+    x = rest(40, 14)
+    syn.add_mains(x, RATE_HZ, 50.0, 10 * NOISE_UV)
+    rng = np.random.default_rng(14)
+    peaks = syn.add_ecg_train(x, 3000, RATE_HZ, 30, 66, 12 * NOISE_UV, rng)
+    between = [p + 450 for p in peaks[5:25:4]]
+    for i in between:
+        syn.add_potential(x, i, shape(15, 3, seed=i), 10 * NOISE_UV)
+    twitches, rejected, _ = run(x)
+    assert sorted(t.peak_index for t in twitches if min(abs(t.peak_index - i) for i in between) > 5) == []
+    assert all(any(abs(t.peak_index - i) <= 5 for t in twitches) for i in between)
+    assert sum(rules.REASON_ECG in reasons_near(rejected, p, 60) for p in peaks) >= len(peaks) - 1
+
+
+@pytest.mark.parametrize("mains_hz", [50.0, 60.0])
+def test_strong_mains_does_not_make_a_twitch_look_like_a_moving_baseline(mains_hz):
+    # A 50 ms moving average lets 50 Hz through at about an eighth: 30 sigma
+    # of hum would swing the baseline by 8 sigma, more than an 8-sigma
+    # potential's half, if the baseline did not also average over one mains period.
+    x = rest(20, 15)
+    syn.add_mains(x, RATE_HZ, mains_hz, 30 * NOISE_UV)
+    found = (5000, 9000, 13000, 17000)
+    for i in found:
+        syn.add_potential(x, i, shape(20, 2, seed=i), 8 * NOISE_UV)
+    twitches, rejected, _ = run(x)
+    assert [r.reason for r in rejected if r.reason.startswith("artifact")] == []
+    assert len(twitches) == 4 and all(abs(t.peak_index - i) <= 5 for t, i in zip(twitches, found))
+
+
 def test_clipped_burst_gives_no_twitch():
     x = rest(10, 5)
     syn.add_potential(x, 5000, shape(25, 2), 200 * NOISE_UV)

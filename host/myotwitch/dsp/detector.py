@@ -123,6 +123,9 @@ class DetectorConfig:
     ecg_interval_s: tuple[float, float] = (0.4, 1.2)
     ecg_tolerance: float = 0.1
     ecg_amplitude_ratio: float = 1.5
+    # A QRS complex lasts 80-120 ms: its Q and S waves lie within 40 ms of the
+    # R wave, and a smaller peak that close to an ECG-like one is part of it.
+    ecg_complex_ms: float = 40.0
     # Every rule above looks at most this far past a candidate (the ECG chain
     # reaches 4 intervals of up to 1.2 s); it is decided this late.
     decision_delay_s: float = 5.5
@@ -261,6 +264,7 @@ class TwitchDetector:
         self._echo = round(c.echo_window_ms * ms)
         self._echo_decay = c.echo_decay_ms * ms
         self._isi = round(c.continual_isi_ms * ms)
+        self._ecg_complex = round(c.ecg_complex_ms * ms)
         self._act_min = round(c.activity_min_s * rate_hz)
         self._act_hold = round(c.activity_hold_s * rate_hz)
         self._guard = round(c.activity_guard_s * rate_hz)
@@ -285,6 +289,7 @@ class TwitchDetector:
     # -- state ----------------------------------------------------------------
     def reset(self) -> None:
         self.mains_hz: tuple[float, ...] | None = None
+        self._mains_windows: tuple[int, ...] = ()  # one mains period each, in samples, for the baseline
         self._filter: StreamingSosFilter | None = None
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
@@ -381,6 +386,7 @@ class TwitchDetector:
         measured = probe[: self._probe_samples] if self._probe_samples else None
         self.mains_hz = choose_mains(self.config.filters, measured, self.rate_hz)
         sos = np.vstack([self._bandpass_sos, design_mains_sos(self.rate_hz, self.mains_hz, self.config.filters)])
+        self._mains_windows = tuple(max(1, round(self.rate_hz / f)) for f in self.mains_hz)
         self._filter = StreamingSosFilter(sos)
         start = self._probe_start if self._probe_start is not None else self._processed
         self._probe, self._probe_start = [], None
@@ -671,13 +677,17 @@ class TwitchDetector:
             return
         ctx = round(0.1 * self.rate_hz)
         c.features_final = c.end_index + ctx + 1 <= self._processed
-        raw_ctx = self._ring_raw.read(c.onset_index - ctx - self._baseline_window, c.end_index + ctx + 1)
-        if len(raw_ctx) > self._baseline_window:
-            # The signal below the EMG band: a moving average (its first null at
-            # 1 / window; a 50 ms window passes below about 10 Hz).
-            sums = np.cumsum(raw_ctx)
-            w = self._baseline_window
-            base = (sums[w:] - sums[:-w]) / w
+        windows = (self._baseline_window, *self._mains_windows)
+        raw_ctx = self._ring_raw.read(c.onset_index - ctx - sum(windows), c.end_index + ctx + 1)
+        if len(raw_ctx) > sum(windows):
+            # The signal below the EMG band: moving averages (each nulls 1 / its
+            # length and the multiples; 50 ms passes below about 10 Hz, and one
+            # period of each mains line removes that line and all its harmonics,
+            # which a 50 ms window alone lets through at an eighth).
+            base = raw_ctx
+            for w in windows:
+                sums = np.cumsum(base)
+                base = (sums[w:] - sums[:-w]) / w
             c.baseline_swing_uv = float(base.max() - base.min())
         if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
             # Only a moving baseline needs telling pop from motion.
@@ -700,7 +710,9 @@ class TwitchDetector:
             if reason in (rules.REASON_MOTION, rules.REASON_POP) and self._ecg(i):
                 reason = rules.REASON_ECG  # heart beats are steep and carry slow waves: name them
         if reason is None and c.end_index - c.onset_index + 1 > self._max_duration:
-            reason = rules.REASON_LONG
+            # A heart beat's QRS can outlast a twitch: name it, so that it does
+            # not guard the time after it as a short burst would.
+            reason = rules.REASON_ECG if self._ecg(i) else rules.REASON_LONG
         if reason is None and c.potentials >= cfg.burst_min_potentials:
             reason = rules.REASON_BURST
         if reason is None and rules.in_any(at, self._segments, self._pre_guard, self._guard):
@@ -709,9 +721,9 @@ class TwitchDetector:
             # Short bursts (too long or too many potentials for a twitch) get
             # the guard that activity segments get.
             a, b = self._between(at - self._guard - self._max_duration, at + self._pre_guard + self._max_duration)
-            if any(n is not c and not n.echo and self._activity_like(n)
-                   and n.onset_index - self._pre_guard <= at <= n.end_index + self._guard
-                   and not self._looks_like_artifact(n) for n in cands[a:b]):
+            if any(k != i and not cands[k].echo and self._activity_like(cands[k])
+                   and cands[k].onset_index - self._pre_guard <= at <= cands[k].end_index + self._guard
+                   and not self._looks_like_artifact(cands[k]) and not self._heart_beat(k) for k in range(a, b)):
                 reason = rules.REASON_ACTIVITY
         if reason is None:
             a, b = self._between(at - self._busy_half, at + self._busy_half)
@@ -746,6 +758,17 @@ class TwitchDetector:
                 c.doublet_interval_samples = None
         if reason is None and self._ecg(i):
             reason = rules.REASON_ECG
+        if reason is None:
+            # A heart beat's Q and S waves (a doublet's first or second, or a
+            # lone small peak) beside an ECG-like R wave belong to that beat.
+            a, b = self._between(at - self._ecg_complex, at + self._ecg_complex)
+            for k in range(a, b):
+                n = cands[k]
+                if k != i and n.peak_uv >= c.peak_uv and (
+                        n.reason == rules.REASON_ECG if k < i else (n.reason is None and self._ecg(k))):
+                    reason = rules.REASON_ECG
+                    c.doublet_interval_samples = None
+                    break
         c.reason = reason
 
     def _activity_like(self, n: rules.Candidate) -> bool:
@@ -771,6 +794,10 @@ class TwitchDetector:
             return c.reason in _ARTIFACTS
         self._features(c)
         return self._artifact_reason(c) is not None
+
+    def _heart_beat(self, k: int) -> bool:
+        c = self._candidates[k]
+        return c.reason == rules.REASON_ECG if k < self._decided else self._ecg(k)
 
     def _ecg(self, i: int) -> bool:
         cfg = self.config
