@@ -153,6 +153,29 @@ def test_doublet_is_one_twitch_flagged_with_its_interval():
     assert rules.REASON_DOUBLET_SECOND in reasons_near(rejected, 5035, 5)
 
 
+@pytest.mark.parametrize("sigma", [8, 15])
+def test_two_units_firing_close_together_are_two_twitches_not_a_doublet(sigma):
+    # A doublet is one unit firing twice: a potential of another shape (a
+    # broad biphasic before a narrow triphasic) 60 ms before is not its first.
+    x = rest(10, 16)
+    syn.add_potential(x, 4940, shape(28, 2, seed=1), sigma * NOISE_UV)
+    syn.add_potential(x, 5000, shape(9, 3, seed=2), sigma * NOISE_UV)
+    twitches, _, _ = run(x)
+    assert len(twitches) == 2 and [t.doublet_interval_samples for t in twitches] == [None, None]
+    assert abs(twitches[0].peak_index - 4940) <= 10 and abs(twitches[1].peak_index - 5000) <= 5
+
+
+@pytest.mark.parametrize("sigma", [6, 15])
+def test_a_doublet_in_noise_is_still_recognised_by_its_shape(sigma):
+    for seed in range(5):
+        x = rest(10, 20 + seed)
+        unit = shape(15, 2 + seed % 2, seed=seed)
+        syn.add_potential(x, 5000, unit, sigma * NOISE_UV)
+        syn.add_potential(x, 5060, unit, sigma * NOISE_UV)
+        twitches, _, _ = run(x)
+        assert [abs(t.doublet_interval_samples - 60) <= 3 for t in twitches] == [True], seed
+
+
 def test_a_second_unit_amid_continual_firing_is_still_a_twitch():
     x = rest(20, 10)
     small = shape(10, 2, seed=10)

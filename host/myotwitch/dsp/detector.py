@@ -111,6 +111,14 @@ class DetectorConfig:
     # so neighbours count only if their peak is within this ratio (the same
     # unit gives near-equal potentials). The same holds for a doublet's second.
     same_unit_ratio: float = 2.0
+    # A doublet's second is the same unit again, so the same shape too: the
+    # filtered signal over +/- shape_half_ms around the two peaks correlates at
+    # least this well at some lag within +/- shape_lag_ms (two copies of one
+    # 4-sigma potential in noise correlate about 0.7; a different unit's
+    # potential, or a chance neighbour in the background, mostly less).
+    same_unit_similarity: float = 0.6
+    shape_half_ms: float = 8.0
+    shape_lag_ms: float = 2.0
     # -- artifacts --
     baseline_lowpass_hz: float = 10.0  # below the EMG band: pops and motion live here
     baseline_ratio: float = 0.5  # the baseline moving by half the peak or more: not a potential
@@ -265,6 +273,8 @@ class TwitchDetector:
         self._echo_decay = c.echo_decay_ms * ms
         self._isi = round(c.continual_isi_ms * ms)
         self._ecg_complex = round(c.ecg_complex_ms * ms)
+        self._shape_half = max(2, round(c.shape_half_ms * ms))
+        self._shape_lag = round(c.shape_lag_ms * ms)
         self._act_min = round(c.activity_min_s * rate_hz)
         self._act_hold = round(c.activity_hold_s * rate_hz)
         self._guard = round(c.activity_guard_s * rate_hz)
@@ -743,10 +753,12 @@ class TwitchDetector:
 
             _, b = self._between(at, at + self._doublet[1] + self._isi)
             later = [n for n in cands[i + 1 : b] if same_unit(n) and not self._looks_like_artifact(n)]
-            if later and self._doublet[0] <= later[0].peak_index - at <= self._doublet[1]:
-                c.doublet_interval_samples = later[0].peak_index - at
-                after = later[1:]
-                last_of_discharge = later[0].peak_index
+            second = next((n for n in later if self._doublet[0] <= n.peak_index - at <= self._doublet[1]
+                           and self._same_shape(c, n)), None)
+            if second is not None:
+                c.doublet_interval_samples = second.peak_index - at
+                after = [n for n in later if n.peak_index > second.peak_index]
+                last_of_discharge = second.peak_index
             else:
                 after = later
                 last_of_discharge = at
@@ -794,6 +806,31 @@ class TwitchDetector:
             return c.reason in _ARTIFACTS
         self._features(c)
         return self._artifact_reason(c) is not None
+
+    def _snippet(self, c: rules.Candidate) -> np.ndarray:
+        """The filtered signal around a candidate's peak, with room for the lags `_same_shape` tries."""
+        if c.snippet is None:
+            reach = self._shape_half + self._shape_lag
+            y = self._ring_y.read(c.peak_index - reach, c.peak_index + reach + 1)
+            c.snippet = y.copy() if len(y) == 2 * reach + 1 else np.empty(0)
+        return c.snippet
+
+    def _same_shape(self, a: rules.Candidate, b: rules.Candidate) -> bool:
+        """Do two potentials look alike (one motor unit firing twice)? Correlation at the best small lag."""
+        sa, sb = self._snippet(a), self._snippet(b)
+        if not len(sa) or not len(sb):
+            return True  # not enough signal to tell: amplitude alone decides
+        h, lag = self._shape_half, self._shape_lag
+        core = sa[lag : lag + 2 * h + 1]
+        core = core - core.mean()
+        best = -1.0
+        for k in range(2 * lag + 1):
+            other = sb[k : k + 2 * h + 1]
+            other = other - other.mean()
+            denom = float(np.sqrt(np.dot(core, core) * np.dot(other, other)))
+            if denom > 0:
+                best = max(best, float(np.dot(core, other)) / denom)
+        return best >= self.config.same_unit_similarity
 
     def _heart_beat(self, k: int) -> bool:
         c = self._candidates[k]
