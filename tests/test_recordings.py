@@ -93,6 +93,32 @@ def test_bdf_in_mv_is_scaled_to_uv(tmp_path):
     assert np.allclose(read_all(rec), 250.0, atol=0.01)
 
 
+@pytest.mark.parametrize("file_type, suffix", [(pyedflib.FILETYPE_EDF, ".edf"), (pyedflib.FILETYPE_EDFPLUS, ".edf"),
+                                               (pyedflib.FILETYPE_BDFPLUS, ".bdf")])
+def test_edf_blocks_are_exactly_what_the_edf_library_reads(tmp_path, file_type, suffix):
+    # The blocks come straight from the data records (numpy): a second signal
+    # at another rate and an annotation signal share each record with ours.
+    p = tmp_path / f"r{suffix}"
+    rng = np.random.default_rng(3)
+    bdf = suffix == ".bdf"
+    w = pyedflib.EdfWriter(str(p), 2, file_type=file_type)
+    w.setSignalHeaders([
+        {"label": "EMG", "dimension": "mV", "sample_frequency": 500, "physical_max": 5.0, "physical_min": -5.0,
+         "digital_max": 8388607 if bdf else 32767, "digital_min": -8388608 if bdf else -32768},
+        {"label": "ACC", "dimension": "g", "sample_frequency": 100, "physical_max": 2.0, "physical_min": -2.0,
+         "digital_max": 32767, "digital_min": -32768}])
+    w.writeSamples([np.clip(rng.normal(0, 1.5, 500 * 37), -5, 5), rng.uniform(-1, 1, 100 * 37)])
+    if file_type != pyedflib.FILETYPE_EDF:
+        for k in range(5):
+            w.writeAnnotation(k * 3.0, -1, f"note {k}")
+    w.close()
+    with pyedflib.EdfReader(str(p)) as f:
+        expected = f.readSignal(0) * 1000.0
+    rec = open_recording(p)
+    for block in (65536, 500, 777, 1):
+        assert np.array_equal(read_all(rec, block), expected), block
+
+
 def test_wfdb_record_from_physionet():
     rec = open_recording(DATA / "physionet-emgdb" / "emg_healthy.hea")
     assert rec.rate_hz == 4000.0 and rec.n_samples == 50860 and rec.label == "EMG"

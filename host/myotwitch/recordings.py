@@ -162,20 +162,79 @@ def _open_csv(path: Path, rate_hz: float | None) -> Recording:
 
 
 @dataclass
+class _EdfLayout:
+    """Where one signal's samples lie in an EDF/BDF file's data records (pyedflib checked the header)."""
+
+    header_bytes: int
+    sample_bytes: int  # 2 for EDF, 3 for BDF
+    record_samples: int  # all signals' samples in one data record, annotations included
+    offset_samples: int  # where this signal starts within a record
+    samples_per_record: int
+    records: int
+    # physical = bit_uv * (digital + offset), as the EDF library computes it
+    bit_value: float
+    offset: float
+
+
+def _edf_layout(path: Path, signal: int) -> _EdfLayout:
+    """The data-record layout of the `signal`-th ordinary (non-annotation) signal, from the header."""
+    with path.open("rb") as f:
+        head = f.read(256)
+        ns = int(head[252:256].decode("ascii").strip())
+        fields = f.read(256 * ns)
+
+    def field(offset: int, width: int, i: int) -> str:
+        start = ns * offset + i * width
+        return fields[start : start + width].decode("ascii", errors="replace").strip()
+
+    labels = [field(0, 16, i) for i in range(ns)]
+    spr = [int(field(216, 8, i)) for i in range(ns)]
+    ordinary = [i for i, label in enumerate(labels) if label not in ("EDF Annotations", "BDF Annotations")]
+    i = ordinary[signal]
+    sample_bytes = 3 if path.suffix.lower() == ".bdf" else 2
+    record_samples = sum(spr)
+    header_bytes = 256 * (ns + 1)
+    records = int(head[236:244].decode("ascii").strip())
+    available = (path.stat().st_size - header_bytes) // (record_samples * sample_bytes)
+    if records < 0 or records > available:
+        records = available
+    pmin, pmax = float(field(104, 8, i)), float(field(112, 8, i))
+    dmin, dmax = float(field(120, 8, i)), float(field(128, 8, i))
+    if dmax == dmin or pmax == pmin:
+        raise MyotwitchError(f"{path}: signal {labels[i]!r} has no range (digital {dmin:g}..{dmax:g}, "
+                             f"physical {pmin:g}..{pmax:g}): its samples cannot be turned into volts")
+    bit_value = (pmax - pmin) / (dmax - dmin)
+    return _EdfLayout(header_bytes, sample_bytes, record_samples, sum(spr[:i]), spr[i], records,
+                      bit_value, pmax / bit_value - dmax)
+
+
+@dataclass
 class _EdfRecording(Recording):
     signal_index: int = 0
     scale_to_uv: float = 1.0
 
     def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
-        import pyedflib
-
-        reader = pyedflib.EdfReader(str(self.path))
-        try:
-            for start in range(0, self.n_samples or 0, block_samples):
-                n = min(block_samples, self.n_samples - start)
-                yield reader.readSignal(self.signal_index, start, n) * self.scale_to_uv
-        finally:
-            reader.close()
+        """Straight from the data records with numpy (the EDF library's reader costs about ten times as much)."""
+        lay = _edf_layout(self.path, self.signal_index)
+        if lay.records < 1:
+            return
+        raw = np.memmap(self.path, dtype=np.uint8, mode="r", offset=lay.header_bytes,
+                        shape=(lay.records, lay.record_samples * lay.sample_bytes))
+        first = lay.offset_samples * lay.sample_bytes
+        per_record = lay.samples_per_record
+        total = min(self.n_samples or 0, lay.records * per_record)
+        for start in range(0, total, block_samples):
+            stop = min(total, start + block_samples)
+            r0, r1 = start // per_record, (stop - 1) // per_record + 1
+            part = raw[r0:r1, first : first + per_record * lay.sample_bytes]
+            if lay.sample_bytes == 2:
+                digital = np.ascontiguousarray(part).view("<i2").reshape(-1)
+            else:
+                b = np.ascontiguousarray(part).reshape(-1, 3).astype(np.int32)
+                digital = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+                digital = np.where(digital >= 1 << 23, digital - (1 << 24), digital)
+            digital = digital[start - r0 * per_record : stop - r0 * per_record]
+            yield lay.bit_value * (digital + lay.offset) * self.scale_to_uv
 
 
 @contextlib.contextmanager
