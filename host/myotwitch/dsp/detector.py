@@ -249,6 +249,34 @@ class _MovingRms:
         return tuple(out)
 
 
+class _MovingMeans:
+    """Causal moving averages in cascade, carried across blocks: the signal below the EMG band.
+
+    Each stage's output at sample t is the mean of its input over the last w
+    samples; a reset stream starts as if its first value had always been there.
+    """
+
+    def __init__(self, windows: tuple[int, ...]) -> None:
+        self.windows = tuple(max(1, w) for w in windows)
+        self.reset()
+
+    def reset(self) -> None:
+        self._tails: list[np.ndarray] | None = None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        if not len(x):
+            return x
+        if self._tails is None:
+            self._tails = [np.full(w - 1, float(x[0])) for w in self.windows]
+        out = x
+        for n, w in enumerate(self.windows):
+            ext = np.concatenate((self._tails[n], out))
+            sums = np.concatenate(([0.0], np.cumsum(ext)))
+            self._tails[n] = ext[len(ext) - (w - 1) :]
+            out = (sums[w:] - sums[:-w]) / w
+        return out
+
+
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and (exclusive) ends of the True runs of a boolean array."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
@@ -299,13 +327,13 @@ class TwitchDetector:
     # -- state ----------------------------------------------------------------
     def reset(self) -> None:
         self.mains_hz: tuple[float, ...] | None = None
-        self._mains_windows: tuple[int, ...] = ()  # one mains period each, in samples, for the baseline
+        self._baseline = _MovingMeans((self._baseline_window,))  # chosen again once the mains is known
         self._filter: StreamingSosFilter | None = None
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
         self._rms = _MovingRms((self._energy_window, round(self.config.envelope_window_ms * self.rate_hz / 1000.0)))
         ring = self._delay + self._piece + round(1.5 * self.rate_hz)
-        self._ring_y, self._ring_raw = _Ring(ring), _Ring(ring)
+        self._ring_y, self._ring_raw, self._ring_base = _Ring(ring), _Ring(ring), _Ring(ring)
         self._window = np.empty(self._window_samples)
         self._window_fill = 0
         self._window_raw_min = np.inf
@@ -396,7 +424,12 @@ class TwitchDetector:
         measured = probe[: self._probe_samples] if self._probe_samples else None
         self.mains_hz = choose_mains(self.config.filters, measured, self.rate_hz)
         sos = np.vstack([self._bandpass_sos, design_mains_sos(self.rate_hz, self.mains_hz, self.config.filters)])
-        self._mains_windows = tuple(max(1, round(self.rate_hz / f)) for f in self.mains_hz)
+        # The signal below the EMG band, for the artifact rules: moving averages,
+        # each nulling 1 / its length and the multiples. 50 ms passes below
+        # about 10 Hz; one period of each mains line removes that line and all
+        # its harmonics, which a 50 ms window alone lets through at an eighth.
+        self._baseline = _MovingMeans((self._baseline_window,
+                                       *(max(1, round(self.rate_hz / f)) for f in self.mains_hz)))
         self._filter = StreamingSosFilter(sos)
         start = self._probe_start if self._probe_start is not None else self._processed
         self._probe, self._probe_start = [], None
@@ -415,6 +448,7 @@ class TwitchDetector:
         if self._filter is not None:
             self._filter.reset()
         self._rms.reset()
+        self._baseline.reset()
         self._window_fill = 0
         self._window_clipped = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
@@ -434,6 +468,7 @@ class TwitchDetector:
         energy, envelope = self._rms.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
+        self._ring_base.write(start, self._baseline.process(x))
         # The noise floor in force at each sample: set by the windows before its own.
         floors = np.full(len(y), np.nan)
         magnitude = np.abs(y)
@@ -443,6 +478,9 @@ class TwitchDetector:
         while i < len(y):
             abs_i = start + i
             window_end = (abs_i // w + 1) * w
+            if self._window_fill == 0 and abs_i % w == 0 and len(y) - i >= 2 * w:
+                i = self._whole_windows(start, i, x, magnitude, clipped_before, floors)
+                continue
             j = min(len(y), i + window_end - abs_i)
             if self._floor is not None:
                 lo = max(i, self._settle_until - start)
@@ -459,6 +497,28 @@ class TwitchDetector:
         self._candidates_in(start, energy, floors)
         self._activity_in(start, envelope, floors)
         self._processed = start + len(y)
+
+    def _whole_windows(self, start: int, i: int, x: np.ndarray, magnitude: np.ndarray,
+                       clipped_before: np.ndarray, floors: np.ndarray) -> int:
+        """Noise windows lying whole in this piece from offset i, at once (numpy on all of them); returns
+        the offset after them. The same figures as filling and closing them one by one."""
+        w = self._window_samples
+        k = (len(magnitude) - i) // w
+        j = i + k * w
+        half = w // 2
+        part = np.partition(magnitude[i:j].reshape(k, w), [half - 1, half] if w % 2 == 0 else half, axis=1)
+        medians = part[:, half] if w % 2 else 0.5 * (part[:, half - 1] + part[:, half])
+        raws = x[i:j].reshape(k, w)
+        ranges = raws.max(axis=1) - raws.min(axis=1)
+        clipped = clipped_before[i + w : j + 1 : w] - clipped_before[i:j:w]
+        for n in range(k):
+            a = i + n * w
+            if self._floor is not None:
+                lo = max(a, self._settle_until - start)
+                if lo < a + w:
+                    floors[lo : a + w] = self._floor
+            self._window_done(start + a + w, w, float(medians[n]), float(ranges[n]), int(clipped[n]))
+        return j
 
     def _clip_mask(self, raw: np.ndarray) -> np.ndarray:
         """Samples held at the highest or lowest value of `raw` for clip_run or longer: the ADC's rails."""
@@ -480,27 +540,30 @@ class TwitchDetector:
             half = fill // 2
             part = np.partition(self._window[:fill], [half - 1, half] if fill % 2 == 0 else half)
             median = part[half] if fill % 2 else 0.5 * (part[half - 1] + part[half])
-            sigma = _MAD_TO_SIGMA * float(median)
-            raw_range = self._window_raw_max - self._window_raw_min
-            if sigma < self.config.flat_uv and raw_range < 10 * self.config.flat_uv:
-                self.stats.flat_samples += fill
-                self._note_issue("flat", window_end - fill, window_end - 1)
-            else:
-                if clipped >= 0.01 * fill:
-                    self._note_issue("clipped", window_end - fill, window_end - 1)
-                else:
-                    self._close_issue()
-                self._sigmas.append(sigma)
-                if len(self._sigmas) >= self.config.warmup_windows:
-                    # The quantile of a few dozen values: sorting in Python beats numpy's overhead here.
-                    ordered = sorted(self._sigmas)
-                    position = self.config.noise_quantile * (len(ordered) - 1)
-                    k = int(position)
-                    frac = position - k
-                    upper = ordered[min(k + 1, len(ordered) - 1)]
-                    self._floor = ordered[k] + frac * (upper - ordered[k])
+            self._window_done(window_end, fill, float(median), self._window_raw_max - self._window_raw_min, clipped)
         self._window_fill = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
+
+    def _window_done(self, window_end: int, fill: int, median: float, raw_range: float, clipped: int) -> None:
+        """A noise window's figures are in: flat, clipped, or a new sigma for the floor."""
+        sigma = _MAD_TO_SIGMA * median
+        if sigma < self.config.flat_uv and raw_range < 10 * self.config.flat_uv:
+            self.stats.flat_samples += fill
+            self._note_issue("flat", window_end - fill, window_end - 1)
+            return
+        if clipped >= 0.01 * fill:
+            self._note_issue("clipped", window_end - fill, window_end - 1)
+        else:
+            self._close_issue()
+        self._sigmas.append(sigma)
+        if len(self._sigmas) >= self.config.warmup_windows:
+            # The quantile of a few dozen values: sorting in Python beats numpy's overhead here.
+            ordered = sorted(self._sigmas)
+            position = self.config.noise_quantile * (len(ordered) - 1)
+            k = int(position)
+            frac = position - k
+            upper = ordered[min(k + 1, len(ordered) - 1)]
+            self._floor = ordered[k] + frac * (upper - ordered[k])
 
     def _note_issue(self, kind: str, start: int, end: int) -> None:
         if self._issue is not None and self._issue[0] == kind and start <= self._issue[2] + 1:
@@ -687,17 +750,8 @@ class TwitchDetector:
             return
         ctx = round(0.1 * self.rate_hz)
         c.features_final = c.end_index + ctx + 1 <= self._processed
-        windows = (self._baseline_window, *self._mains_windows)
-        raw_ctx = self._ring_raw.read(c.onset_index - ctx - sum(windows), c.end_index + ctx + 1)
-        if len(raw_ctx) > sum(windows):
-            # The signal below the EMG band: moving averages (each nulls 1 / its
-            # length and the multiples; 50 ms passes below about 10 Hz, and one
-            # period of each mains line removes that line and all its harmonics,
-            # which a 50 ms window alone lets through at an eighth).
-            base = raw_ctx
-            for w in windows:
-                sums = np.cumsum(base)
-                base = (sums[w:] - sums[:-w]) / w
+        base = self._ring_base.read(c.onset_index - ctx, c.end_index + ctx + 1)
+        if len(base):
             c.baseline_swing_uv = float(base.max() - base.min())
         if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
             # Only a moving baseline needs telling pop from motion.
