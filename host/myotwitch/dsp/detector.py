@@ -249,34 +249,6 @@ class _MovingRms:
         return tuple(out)
 
 
-class _MovingMeans:
-    """Causal moving averages in cascade, carried across blocks: the signal below the EMG band.
-
-    Each stage's output at sample t is the mean of its input over the last w
-    samples; a reset stream starts as if its first value had always been there.
-    """
-
-    def __init__(self, windows: tuple[int, ...]) -> None:
-        self.windows = tuple(max(1, w) for w in windows)
-        self.reset()
-
-    def reset(self) -> None:
-        self._tails: list[np.ndarray] | None = None
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        if not len(x):
-            return x
-        if self._tails is None:
-            self._tails = [np.full(w - 1, float(x[0])) for w in self.windows]
-        out = x
-        for n, w in enumerate(self.windows):
-            ext = np.concatenate((self._tails[n], out))
-            sums = np.concatenate(([0.0], np.cumsum(ext)))
-            self._tails[n] = ext[len(ext) - (w - 1) :]
-            out = (sums[w:] - sums[:-w]) / w
-        return out
-
-
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and (exclusive) ends of the True runs of a boolean array."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
@@ -327,13 +299,13 @@ class TwitchDetector:
     # -- state ----------------------------------------------------------------
     def reset(self) -> None:
         self.mains_hz: tuple[float, ...] | None = None
-        self._baseline = _MovingMeans((self._baseline_window,))  # chosen again once the mains is known
+        self._baseline_windows: tuple[int, ...] = (self._baseline_window,)  # mains periods added once known
         self._filter: StreamingSosFilter | None = None
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
         self._rms = _MovingRms((self._energy_window, round(self.config.envelope_window_ms * self.rate_hz / 1000.0)))
         ring = self._delay + self._piece + round(1.5 * self.rate_hz)
-        self._ring_y, self._ring_raw, self._ring_base = _Ring(ring), _Ring(ring), _Ring(ring)
+        self._ring_y, self._ring_raw = _Ring(ring), _Ring(ring)
         self._window = np.empty(self._window_samples)
         self._window_fill = 0
         self._window_raw_min = np.inf
@@ -424,12 +396,12 @@ class TwitchDetector:
         measured = probe[: self._probe_samples] if self._probe_samples else None
         self.mains_hz = choose_mains(self.config.filters, measured, self.rate_hz)
         sos = np.vstack([self._bandpass_sos, design_mains_sos(self.rate_hz, self.mains_hz, self.config.filters)])
-        # The signal below the EMG band, for the artifact rules: moving averages,
-        # each nulling 1 / its length and the multiples. 50 ms passes below
-        # about 10 Hz; one period of each mains line removes that line and all
-        # its harmonics, which a 50 ms window alone lets through at an eighth.
-        self._baseline = _MovingMeans((self._baseline_window,
-                                       *(max(1, round(self.rate_hz / f)) for f in self.mains_hz)))
+        # The signal below the EMG band, for the artifact rules (measured around
+        # each candidate): moving averages, each nulling 1 / its length and the
+        # multiples. 50 ms passes below about 10 Hz; one period of each mains
+        # line removes that line and all its harmonics, which a 50 ms window
+        # alone lets through at an eighth.
+        self._baseline_windows = (self._baseline_window, *(max(1, round(self.rate_hz / f)) for f in self.mains_hz))
         self._filter = StreamingSosFilter(sos)
         start = self._probe_start if self._probe_start is not None else self._processed
         self._probe, self._probe_start = [], None
@@ -448,7 +420,6 @@ class TwitchDetector:
         if self._filter is not None:
             self._filter.reset()
         self._rms.reset()
-        self._baseline.reset()
         self._window_fill = 0
         self._window_clipped = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
@@ -468,7 +439,6 @@ class TwitchDetector:
         energy, envelope = self._rms.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
-        self._ring_base.write(start, self._baseline.process(x))
         # The noise floor in force at each sample: set by the windows before its own.
         floors = np.full(len(y), np.nan)
         magnitude = np.abs(y)
@@ -750,8 +720,13 @@ class TwitchDetector:
             return
         ctx = round(0.1 * self.rate_hz)
         c.features_final = c.end_index + ctx + 1 <= self._processed
-        base = self._ring_base.read(c.onset_index - ctx, c.end_index + ctx + 1)
-        if len(base):
+        windows = self._baseline_windows
+        raw_ctx = self._ring_raw.read(c.onset_index - ctx - sum(windows), c.end_index + ctx + 1)
+        if len(raw_ctx) > sum(windows):
+            base = raw_ctx
+            for w in windows:
+                sums = np.cumsum(base)
+                base = (sums[w:] - sums[:-w]) / w
             c.baseline_swing_uv = float(base.max() - base.min())
         if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
             # Only a moving baseline needs telling pop from motion.
