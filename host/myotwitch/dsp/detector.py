@@ -113,9 +113,11 @@ class DetectorConfig:
     same_unit_ratio: float = 2.0
     # A doublet's second is the same unit again, so the same shape too: the
     # filtered signal over +/- shape_half_ms around the two peaks correlates at
-    # least this well at some lag within +/- shape_lag_ms (two copies of one
-    # 4-sigma potential in noise correlate about 0.7; a different unit's
-    # potential, or a chance neighbour in the background, mostly less).
+    # least this well at some lag within +/- shape_lag_ms. Measured on the
+    # synthetic motor units (8-30 ms, bi- and triphasic) in Gaussian noise:
+    # two copies of one 4-sigma potential correlate at 0.84 (median; 84 % at
+    # 0.6 or more, 97 % at 10 sigma), two different units at 0.3-0.4 (38 %
+    # still reach 0.6: units of similar shape stay indistinguishable).
     same_unit_similarity: float = 0.6
     shape_half_ms: float = 8.0
     shape_lag_ms: float = 2.0

@@ -11,6 +11,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REASON_ACTIVITY = "activity"
 REASON_DENSE = "dense firing"
@@ -41,7 +45,7 @@ class Candidate:
     doublet_interval_samples: int | None = None
     echo: bool = False  # below the ringing of an earlier, larger candidate (set when it is found)
     potentials: int = 1  # separate potentials above the delimit threshold in the candidate's run
-    snippet: "np.ndarray | None" = None  # filtered signal around the peak, for shape comparisons (when asked)
+    snippet: np.ndarray | None = None  # filtered signal around the peak, for shape comparisons (when asked)
 
 
 def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
