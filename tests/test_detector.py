@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -164,3 +165,45 @@ def test_long_sustained_activity_is_a_cramp_candidate_and_twitches_after_it_wait
     twitches = [e.peak_index for e in out if isinstance(e, Twitch)]
     assert len(twitches) == 1 and abs(twitches[0] - 20_000) <= 5
     assert any(isinstance(e, Rejected) and e.reason == "activity" and abs(e.peak_index - 12_300) <= 5 for e in out)
+
+
+def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
+    # The artifact features of the candidates due for a decision are measured
+    # together (a speed-up); with that switched off, every event is the same.
+    from myotwitch.sources import synthetic as syn
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(0.0, 2.0, 60_000)
+    templates = syn.motor_unit_templates(RATE_HZ, 3, rng)
+    for i in range(2000, 58_000, 700):
+        syn.add_potential(x, i, templates[i % 3], rng.uniform(6, 60))
+    for i in (9000, 21000, 33000):
+        syn.add_pop(x, i, RATE_HZ, rng.choice([-1, 1]) * 150.0)
+    syn.add_motion(x, 15000, RATE_HZ, 200.0, 0.6, rng)
+    syn.add_ecg_train(x, 40_000, RATE_HZ, 12, 70, 25.0, rng)
+    syn.add_mains(x, RATE_HZ, 50.0, 20.0)
+    x[26_000:26_400] += 400 * np.hanning(400)
+    np.clip(x, -120.0, 120.0, out=x)  # the ADC's rails
+    classify = TwitchDetector._classify
+
+    def run():
+        seen = []
+
+        def recording(self, i):
+            classify(self, i)
+            c = self._candidates[i]
+            seen.append((c.peak_index, c.baseline_swing_uv, c.max_jump_uv, c.clipped, c.reason))
+
+        monkeypatch.setattr(TwitchDetector, "_classify", recording)
+        out, _ = events(x, block_sizes=(1000, 4096, 333))
+        return out, seen
+
+    bulk, bulk_features = run()
+    assert {e.reason for e in bulk if isinstance(e, Rejected)} >= {"artifact: clipping", "artifact: electrode pop"}
+    monkeypatch.setattr(TwitchDetector, "_features_batch", lambda self, batch: None)
+    one_by_one, features = run()
+    assert bulk == one_by_one
+    assert len(features) > 50
+    assert [f[0] for f in bulk_features] == [f[0] for f in features]
+    for b, f in zip(bulk_features, features):
+        assert b[1] == pytest.approx(f[1], rel=1e-9, abs=1e-9) and b[2:] == f[2:], (b, f)
