@@ -287,8 +287,9 @@ class TwitchDetector:
                       (c.continual_isi_ms + c.doublet_max_ms) / 1000)
         if c.decision_delay_s < reach_s:
             raise ValueError(f"decision_delay_s must be at least {reach_s:.2f} s: the rules look that far ahead")
-        # Work in pieces of a few seconds: numpy on large arrays, little Python per sample.
-        self._piece = round(4.0 * rate_hz)
+        # Work in pieces of 16 s: numpy on large arrays, little Python per sample
+        # (measured: 6-8 % faster than 4 s pieces on an hour at 2 kHz; 32 s is slower again).
+        self._piece = round(16.0 * rate_hz)
         self._busy_half = round(c.busy_window_s * rate_hz / 2)
         self._clip_run = max(2, round(c.clip_run_ms * ms))
         # At least 8 samples: an RMS over fewer (8 ms at 500 Hz is 4) lets Gaussian noise through.
@@ -430,8 +431,8 @@ class TwitchDetector:
 
     # -- the stream -----------------------------------------------------------
     def _run(self, start: int, x: np.ndarray) -> None:
-        """In pieces of a few seconds, deciding after each: the rings that the
-        rules read hold a few seconds, whatever the caller's block size."""
+        """In pieces of at most 16 s, deciding after each: the rings that the
+        rules read hold a piece and the decision delay, whatever the caller's block size."""
         for i in range(0, len(x), self._piece):
             self._run_piece(start + i, x[i : i + self._piece])
             self._decide(upto=self._processed - self._delay)
