@@ -119,6 +119,21 @@ def test_edf_blocks_are_exactly_what_the_edf_library_reads(tmp_path, file_type, 
         assert np.array_equal(read_all(rec, block), expected), block
 
 
+def test_edf_header_spoiled_after_opening_is_a_clear_error(tmp_path):
+    p = tmp_path / "r.edf"
+    w = pyedflib.EdfWriter(str(p), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([{"label": "EMG", "dimension": "uV", "sample_frequency": 1000, "physical_max": 500.0,
+                         "physical_min": -500.0, "digital_max": 32767, "digital_min": -32768}])
+    w.writeSamples([np.zeros(3000)])
+    w.close()
+    rec = open_recording(p)
+    data = bytearray(p.read_bytes())
+    data[252:256] = b"xx  "  # the number of signals
+    p.write_bytes(bytes(data))
+    with pytest.raises(MyotwitchError, match="EDF header not readable"):
+        read_all(rec)
+
+
 def test_wfdb_record_from_physionet():
     rec = open_recording(DATA / "physionet-emgdb" / "emg_healthy.hea")
     assert rec.rate_hz == 4000.0 and rec.n_samples == 50860 and rec.label == "EMG"

@@ -178,6 +178,16 @@ class _EdfLayout:
 
 def _edf_layout(path: Path, signal: int) -> _EdfLayout:
     """The data-record layout of the `signal`-th ordinary (non-annotation) signal, from the header."""
+    try:
+        return _parse_edf_layout(path, signal)
+    except (ValueError, IndexError, ZeroDivisionError):
+        # The EDF library accepted this header when the file was opened: it changed since, or the two disagree.
+        raise MyotwitchError(f"{path}: EDF header not readable (has the file changed since it was opened?)") from None
+    except OSError as exc:
+        raise MyotwitchError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _parse_edf_layout(path: Path, signal: int) -> _EdfLayout:
     with path.open("rb") as f:
         head = f.read(256)
         ns = int(head[252:256].decode("ascii").strip())
