@@ -167,9 +167,8 @@ def test_long_sustained_activity_is_a_cramp_candidate_and_twitches_after_it_wait
     assert any(isinstance(e, Rejected) and e.reason == "activity" and abs(e.peak_index - 12_300) <= 5 for e in out)
 
 
-def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
-    # The artifact features of the candidates due for a decision are measured
-    # together (a speed-up); with that switched off, every event is the same.
+def rich_signal() -> np.ndarray:
+    """Twitches of three units, pops, a motion swing, heart beats, mains and a clipped burst."""
     from myotwitch.sources import synthetic as syn
 
     rng = np.random.default_rng(11)
@@ -184,6 +183,31 @@ def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
     syn.add_mains(x, RATE_HZ, 50.0, 20.0)
     x[26_000:26_400] += 400 * np.hanning(400)
     np.clip(x, -120.0, 120.0, out=x)  # the ADC's rails
+    return x
+
+
+def test_every_event_is_the_same_however_many_candidates_are_measured_at_once():
+    # Candidates closed in one piece are measured together: the whole signal
+    # at once gives many per batch, 7-sample blocks one at a time.
+    def by_kind(out):  # the kinds interleave differently with the block size; each kind's order does not
+        return {kind: [e for e in out if type(e) is kind] for kind in (Twitch, Rejected, ActivitySegment)}
+
+    x = rich_signal()
+    whole = by_kind(events(x, block_sizes=(len(x),))[0])
+    assert len(whole[Twitch]) > 20 and len(whole[Rejected]) > 20
+    for blocks in ((7,), (50,), (7, 4096, 13)):
+        assert by_kind(events(x, block_sizes=blocks)[0]) == whole, blocks
+
+
+def test_a_peak_threshold_below_the_delimit_threshold_is_refused():
+    with pytest.raises(ValueError, match="delimit_sigma must be below peak_sigma"):
+        TwitchDetector(RATE_HZ, DetectorConfig(peak_sigma=2.0, delimit_sigma=2.5))
+
+
+def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
+    # The artifact features of the candidates due for a decision are measured
+    # together (a speed-up); with that switched off, every event is the same.
+    x = rich_signal()
     classify = TwitchDetector._classify
 
     def run():
