@@ -231,3 +231,48 @@ def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
     assert [f[0] for f in bulk_features] == [f[0] for f in features]
     for b, f in zip(bulk_features, features):
         assert b[1] == pytest.approx(f[1], rel=1e-9, abs=1e-9) and b[2:] == f[2:], (b, f)
+
+
+def _reference_candidate(det: TwitchDetector, first: int, last: int, floor: float):
+    """How one run group became a candidate before groups were measured together (the oracle)."""
+    cfg = det.config
+    lo = first - det._energy_window
+    y = det._ring_y.read(lo, last + 1)
+    if not len(y):
+        return None
+    mag = np.abs(y)
+    k = int(np.argmax(mag))
+    peak_uv = float(mag[k])
+    if peak_uv < cfg.peak_sigma * floor:
+        return None
+    ring_lo, _ = det._ring_y.span(lo, last + 1)
+    over = np.flatnonzero(mag > max(cfg.delimit_sigma * floor, cfg.delimit_share * peak_uv))
+    split = np.flatnonzero(np.diff(over) > det._merge)
+    group = int(np.searchsorted(split, int(np.searchsorted(over, k))))
+    lo_i = 0 if group == 0 else int(split[group - 1]) + 1
+    hi_i = len(over) - 1 if group == len(split) else int(split[group])
+    return (ring_lo + k, ring_lo + int(over[lo_i]), ring_lo + int(over[hi_i]), peak_uv, floor, len(split) + 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.tuples(st.integers(0, 400), st.integers(0, 60)), min_size=1, max_size=12))
+def test_run_groups_measured_together_match_one_by_one(seed, gaps_and_lengths):
+    # Random filtered signal in the ring, random run groups (some overlapping
+    # the ring's start, some touching): each candidate is what the one-group
+    # computation gives.
+    rng = np.random.default_rng(seed)
+    det = TwitchDetector(RATE_HZ)
+    n = det._ring_y.size + 3000
+    y = rng.normal(0, 1.0, n) * rng.choice([1.0, 5.0, 20.0], n)
+    det._ring_y.write(0, y)
+    groups, at = [], n - 12_000
+    for gap, length in gaps_and_lengths:
+        first = at + gap
+        groups.append((first, first + length, float(rng.uniform(0.5, 3.0))))
+        at = first + length + 1
+    groups.insert(0, (det._ring_y.end - det._ring_y.size - 5, det._ring_y.end - det._ring_y.size + 20, 1.0))
+    expected = [r for r in (_reference_candidate(det, *g) for g in groups) if r is not None]
+    det._closed = list(groups)
+    det._measure_closed()
+    got = [(c.peak_index, c.onset_index, c.end_index, c.peak_uv, c.noise_uv, c.potentials) for c in det._candidates]
+    assert got == expected
