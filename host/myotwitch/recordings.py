@@ -171,7 +171,7 @@ class _EdfLayout:
     offset_samples: int  # where this signal starts within a record
     samples_per_record: int
     records: int
-    # physical = bit_uv * (digital + offset), as the EDF library computes it
+    # physical = bit_value * (digital + offset), as the EDF library computes it
     bit_value: float
     offset: float
 

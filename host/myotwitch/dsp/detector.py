@@ -251,6 +251,24 @@ class _MovingRms:
         return tuple(out)
 
 
+def _medians(a: np.ndarray) -> np.ndarray:
+    """Median along the last axis, by partition (np.median's own overhead is most of its cost here)."""
+    n = a.shape[-1]
+    half = n // 2
+    part = np.partition(a, [half - 1, half] if n % 2 == 0 else half, axis=-1)
+    return part[..., half] if n % 2 else 0.5 * (part[..., half - 1] + part[..., half])
+
+
+def _low_passed(raw: np.ndarray, windows: tuple[int, ...]) -> np.ndarray:
+    """Moving averages in cascade (the signal below the EMG band): output k is the baseline at
+    raw[k + sum(windows)], every average ending there; len(raw) - sum(windows) values."""
+    base = raw
+    for w in windows:
+        sums = np.cumsum(base)
+        base = (sums[w:] - sums[:-w]) / w
+    return base
+
+
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and (exclusive) ends of the True runs of a boolean array."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
@@ -300,6 +318,7 @@ class TwitchDetector:
         self._probe_samples = round(c.filters.mains_probe_s * rate_hz) if c.filters.mains == "auto" else 0
         self._bandpass_sos = design_bandpass_sos(rate_hz, c.filters)
         self._baseline_window = max(2, round(rate_hz / (2 * c.baseline_lowpass_hz)))
+        self._feature_ctx = round(0.1 * rate_hz)  # the artifact features look 100 ms either side of a candidate
         self.reset()
 
     # -- state ----------------------------------------------------------------
@@ -461,10 +480,7 @@ class TwitchDetector:
                 i = self._whole_windows(start, i, x, magnitude, clipped_before, floors)
                 continue
             j = min(len(y), i + window_end - abs_i)
-            if self._floor is not None:
-                lo = max(i, self._settle_until - start)
-                if lo < j:
-                    floors[lo:j] = self._floor
+            self._fill_floor(floors, start, i, j)
             self._window[self._window_fill : self._window_fill + (j - i)] = magnitude[i:j]
             self._window_fill += j - i
             self._window_raw_min = min(self._window_raw_min, float(x[i:j].min()))
@@ -484,20 +500,22 @@ class TwitchDetector:
         w = self._window_samples
         k = (len(magnitude) - i) // w
         j = i + k * w
-        half = w // 2
-        part = np.partition(magnitude[i:j].reshape(k, w), [half - 1, half] if w % 2 == 0 else half, axis=1)
-        medians = part[:, half] if w % 2 else 0.5 * (part[:, half - 1] + part[:, half])
+        medians = _medians(magnitude[i:j].reshape(k, w))
         raws = x[i:j].reshape(k, w)
         ranges = raws.max(axis=1) - raws.min(axis=1)
         clipped = clipped_before[i + w : j + 1 : w] - clipped_before[i:j:w]
         for n in range(k):
             a = i + n * w
-            if self._floor is not None:
-                lo = max(a, self._settle_until - start)
-                if lo < a + w:
-                    floors[lo : a + w] = self._floor
+            self._fill_floor(floors, start, a, a + w)
             self._window_done(start + a + w, w, float(medians[n]), float(ranges[n]), int(clipped[n]))
         return j
+
+    def _fill_floor(self, floors: np.ndarray, start: int, i: int, j: int) -> None:
+        """floors[i:j] (offsets in the piece starting at `start`) get the floor in force, once settled."""
+        if self._floor is not None:
+            lo = max(i, self._settle_until - start)
+            if lo < j:
+                floors[lo:j] = self._floor
 
     def _clip_mask(self, raw: np.ndarray) -> np.ndarray:
         """Samples held at the highest or lowest value of `raw` for clip_run or longer: the ADC's rails."""
@@ -516,10 +534,8 @@ class TwitchDetector:
         fill = self._window_fill
         clipped, self._window_clipped = self._window_clipped, 0
         if fill >= self._window_samples // 2:
-            half = fill // 2
-            part = np.partition(self._window[:fill], [half - 1, half] if fill % 2 == 0 else half)
-            median = part[half] if fill % 2 else 0.5 * (part[half - 1] + part[half])
-            self._window_done(window_end, fill, float(median), self._window_raw_max - self._window_raw_min, clipped)
+            median = float(_medians(self._window[:fill]))
+            self._window_done(window_end, fill, median, self._window_raw_max - self._window_raw_min, clipped)
         self._window_fill = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
 
@@ -612,22 +628,21 @@ class TwitchDetector:
         if not groups:
             return
         ring = self._ring_y
-        first = np.array([g[0] for g in groups], dtype=np.int64)
-        last = np.array([g[1] for g in groups], dtype=np.int64)
-        floor = np.array([g[2] for g in groups])
+        first, last, floor = (np.array(column) for column in zip(*groups))
         lo = np.maximum(first - self._energy_window, max(ring.end - ring.size, 0))  # the RMS window lags the signal
         hi = np.minimum(last + 1, ring.end)
         keep = hi > lo
         if not keep.all():
-            first, last, floor, lo, hi = first[keep], last[keep], floor[keep], lo[keep], hi[keep]
-            if not len(first):
+            floor, lo, hi = floor[keep], lo[keep], hi[keep]
+            if not len(lo):
                 return
         span_lo = int(lo.min())
         mag_span = np.abs(ring.read(span_lo, int(hi.max())))
         lengths = hi - lo
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        base = lo - offsets  # absolute index = position in mag + base of its group
         segment = np.repeat(np.arange(len(lengths)), lengths)
-        mag = mag_span[np.arange(len(segment)) - np.repeat(offsets, lengths) + np.repeat(lo - span_lo, lengths)]
+        mag = mag_span[np.arange(len(segment)) + np.repeat(base - span_lo, lengths)]
         peak_uv = np.maximum.reduceat(mag, offsets)
         at_max = np.flatnonzero(mag == np.repeat(peak_uv, lengths))
         starts_at_max = np.concatenate(([True], segment[at_max[1:]] != segment[at_max[:-1]]))
@@ -644,7 +659,6 @@ class TwitchDetector:
         seg_first = np.searchsorted(over_segment, np.arange(len(lengths)), side="left")
         seg_last = np.searchsorted(over_segment, np.arange(len(lengths)), side="right") - 1
         potentials = group_id[seg_last] - group_id[seg_first] + 1
-        base = lo - offsets  # absolute index = position in mag + base of its group
         for g in range(len(lengths)):
             if peak_uv[g] < cfg.peak_sigma * floor[g]:
                 continue  # broad and low: part of the background, not a potential
@@ -731,7 +745,7 @@ class TwitchDetector:
         cands = self._candidates
         due = len(cands) if upto is None else bisect.bisect_left(self._peaks, upto, lo=self._decided)
         self._features_batch(cands[self._decided : due])
-        while self._decided < len(cands) and (upto is None or cands[self._decided].peak_index < upto):
+        while self._decided < due:
             c = cands[self._decided]
             self._classify(self._decided)
             self._decided += 1
@@ -762,22 +776,16 @@ class TwitchDetector:
         The same figures as one by one: the baseline's moving sums cover the
         same samples, the clipping test runs only where the raw signal holds
         a run of equal values long enough to be clipped."""
-        ctx = round(0.1 * self.rate_hz)
+        ctx = self._feature_ctx
         todo = [c for c in batch if not c.features_final and not c.echo and c.end_index + ctx + 1 <= self._processed]
         if len(todo) < 2:
             return
-        windows = self._baseline_windows
-        reach = sum(windows)
+        reach = sum(self._baseline_windows)
         lo, hi = min(c.onset_index for c in todo) - ctx - reach, max(c.end_index for c in todo) + ctx + 1
-        ring_lo, ring_hi = self._ring_raw.span(lo, hi)
-        if (ring_lo, ring_hi) != (lo, hi):
+        if self._ring_raw.span(lo, hi) != (lo, hi):
             return  # part of it is gone: one by one, as far as the ring still reaches
         raw = self._ring_raw.read(lo, hi)
-        base = raw
-        for w in windows:
-            sums = np.cumsum(base)
-            base = (sums[w:] - sums[:-w]) / w
-        # base[k] is the baseline at sample lo + reach + k
+        base = _low_passed(raw, self._baseline_windows)  # base[k] is the baseline at sample lo + reach + k
         starts = np.array([c.onset_index - ctx - lo - reach for c in todo])
         ends = np.array([c.end_index + ctx + 1 - lo - reach for c in todo])
         bounds = np.empty(2 * len(todo), dtype=np.intp)
@@ -792,35 +800,32 @@ class TwitchDetector:
         for n, c in enumerate(todo):
             c.baseline_swing_uv = float(top[n] - bottom[n])
             c.features_final = True
-            if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
-                around = self._ring_raw.read(c.onset_index - self._merge, c.end_index + 1)
-                if len(around) > 1:
-                    c.max_jump_uv = float(np.abs(np.diff(around)).max())
+            self._measure_jump(c)
             a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
             if b - a >= self._clip_run and run_at[b - r] - run_at[a] > 0:
                 c.clipped = bool(self._clip_mask(raw[a:b]).any())
             else:
                 c.clipped = False
 
+    def _measure_jump(self, c: rules.Candidate) -> None:
+        """The largest sample-to-sample step of the raw signal: only a moving baseline needs telling pop from motion."""
+        if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
+            around = self._ring_raw.read(c.onset_index - self._merge, c.end_index + 1)
+            if len(around) > 1:
+                c.max_jump_uv = float(np.abs(np.diff(around)).max())
+
     def _features(self, c: rules.Candidate) -> None:
         """The raw signal's shape around a candidate, for the artifact rules; measured once its context is in."""
         if c.features_final:
             return
-        ctx = round(0.1 * self.rate_hz)
+        ctx = self._feature_ctx
         c.features_final = c.end_index + ctx + 1 <= self._processed
-        windows = self._baseline_windows
-        raw_ctx = self._ring_raw.read(c.onset_index - ctx - sum(windows), c.end_index + ctx + 1)
-        if len(raw_ctx) > sum(windows):
-            base = raw_ctx
-            for w in windows:
-                sums = np.cumsum(base)
-                base = (sums[w:] - sums[:-w]) / w
+        reach = sum(self._baseline_windows)
+        raw_ctx = self._ring_raw.read(c.onset_index - ctx - reach, c.end_index + ctx + 1)
+        if len(raw_ctx) > reach:
+            base = _low_passed(raw_ctx, self._baseline_windows)
             c.baseline_swing_uv = float(base.max() - base.min())
-        if c.baseline_swing_uv > 0.5 * self.config.baseline_min_sigma * c.noise_uv:
-            # Only a moving baseline needs telling pop from motion.
-            around = self._ring_raw.read(c.onset_index - self._merge, c.end_index + 1)
-            if len(around) > 1:
-                c.max_jump_uv = float(np.abs(np.diff(around)).max())
+        self._measure_jump(c)
         raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
         if len(raw) >= self._clip_run:
             c.clipped = bool(self._clip_mask(raw).any())
