@@ -292,6 +292,18 @@ def match(found: np.ndarray, truth: np.ndarray, tolerance: int) -> int:
     return hits
 
 
+def far_from(found: np.ndarray, reference: np.ndarray, tolerance: int) -> np.ndarray:
+    """The detections in `found` with none of `reference` within `tolerance` samples."""
+    return np.array([f for f in found if not len(reference) or np.min(np.abs(reference - f)) > tolerance],
+                    dtype=np.int64)
+
+
+def inside(found: np.ndarray, intervals: list[tuple[int, int]], rate_hz: float) -> tuple[int, float]:
+    """How many detections lie in [a, b) of the intervals, and the intervals' length in minutes."""
+    n = sum(int(np.count_nonzero((found >= a) & (found < b))) for a, b in intervals)
+    return n, sum(b - a for a, b in intervals) / rate_hz / 60.0
+
+
 def count(case: Case, found: np.ndarray, in_background: np.ndarray, without_artifacts: np.ndarray) -> dict:
     """What one detector run on one case gives, as counts (summed over seeds by `rates`).
 
@@ -303,25 +315,21 @@ def count(case: Case, found: np.ndarray, in_background: np.ndarray, without_arti
     # Detections that are not injected twitches but were already there without
     # them: the background's own potentials, unlabelled (no public recording
     # has labels). Strict scoring counts them false; adjusted leaves them out.
-    unmatched = np.array([f for f in found if not len(case.truth_index)
-                          or np.min(np.abs(case.truth_index - f)) > tol], dtype=np.int64)
-    own = sum(1 for f in unmatched if len(in_background) and np.min(np.abs(in_background - f)) <= tol)
+    unmatched = far_from(found, case.truth_index, tol)
+    own = len(unmatched) - len(far_from(unmatched, in_background, tol))
     out = {"case": case.name, "kind": case.kind, "truth": int(len(case.truth_index)), "found": int(len(found)),
            "hits": hits, "background_own": own, "background_found": int(len(in_background)),
            "minutes": len(case.signal_uv) / case.rate_hz / 60.0}
     if case.contraction:
-        out["active_found"] = sum(int(np.count_nonzero((found >= a) & (found < b))) for a, b in case.contraction)
-        out["active_minutes"] = sum(b - a for a, b in case.contraction) / case.rate_hz / 60.0
+        out["active_found"], out["active_minutes"] = inside(found, case.contraction, case.rate_hz)
     if case.weak_activity:
-        out["weak_found"] = sum(int(np.count_nonzero((found >= a) & (found < b))) for a, b in case.weak_activity)
-        out["weak_minutes"] = sum(b - a for a, b in case.weak_activity) / case.rate_hz / 60.0
+        out["weak_found"], out["weak_minutes"] = inside(found, case.weak_activity, case.rate_hz)
     if case.artifacts:
         # An artifact produced a twitch if one is found within it that the
         # signal without artifacts does not give (an injected twitch or a
         # potential of the rest recording that happens to fall beside a beat
         # is not the artifact's doing).
-        new = np.array([f for f in found if not len(without_artifacts)
-                        or np.min(np.abs(without_artifacts - f)) > tol], dtype=np.int64)
+        new = far_from(found, without_artifacts, tol)
         for kind, a, b in case.artifacts:
             out[f"artifacts_{kind}"] = out.get(f"artifacts_{kind}", 0) + 1
             out[f"artifacts_{kind}_twitch"] = (out.get(f"artifacts_{kind}_twitch", 0)
