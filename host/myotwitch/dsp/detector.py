@@ -638,16 +638,28 @@ class TwitchDetector:
                 return
         span_lo = int(lo.min())
         mag_span = np.abs(ring.read(span_lo, int(hi.max())))
-        lengths = hi - lo
-        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        base = lo - offsets  # absolute index = position in mag + base of its group
+
+        def gather(lo: np.ndarray, hi: np.ndarray):
+            """The groups' samples of |y| end to end, with where each starts and which group each is."""
+            lengths = hi - lo
+            offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            base = lo - offsets  # absolute index = position in mag + base of its group
+            mag = mag_span[np.arange(int(lengths.sum())) + np.repeat(base - span_lo, lengths)]
+            return lengths, offsets, base, mag, np.maximum.reduceat(mag, offsets)
+
+        lengths, offsets, base, mag, peak_uv = gather(lo, hi)
+        cfg = self.config
+        strong = peak_uv >= cfg.peak_sigma * floor  # the others are broad and low: background, not potentials
+        if not strong.all():
+            floor, lo, hi = floor[strong], lo[strong], hi[strong]
+            if not len(lo):
+                return
+            lengths, offsets, base, mag, peak_uv = gather(lo, hi)
         segment = np.repeat(np.arange(len(lengths)), lengths)
-        mag = mag_span[np.arange(len(segment)) + np.repeat(base - span_lo, lengths)]
-        peak_uv = np.maximum.reduceat(mag, offsets)
         at_max = np.flatnonzero(mag == np.repeat(peak_uv, lengths))
         starts_at_max = np.concatenate(([True], segment[at_max[1:]] != segment[at_max[:-1]]))
         peak_pos = at_max[starts_at_max]  # the first largest sample of each group, as np.argmax gives it
-        cfg = self.config
+        # The peak is above this threshold (peak_sigma > delimit_sigma, delimit_share < 1: checked at start).
         threshold = np.maximum(cfg.delimit_sigma * floor, cfg.delimit_share * peak_uv)
         over = np.flatnonzero(mag > np.repeat(threshold, lengths))
         over_segment = segment[over]
@@ -660,8 +672,6 @@ class TwitchDetector:
         seg_last = np.searchsorted(over_segment, np.arange(len(lengths)), side="right") - 1
         potentials = group_id[seg_last] - group_id[seg_first] + 1
         for g in range(len(lengths)):
-            if peak_uv[g] < cfg.peak_sigma * floor[g]:
-                continue  # broad and low: part of the background, not a potential
             self.stats.candidates += 1
             c = rules.Candidate(int(peak_pos[g] + base[g]), int(onset_pos[g] + base[g]), int(end_pos[g] + base[g]),
                                 float(peak_uv[g]), float(floor[g]), potentials=int(potentials[g]))
