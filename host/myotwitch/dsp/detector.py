@@ -275,6 +275,27 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[0::2], edges[1::2]
 
 
+class _CandidateArrays:
+    """Figures of the detector's candidates (same order, same first one), as arrays."""
+
+    def __init__(self) -> None:
+        self.peak_index = np.empty(0, dtype=np.int64)
+        self.peak_uv = np.empty(0)
+        self.echo = np.empty(0, dtype=bool)
+        self.excluded = np.empty(0, dtype=bool)  # decided as an echo or a doublet's second: not a heart beat
+
+    def extend(self, peak_index: np.ndarray, peak_uv: np.ndarray, echo: np.ndarray) -> None:
+        self.peak_index = np.concatenate((self.peak_index, peak_index))
+        self.peak_uv = np.concatenate((self.peak_uv, peak_uv))
+        self.echo = np.concatenate((self.echo, echo))
+        self.excluded = np.concatenate((self.excluded, np.zeros(len(peak_index), dtype=bool)))
+
+    def drop(self, n: int) -> None:
+        """Forget the first n."""
+        self.peak_index, self.peak_uv = self.peak_index[n:], self.peak_uv[n:]
+        self.echo, self.excluded = self.echo[n:], self.excluded[n:]
+
+
 class TwitchDetector:
     """Feed blocks of µV with the absolute index of their first sample; get events in index order."""
 
@@ -293,6 +314,8 @@ class TwitchDetector:
         self._echo_decay = c.echo_decay_ms * ms
         self._isi = round(c.continual_isi_ms * ms)
         self._ecg_complex = round(c.ecg_complex_ms * ms)
+        self._ecg_reach = round(c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance) * rate_hz)
+        self._ecg_intervals = tuple(round(s * rate_hz) for s in c.ecg_interval_s)
         self._shape_half = max(2, round(c.shape_half_ms * ms))
         self._shape_lag = round(c.shape_lag_ms * ms)
         self._act_min = round(c.activity_min_s * rate_hz)
@@ -349,6 +372,11 @@ class TwitchDetector:
         self._run_floor = 0.0
         self._candidates: list[rules.Candidate] = []  # found, in peak order; kept a while for context after deciding
         self._peaks: list[int] = []  # their peak indices, for bisecting without a key function
+        # The same candidates as arrays, for the rules that count or filter many neighbours at once.
+        self._arrays = _CandidateArrays()
+        self._burst_peaks: list[int] = []  # peaks of the candidates too long or with too many potentials for a twitch
+        self._neighbours = np.empty(0, dtype=np.intp)  # for the candidates being decided: see _count_neighbours
+        self._decided_from = 0
         self._decided = 0  # how many of self._candidates are decided
         # Activity: state machine over the envelope.
         self._act_open: int | None = None  # start of the open segment
@@ -671,14 +699,18 @@ class TwitchDetector:
         seg_first = np.searchsorted(over_segment, np.arange(len(lengths)), side="left")
         seg_last = np.searchsorted(over_segment, np.arange(len(lengths)), side="right") - 1
         potentials = group_id[seg_last] - group_id[seg_first] + 1
+        echoes = np.zeros(len(lengths), dtype=bool)
         for g in range(len(lengths)):
             self.stats.candidates += 1
             c = rules.Candidate(int(peak_pos[g] + base[g]), int(onset_pos[g] + base[g]), int(end_pos[g] + base[g]),
                                 float(peak_uv[g]), float(floor[g]), potentials=int(potentials[g]))
             a, _ = self._between(c.peak_index - self._echo, c.peak_index)
-            c.echo = self._under_ringing(c, self._candidates[a:])
+            c.echo = echoes[g] = self._under_ringing(c, self._candidates[a:])
             self._candidates.append(c)
             self._peaks.append(c.peak_index)
+        activity_like = (potentials >= cfg.burst_min_potentials) | (end_pos - onset_pos + 1 > self._max_duration)
+        self._arrays.extend(peak_pos + base, peak_uv, echoes)
+        self._burst_peaks.extend((peak_pos + base)[activity_like & ~echoes].tolist())
 
     # -- activity ----------------------------------------------------------------
     def _activity_in(self, abs_start: int, envelope: np.ndarray, floors: np.ndarray) -> None:
@@ -755,9 +787,12 @@ class TwitchDetector:
         cands = self._candidates
         due = len(cands) if upto is None else bisect.bisect_left(self._peaks, upto, lo=self._decided)
         self._features_batch(cands[self._decided : due])
+        self._count_neighbours(self._decided, due)
         while self._decided < due:
             c = cands[self._decided]
             self._classify(self._decided)
+            if c.reason in _NOT_IN_ECG_CHAINS:
+                self._arrays.excluded[self._decided] = True
             self._decided += 1
             if c.reason is None:
                 self.stats.twitches += 1
@@ -772,9 +807,28 @@ class TwitchDetector:
         if old > 256 or (upto is None and old):
             del cands[:old]
             del self._peaks[:old]
+            self._arrays.drop(old)
+            del self._burst_peaks[: bisect.bisect_left(self._burst_peaks, self._peaks[0] if self._peaks else horizon)]
             self._decided -= old
         while len(self._segments) > 1 and self._segments[0][1] is not None and self._segments[0][1] < horizon:
             self._segments.popleft()
+
+    def _count_neighbours(self, first: int, due: int) -> None:
+        """For the dense-firing rule, candidates first..due-1 at once: how many others within busy_window_s
+        (centred), no echo, at least 1 / busy_ratio of its peak."""
+        self._decided_from = first
+        if due <= first:
+            return
+        arrays = self._arrays
+        peaks, amps = arrays.peak_index[first:due], arrays.peak_uv[first:due]
+        lo = np.searchsorted(arrays.peak_index, peaks - self._busy_half, side="left")
+        hi = np.searchsorted(arrays.peak_index, peaks + self._busy_half, side="right")
+        lengths = hi - lo  # each window holds its own candidate: never empty
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        other = np.arange(int(lengths.sum())) + np.repeat(lo - offsets, lengths)
+        counted = ~arrays.echo[other] & (arrays.peak_uv[other] >= np.repeat(amps / self.config.busy_ratio, lengths))
+        counted &= other != np.repeat(np.arange(first, due), lengths)
+        self._neighbours = np.add.reduceat(counted.astype(np.intp), offsets)
 
     def _between(self, lo: int, hi: int) -> tuple[int, int]:
         """Indices [a, b) of the candidates whose peak lies in [lo, hi]."""
@@ -862,19 +916,21 @@ class TwitchDetector:
         if reason is None:
             # Short bursts (too long or too many potentials for a twitch) get
             # the guard that activity segments get.
-            a, b = self._between(at - self._guard - self._max_duration, at + self._pre_guard + self._max_duration)
-            if any(k != i and not cands[k].echo and self._activity_like(cands[k])
-                   and cands[k].onset_index - self._pre_guard <= at <= cands[k].end_index + self._guard
-                   and not self._looks_like_artifact(cands[k]) and not self._heart_beat(k) for k in range(a, b)):
-                reason = rules.REASON_ACTIVITY
+            bursts = self._burst_peaks  # few: most windows hold none
+            a = bisect.bisect_left(bursts, at - self._guard - self._max_duration)
+            b = bisect.bisect_right(bursts, at + self._pre_guard + self._max_duration)
+            for k in (bisect.bisect_left(self._peaks, p) for p in bursts[a:b]):
+                n = cands[k]
+                if (k != i and n.onset_index - self._pre_guard <= at <= n.end_index + self._guard
+                        and not self._looks_like_artifact(n) and not self._heart_beat(k)):
+                    reason = rules.REASON_ACTIVITY
+                    break
+        if reason is None and self._neighbours[i - self._decided_from] >= cfg.busy_min_candidates:
+            reason = rules.REASON_DENSE
+        discharges_before: list[rules.Candidate] = []
         if reason is None:
-            a, b = self._between(at - self._busy_half, at + self._busy_half)
-            around = sum(1 for n in cands[a:b]
-                         if n is not c and not n.echo and n.peak_uv >= c.peak_uv / cfg.busy_ratio)
-            if around >= cfg.busy_min_candidates:
-                reason = rules.REASON_DENSE
-        a, _ = self._between(at - self._isi, at)
-        discharges_before = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES]
+            a, _ = self._between(at - self._isi, at)
+            discharges_before = [p for p in cands[a:i] if p.reason not in _NOT_DISCHARGES]
         if reason is None and discharges_before:
             p = discharges_before[-1]
             if p.reason is None and p.doublet_interval_samples == at - p.peak_index:
@@ -970,18 +1026,16 @@ class TwitchDetector:
 
     def _ecg(self, i: int) -> bool:
         cfg = self.config
-        cands = self._candidates
-        c = cands[i]
-        reach = round(cfg.ecg_interval_s[1] * (cfg.ecg_min_beats - 1) * (1 + cfg.ecg_tolerance) * self.rate_hz)
-        a, b = self._between(c.peak_index - reach, c.peak_index + reach)
-        near = [k for k in range(a, b)
-                if k == i or cands[k].reason not in (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)]
-        peaks = [cands[k].peak_index for k in near]
-        amps = [cands[k].peak_uv for k in near]
-        lo, hi = (round(s * self.rate_hz) for s in cfg.ecg_interval_s)
-        return rules.ecg_chain(peaks, amps, near.index(i), cfg.ecg_min_beats, lo, hi, cfg.ecg_tolerance,
-                               cfg.ecg_amplitude_ratio)
+        at = self._peaks[i]
+        a, b = self._between(at - self._ecg_reach, at + self._ecg_reach)
+        arrays = self._arrays
+        near = ~arrays.excluded[a:b]  # echoes and doublet seconds already decided are not beats
+        near[i - a] = True
+        return rules.ecg_chain(arrays.peak_index[a:b][near], arrays.peak_uv[a:b][near],
+                               int(np.count_nonzero(near[: i - a])), cfg.ecg_min_beats, *self._ecg_intervals,
+                               cfg.ecg_tolerance, cfg.ecg_amplitude_ratio)
 
 
 _ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)
+_NOT_IN_ECG_CHAINS = (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)
 _NOT_DISCHARGES = _ARTIFACTS + (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)

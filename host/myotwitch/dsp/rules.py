@@ -11,10 +11,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
 REASON_ACTIVITY = "activity"
 REASON_DENSE = "dense firing"
@@ -75,7 +73,7 @@ def in_any(index: int, intervals: Sequence[tuple[int, int]], before: int, after:
     return False
 
 
-def ecg_chain(peaks: Sequence[int], amplitudes: Sequence[float], i: int, min_beats: int,
+def ecg_chain(peaks: np.ndarray, amplitudes: np.ndarray, i: int, min_beats: int,
               min_interval: int, max_interval: int, tolerance: float, amplitude_ratio: float) -> bool:
     """Is peaks[i] one of at least `min_beats` near-equal complexes at a regular heart-rate interval?
 
@@ -83,11 +81,17 @@ def ecg_chain(peaks: Sequence[int], amplitudes: Sequence[float], i: int, min_bea
     candidates of similar amplitude whose spacing stays within `tolerance` of
     an interval set by one of its neighbours.
     """
-    similar = [peaks[k] for k in range(len(peaks))
-               if k != i and comparable(amplitudes[i], amplitudes[k], amplitude_ratio)]
-    if len(similar) < min_beats - 1:
+    peaks, amplitudes = np.asarray(peaks), np.asarray(amplitudes, dtype=float)
+    # comparable(amplitudes[i], amplitudes[k]) for all k at once
+    alike = np.maximum(amplitudes, amplitudes[i]) <= amplitude_ratio * np.minimum(amplitudes, amplitudes[i])
+    alike[i] = False
+    if np.count_nonzero(alike) < min_beats - 1:
         return False
-    origin = peaks[i]
+    origin = int(peaks[i])
+    similar_at = peaks[alike]
+    distance = np.abs(similar_at - origin)
+    first_steps = similar_at[(distance >= min_interval) & (distance <= max_interval)].tolist()
+    similar = similar_at.tolist()
 
     def nearest(want: int, slack: float) -> int | None:
         k = bisect.bisect_left(similar, want)
@@ -98,10 +102,8 @@ def ecg_chain(peaks: Sequence[int], amplitudes: Sequence[float], i: int, min_bea
                     best = similar[j]
         return best
 
-    for other in similar:
+    for other in first_steps:
         interval = abs(other - origin)
-        if not (min_interval <= interval <= max_interval):
-            continue
         count = 1
         for direction in (1, -1):
             here = origin
