@@ -24,6 +24,7 @@ does not depend on how the stream is cut into blocks.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -702,14 +703,13 @@ class TwitchDetector:
         seg_last = np.searchsorted(over_segment, np.arange(len(lengths)), side="right") - 1
         potentials = group_id[seg_last] - group_id[seg_first] + 1
         echoes = np.zeros(len(lengths), dtype=bool)
-        for g in range(len(lengths)):
-            self.stats.candidates += 1
-            c = rules.Candidate(int(peak_pos[g] + base[g]), int(onset_pos[g] + base[g]), int(end_pos[g] + base[g]),
-                                float(peak_uv[g]), float(floor[g]), potentials=int(potentials[g]))
-            a, _ = self._between(c.peak_index - self._echo, c.peak_index)
-            c.echo = echoes[g] = self._under_ringing(c, self._candidates[a:])
+        self.stats.candidates += len(lengths)
+        columns = (peak_pos + base, onset_pos + base, end_pos + base, peak_uv, floor, potentials)
+        for g, (peak, onset, end, peak_uv_g, floor_g, potentials_g) in enumerate(zip(*(a.tolist() for a in columns))):
+            c = rules.Candidate(peak, onset, end, peak_uv_g, floor_g, potentials=potentials_g)
+            c.echo = echoes[g] = self._under_ringing(c)
             self._candidates.append(c)
-            self._peaks.append(c.peak_index)
+            self._peaks.append(peak)
         activity_like = (potentials >= cfg.burst_min_potentials) | (end_pos - onset_pos + 1 > self._max_duration)
         self._arrays.extend(peak_pos + base, peak_uv, echoes)
         self._burst_peaks.extend((peak_pos + base)[activity_like & ~echoes].tolist())
@@ -977,14 +977,15 @@ class TwitchDetector:
         return (n.potentials >= self.config.burst_min_potentials
                 or n.end_index - n.onset_index + 1 > self._max_duration)
 
-    def _under_ringing(self, n: rules.Candidate, before: list[rules.Candidate]) -> bool:
-        """A much smaller peak after a larger one (itself no echo), below its decaying ringing."""
+    def _under_ringing(self, n: rules.Candidate) -> bool:
+        """A much smaller peak after a larger one (itself no echo; found before it), below its decaying ringing."""
         ratio = self.config.echo_ratio
-        for p in before:
+        cands = self._candidates
+        for k in range(bisect.bisect_left(self._peaks, n.peak_index - self._echo), len(cands)):
+            p = cands[k]
             delay = n.peak_index - p.peak_index
-            if 0 < delay <= self._echo and not p.echo:
-                if n.peak_uv < ratio * p.peak_uv * np.exp(-delay / self._echo_decay):
-                    return True
+            if 0 < delay and not p.echo and n.peak_uv < ratio * p.peak_uv * math.exp(-delay / self._echo_decay):
+                return True
         return False
 
     def _artifact_reason(self, c: rules.Candidate) -> str | None:
