@@ -277,3 +277,31 @@ def test_run_groups_measured_together_match_one_by_one(seed, gaps_and_lengths):
     det._measure_closed()
     got = [(c.peak_index, c.onset_index, c.end_index, c.peak_uv, c.noise_uv, c.potentials) for c in det._candidates]
     assert got == expected
+
+
+@settings(max_examples=80, deadline=None)
+# Gaps of exactly half the window (500 samples at 1 kHz) and either side of it: the window's edges count.
+@given(st.lists(st.tuples(st.integers(1, 900) | st.sampled_from((250, 499, 500, 501)), st.floats(1.0, 100.0),
+                          st.booleans()), min_size=1, max_size=60),
+       st.data())
+def test_dense_firing_counts_in_bulk_match_one_by_one(candidates, data):
+    # Counted for all candidates due at once (arrays); each count is the
+    # one-by-one count: the others within half busy_window_s either side, no
+    # echo, at least 1 / busy_ratio of the candidate's peak.
+    from myotwitch.dsp import rules
+
+    det = TwitchDetector(RATE_HZ)
+    peaks = np.cumsum([gap for gap, _, _ in candidates])  # some gaps of 1 sample, some beyond the window
+    cands = [rules.Candidate(int(p), int(p) - 2, int(p) + 2, uv, 1.0, echo=echo)
+             for p, (_, uv, echo) in zip(peaks, candidates)]
+    det._candidates, det._peaks = cands, [c.peak_index for c in cands]
+    det._arrays.extend(peaks, np.array([c.peak_uv for c in cands]), np.array([c.echo for c in cands]))
+    first = data.draw(st.integers(0, len(cands) - 1))
+    due = data.draw(st.integers(first, len(cands)))
+    det._count_neighbours(first, due)
+    half, ratio = det._busy_half, det.config.busy_ratio
+    for i in range(first, due):
+        c = cands[i]
+        expected = sum(1 for n in cands if n is not c and abs(n.peak_index - c.peak_index) <= half
+                       and not n.echo and n.peak_uv >= c.peak_uv / ratio)
+        assert det._neighbours[i - first] == expected

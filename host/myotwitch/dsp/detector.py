@@ -501,7 +501,11 @@ class TwitchDetector:
         # The noise floor in force at each sample: set by the windows before its own.
         floors = np.full(len(y), np.nan)
         magnitude = np.abs(y)
-        clipped_before = np.concatenate(([0], np.cumsum(self._clip_mask(x))))
+        clip_mask = self._clip_mask(x)
+        if clip_mask.any():
+            clipped_before = np.concatenate(([0], np.cumsum(clip_mask)))
+        else:
+            clipped_before = np.zeros(len(x) + 1, dtype=np.intp)  # the usual case: no pass over the piece
         w = self._window_samples
         i = 0
         while i < len(y):
@@ -859,16 +863,16 @@ class TwitchDetector:
         padded = np.append(base, 0.0)  # reduceat wants every bound inside the array; the pad is never in a range
         top = np.maximum.reduceat(padded, bounds)[0::2]
         bottom = np.minimum.reduceat(padded, bounds)[0::2]
-        # Where could a clipped run be: clip_run equal values in a row.
-        equal = np.concatenate(([0], np.cumsum(raw[1:] == raw[:-1])))
+        # Where could a clipped run be: clip_run equal values in a row, raw[j] to raw[j + r] (j in held_from).
         r = self._clip_run - 1
-        run_at = np.concatenate(([0], np.cumsum(equal[r:] - equal[:-r] == r)))  # runs starting before k
+        equal_next = np.flatnonzero(raw[1:] == raw[:-1])  # raw[k + 1] == raw[k]: rare in a live signal
+        held_from = equal_next[: len(equal_next) - r + 1][equal_next[r - 1 :] - equal_next[: len(equal_next) - r + 1] == r - 1].tolist()
         for n, c in enumerate(todo):
             c.baseline_swing_uv = float(top[n] - bottom[n])
             c.features_final = True
             self._measure_jump(c)
             a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
-            if b - a >= self._clip_run and run_at[b - r] - run_at[a] > 0:
+            if b - a >= self._clip_run and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a):
                 c.clipped = bool(self._clip_mask(raw[a:b]).any())
             else:
                 c.clipped = False
