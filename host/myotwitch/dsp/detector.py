@@ -228,8 +228,11 @@ class _Ring:
         return np.concatenate((self.buf[pa:], self.buf[:pb]))
 
 
-class _MovingRms:
-    """sqrt(mean of x**2 over the last w samples) for several windows w, carried across blocks."""
+class _MovingSquares:
+    """Sums of x**2 over the last w samples, for several windows w, carried across blocks.
+
+    The RMS over w is sqrt(sum / w); the thresholds are compared with the sums
+    (threshold squared times w), so the RMS itself is computed only where it is reported."""
 
     def __init__(self, windows: tuple[int, ...]) -> None:
         self.windows = tuple(max(1, w) for w in windows)
@@ -240,16 +243,29 @@ class _MovingRms:
         self._tail = np.zeros(self._keep)
 
     def process(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
-        sq = np.concatenate((self._tail, x * x))
-        c = np.concatenate(([0.0], np.cumsum(sq)))
-        n = len(x)
-        out = []
-        for w in self.windows:
-            hi = c[len(c) - n :]
-            lo = c[len(c) - n - w : len(c) - w]
-            out.append(np.sqrt(np.maximum((hi - lo) / w, 0.0)))
-        self._tail = sq[len(sq) - self._keep :] if self._keep else self._tail
-        return tuple(out)
+        keep, n = self._keep, len(x)
+        sq = np.empty(keep + n)
+        sq[:keep] = self._tail
+        np.multiply(x, x, out=sq[keep:])
+        c = np.empty(keep + n + 1)
+        c[0] = 0.0
+        np.cumsum(sq, out=c[1:])
+        if keep:
+            self._tail = sq[n:].copy()
+        return tuple(c[keep + 1 :] - c[keep + 1 - w : len(c) - w] for w in self.windows)
+
+
+def _rms(sums: np.ndarray, window: int) -> np.ndarray:
+    return np.sqrt(np.maximum(sums / window, 0.0))
+
+
+def _first(mask: np.ndarray, i: int, value: bool) -> int:
+    """Index of the first element equal to `value` from i on, or len(mask); stops there (argmax on booleans)."""
+    rest = mask[i:]
+    if not len(rest):
+        return len(mask)
+    k = int(rest.argmax() if value else rest.argmin())
+    return i + k if rest[k] == value else len(mask)
 
 
 def _medians(a: np.ndarray) -> np.ndarray:
@@ -354,7 +370,8 @@ class TwitchDetector:
         self._filter: StreamingSosFilter | None = None
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
-        self._rms = _MovingRms((self._energy_window, round(self.config.envelope_window_ms * self.rate_hz / 1000.0)))
+        self._envelope_window = max(1, round(self.config.envelope_window_ms * self.rate_hz / 1000.0))
+        self._squares = _MovingSquares((self._energy_window, self._envelope_window))
         ring = self._delay + self._piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_raw = _Ring(ring), _Ring(ring)
         self._window = np.empty(self._window_samples)
@@ -478,7 +495,7 @@ class TwitchDetector:
         self._close_issue()
         if self._filter is not None:
             self._filter.reset()
-        self._rms.reset()
+        self._squares.reset()
         self._window_fill = 0
         self._window_clipped = 0
         self._window_raw_min, self._window_raw_max = np.inf, -np.inf
@@ -495,7 +512,7 @@ class TwitchDetector:
 
     def _run_piece(self, start: int, x: np.ndarray) -> None:
         y = self._filter.process(x)
-        energy, envelope = self._rms.process(y)
+        energy_sums, envelope_sums = self._squares.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
         # The noise floor in force at each sample: set by the windows before its own.
@@ -524,8 +541,9 @@ class TwitchDetector:
             if abs_i + (j - i) == window_end:
                 self._close_window(window_end)
             i = j
-        self._candidates_in(start, energy, floors)
-        self._activity_in(start, envelope, floors)
+        floors_sq = floors * floors  # NaN while warming up or settling: no threshold is ever passed there
+        self._candidates_in(start, energy_sums, floors, floors_sq)
+        self._activity_in(start, envelope_sums, floors_sq)
         self._processed = start + len(y)
 
     def _whole_windows(self, start: int, i: int, x: np.ndarray, magnitude: np.ndarray,
@@ -608,9 +626,10 @@ class TwitchDetector:
             self._issue = None
 
     # -- candidates -------------------------------------------------------------
-    def _candidates_in(self, abs_start: int, energy: np.ndarray, floors: np.ndarray) -> None:
-        above = energy > self.config.detect_sigma * floors  # NaN floors (warming up, settling): never above
-        n = len(energy)
+    def _candidates_in(self, abs_start: int, energy_sums: np.ndarray, floors: np.ndarray, floors_sq: np.ndarray) -> None:
+        # The RMS over the energy window above detect_sigma x the floor
+        above = energy_sums > floors_sq * (self._energy_window * self.config.detect_sigma**2)
+        n = len(energy_sums)
         if self._run_start is not None and not above[0]:
             self._end_run_before(abs_start)
         starts, ends = _runs(above)
@@ -719,22 +738,22 @@ class TwitchDetector:
         self._burst_peaks.extend((peak_pos + base)[activity_like & ~echoes].tolist())
 
     # -- activity ----------------------------------------------------------------
-    def _activity_in(self, abs_start: int, envelope: np.ndarray, floors: np.ndarray) -> None:
-        on = envelope > self.config.activity_on_sigma * floors
-        off = envelope < self.config.activity_off_sigma * floors
-        n = len(envelope)
+    def _activity_in(self, abs_start: int, envelope_sums: np.ndarray, floors_sq: np.ndarray) -> None:
+        """The envelope (RMS over envelope_window_ms) against the on and off thresholds (in floors)."""
+        w = self._envelope_window
+        on = envelope_sums > floors_sq * (w * self.config.activity_on_sigma**2)
+        off = None  # needed only once a segment is open
+        n = len(envelope_sums)
         i = 0
         while i < n:
             if self._act_open is None:
                 # Closed: wait for `act_min` samples in a row above the on threshold.
                 if self._act_above_start is None:
-                    nz = np.flatnonzero(on[i:])
-                    if not len(nz):
+                    i = _first(on, i, True)
+                    if i == n:
                         return
-                    i += int(nz[0])
                     self._act_above_start = abs_start + i
-                z = np.flatnonzero(~on[i:])
-                run_end = i + int(z[0]) if len(z) else n
+                run_end = _first(on, i, False)
                 if abs_start + run_end - self._act_above_start >= self._act_min:
                     self._act_open, self._act_above_start = self._act_above_start, None
                     self._act_sum, self._act_peak, self._act_count = 0.0, 0.0, 0
@@ -747,23 +766,22 @@ class TwitchDetector:
                 i = run_end
             else:
                 # Open: until `act_hold` samples in a row below the off threshold.
+                if off is None:
+                    off = envelope_sums < floors_sq * (w * self.config.activity_off_sigma**2)
                 if self._act_below_start is None:
-                    nz = np.flatnonzero(off[i:])
-                    if not len(nz):
-                        self._accumulate(envelope[i:])
+                    q = _first(off, i, True)
+                    self._accumulate(_rms(envelope_sums[i:q], w))
+                    if q == n:
                         return
-                    q = i + int(nz[0])
-                    self._accumulate(envelope[i:q])
                     i = q
                     self._act_below_start = abs_start + q
-                z = np.flatnonzero(~off[i:])
-                quiet_end = i + int(z[0]) if len(z) else n
+                quiet_end = _first(off, i, False)
                 if abs_start + quiet_end - self._act_below_start >= self._act_hold:
                     resume = max(i, self._act_below_start + self._act_hold - abs_start)
                     self._close_activity(self._act_below_start - 1)
                     i = resume
                     continue
-                self._accumulate(envelope[i:quiet_end])
+                self._accumulate(_rms(envelope_sums[i:quiet_end], w))
                 if quiet_end == n:
                     return
                 self._act_below_start = None
