@@ -557,11 +557,38 @@ class TwitchDetector:
         raws = x[i:j].reshape(k, w)
         ranges = raws.max(axis=1) - raws.min(axis=1)
         clipped = clipped_before[i + w : j + 1 : w] - clipped_before[i:j:w]
+        if self._steady_windows(start, i, j, medians, ranges, clipped, floors):
+            return j
         for n in range(k):
             a = i + n * w
             self._fill_floor(floors, start, a, a + w)
             self._window_done(start + a + w, w, float(medians[n]), float(ranges[n]), int(clipped[n]))
         return j
+
+    def _steady_windows(self, start: int, i: int, j: int, medians: np.ndarray, ranges: np.ndarray,
+                        clipped: np.ndarray, floors: np.ndarray) -> bool:
+        """`_whole_windows` in the usual case, without a loop: the floor's history full, no window flat or clipped,
+        no issue open. The floor in force in each window is the quantile of the history as it was before that
+        window: a sliding window over the history followed by the new sigmas. Returns False if not the usual case."""
+        history = self._sigmas
+        w, k, cfg = self._window_samples, len(medians), self.config
+        if self._floor is None or self._issue is not None or len(history) != history.maxlen:
+            return False
+        sigmas = _MAD_TO_SIGMA * medians
+        if ((sigmas < cfg.flat_uv) & (ranges < 10 * cfg.flat_uv)).any() or (clipped >= 0.01 * w).any():
+            return False
+        m = len(history)
+        ordered = np.sort(np.lib.stride_tricks.sliding_window_view(np.concatenate((list(history), sigmas)), m), axis=1)
+        position = cfg.noise_quantile * (m - 1)
+        q = int(position)
+        frac = position - q
+        after = ordered[:, q] + frac * (ordered[:, min(q + 1, m - 1)] - ordered[:, q])  # after[n]: after n windows
+        floors[i:j].reshape(k, w)[:] = after[:k, None]
+        if self._settle_until - start > i:
+            floors[i : min(j, self._settle_until - start)] = np.nan
+        history.extend(sigmas.tolist())
+        self._floor = float(after[k])
+        return True
 
     def _fill_floor(self, floors: np.ndarray, start: int, i: int, j: int) -> None:
         """floors[i:j] (offsets in the piece starting at `start`) get the floor in force, once settled."""
