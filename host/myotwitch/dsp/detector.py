@@ -290,8 +290,16 @@ def _low_passed(raw: np.ndarray, windows: tuple[int, ...]) -> np.ndarray:
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and (exclusive) ends of the True runs of a boolean array."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
-    return edges[0::2], edges[1::2]
+    if not len(mask):
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    changes = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    rising = mask[changes]
+    starts, ends = changes[rising], changes[~rising]
+    if mask[0]:
+        starts = np.concatenate(([0], starts))
+    if mask[-1]:
+        ends = np.append(ends, len(mask))
+    return starts, ends
 
 
 class _CandidateArrays:
@@ -660,17 +668,16 @@ class TwitchDetector:
         if self._run_start is not None and not above[0]:
             self._end_run_before(abs_start)
         starts, ends = _runs(above)
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            if s == 0 and self._run_start is not None:
-                first = self._run_start  # continues from the previous piece
-            else:
-                first = abs_start + s
-                self._run_floor = float(floors[s])
+        if len(starts):
+            firsts, lasts, run_floors = starts + abs_start, ends - 1 + abs_start, floors[starts]
+            if starts[0] == 0 and self._run_start is not None:  # continues from the previous piece
+                firsts[0], run_floors[0] = self._run_start, self._run_floor
             self._run_start = None
-            if e == n:
-                self._run_start = first  # still above at the end: continues in the next piece
+            if ends[-1] == n:  # still above at the end: continues in the next piece
+                self._add_runs(firsts[:-1], lasts[:-1], run_floors[:-1])
+                self._run_start, self._run_floor = int(firsts[-1]), float(run_floors[-1])
             else:
-                self._add_run(first, abs_start + e - 1, self._run_floor)
+                self._add_runs(firsts, lasts, run_floors)
         if self._run_start is None and self._pending is not None and abs_start + n - 1 - self._pending[1] > self._merge:
             self._close_candidate()
         self._measure_closed()
@@ -679,6 +686,26 @@ class TwitchDetector:
         start, self._run_start = self._run_start, None
         if start is not None:
             self._add_run(start, index - 1, self._run_floor)
+
+    def _add_runs(self, firsts: np.ndarray, lasts: np.ndarray, floors: np.ndarray) -> None:
+        """`_add_run` for complete runs in index order, at once: runs closer than the merge gap form a group."""
+        if not len(firsts):
+            return
+        p = self._pending
+        opens = np.empty(len(firsts), dtype=bool)  # this run starts a new group
+        opens[0] = p is None or int(firsts[0]) - p[1] > self._merge
+        opens[1:] = firsts[1:] - lasts[:-1] > self._merge
+        starts = np.flatnonzero(opens)
+        if not len(starts):  # all of them extend the pending group
+            p[1] = int(lasts[-1])
+            return
+        if starts[0] > 0:
+            p[1] = int(lasts[starts[0] - 1])
+        self._close_candidate()
+        group_lasts = lasts[np.append(starts[1:] - 1, len(firsts) - 1)]
+        self._closed.extend(zip(firsts[starts[:-1]].tolist(), group_lasts[:-1].tolist(), floors[starts[:-1]].tolist()))
+        self._pending = [int(firsts[starts[-1]]), int(group_lasts[-1])]
+        self._pending_noise = float(floors[starts[-1]])
 
     def _add_run(self, first: int, last: int, floor: float) -> None:
         p = self._pending
