@@ -305,3 +305,26 @@ def test_dense_firing_counts_in_bulk_match_one_by_one(candidates, data):
         expected = sum(1 for n in cands if n is not c and abs(n.peak_index - c.peak_index) <= half
                        and not n.echo and n.peak_uv >= c.peak_uv / ratio)
         assert det._neighbours[i - first] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 3.0), st.integers(-4, 4))
+def test_shape_comparison_is_the_best_correlation_over_the_lags(seed, noise, shift):
+    # Two snippets of a filtered signal; one is the other shifted and noisier.
+    # _same_shape answers whether Pearson's r at the best lag (within
+    # shape_lag_ms) reaches same_unit_similarity, as np.corrcoef gives it.
+    from myotwitch.dsp import rules
+
+    rng = np.random.default_rng(seed)
+    det = TwitchDetector(2000.0)
+    h, lag = det._shape_half, det._shape_lag
+    base = rng.normal(0, 1, 2 * (h + lag) + 1 + 8)
+    a = rules.Candidate(0, 0, 0, 1.0, 1.0, snippet=base[4 : 4 + 2 * (h + lag) + 1])
+    b = rules.Candidate(0, 0, 0, 1.0, 1.0, snippet=base[4 + shift : 4 + shift + 2 * (h + lag) + 1]
+                        + rng.normal(0, noise, 2 * (h + lag) + 1))
+    core = a.snippet[lag : lag + 2 * h + 1]
+    best = max(np.corrcoef(core, b.snippet[k : k + 2 * h + 1])[0, 1] for k in range(2 * lag + 1))
+    if abs(best - det.config.same_unit_similarity) > 1e-9:
+        assert det._same_shape(a, b) == (best >= det.config.same_unit_similarity)
+    if noise == 0.0:
+        assert det._same_shape(a, b)  # the same potential, moved by at most shape_lag: r = 1

@@ -1090,14 +1090,11 @@ class TwitchDetector:
         h, lag = self._shape_half, self._shape_lag
         core = sa[lag : lag + 2 * h + 1]
         core = core - core.mean()
-        best = -1.0
-        for k in range(2 * lag + 1):
-            other = sb[k : k + 2 * h + 1]
-            other = other - other.mean()
-            denom = float(np.sqrt(np.dot(core, core) * np.dot(other, other)))
-            if denom > 0:
-                best = max(best, float(np.dot(core, other)) / denom)
-        return best >= self.config.same_unit_similarity
+        others = np.lib.stride_tricks.sliding_window_view(sb, 2 * h + 1)  # one row per lag
+        others = others - others.mean(axis=1, keepdims=True)
+        denom = np.sqrt(np.dot(core, core) * np.einsum("ij,ij->i", others, others))
+        fit = denom > 0
+        return bool(fit.any()) and float((others[fit] @ core / denom[fit]).max()) >= self.config.same_unit_similarity
 
     def _heart_beat(self, k: int) -> bool:
         c = self._candidates[k]
