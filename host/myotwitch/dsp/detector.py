@@ -1105,11 +1105,12 @@ class TwitchDetector:
         at = self._peaks[i]
         a, b = self._between(at - self._ecg_reach, at + self._ecg_reach)
         arrays = self._arrays
-        near = ~arrays.excluded[a:b]  # echoes and doublet seconds already decided are not beats
-        near[i - a] = True
-        return rules.ecg_chain(arrays.peak_index[a:b][near], arrays.peak_uv[a:b][near],
-                               int(np.count_nonzero(near[: i - a])), cfg.ecg_min_beats, *self._ecg_intervals,
-                               cfg.ecg_tolerance, cfg.ecg_amplitude_ratio)
+        amps, own = arrays.peak_uv[a:b], arrays.peak_uv[i]
+        # rules.comparable with this one, for all at once; echoes and doublet seconds already decided are no beats
+        similar = (np.maximum(amps, own) <= cfg.ecg_amplitude_ratio * np.minimum(amps, own)) & ~arrays.excluded[a:b]
+        similar[i - a] = False
+        return rules.ecg_chain(at, arrays.peak_index[a:b][similar].tolist(), cfg.ecg_min_beats, *self._ecg_intervals,
+                               cfg.ecg_tolerance)
 
 
 _ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)

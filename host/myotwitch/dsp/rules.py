@@ -12,7 +12,6 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 
 REASON_ACTIVITY = "activity"
 REASON_DENSE = "dense firing"
@@ -73,25 +72,18 @@ def in_any(index: int, intervals: Sequence[tuple[int, int]], before: int, after:
     return False
 
 
-def ecg_chain(peaks: np.ndarray, amplitudes: np.ndarray, i: int, min_beats: int,
-              min_interval: int, max_interval: int, tolerance: float, amplitude_ratio: float) -> bool:
-    """Is peaks[i] one of at least `min_beats` near-equal complexes at a regular heart-rate interval?
+def ecg_chain(origin: int, similar: list[int], min_beats: int, min_interval: int, max_interval: int,
+              tolerance: float) -> bool:
+    """Is the peak at `origin` one of at least `min_beats` complexes at a regular heart-rate interval?
 
-    `peaks` is sorted. Walks forward and backward from peaks[i] through
-    candidates of similar amplitude whose spacing stays within `tolerance` of
-    an interval set by one of its neighbours.
+    `similar`: the sorted peaks of the candidates of similar amplitude around
+    it (`comparable` with it), itself excluded. Walks forward and backward from
+    origin through them, their spacing staying within `tolerance` of an
+    interval set by one of its neighbours.
     """
-    peaks, amplitudes = np.asarray(peaks), np.asarray(amplitudes, dtype=float)
-    # comparable(amplitudes[i], amplitudes[k]) for all k at once
-    alike = np.maximum(amplitudes, amplitudes[i]) <= amplitude_ratio * np.minimum(amplitudes, amplitudes[i])
-    alike[i] = False
-    if np.count_nonzero(alike) < min_beats - 1:
+    if len(similar) < min_beats - 1:
         return False
-    origin = int(peaks[i])
-    similar_at = peaks[alike]
-    distance = np.abs(similar_at - origin)
-    first_steps = similar_at[(distance >= min_interval) & (distance <= max_interval)].tolist()
-    similar = similar_at.tolist()
+    first_steps = [p for p in similar if min_interval <= abs(p - origin) <= max_interval]
 
     def nearest(want: int, slack: float) -> int | None:
         k = bisect.bisect_left(similar, want)
