@@ -199,6 +199,21 @@ def test_every_event_is_the_same_however_many_candidates_are_measured_at_once():
         assert by_kind(events(x, block_sizes=blocks)[0]) == whole, blocks
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 40_000), min_size=1, max_size=8))
+def test_every_event_of_a_rich_signal_is_the_same_whatever_the_blocks(block_sizes):
+    # 60 s: past the 20 s the noise floor's history needs to fill (its
+    # windows then go in bulk), several 16 s pieces, every kind of event.
+    def by_kind(out):
+        return {kind: [e for e in out if type(e) is kind] for kind in (Twitch, Rejected, ActivitySegment)}
+
+    x = rich_signal()
+    whole, whole_det = events(x, block_sizes=(len(x),))
+    got, det = events(x, block_sizes=tuple(block_sizes))
+    assert by_kind(got) == by_kind(whole)
+    assert det.noise_uv == whole_det.noise_uv and det.stats == whole_det.stats
+
+
 def test_a_peak_threshold_below_the_delimit_threshold_is_refused():
     with pytest.raises(ValueError, match="delimit_sigma must be below peak_sigma"):
         TwitchDetector(RATE_HZ, DetectorConfig(peak_sigma=2.0, delimit_sigma=2.5))
