@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=1.0, help="length of the offline recording")
     parser.add_argument("--soak-hours", type=float, default=24.0, help="length of the memory run")
     parser.add_argument("--live-minutes", type=float, default=10.0)
-    parser.add_argument("--repeat", type=int, default=3, help="offline runs of each pipeline, taking turns (best counts)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="offline runs of each pipeline, taking turns (the best of each counts)")
     args = parser.parse_args(argv)
 
     print(f"machine: {sys.platform}, Python {sys.version.split()[0]}, numpy {np.__version__}")

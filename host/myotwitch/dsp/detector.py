@@ -256,6 +256,7 @@ class _MovingSquares:
 
 
 def _rms(sums: np.ndarray, window: int) -> np.ndarray:
+    """The RMS from `_MovingSquares` sums over `window` samples (a sum a rounding error below zero is zero)."""
     return np.sqrt(np.maximum(sums / window, 0.0))
 
 
@@ -662,7 +663,8 @@ class TwitchDetector:
             self._issue = None
 
     # -- candidates -------------------------------------------------------------
-    def _candidates_in(self, abs_start: int, energy_sums: np.ndarray, floors: np.ndarray, floors_sq: np.ndarray) -> None:
+    def _candidates_in(self, abs_start: int, energy_sums: np.ndarray, floors: np.ndarray,
+                       floors_sq: np.ndarray) -> None:
         # The RMS over the energy window above detect_sigma x the floor
         above = energy_sums > floors_sq * (self._energy_window * self.config.detect_sigma**2)
         n = len(energy_sums)
@@ -686,10 +688,11 @@ class TwitchDetector:
     def _end_run_before(self, index: int) -> None:
         start, self._run_start = self._run_start, None
         if start is not None:
-            self._add_run(start, index - 1, self._run_floor)
+            self._add_runs(np.array([start]), np.array([index - 1]), np.array([self._run_floor]))
 
     def _add_runs(self, firsts: np.ndarray, lasts: np.ndarray, floors: np.ndarray) -> None:
-        """`_add_run` for complete runs in index order, at once: runs closer than the merge gap form a group."""
+        """Complete runs above the detection threshold, in index order: runs closer than the merge gap form a
+        group (one candidate); the last group stays pending, as a later run may still join it."""
         if not len(firsts):
             return
         p = self._pending
@@ -707,15 +710,6 @@ class TwitchDetector:
         self._closed.extend(zip(firsts[starts[:-1]].tolist(), group_lasts[:-1].tolist(), floors[starts[:-1]].tolist()))
         self._pending = [int(firsts[starts[-1]]), int(group_lasts[-1])]
         self._pending_noise = float(floors[starts[-1]])
-
-    def _add_run(self, first: int, last: int, floor: float) -> None:
-        p = self._pending
-        if p is not None and first - p[1] <= self._merge:
-            p[1] = last
-            return
-        self._close_candidate()
-        self._pending = [first, last]
-        self._pending_noise = floor
 
     def _close_candidate(self) -> None:
         """The pending run group is complete: queue it for `_measure_closed`."""
@@ -939,7 +933,8 @@ class TwitchDetector:
         # Where could a clipped run be: clip_run equal values in a row, raw[j] to raw[j + r] (j in held_from).
         r = self._clip_run - 1
         equal_next = np.flatnonzero(raw[1:] == raw[:-1])  # raw[k + 1] == raw[k]: rare in a live signal
-        held_from = equal_next[: len(equal_next) - r + 1][equal_next[r - 1 :] - equal_next[: len(equal_next) - r + 1] == r - 1].tolist()
+        firsts = equal_next[: len(equal_next) - r + 1]  # raw[j..j+r] all equal: j, ..., j+r-1 all in equal_next
+        held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
         for n, c in enumerate(todo):
             c.baseline_swing_uv = float(top[n] - bottom[n])
             c.features_final = True
