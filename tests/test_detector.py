@@ -167,6 +167,28 @@ def test_long_sustained_activity_is_a_cramp_candidate_and_twitches_after_it_wait
     assert any(isinstance(e, Rejected) and e.reason == "activity" and abs(e.peak_index - 12_300) <= 5 for e in out)
 
 
+def test_activity_segments_are_the_same_whatever_the_blocks():
+    # Contractions that wax and wane, dipping below the off threshold for
+    # less than activity_hold_s inside and for longer at their end: the
+    # segments' bounds, mean and peak envelope do not depend on where the
+    # blocks fall (the quiet samples a segment ends with are not part of it,
+    # even when the quiet stretch starts in one block and reaches the hold
+    # time in the next).
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 2.0, 200_000)
+    for k, (start, length) in enumerate([(20_000, 3000), (60_000, 12_000), (100_000, 5000), (140_000, 30_000)]):
+        x[start : start + length] += rng.normal(0, 6 + k, length) * np.hanning(length) ** 0.3
+    whole = [e for e in events(x, block_sizes=(len(x),))[0] if isinstance(e, ActivitySegment)]
+    assert len(whole) >= 3
+    for blocks in ((50,), (4096,), (999, 7)):
+        got = [e for e in events(x, block_sizes=blocks)[0] if isinstance(e, ActivitySegment)]
+        assert [(e.start_index, e.end_index, e.cramp_candidate) for e in got] == \
+            [(e.start_index, e.end_index, e.cramp_candidate) for e in whole], blocks
+        for g, w in zip(got, whole):  # sums over differently cut blocks: equal to rounding
+            assert g.mean_envelope_uv == pytest.approx(w.mean_envelope_uv, rel=1e-9), blocks
+            assert g.peak_envelope_uv == pytest.approx(w.peak_envelope_uv, rel=1e-9), blocks
+
+
 def rich_signal() -> np.ndarray:
     """Twitches of three units, pops, a motion swing, heart beats, mains and a clipped burst."""
     from myotwitch.sources import synthetic as syn

@@ -415,6 +415,11 @@ class TwitchDetector:
         self._act_sum = 0.0
         self._act_peak = 0.0
         self._act_count = 0
+        # The envelope of a stretch that has not yet shown whether it belongs to a segment, in the pieces
+        # it spans so far: above the on threshold but not yet for activity_min_s (a segment if it lasts),
+        # or below the off threshold inside a segment but not yet for activity_hold_s (the segment goes on
+        # if it ends before).
+        self._held: list[np.ndarray] = []
         self._segments: deque[tuple[int, int | None]] = deque()  # recent activity, for the rules
         self._issue: list | None = None  # [kind, start, end] being extended
         self._out: list = []
@@ -806,11 +811,14 @@ class TwitchDetector:
                 if abs_start + run_end - self._act_above_start >= self._act_min:
                     self._act_open, self._act_above_start = self._act_above_start, None
                     self._act_sum, self._act_peak, self._act_count = 0.0, 0.0, 0
+                    self._take_held()  # the segment's start, in earlier pieces
                     self._act_below_start = None
                     self._segments.append((self._act_open, None))
                     continue
                 if run_end == n:
+                    self._held.append(_rms(envelope_sums[i:n], w))  # may yet open a segment
                     return
+                self._held = []
                 self._act_above_start = None
                 i = run_end
             else:
@@ -827,12 +835,14 @@ class TwitchDetector:
                 quiet_end = _first(off, i, False)
                 if abs_start + quiet_end - self._act_below_start >= self._act_hold:
                     resume = max(i, self._act_below_start + self._act_hold - abs_start)
+                    self._held = []  # after the segment's end
                     self._close_activity(self._act_below_start - 1)
                     i = resume
                     continue
-                self._accumulate(_rms(envelope_sums[i:quiet_end], w))
+                self._held.append(_rms(envelope_sums[i:quiet_end], w))
                 if quiet_end == n:
                     return
+                self._take_held()  # a dip inside the segment
                 self._act_below_start = None
                 i = quiet_end
 
@@ -842,10 +852,17 @@ class TwitchDetector:
             self._act_peak = max(self._act_peak, float(env.max()))
             self._act_count += len(env)
 
+    def _take_held(self) -> None:
+        for env in self._held:
+            self._accumulate(env)
+        self._held = []
+
     def _close_activity(self, end: int) -> None:
         if self._act_open is None:
             self._act_above_start = None
+            self._held = []
             return
+        self._take_held()  # at the end of the stream or a gap, a quiet stretch still open lies inside [start, end]
         start = self._act_open
         self._segments[-1] = (start, end)
         mean = self._act_sum / self._act_count if self._act_count else 0.0
