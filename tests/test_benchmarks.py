@@ -50,3 +50,15 @@ def test_live_path_benchmark_runs_without_loss(capsys):
     text = capsys.readouterr().out
     assert "samples 36000 received, 0 lost; the board produced 36000" in text and "% of one core" in text
     assert "(equal)" in text  # the live twitch count is offline analysis's on the same samples
+
+
+def test_doublet_benchmark_runs_and_finds_overlapping_doublets(capsys):
+    import doublets
+
+    assert doublets.main(["--seeds", "1"]) == 0
+    rows = [line.strip("|").split("|") for line in capsys.readouterr().out.splitlines()[2:]]
+    *per_case, (_, _, total, found, at_first, flagged, reported) = [[c.strip() for c in row] for row in rows]
+    assert len(per_case) == len(doublets.UNITS_MS) * len(doublets.INTERVALS_MS)
+    # One seed (378 doublets): nearly every one found and flagged, the overlapping ones included.
+    assert int(found) >= 0.97 * int(total) and int(flagged) >= 0.95 * int(total)
+    assert abs(int(reported) - int(total)) <= 0.02 * int(total)

@@ -176,6 +176,46 @@ def test_a_doublet_in_noise_is_still_recognised_by_its_shape(sigma):
         assert [abs(t.doublet_interval_samples - 60) <= 3 for t in twitches] == [True], seed
 
 
+@pytest.mark.parametrize("interval_ms", [12, 20, 28])
+def test_a_doublet_whose_potentials_overlap_is_one_twitch_at_the_first(interval_ms):
+    # 20 ms potentials 12-28 ms apart run into each other: one candidate, too
+    # long for a twitch as a whole (was rejected so, or reported at the larger
+    # peak unflagged). It is one unit firing twice: a twitch at the first peak,
+    # flagged with the interval, as long as one potential.
+    for seed in range(4):
+        x = rest(10, 30 + seed)
+        unit = shape(20, 2 + seed % 2, seed=seed)
+        syn.add_potential(x, 5000, unit, 12 * NOISE_UV)
+        syn.add_potential(x, 5000 + interval_ms, unit, 13 * NOISE_UV)  # the second a little larger
+        twitches, rejected, _ = run(x)
+        assert len(twitches) == 1, seed
+        (t,) = twitches
+        assert abs(t.peak_index - 5000) <= 3 and abs(t.doublet_interval_samples - interval_ms) <= 3, (seed, t)
+        assert t.duration_ms(RATE_HZ) <= DetectorConfig().max_duration_ms
+        assert rules.REASON_LONG not in reasons_near(rejected, 5000, 40)
+
+
+def test_two_overlapping_units_are_not_taken_for_a_doublet():
+    # Two units of different shapes 15-25 ms apart: not one unit firing twice.
+    for seed, gap in enumerate((15, 20, 25)):
+        x = rest(10, 40 + seed)
+        syn.add_potential(x, 5000, shape(22, 2, seed=1), 12 * NOISE_UV)
+        syn.add_potential(x, 5000 + gap, shape(10, 3, seed=2), 12 * NOISE_UV)
+        twitches, _, _ = run(x)
+        assert all(t.doublet_interval_samples is None for t in twitches), (gap, twitches)
+
+
+@pytest.mark.parametrize("phases", [2, 3])
+def test_a_single_broad_potential_is_not_split_into_a_doublet(phases):
+    # A 30 ms potential's phases lie 10 ms and more apart, as large as each other
+    # when biphasic: of opposite sign, so not a second discharge.
+    for k, sigma in enumerate((6, 10, 20)):
+        x = rest(10, 50 + k)
+        syn.add_potential(x, 5000, shape(30, phases, seed=k), sigma * NOISE_UV)
+        twitches, _, _ = run(x)
+        assert len(twitches) == 1 and twitches[0].doublet_interval_samples is None, (sigma, twitches)
+
+
 def test_a_second_unit_amid_continual_firing_is_still_a_twitch():
     x = rest(20, 10)
     small = shape(10, 2, seed=10)

@@ -43,6 +43,11 @@ class Candidate:
     echo: bool = False  # below the ringing of an earlier, larger candidate (set when it is found)
     potentials: int = 1  # separate potentials above the delimit threshold in the candidate's run
     snippet: np.ndarray | None = None  # filtered signal around the peak, for shape comparisons (when asked)
+    # A second discharge of the same unit in the candidate's own run (too close to be a candidate of its own):
+    # the other peak's offset from peak_index in samples, and its size. Looked for when asked, in the run's
+    # samples [start, end) kept in `run_to_search` until then (None: nothing there could be one).
+    merged: tuple[int, float] | None = None
+    run_to_search: tuple[int, int] | None = None
 
 
 def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
