@@ -1147,13 +1147,14 @@ class TwitchDetector:
     def _two_discharges(self, c: rules.Candidate) -> bool:
         """Is the candidate one unit firing twice, the two potentials too close to be two candidates (they
         overlap or nearly touch)? Another peak of the same sign, size (same_unit_ratio) and shape, a doublet's
-        interval from the candidate's peak, inside its span, each potential no longer than a twitch."""
+        interval from the candidate's peak, in its run, each potential no longer than a twitch."""
         if c.run_to_search is not None:
             c.merged = self._merged_peak(c, *c.run_to_search)
             c.run_to_search = None
         return c.merged is not None
 
     def _merged_peak(self, c: rules.Candidate, start: int, end: int) -> tuple[int, float] | None:
+        """`_two_discharges`'s search in the run's filtered samples [start, end): (offset, size) of the other peak."""
         lo, hi = self._doublet
         y = self._ring_y.read(start, end)
         if len(y) != end - start or end - start <= lo:
@@ -1166,7 +1167,8 @@ class TwitchDetector:
         if not len(turns):
             return None
         q = int(turns[np.argmax(s[turns])])
-        if self._first_of_two(c, q - p)[2] - self._first_of_two(c, q - p)[1] + 1 > self._max_duration:
+        _, onset, last = self._first_of_two(c, q - p)
+        if last - onset + 1 > self._max_duration:
             return None  # one potential would be longer than a twitch
         if not self._similar(self._snippet(c), self._snippet_at(start + q)):
             return None
