@@ -47,10 +47,16 @@ class UnixPortDevice:
                         try:
                             data = os.read(self._master, 4096)
                         except OSError:
-                            return
-                        conn.sendall(data)
+                            return  # the interpreter is gone
+                        try:
+                            conn.sendall(data)
+                        except OSError:  # mpremote has gone (what the REPL says on its way out finds no one)
+                            break
                     if conn in ready:
-                        data = conn.recv(4096)
+                        try:
+                            data = conn.recv(4096)
+                        except OSError:
+                            break
                         if not data:
                             break
                         os.write(self._master, data)
