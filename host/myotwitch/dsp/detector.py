@@ -297,6 +297,13 @@ def _low_passed(raw: np.ndarray, windows: tuple[int, ...]) -> np.ndarray:
     return base
 
 
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of the ranges [lo[k], hi[k]) end to end, and where each range starts among them."""
+    lengths = hi - lo
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return np.arange(int(lengths.sum())) + np.repeat(lo - offsets, lengths), offsets
+
+
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and (exclusive) ends of the True runs of a boolean array."""
     if not len(mask):
@@ -350,7 +357,8 @@ class TwitchDetector:
         self._echo_decay = c.echo_decay_ms * ms
         self._isi = round(c.continual_isi_ms * ms)
         self._ecg_complex = round(c.ecg_complex_ms * ms)
-        self._ecg_reach = round(c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance) * rate_hz)
+        ecg_reach_s = c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance)  # 4 long beats on
+        self._ecg_reach = round(ecg_reach_s * rate_hz)
         self._ecg_intervals = tuple(round(s * rate_hz) for s in c.ecg_interval_s)
         self._shape_half = max(2, round(c.shape_half_ms * ms))
         self._shape_lag = round(c.shape_lag_ms * ms)
@@ -359,8 +367,7 @@ class TwitchDetector:
         self._guard = round(c.activity_guard_s * rate_hz)
         self._pre_guard = round(c.activity_pre_guard_s * rate_hz)
         self._delay = round(c.decision_delay_s * rate_hz)
-        reach_s = max(c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance),
-                      c.busy_window_s / 2 + c.echo_window_ms / 1000, c.activity_pre_guard_s + c.activity_min_s,
+        reach_s = max(ecg_reach_s, c.busy_window_s / 2 + c.echo_window_ms / 1000, c.activity_pre_guard_s + c.activity_min_s,
                       (c.continual_isi_ms + c.doublet_max_ms) / 1000)
         if c.decision_delay_s < reach_s:
             raise ValueError(f"decision_delay_s must be at least {reach_s:.2f} s: the rules look that far ahead")
@@ -600,12 +607,8 @@ class TwitchDetector:
         sigmas = _MAD_TO_SIGMA * medians
         if ((sigmas < cfg.flat_uv) & (ranges < 10 * cfg.flat_uv)).any() or (clipped >= 0.01 * w).any():
             return False
-        m = len(history)
-        ordered = np.sort(np.lib.stride_tricks.sliding_window_view(np.concatenate((list(history), sigmas)), m), axis=1)
-        position = cfg.noise_quantile * (m - 1)
-        q = int(position)
-        frac = position - q
-        after = ordered[:, q] + frac * (ordered[:, min(q + 1, m - 1)] - ordered[:, q])  # after[n]: after n windows
+        windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((list(history), sigmas)), len(history))
+        after = self._floor_of(np.sort(windows, axis=1))  # after[n]: the floor after n of the new windows
         floors[i:j].reshape(k, w)[:] = after[:k, None]
         if self._settle_until - start > i:
             floors[i : min(j, self._settle_until - start)] = np.nan
@@ -655,13 +658,16 @@ class TwitchDetector:
             self._close_issue()
         self._sigmas.append(sigma)
         if len(self._sigmas) >= self.config.warmup_windows:
-            # The quantile of a few dozen values: sorting in Python beats numpy's overhead here.
-            ordered = sorted(self._sigmas)
-            position = self.config.noise_quantile * (len(ordered) - 1)
-            k = int(position)
-            frac = position - k
-            upper = ordered[min(k + 1, len(ordered) - 1)]
-            self._floor = ordered[k] + frac * (upper - ordered[k])
+            self._floor = float(self._floor_of(np.sort(np.array(self._sigmas))))
+
+    def _floor_of(self, ordered: np.ndarray) -> np.ndarray:
+        """The noise floor from sorted window sigmas (along the last axis): their noise_quantile, linear
+        between ranks."""
+        m = ordered.shape[-1]
+        position = self.config.noise_quantile * (m - 1)
+        k = int(position)
+        frac = position - k
+        return ordered[..., k] + frac * (ordered[..., min(k + 1, m - 1)] - ordered[..., k])
 
     def _note_issue(self, kind: str, start: int, end: int) -> None:
         if self._issue is not None and self._issue[0] == kind and start <= self._issue[2] + 1:
@@ -757,11 +763,10 @@ class TwitchDetector:
 
         def gather(lo: np.ndarray, hi: np.ndarray):
             """The groups' samples of |y| end to end, with where each starts and which group each is."""
-            lengths = hi - lo
-            offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            index, offsets = _ranges(lo, hi)
+            mag = mag_span[index - span_lo]
             base = lo - offsets  # absolute index = position in mag + base of its group
-            mag = mag_span[np.arange(int(lengths.sum())) + np.repeat(base - span_lo, lengths)]
-            return lengths, offsets, base, mag, np.maximum.reduceat(mag, offsets)
+            return hi - lo, offsets, base, mag, np.maximum.reduceat(mag, offsets)
 
         lengths, offsets, base, mag, peak_uv = gather(lo, hi)
         cfg = self.config
@@ -929,9 +934,8 @@ class TwitchDetector:
         peaks, amps = arrays.peak_index[first:due], arrays.peak_uv[first:due]
         lo = np.searchsorted(arrays.peak_index, peaks - self._busy_half, side="left")
         hi = np.searchsorted(arrays.peak_index, peaks + self._busy_half, side="right")
-        lengths = hi - lo  # each window holds its own candidate: never empty
-        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        other = np.arange(int(lengths.sum())) + np.repeat(lo - offsets, lengths)
+        other, offsets = _ranges(lo, hi)  # each window holds its own candidate: never empty
+        lengths = hi - lo
         counted = ~arrays.echo[other] & (arrays.peak_uv[other] >= np.repeat(amps / self.config.busy_ratio, lengths))
         counted &= other != np.repeat(np.arange(first, due), lengths)
         self._neighbours = np.add.reduceat(counted.astype(np.intp), offsets)
@@ -1090,10 +1094,6 @@ class TwitchDetector:
             c.doublet_interval_samples = abs(c.merged[0])
         c.reason = reason
 
-    def _activity_like(self, n: rules.Candidate) -> bool:
-        return (n.potentials >= self.config.burst_min_potentials
-                or n.end_index - n.onset_index + 1 > self._max_duration)
-
     def _under_ringing(self, n: rules.Candidate) -> bool:
         """A much smaller peak after a larger one (itself no echo; found before it), below its decaying ringing."""
         ratio = self.config.echo_ratio
@@ -1203,4 +1203,4 @@ class TwitchDetector:
 
 _ARTIFACTS = (rules.REASON_POP, rules.REASON_MOTION, rules.REASON_CLIPPING)
 _NOT_IN_ECG_CHAINS = (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)
-_NOT_DISCHARGES = _ARTIFACTS + (rules.REASON_ECHO, rules.REASON_DOUBLET_SECOND)
+_NOT_DISCHARGES = _ARTIFACTS + _NOT_IN_ECG_CHAINS

@@ -11,7 +11,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    import numpy as np
 
 REASON_ACTIVITY = "activity"
 REASON_DENSE = "dense firing"
