@@ -189,6 +189,11 @@ def test_activity_segments_are_the_same_whatever_the_blocks():
             assert g.peak_envelope_uv == pytest.approx(w.peak_envelope_uv, rel=1e-9), blocks
 
 
+def by_kind(out):
+    """Events by kind: the kinds interleave differently with the block size; each kind's order does not."""
+    return {kind: [e for e in out if type(e) is kind] for kind in (Twitch, Rejected, ActivitySegment)}
+
+
 def rich_signal() -> np.ndarray:
     """Twitches of three units, pops, a motion swing, heart beats, mains and a clipped burst."""
     from myotwitch.sources import synthetic as syn
@@ -211,9 +216,6 @@ def rich_signal() -> np.ndarray:
 def test_every_event_is_the_same_however_many_candidates_are_measured_at_once():
     # Candidates closed in one piece are measured together: the whole signal
     # at once gives many per batch, 7-sample blocks one at a time.
-    def by_kind(out):  # the kinds interleave differently with the block size; each kind's order does not
-        return {kind: [e for e in out if type(e) is kind] for kind in (Twitch, Rejected, ActivitySegment)}
-
     x = rich_signal()
     whole = by_kind(events(x, block_sizes=(len(x),))[0])
     assert len(whole[Twitch]) > 20 and len(whole[Rejected]) > 20
@@ -226,9 +228,6 @@ def test_every_event_is_the_same_however_many_candidates_are_measured_at_once():
 def test_every_event_of_a_rich_signal_is_the_same_whatever_the_blocks(block_sizes):
     # 60 s: past the 20 s the noise floor's history needs to fill (its
     # windows then go in bulk), several 16 s pieces, every kind of event.
-    def by_kind(out):
-        return {kind: [e for e in out if type(e) is kind] for kind in (Twitch, Rejected, ActivitySegment)}
-
     x = rich_signal()
     whole, whole_det = events(x, block_sizes=(len(x),))
     got, det = events(x, block_sizes=tuple(block_sizes))
