@@ -15,7 +15,7 @@ from myotwitch.errors import MyotwitchError
 
 
 def _monitor(rate_hz: float):
-    from myotwitch.cli.analyze import monitor_for
+    from myotwitch.analysis import monitor_for
 
     return monitor_for(rate_hz)
 
