@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
-from myotwitch.live.connection import ReconnectingBoard  # noqa: E402
+from myotwitch.sources.reconnecting import ReconnectingBoard  # noqa: E402
 from myotwitch.live.session import Session, SessionOptions  # noqa: E402
 from myotwitch.monitor import Monitor  # noqa: E402
 from myotwitch.protocol import BoardInfo  # noqa: E402

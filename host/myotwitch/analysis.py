@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.monitor import NAN_GAP, Monitor, gap_event
+from myotwitch.monitor import Monitor, gap_event
+from myotwitch.sources.replay import NAN_GAP
 
 
 def monitor_for(rate_hz: float) -> Monitor:

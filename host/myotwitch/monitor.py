@@ -50,9 +50,6 @@ def episode_event(e: Episode) -> dict:
     }
 
 
-NAN_GAP = "not numbers, or beyond 10 V (invalid)"  # the replay source's skipped samples
-
-
 def gap_event(first_index: int, samples: int, rate_hz: float, why: str) -> dict:
     """Samples missing from the stream (counted as lost, never filled in), and why."""
     return {"type": "gap", "start_s": round(first_index / rate_hz, 4),

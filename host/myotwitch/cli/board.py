@@ -7,11 +7,17 @@ import argparse
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from myotwitch.cli.options import db_path as log_path
 from myotwitch.cli.output import Output, status
 from myotwitch.cli.parser import DEMO_RECORDING
 from myotwitch.errors import MyotwitchError
+
+if TYPE_CHECKING:
+    from myotwitch.sources.base import Board
+    from myotwitch.sources.reconnecting import ReconnectingBoard
+    from myotwitch.sources.serial_source import SerialSource
 
 
 def _monitor(rate_hz: float):
@@ -29,7 +35,7 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return default_out_dir(default_data_dir())
 
 
-def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra: Callable[[], dict] = dict) -> int:
+def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output, extra: Callable[[], dict] = dict) -> int:
     """Stream until the source ends, --duration passes or Ctrl-C; log, record and summarise.
 
     If the stream ends on an error, what was found so far stays logged and
@@ -62,8 +68,9 @@ def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra
     return 0
 
 
-def _board_source(args: argparse.Namespace, connect: Callable[[], object], description: str):
-    from myotwitch.live.connection import ReconnectingBoard
+def _board_source(args: argparse.Namespace, connect: Callable[[], SerialSource],
+                  description: str) -> ReconnectingBoard:
+    from myotwitch.sources.reconnecting import ReconnectingBoard
 
     return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status)
 
@@ -139,12 +146,12 @@ def cmd_live(args: argparse.Namespace, out: Output) -> int:
     if args.source == "sim":
         return _live_sim(args, out, DEMO_RECORDING, "live")
     if args.source is not None:
-        from myotwitch.live.recording_board import RecordingBoard
         from myotwitch.recordings import open_recording
+        from myotwitch.sources.replay import recording_board
 
         recording = open_recording(args.source, args.rate)
         _monitor(recording.rate_hz)
-        return _run_session(RecordingBoard(recording, speed=args.speed), args, "live", out)
+        return _run_session(recording_board(recording, speed=args.speed), args, "live", out)
     with _open_capture(args) as capture:
         open_port = _serial_opener(args, capture)
         if args.port:

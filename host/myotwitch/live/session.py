@@ -14,14 +14,15 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import Monitor, gap_event
 from myotwitch.recorder import SessionRecorder, write_session_edf
+from myotwitch.sources import SampleBlock
+from myotwitch.sources.base import Board
 from myotwitch.store import Store
-
 
 SEQUENCE_GAP = "samples lost on the way (frame sequence gap)"
 PAUSE_S = 1.0  # frames this much later than their samples' span: a paused stream, noted
@@ -68,7 +69,7 @@ class Session:
     def __init__(self, options: SessionOptions, emit: Callable[[dict], None],
                  say: Callable[[str], None] = lambda message: None, view=None, lsl=None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.options = options
         self.emit = emit
         self.say = say
@@ -79,7 +80,7 @@ class Session:
         self._wall_clock = wall_clock
         self.failure: MyotwitchError | None = None
 
-    def run(self, source, monitor_for: Callable[[float], Monitor]) -> dict:
+    def run(self, source: Board, monitor_for: Callable[[float], Monitor]) -> dict:
         info = source.open()
         if info.adc_bits:  # a board (a recording has no ADC to speak of)
             self.say(f"{info.board} board, firmware {info.firmware}, {info.rate_hz} Hz, {info.adc_bits}-bit ADC")
@@ -222,7 +223,7 @@ class Session:
         self.failure = failure
         return summary
 
-    def _stream_events(self, block, source, rate_hz: float, since_last_s: float | None) -> list[dict]:
+    def _stream_events(self, block: SampleBlock, source: Board, rate_hz: float, since_last_s: float | None) -> list[dict]:
         """Gaps with their cause, pauses, and noise skipped before this block."""
         events = []
         t_s = block.start_index / rate_hz
