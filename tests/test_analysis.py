@@ -7,10 +7,12 @@ import json
 
 import numpy as np
 import pytest
-
 from myotwitch.analysis import analyze_file
 from myotwitch.cli import main
 from myotwitch.errors import MyotwitchError
+from myotwitch.events import Gap
+from myotwitch.serialize import to_json
+from myotwitch.sources.replay import NAN_GAP
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 
 
@@ -30,14 +32,14 @@ def test_analyze_file_returns_what_the_command_prints(csv_with_dropout):
     out = io.StringIO()
     assert main(["analyze", str(csv_with_dropout), "--rate", "1000", "--format", "jsonl"], stdout=out) == 0
     printed = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert result.events == printed[:-1]
+    assert [to_json(e, result.rate_hz) for e in result.events] == printed[:-1]
     assert dict({"type": "summary"}, **result.summary) == printed[-1]
 
 
 def test_a_dropout_is_a_gap_counted_as_lost_never_filled(csv_with_dropout):
     result = analyze_file(csv_with_dropout, rate_hz=1000)
-    gaps = [e for e in result.events if e["type"] == "gap"]
-    assert [(g["start_s"], g["samples"]) for g in gaps] == [(30.0, 500)]
+    gaps = [e for e in result.events if isinstance(e, Gap)]
+    assert gaps == [Gap(30_000, 500, NAN_GAP)]
     assert result.summary["lost_samples"] == 500 and result.summary["samples"] == 59_500
     assert len(result.warnings) == 1 and "0.500 s" in result.warnings[0]
 

@@ -58,9 +58,9 @@ def test_a_synthetic_source_drives_a_live_session(tmp_path):
     """What the session finds in a Source played as a Board is what the detector finds in the same blocks."""
     source = SyntheticSource(SyntheticConfig(duration_s=30, peak_sigma_range=(15, 30), seed=7), block_samples=50)
     clock = FakeClock()
-    emitted: list[dict] = []
+    emitted: list = []
     session = Session(SessionOptions(kind="live", db_path=tmp_path / "log.sqlite", out_dir=tmp_path / "s", speed=0),
-                      emitted.append, clock=clock)
+                      lambda event, rate_hz: emitted.append(event), clock=clock)
     summary = session.run(ReplayBoard(source, speed=0, board="synthetic", clock=clock, sleep=clock.sleep), Monitor)
     direct = Monitor(source.rate_hz)
     expected = [e for b in source.blocks() for e in direct.feed(b)] + direct.finish()

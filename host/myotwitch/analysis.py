@@ -3,7 +3,8 @@
 What `myotwitch analyze` runs, callable from a program:
 
     result = analyze_file("rest.edf")
-    result.events   # twitches, episodes, activity, signal issues and gaps, in stream order
+    result.events   # typed events (events.py), in stream order: Twitch, Rejected, Episode, Gap, ...
+    [serialize.to_json(e, result.rate_hz) for e in result.events]  # as `analyze --format jsonl` prints them
     result.summary  # counts, noise floor, mains lines found
 
 Values a file holds that are not numbers (or beyond ±10 V) are never filled
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.monitor import Monitor, gap_event
+from myotwitch.events import Event, Gap
+from myotwitch.monitor import Monitor
 from myotwitch.sources.replay import NAN_GAP
 
 
@@ -63,7 +65,7 @@ class FileAnalysis:
         self.label: Path = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
 
-    def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[dict]:
+    def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
         for block in source.blocks():
@@ -71,13 +73,13 @@ class FileAnalysis:
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
             for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield gap_event(first, count, rate_hz, NAN_GAP)
+                yield Gap(first, count, NAN_GAP)
             reported_gaps = max(reported_gaps, len(skipped) - 1)
             if on_progress is not None:
                 on_progress(monitor.samples / rate_hz, self.total_s)
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
-            yield gap_event(first, count, rate_hz, NAN_GAP)
+            yield Gap(first, count, NAN_GAP)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
@@ -110,13 +112,14 @@ class FileAnalysis:
 
 @dataclass(frozen=True)
 class AnalysisResult:
-    events: list[dict]
+    events: list[Event]
     summary: dict
     warnings: list[str]
+    rate_hz: float
 
 
 def analyze_file(path: str | os.PathLike, rate_hz: float | None = None) -> AnalysisResult:
     """Analyze a whole file at once (a program's entry point; the CLI streams with FileAnalysis)."""
     analysis = FileAnalysis(path, rate_hz)
     events = list(analysis.events())
-    return AnalysisResult(events, analysis.summary(), analysis.warnings)
+    return AnalysisResult(events, analysis.summary(), analysis.warnings, analysis.stream_rate_hz)

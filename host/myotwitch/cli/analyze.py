@@ -20,7 +20,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
             last_report = time.monotonic()
             status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
 
-    out.events(analysis.events(progress))
+    out.events(analysis.events(progress), analysis.stream_rate_hz)
     try:
         summary = analysis.summary()
     finally:

@@ -35,7 +35,8 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return default_out_dir(default_data_dir())
 
 
-def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output, extra: Callable[[], dict] = dict) -> int:
+def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output,
+                 extra: Callable[[], dict] = dict) -> int:
     """Stream until the source ends, --duration passes or Ctrl-C; log, record and summarise.
 
     If the stream ends on an error, what was found so far stays logged and
@@ -53,7 +54,7 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
         from myotwitch.live.lsl import LslOutlet
 
         lsl = LslOutlet()
-    session = Session(options, out.event, status, lsl=lsl)
+    session = Session(options, out.event, status, lsl=lsl)  # events printed as found
     from myotwitch.live.view import LiveView, read_marks_from_terminal
 
     if args.format == "text" and not args.no_view and out.stream.isatty():

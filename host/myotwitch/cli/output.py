@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from myotwitch.events import Event
 
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
 CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
@@ -23,45 +26,58 @@ class Output:
         # Looked up on each write when not given: the live view redirects sys.stdout above itself.
         return self._stream if self._stream is not None else sys.stdout
 
-    def event(self, e: dict) -> None:
+    def event(self, event: Event, rate_hz: float) -> None:
+        """One event of a stream at rate_hz: its JSON object, or a line for people."""
+        from myotwitch import serialize
+        from myotwitch.events import ActivitySegment, Episode, Gap, Mark, SignalIssue, StreamNote, Twitch
+
+        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
         if self.fmt == "jsonl":
             self.stream.write(json.dumps(e) + "\n")
-        elif e["type"] == "twitch":
+        elif isinstance(event, Twitch):
             self.stream.write(
                 f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
                 f"   SNR {e['snr']:5.1f}\n"
             )
-        elif e["type"] == "episode":
+        elif isinstance(event, Episode):
             self.stream.write(
                 f"episode  {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['count']} twitches"
                 f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n"
             )
-        elif e["type"] == "activity":
+        elif isinstance(event, ActivitySegment):
             kind = f"sustained: cramp, spasm or held contraction ({CRAMP_NOTE}: `myotwitch mark` it)" \
                 if e["cramp_candidate"] else "muscle activity (not twitching)"
             self.stream.write(
                 f"activity {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['duration_s']:.1f} s"
                 f"   mean envelope {e['mean_envelope_uv']:.1f} µV   {kind}\n"
             )
-        elif e["type"] == "signal":
+        elif isinstance(event, SignalIssue):
             what = "flat signal (electrode off?): skipped" if e["kind"] == "flat" else "clipped at the ADC's range"
             self.stream.write(f"signal   {e['start_s']:10.3f} - {e['end_s']:.3f} s   {what}\n")
-        elif e["type"] == "gap":
+        elif isinstance(event, Gap):
             self.stream.write(f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: "
                               f"{e['samples']} samples lost\n")
-        elif e["type"] == "mark":
+        elif isinstance(event, Mark):
             self.stream.write(f"mark     {e['t_s']:10.3f} s   {e['label']}\n")
-        elif e["type"] == "stream":
+        elif isinstance(event, StreamNote):
             self.stream.write(f"stream   {e['t_s']:10.3f} s   {e['text']}\n")
         self.stream.flush()
 
-    def events(self, events: Iterable[dict]) -> None:
+    def events(self, events: Iterable[Event], rate_hz: float) -> None:
         for e in events:
-            self.event(e)
+            self.event(e, rate_hz)
+
+    def records(self, records: Iterable[dict]) -> None:
+        """JSON objects that are not events of a stream (the sessions in the log), one a line."""
+        for r in records:
+            self.stream.write(json.dumps(r) + "\n")
+        self.stream.flush()
 
     def summary(self, s: dict) -> None:
         if self.fmt == "jsonl":
-            self.stream.write(json.dumps(dict({"type": "summary"}, **s)) + "\n")
+            from myotwitch.serialize import summary_json
+
+            self.stream.write(json.dumps(summary_json(s)) + "\n")
             self.stream.flush()
             return
         lines = [f"summary ({DISCLAIMER})"]
@@ -80,7 +96,8 @@ class Output:
                          "second of this computer's clock")
         if s.get("device_rate_hz"):
             lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
-                         f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, {s['device_jitter_us_max']:g} µs at most")
+                         f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, "
+                         f"{s['device_jitter_us_max']:g} µs at most")
         if "crc_errors" in s:
             lines.append(f"  CRC errors    {s['crc_errors']}")
         if s.get("saturated_frames") or s.get("flat_frames"):

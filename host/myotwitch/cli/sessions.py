@@ -25,8 +25,9 @@ def cmd_mark(args: argparse.Namespace, out: Output) -> int:
             raise MyotwitchError(f"{db_path} has no session {args.session}")
         store.add_mark(args.session, args.at, args.label, args.note)
         if row["out_dir"] and Path(row["out_dir"]).is_dir():
-            _mark_in_folder(Path(row["out_dir"]), {"type": "mark", "t_s": args.at, "label": args.label,
-                                                    "note": args.note})
+            from myotwitch.serialize import mark_json
+
+            _mark_in_folder(Path(row["out_dir"]), mark_json(args.at, args.label, args.note))
         for t_s, label, note in store.marks(args.session):
             out.stream.write(f"mark     {t_s:10.3f} s   {label}" + (f"   {note}" if note else "") + "\n")
     finally:
@@ -83,7 +84,7 @@ def cmd_sessions(args: argparse.Namespace, out: Output) -> int:
     finally:
         store.close()
     if args.format == "jsonl":
-        out.events(dict({"type": "session"}, **r) for r in rows)
+        out.records(dict({"type": "session"}, **r) for r in rows)
         return 0
     out.stream.write(f"{'session':>7}  {'started (UTC)':<25} {'kind':<5} {'length':>9} {'twitches':>8} "
                      f"{'episodes':>8}  folder\n")

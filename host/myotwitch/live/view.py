@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from myotwitch.dsp.filters import StreamingSosFilter, design_bandpass_sos
+from myotwitch.events import ActivitySegment, Event, Mark, Twitch
 
 TRACE_S = 15.0  # decisions come ~5.5 s after a twitch: its mark still lands inside the trace
 TRACE_ROWS = 9
@@ -136,16 +137,16 @@ class LiveView:
         if self._marks_to is not None:
             read_marks_from_terminal(self._marks_to)
 
-    def update(self, block, events: list[dict], source) -> None:
+    def update(self, block, events: list[Event], source) -> None:
         with self._lock:
             self.trace.add(block.start_index, block.samples_uv)
             for e in events:
-                if e["type"] == "twitch":
-                    self.twitch_indices.append(round(e["t_s"] * self.rate_hz))
-                    self.twitch_times_s.append(e["t_s"])
-                elif e["type"] == "activity":
+                if isinstance(e, Twitch):
+                    self.twitch_indices.append(e.peak_index)
+                    self.twitch_times_s.append(e.peak_index / self.rate_hz)
+                elif isinstance(e, ActivitySegment):
                     self.state["activity"] += 1
-                elif e["type"] == "mark":
+                elif isinstance(e, Mark):
                     self.state["marks"] += 1
             stats = source.stats
             self.state.update(elapsed_s=(block.start_index + len(block.samples_uv)) / self.rate_hz,
@@ -170,7 +171,7 @@ class LiveView:
             now = s["elapsed_s"]
             last_minute = sum(1 for t in self.twitch_times_s if t > now - 60.0)
             total = len(self.twitch_times_s)
-            start_s, open_count = self.monitor.grouper.open_twitches
+            start_index, open_count = self.monitor.grouper.open_twitches
             mains = self.monitor.detector.mains_hz
         minutes = max(now, 1e-9) / 60.0
         quality = []
@@ -180,7 +181,8 @@ class LiveView:
             quality.append(f"[yellow]{s['saturated']} frames at the ADC's rails[/]")
         quality.append("mains notched: " + (" and ".join(f"{f:g} Hz" for f in mains) if mains else "none")
                        if mains is not None else "mains: measuring")
-        episode = f"open since {start_s:.0f} s, {open_count} twitches" if open_count else "none open"
+        episode = f"open since {start_index / self.rate_hz:.0f} s, {open_count} twitches" \
+            if start_index is not None else "none open"
         figures = Text.from_markup(
             f"[b]{_clock(now)}[/] elapsed   noise floor [b]{'-' if noise is None else f'{noise:.2f} µV'}[/]   "
             f"twitches [b]{total}[/] ({last_minute} in the last minute, {total / minutes:.1f}/min overall)\n"
