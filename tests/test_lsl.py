@@ -17,6 +17,7 @@ from test_end_to_end import run, synthetic_csv
 pylsl = pytest.importorskip("pylsl")
 
 
+@pytest.mark.slow  # waits for a real LSL inlet on loopback
 def test_signal_and_markers_reach_an_inlet():
     name = f"myotwitch-test-{uuid.uuid4().hex[:8]}"
     outlet = LslOutlet(name=name)
