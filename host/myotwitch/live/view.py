@@ -10,11 +10,15 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from myotwitch.dsp.filters import StreamingSosFilter, design_bandpass_sos
 from myotwitch.events import ActivitySegment, Event, Mark, Twitch
+
+if TYPE_CHECKING:
+    from rich.live import Live
 
 TRACE_S = 15.0  # decisions come ~5.5 s after a twitch: its mark still lands inside the trace
 TRACE_ROWS = 9
@@ -100,9 +104,9 @@ def render_trace(trace: TraceColumns, twitch_indices: list[int], rows: int = TRA
             grid[rows // 2][c] = "─"
     marks = [" "] * len(lo)
     for index in twitch_indices:
-        c = trace.column_of(index)
-        if c is not None:
-            marks[c] = "▲"
+        column = trace.column_of(index)
+        if column is not None:
+            marks[column] = "▲"
     lines = ["".join(row) for row in grid]
     lines.append("".join(marks))
     lines.append(f"±{scale:.0f} µV, last {TRACE_S:g} s; ▲ twitch (shown when decided, ~5.5 s after it)")
@@ -115,7 +119,7 @@ class LiveView:
 
         self.console = console or Console()
         self._marks_to = marks_to
-        self._live = None
+        self._live: Live | None = None
         self._lock = threading.Lock()
         self.twitch_indices: deque[int] = deque(maxlen=500)
         self.twitch_times_s: deque[float] = deque(maxlen=100_000)
@@ -131,9 +135,10 @@ class LiveView:
         self.trace = TraceColumns(self.rate_hz, width)
         self.state = {"board": f"{info.board} {info.firmware}", "elapsed_s": 0.0, "lost": 0, "marks": 0,
                       "activity": 0, "saturated": 0, "flat": 0, "gaps": 0}
-        self._live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
-                          redirect_stderr=True, transient=True)
-        self._live.start()
+        live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
+                    redirect_stderr=True, transient=True)
+        live.start()
+        self._live = live
         if self._marks_to is not None:
             read_marks_from_terminal(self._marks_to)
 
