@@ -15,12 +15,14 @@ from myotwitch.cli.parser import DEMO_RECORDING
 from myotwitch.errors import MyotwitchError
 
 if TYPE_CHECKING:
+    from myotwitch.monitor import Monitor
     from myotwitch.sources.base import Board
     from myotwitch.sources.reconnecting import ReconnectingBoard
     from myotwitch.sources.serial_source import SerialSource
 
 
-def _monitor(rate_hz: float):
+def _monitor(rate_hz: float) -> Monitor:
+    """The detection pipeline, imported only when a session starts (numpy, scipy, the detector)."""
     from myotwitch.analysis import monitor_for
 
     return monitor_for(rate_hz)
