@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
 from myotwitch.dsp.filters import design_conditioning_sos  # noqa: E402
+from myotwitch.events import Twitch  # noqa: E402
 from myotwitch.monitor import Monitor  # noqa: E402
 from myotwitch.recordings import open_recording  # noqa: E402
 from myotwitch.sources import SampleBlock  # noqa: E402
@@ -262,7 +263,7 @@ def myotwitch_detect(x: np.ndarray, rate_hz: float) -> np.ndarray:
     for i in range(0, len(x), 4096):
         events += m.feed(SampleBlock(i, x[i : i + 4096]))
     events += m.finish()
-    return np.array([round(e["t_s"] * rate_hz) for e in events if e["type"] == "twitch"], dtype=np.int64)
+    return np.array([e.peak_index for e in events if isinstance(e, Twitch)], dtype=np.int64)
 
 
 def naive_detect(x: np.ndarray, rate_hz: float) -> np.ndarray:

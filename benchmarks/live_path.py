@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
-from myotwitch.live.connection import ReconnectingBoard  # noqa: E402
+from myotwitch.sources.reconnecting import ReconnectingBoard  # noqa: E402
 from myotwitch.live.session import Session, SessionOptions  # noqa: E402
 from myotwitch.monitor import Monitor  # noqa: E402
 from myotwitch.protocol import BoardInfo  # noqa: E402
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         recording = open_recording(tmp / "long.edf")
         with SimBoard(recording, speed=0) as board:
             source = ReconnectingBoard(lambda: _open(board.port), "sim", give_up_after_s=5)
-            session = Session(SessionOptions("live", tmp / "log.sqlite", tmp / "session"), emit=lambda e: None)
+            session = Session(SessionOptions("live", tmp / "log.sqlite", tmp / "session"), emit=lambda e, rate_hz: None)
             samples = []
             done = threading.Event()
             expected = recording.n_samples

@@ -86,6 +86,15 @@ def test_usage_errors_exit_2(argv, capsys):
     assert exc.value.code == 2
 
 
+def test_no_command_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    for command in ("demo", "live", "analyze", "mark", "flash", "report", "sessions", "ports"):
+        assert f"\n    {command} " in err
+
+
 def test_debug_shows_the_traceback():
     from myotwitch.errors import MyotwitchError
 
@@ -178,3 +187,23 @@ def test_mark_a_cramp_in_a_recorded_session(tmp_path, capsys):
     assert code == 1 and "no session 99" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["mark", str(session), "bogus", "--at", "1", "--db", str(db)])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["sessions"], ["ports"], ["mark", "--help"]])
+def test_small_commands_import_nothing_heavy(argv, tmp_path):
+    """`myotwitch --help`, `sessions` and `ports` start quickly: no numpy, scipy, detector or rich imported
+    (`ports` may import pyserial's port listing, which it needs, but not the detector)."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom myotwitch.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+              "heavy = ('numpy', 'scipy', 'rich', 'serial')\n"
+              "print('imported:', *sorted(m for m in sys.modules if m.split('.')[0] in heavy"
+              " or m in ('myotwitch.dsp.detector', 'myotwitch.cli.analyze')), file=sys.stderr)\n")
+    argv = argv + (["--db", str(tmp_path / "log.sqlite")] if argv == ["sessions"] else [])
+    done = subprocess.run([sys.executable, "-c", script, *argv], check=False, capture_output=True, text=True,
+                          timeout=60)
+    imported = set(done.stderr.strip().splitlines()[-1].split()[1:])
+    assert done.stderr.strip().splitlines()[-1].startswith("imported:")
+    allowed = {m for m in imported if m.startswith("serial")} if argv == ["ports"] else set()
+    assert imported - allowed == set()

@@ -2,7 +2,8 @@
 a real pty into a live session: each is detected, reported with its cause and recorded in the session,
 and every sample is either stored or counted lost, adding up to what the board produced.
 
-(A reset mid-stream and a pulled cable are in test_live_session.py.)
+(A reset mid-stream and a pulled cable are in test_live_session.py; a drifting crystal, which a
+wall clock under load cannot measure the same way twice, is in test_replug.py on an injected clock.)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from test_end_to_end import read_edf, run
 
@@ -37,6 +39,7 @@ def test_a_long_stall_overflows_the_board_ring_counted_and_annotated(tmp_path):
     assert [t for t in edf.texts if t.startswith("gap")] == ["gap: board buffer overflow (stall)"]
 
 
+@pytest.mark.slow  # 5 s of real time
 def test_a_short_stall_loses_nothing_and_is_noted_as_a_pause(tmp_path):
     # 1.5 s of signal held on the board (its ring holds 2 s): late, but complete.
     summary, logged, edf, _ = live_sim(tmp_path, "--sim-stall-at", "2", "--sim-stall-for", "1.5", speed="1",
@@ -56,16 +59,7 @@ def test_a_burst_of_line_noise_is_skipped_and_noted_without_losing_a_sample(tmp_
     assert any(t == "3000 bytes of line noise skipped" for t in edf.texts)
 
 
-def test_a_drifting_board_clock_is_measured_and_noted(tmp_path):
-    for ppm in (10_000, -10_000):  # plus and minus 1 %
-        summary, logged, _, _ = live_sim(tmp_path / str(ppm), "--sim-clock-ppm", str(ppm), speed="2",
-                                           extra=("--duration", "8"))
-        assert abs(summary["clock_drift_ppm"] - ppm) < 1500, summary["clock_drift_ppm"]
-        notes = [e for e in logged if e["type"] == "stream" and e["what"] == "clock"]
-        assert len(notes) == 1 and ("fast" if ppm > 0 else "slow") in notes[0]["text"]
-        assert summary["lost_samples"] == 0 and summary["samples"] == 8000
-
-
+@pytest.mark.slow  # 3 s of real time; on a fake clock in test_replug.py
 def test_no_fault_no_notes(tmp_path):
     summary, logged, _, _ = live_sim(tmp_path, speed="2", extra=("--duration", "6"))
     assert not [e for e in logged if e["type"] in ("stream", "gap")]

@@ -85,6 +85,7 @@ def test_demo_through_a_real_pty(tmp_path):
     assert row == (60_000, 0, len(found), summary["firmware"])
 
 
+@pytest.mark.slow  # real time
 def test_demo_is_paced_at_the_recording_rate(tmp_path):
     path, _ = synthetic_csv(tmp_path, duration_s=6, seed=41)
     start = time.monotonic()
@@ -158,6 +159,7 @@ def test_capture_without_hello_is_a_clear_error(tmp_path, capsys):
     assert code == 1 and "no hello frame" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # 11 s: waits out the silence timeout
 def test_port_that_disappears_keeps_what_was_logged(tmp_path, capsys):
     """The board is lost for good: after --give-up-after, what was found is logged and recorded, exit 1."""
     path, src = synthetic_csv(tmp_path, duration_s=120, peak_sigma_range=(20, 40), twitch_rate_per_min=30, seed=45)

@@ -59,6 +59,7 @@ def test_every_firmware_module_compiles_with_mpy_cross(target, tmp_path):
         assert out.stat().st_size > 0
 
 
+@pytest.mark.slow  # 7 s of mypy
 def test_firmware_type_checks_against_the_rp2_and_esp32_stubs():
     """tools/typecheck_firmware.py installs each port's stubs (once) and runs mypy with that platform."""
     import sys

@@ -78,6 +78,7 @@ def test_the_preparation_step_runs_in_micropython(tmp_path):
     assert result.stdout.strip() == "['boards', 'keep.txt', 'lib'] []"
 
 
+@pytest.mark.slow  # 6 s: mpremote and a firmware
 def test_deploy_through_mpremote_to_the_micropython_unix_port(tmp_path):
     """The install command `flash` runs, run for real by mpremote against a MicroPython REPL.
 

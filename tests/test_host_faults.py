@@ -19,6 +19,7 @@ from myotwitch.sources.serial_source import SerialSource
 from myotwitch.sources.simboard import SimBoard
 
 
+@pytest.mark.slow  # 7 s
 def test_a_full_disk_stops_with_a_clear_error_and_keeps_what_was_written(tmp_path):
     """The process may write at most 100 kB per file (RLIMIT_FSIZE: writes beyond fail as on a full disk)."""
     out, db = tmp_path / "s", tmp_path / "l.sqlite"

@@ -7,7 +7,7 @@ import pytest
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.live.clock import DeviceClock, StreamClock
-from myotwitch.live.connection import ReconnectingBoard
+from myotwitch.sources.reconnecting import ReconnectingBoard
 from myotwitch.protocol import DecoderStats
 from myotwitch.sources import SampleBlock
 

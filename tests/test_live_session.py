@@ -69,6 +69,7 @@ def test_the_live_contract_sim_to_edf_and_events(tmp_path):
 
 @pytest.mark.parametrize("fault, why", [(["--sim-unplug-at", "4", "--sim-unplug-for", "1.5"], "unplugged"),
                                         (["--sim-reset-at", "4"], "restarted")])
+@pytest.mark.slow  # 12 s each in real time; on a fake clock in test_replug.py
 def test_replug_or_reset_mid_stream_gives_one_gap_of_the_right_length(tmp_path, fault, why):
     """The simulated board loses power after 4 s and comes back 1.5 s later on a new pty, its counter at 0;
     or its processor resets after 4 s (the port stays, the firmware says hello again and waits for START).
@@ -168,6 +169,7 @@ def test_a_second_session_in_the_same_folder_is_refused(tmp_path, capsys):
     assert "already holds a session" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # 3 s of real time
 def test_effective_rate_is_stored_beside_the_nominal(tmp_path):
     path, _ = synthetic_csv(tmp_path, duration_s=15, seed=65)
     code, printed = run(["live", "--source", str(path), "--speed", "5", "--format", "jsonl",
@@ -250,6 +252,7 @@ def test_the_edf_opens_in_mne_with_samples_and_annotations(tmp_path):
     assert np.allclose(mne_twitches, [e["t_s"] for e in twitches], atol=1e-3)
 
 
+@pytest.mark.slow  # 5 s of real time
 def test_kill_9_mid_session_loses_at_most_about_a_second(tmp_path):
     """A real SIGKILL while recording: what was streamed up to about a second before is on disk, readable,
     and `report` writes the EDF+ from it."""

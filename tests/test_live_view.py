@@ -9,6 +9,7 @@ import numpy as np
 from rich.console import Console
 
 from myotwitch.live.view import LiveView, TraceColumns, render_trace
+from myotwitch.events import Mark
 from myotwitch.monitor import Monitor
 from myotwitch.protocol import DecoderStats
 from myotwitch.sources import SampleBlock
@@ -50,7 +51,7 @@ def test_the_view_draws_its_figures():
     rng = np.random.default_rng(6)
     for i in range(0, 20_000, 50):
         block = SampleBlock(i, rng.normal(0, 2, 50))
-        view.update(block, monitor.feed(block) + ([{"type": "mark", "t_s": 1.0}] if i == 0 else []), source)
+        view.update(block, monitor.feed(block) + ([Mark(1000, "felt-twitch")] if i == 0 else []), source)
     plain = Console(file=io.StringIO(), width=100, color_system=None)
     plain.print(view)
     view.end()

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from myotwitch.events import Twitch
 from myotwitch.live.lsl import LslOutlet
 from myotwitch.sources import SampleBlock
 from test_end_to_end import run, synthetic_csv
@@ -16,6 +17,7 @@ from test_end_to_end import run, synthetic_csv
 pylsl = pytest.importorskip("pylsl")
 
 
+@pytest.mark.slow  # waits for a real LSL inlet on loopback
 def test_signal_and_markers_reach_an_inlet():
     name = f"myotwitch-test-{uuid.uuid4().hex[:8]}"
     outlet = LslOutlet(name=name)
@@ -32,7 +34,7 @@ def test_signal_and_markers_reach_an_inlet():
         assert (channel.child_value("label"), channel.child_value("unit")) == ("EMG", "microvolts")
         time.sleep(0.3)  # the outlet learns of its consumers
         for i in range(0, 1000, 50):
-            twitch = [{"type": "twitch", "t_s": 0.5, "peak_uv": 42.0, "doublet_ms": None}] if i == 500 else []
+            twitch = [Twitch(500, 495, 505, peak_uv=42.0, noise_uv=2.0)] if i == 500 else []
             outlet.push(SampleBlock(i, np.arange(i, i + 50, dtype=float)), twitch)
         got, stamps = [], []
         deadline = time.monotonic() + 10

@@ -19,7 +19,7 @@ def record(tmp_path, blocks, events=(), rate_hz=500.0):
     for b in blocks:
         rec.add_block(b)
         rec.flush()
-    rec.add_events(events)
+    rec.add_json(events)  # as events.jsonl holds them (typed events go through add_events)
     return rec
 
 

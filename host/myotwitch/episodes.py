@@ -1,4 +1,4 @@
-"""Group twitches into episodes (bouts of twitching). Streaming; owns no device."""
+"""Group twitches into episodes (bouts of twitching). Streaming, on sample indices; owns no device."""
 
 from __future__ import annotations
 
@@ -18,49 +18,49 @@ class EpisodeConfig:
 
 @dataclass(frozen=True)
 class Episode:
-    start_s: float  # peak time of the first twitch
-    end_s: float  # peak time of the last twitch
+    start_index: int  # peak of the first twitch
+    end_index: int  # peak of the last twitch
     count: int
     median_peak_uv: float
     max_peak_uv: float
 
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def rate_per_min(self) -> float:
+    def rate_per_min(self, rate_hz: float) -> float:
         """Twitches per minute over the episode (count - 1 intervals over its span)."""
-        return 60.0 * (self.count - 1) / self.duration_s if self.duration_s > 0 else 0.0
+        span = self.end_index - self.start_index
+        return 60.0 * (self.count - 1) * rate_hz / span if span > 0 else 0.0
 
 
 @dataclass
 class EpisodeGrouper:
+    rate_hz: float
     config: EpisodeConfig = field(default_factory=EpisodeConfig)
-    _times_s: list[float] = field(default_factory=list)
+    _peak_indices: list[int] = field(default_factory=list)
     _peaks_uv: list[float] = field(default_factory=list)
 
-    def add(self, t_s: float, peak_uv: float) -> list[Episode]:
-        """A twitch at t_s; returns an episode if this twitch came after the last one closed."""
-        out = self.advance(t_s)
-        self._times_s.append(t_s)
+    def __post_init__(self) -> None:
+        self._quiet_samples = self.config.quiet_gap_s * self.rate_hz
+
+    def add(self, peak_index: int, peak_uv: float) -> list[Episode]:
+        """A twitch peaking at peak_index; returns an episode if this twitch came after the last one closed."""
+        out = self.advance(peak_index)
+        self._peak_indices.append(peak_index)
         self._peaks_uv.append(peak_uv)
         return out
 
     @property
-    def open_twitches(self) -> tuple[float, int]:
-        """(start s, twitches) of the bout still open, or (nan, 0)."""
-        return (self._times_s[0], len(self._times_s)) if self._times_s else (float("nan"), 0)
+    def open_twitches(self) -> tuple[int | None, int]:
+        """(first peak index, twitches) of the bout still open, or (None, 0)."""
+        return (self._peak_indices[0], len(self._peak_indices)) if self._peak_indices else (None, 0)
 
-    def advance(self, now_s: float) -> list[Episode]:
-        """Time passed with no twitch: close the open episode once the quiet gap is over."""
-        if self._times_s and now_s - self._times_s[-1] > self.config.quiet_gap_s:
+    def advance(self, now_index: int) -> list[Episode]:
+        """No twitch before now_index: close the open episode once the quiet gap is over."""
+        if self._peak_indices and now_index - self._peak_indices[-1] > self._quiet_samples:
             return self.flush()
         return []
 
     def flush(self) -> list[Episode]:
-        times, peaks = self._times_s, self._peaks_uv
-        self._times_s, self._peaks_uv = [], []
-        if len(times) < self.config.min_twitches:
+        peaks, amplitudes = self._peak_indices, self._peaks_uv
+        self._peak_indices, self._peaks_uv = [], []
+        if len(peaks) < self.config.min_twitches:
             return []
-        return [Episode(times[0], times[-1], len(times), float(np.median(peaks)), float(max(peaks)))]
+        return [Episode(peaks[0], peaks[-1], len(peaks), float(np.median(amplitudes)), float(max(amplitudes)))]

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.monitor import gap_event
+from myotwitch.events import Event, Gap
+from myotwitch.serialize import annotation, to_json
 from myotwitch.sources import SampleBlock
 
 SESSION_JSON = "session.json"
@@ -45,7 +46,7 @@ _EDF_CHUNK_RECORDS = 2000
 
 
 class SessionRecorder:
-    """Streams one session into DIR. Use `add_block`, `add_events`, then `close`."""
+    """Streams one session into DIR. Use `add_block`, `add_events` (and `add_json`), then `close`."""
 
     def __init__(self, out_dir: str | os.PathLike, rate_hz: float, meta: dict,
                  sync_every_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -81,8 +82,12 @@ class SessionRecorder:
         self._guard(lambda: self._samples.write(data.tobytes()))
         self.samples_written += len(data)
 
-    def add_events(self, events: Iterable[dict]) -> None:
-        lines = "".join(json.dumps(e) + "\n" for e in events)
+    def add_events(self, events: Iterable[Event]) -> None:
+        self.add_json(to_json(e, self.rate_hz) for e in events)
+
+    def add_json(self, objects: Iterable[dict]) -> None:
+        """JSON objects as they are (the summary; events already in their JSON form)."""
+        lines = "".join(json.dumps(o) + "\n" for o in objects)
         if lines:
             self._guard(lambda: self._events.write(lines))
 
@@ -150,28 +155,6 @@ def read_meta(out_dir: str | os.PathLike) -> dict:
     if not isinstance(meta, dict) or not isinstance(meta.get("rate_hz"), (int, float)) or meta["rate_hz"] <= 0:
         raise MyotwitchError(f"{path} does not say the sampling rate")
     return meta
-
-
-def annotation(event: dict) -> tuple[float, float, str] | None:
-    """(onset s, duration s or -1, text) of an event in the EDF+, or None for events not annotated."""
-    kind = event["type"]
-    if kind == "twitch":
-        doublet = " doublet" if event.get("doublet_ms") else ""
-        return event["t_s"], -1, f"twitch {event['peak_uv']:.1f} uV{doublet}"
-    if kind == "episode":
-        return event["start_s"], event["end_s"] - event["start_s"], f"episode {event['count']} twitches"
-    if kind == "activity":
-        what = "cramp/spasm/held contraction" if event.get("cramp_candidate") else "muscle activity"
-        return event["start_s"], event["duration_s"], f"activity: {what}"
-    if kind == "signal":
-        return event["start_s"], event["end_s"] - event["start_s"], f"signal {event['kind']}"
-    if kind == "gap":
-        return event["start_s"], event["end_s"] - event["start_s"], f"gap: {event['why']}"[:40]
-    if kind == "mark":
-        return event["t_s"], -1, f"mark: {event['label']}"[:40]
-    if kind == "stream":
-        return event["t_s"], -1, event["text"][:40]
-    return None
 
 
 def write_session_edf(out_dir: str | os.PathLike) -> Path:
@@ -288,7 +271,7 @@ def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list
                 gaps[-1]["_end"] = e
             else:
                 gaps.append({"_start": s, "_end": e})
-    return [gap_event(g["_start"], g["_end"] - g["_start"], rate_hz, str(why.get(g["_start"]) or "samples lost"))
+    return [to_json(Gap(g["_start"], g["_end"] - g["_start"], str(why.get(g["_start"]) or "samples lost")), rate_hz)
             for g in gaps]
 
 

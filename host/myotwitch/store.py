@@ -145,7 +145,7 @@ class Store:
     def commit(self) -> None:
         self._db.commit()
 
-    def end_session(self, session_id: int, **figures: float) -> None:
+    def end_session(self, session_id: int, **figures: float | None) -> None:
         allowed = {"samples", "lost_samples", "crc_errors", "twitches", "episodes", "rate_hz_effective", "gaps"}
         if not set(figures) <= allowed:
             raise ValueError(f"unknown session figures: {set(figures) - allowed}")

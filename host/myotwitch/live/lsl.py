@@ -10,7 +10,8 @@ Two streams, so that LabRecorder and LSL viewers work with them as they are:
 from __future__ import annotations
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.recorder import annotation
+from myotwitch.events import Event
+from myotwitch.serialize import lsl_marker
 
 STREAM_NAME = "myotwitch"
 
@@ -43,7 +44,7 @@ class LslOutlet:
                                  f"myotwitch-{uid}-markers")
         self._markers = lsl.StreamOutlet(markers)
 
-    def push(self, block, events: list[dict]) -> None:
+    def push(self, block, events: list[Event]) -> None:
         end = block.start_index + len(block.samples_uv)
         now = self._lsl.local_clock()
         if self._t0 is None:
@@ -51,9 +52,9 @@ class LslOutlet:
         if len(block.samples_uv):
             self._signal.push_chunk(block.samples_uv.astype("float32").reshape(-1, 1).tolist(), now)
         for e in events:
-            a = annotation(e)
-            if a is not None:
-                self._markers.push_sample([a[2]], self._t0 + a[0])
+            marker = lsl_marker(e, self.rate_hz)
+            if marker is not None:
+                self._markers.push_sample([marker[1]], self._t0 + marker[0])
 
     def close(self) -> None:
         self._signal = self._markers = None

@@ -14,23 +14,21 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.monitor import Monitor, gap_event
+from myotwitch.events import Event, Gap, Mark, StreamNote
+from myotwitch.monitor import Monitor
 from myotwitch.recorder import SessionRecorder, write_session_edf
+from myotwitch.serialize import store_rows, summary_json
+from myotwitch.sources import SampleBlock
+from myotwitch.sources.base import Board
 from myotwitch.store import Store
-
 
 SEQUENCE_GAP = "samples lost on the way (frame sequence gap)"
 PAUSE_S = 1.0  # frames this much later than their samples' span: a paused stream, noted
 CLOCK_NOTE_PPM = 2000  # a board clock this far (0.2 %) from the computer's: noted
-
-
-def stream_event(t_s: float, what: str, value: float, text: str) -> dict:
-    """A condition of the data stream (noise skipped, a pause, the board's clock), not of the muscle."""
-    return {"type": "stream", "t_s": round(t_s, 3), "what": what, "value": value, "text": text}
 
 
 @dataclass(frozen=True)
@@ -65,10 +63,10 @@ class Session:
     (a queue of labels). If the stream ended on an error, everything up to it is saved, the summary
     is returned, and the error is left in `failure` for the caller to raise after showing it."""
 
-    def __init__(self, options: SessionOptions, emit: Callable[[dict], None],
+    def __init__(self, options: SessionOptions, emit: Callable[[Event, float], None],
                  say: Callable[[str], None] = lambda message: None, view=None, lsl=None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.options = options
         self.emit = emit
         self.say = say
@@ -79,7 +77,7 @@ class Session:
         self._wall_clock = wall_clock
         self.failure: MyotwitchError | None = None
 
-    def run(self, source, monitor_for: Callable[[float], Monitor]) -> dict:
+    def run(self, source: Board, monitor_for: Callable[[float], Monitor]) -> dict:
         info = source.open()
         if info.adc_bits:  # a board (a recording has no ADC to speak of)
             self.say(f"{info.board} board, firmware {info.firmware}, {info.rate_hz} Hz, {info.adc_bits}-bit ADC")
@@ -120,7 +118,7 @@ class Session:
                 events = self._stream_events(block, source, rate_hz, None if last_arrival is None else now - last_arrival)
                 last_arrival = now
                 events += monitor.feed(block)
-                events += self._marks(block.start_index + len(block.samples_uv), rate_hz)
+                events += self._marks(block.start_index + len(block.samples_uv))
                 try:
                     recorder.add_block(block)
                     self._log(events, store, session, recorder)
@@ -142,14 +140,14 @@ class Session:
             if self.view is not None:
                 self.view.end()
         end_index = recorder.samples_written
-        final = monitor.finish() + self._marks(end_index, rate_hz)
+        final = monitor.finish() + self._marks(end_index)
         effective = source.stream_clock.effective_rate_hz() if source.stream_clock else None
         drift_ppm = None
         if effective is not None and o.speed > 0:
             drift_ppm = round((effective / (rate_hz * o.speed) - 1) * 1e6)
             if abs(drift_ppm) >= CLOCK_NOTE_PPM:
                 way = "fast" if drift_ppm > 0 else "slow"
-                final.append(stream_event(0.0, "clock", drift_ppm, f"board clock {abs(drift_ppm) / 1e4:.2f} % {way} "
+                final.append(StreamNote(0, "clock", drift_ppm, f"board clock {abs(drift_ppm) / 1e4:.2f} % {way} "
                                           "against this computer's: times here are the board's"))
         stats = source.stats
         device = source.device_clock
@@ -198,7 +196,7 @@ class Session:
                 problems.append(str(exc))
 
         attempt(lambda: self._log(final, store, session, recorder))
-        attempt(lambda: recorder.add_events([dict({"type": "summary"}, **summary)]))
+        attempt(lambda: recorder.add_json([summary_json(summary)]))
         attempt(recorder.close)
         attempt(lambda: store.end_session(session, samples=monitor.samples, lost_samples=monitor.lost_samples,
                                           crc_errors=stats.crc_errors, twitches=monitor.twitches,
@@ -222,43 +220,42 @@ class Session:
         self.failure = failure
         return summary
 
-    def _stream_events(self, block, source, rate_hz: float, since_last_s: float | None) -> list[dict]:
+    def _stream_events(self, block: SampleBlock, source: Board, rate_hz: float, since_last_s: float | None) -> list[Event]:
         """Gaps with their cause, pauses, and noise skipped before this block."""
-        events = []
-        t_s = block.start_index / rate_hz
+        events: list[Event] = []
         if block.lost_before:  # the sources say why, where they can tell
             first = block.start_index - block.lost_before
             why = next((w for f, _, w in source.gaps if f == first), block.lost_why or SEQUENCE_GAP)
-            events.append(gap_event(first, block.lost_before, rate_hz, why))
+            events.append(Gap(first, block.lost_before, why))
         elif self.options.speed > 0 and since_last_s is not None:
             pause_s = since_last_s - len(block.samples_uv) / (rate_hz * self.options.speed)
             if pause_s > PAUSE_S:
-                events.append(stream_event(t_s, "pause", round(pause_s, 2), f"stream paused {pause_s:.1f} s, nothing lost"))
+                events.append(StreamNote(block.start_index, "pause", round(pause_s, 2),
+                                         f"stream paused {pause_s:.1f} s, nothing lost"))
         if block.skipped_bytes:
-            events.append(stream_event(t_s, "noise", block.skipped_bytes,
+            events.append(StreamNote(block.start_index, "noise", block.skipped_bytes,
                                        f"{block.skipped_bytes} bytes of line noise skipped"))
         return events
 
-    def _marks(self, at_index: int, rate_hz: float) -> list[dict]:
-        events = []
+    def _marks(self, at_index: int) -> list[Event]:
+        events: list[Event] = []
         while True:
             try:
                 label = self.marks.get_nowait()
             except queue.Empty:
                 return events
-            events.append({"type": "mark", "t_s": round(at_index / rate_hz, 3), "label": label, "note": None})
+            events.append(Mark(at_index, label))
 
-    def _log(self, events: list[dict], store: Store, session: int, recorder: SessionRecorder) -> None:
+    def _log(self, events: list[Event], store: Store, session: int, recorder: SessionRecorder) -> None:
         if not events:
             return
         for e in events:
-            self.emit(e)
+            self.emit(e, recorder.rate_hz)
         recorder.add_events(events)
-        store.add_twitches(session, [e for e in events if e["type"] == "twitch"])
-        store.add_episodes(session, [e for e in events if e["type"] == "episode"])
-        store.add_gaps(session, [e for e in events if e["type"] == "gap"])
-        for e in events:
-            if e["type"] == "mark":
-                store.add_mark(session, e["t_s"], e["label"], e["note"])
+        rows = store_rows(events, recorder.rate_hz)
+        store.add_twitches(session, rows.twitches)
+        store.add_episodes(session, rows.episodes)
+        store.add_gaps(session, rows.gaps)
+        for m in rows.marks:
+            store.add_mark(session, m["t_s"], m["label"], m["note"])
         store.commit()
-

@@ -10,10 +10,15 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from myotwitch.dsp.filters import StreamingSosFilter, design_bandpass_sos
+from myotwitch.events import ActivitySegment, Event, Mark, Twitch
+
+if TYPE_CHECKING:
+    from rich.live import Live
 
 TRACE_S = 15.0  # decisions come ~5.5 s after a twitch: its mark still lands inside the trace
 TRACE_ROWS = 9
@@ -99,9 +104,9 @@ def render_trace(trace: TraceColumns, twitch_indices: list[int], rows: int = TRA
             grid[rows // 2][c] = "─"
     marks = [" "] * len(lo)
     for index in twitch_indices:
-        c = trace.column_of(index)
-        if c is not None:
-            marks[c] = "▲"
+        column = trace.column_of(index)
+        if column is not None:
+            marks[column] = "▲"
     lines = ["".join(row) for row in grid]
     lines.append("".join(marks))
     lines.append(f"±{scale:.0f} µV, last {TRACE_S:g} s; ▲ twitch (shown when decided, ~5.5 s after it)")
@@ -114,7 +119,7 @@ class LiveView:
 
         self.console = console or Console()
         self._marks_to = marks_to
-        self._live = None
+        self._live: Live | None = None
         self._lock = threading.Lock()
         self.twitch_indices: deque[int] = deque(maxlen=500)
         self.twitch_times_s: deque[float] = deque(maxlen=100_000)
@@ -130,22 +135,23 @@ class LiveView:
         self.trace = TraceColumns(self.rate_hz, width)
         self.state = {"board": f"{info.board} {info.firmware}", "elapsed_s": 0.0, "lost": 0, "marks": 0,
                       "activity": 0, "saturated": 0, "flat": 0, "gaps": 0}
-        self._live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
-                          redirect_stderr=True, transient=True)
-        self._live.start()
+        live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
+                    redirect_stderr=True, transient=True)
+        live.start()
+        self._live = live
         if self._marks_to is not None:
             read_marks_from_terminal(self._marks_to)
 
-    def update(self, block, events: list[dict], source) -> None:
+    def update(self, block, events: list[Event], source) -> None:
         with self._lock:
             self.trace.add(block.start_index, block.samples_uv)
             for e in events:
-                if e["type"] == "twitch":
-                    self.twitch_indices.append(round(e["t_s"] * self.rate_hz))
-                    self.twitch_times_s.append(e["t_s"])
-                elif e["type"] == "activity":
+                if isinstance(e, Twitch):
+                    self.twitch_indices.append(e.peak_index)
+                    self.twitch_times_s.append(e.peak_index / self.rate_hz)
+                elif isinstance(e, ActivitySegment):
                     self.state["activity"] += 1
-                elif e["type"] == "mark":
+                elif isinstance(e, Mark):
                     self.state["marks"] += 1
             stats = source.stats
             self.state.update(elapsed_s=(block.start_index + len(block.samples_uv)) / self.rate_hz,
@@ -170,7 +176,7 @@ class LiveView:
             now = s["elapsed_s"]
             last_minute = sum(1 for t in self.twitch_times_s if t > now - 60.0)
             total = len(self.twitch_times_s)
-            start_s, open_count = self.monitor.grouper.open_twitches
+            start_index, open_count = self.monitor.grouper.open_twitches
             mains = self.monitor.detector.mains_hz
         minutes = max(now, 1e-9) / 60.0
         quality = []
@@ -180,7 +186,8 @@ class LiveView:
             quality.append(f"[yellow]{s['saturated']} frames at the ADC's rails[/]")
         quality.append("mains notched: " + (" and ".join(f"{f:g} Hz" for f in mains) if mains else "none")
                        if mains is not None else "mains: measuring")
-        episode = f"open since {start_s:.0f} s, {open_count} twitches" if open_count else "none open"
+        episode = f"open since {start_index / self.rate_hz:.0f} s, {open_count} twitches" \
+            if start_index is not None else "none open"
         figures = Text.from_markup(
             f"[b]{_clock(now)}[/] elapsed   noise floor [b]{'-' if noise is None else f'{noise:.2f} µV'}[/]   "
             f"twitches [b]{total}[/] ({last_minute} in the last minute, {total / minutes:.1f}/min overall)\n"

@@ -1,7 +1,8 @@
 """Where samples come from: a serial board, a recording, or a seeded synthetic signal.
 
 Every source yields SampleBlocks in µV with the absolute index of their first
-sample, so the detector cannot tell them apart.
+sample, so the detector cannot tell them apart. `base.py` declares the
+interfaces: Source (blocks of samples) and Board (what a live session uses).
 """
 
 from __future__ import annotations

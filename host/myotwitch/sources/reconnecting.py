@@ -19,12 +19,15 @@ from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.live.clock import DeviceClock, StreamClock
 from myotwitch.protocol import BoardInfo, DecoderStats
 from myotwitch.sources import SampleBlock
+from myotwitch.sources.serial_source import SerialSource
 
 RETRY_S = (0.25, 0.5, 1.0, 2.0, 4.0)  # backoff between attempts; the last repeats
 
 
 class ReconnectingBoard:
-    def __init__(self, connect: Callable[[], object], description: str, *,
+    """A Board (sources/base.py) over successive connections to one board."""
+
+    def __init__(self, connect: Callable[[], SerialSource], description: str, *,
                  give_up_after_s: float | None = None, retry_s: tuple[float, ...] = RETRY_S,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
                  say: Callable[[str], None] = lambda message: None) -> None:
@@ -35,30 +38,36 @@ class ReconnectingBoard:
         self._clock = clock
         self._sleep = sleep
         self._say = say
-        self._source = None
-        self._closed: list = []  # the session's earlier connections, for their figures
+        self._source: SerialSource | None = None
+        self._closed: list[SerialSource] = []  # the session's earlier connections, for their figures
         self.info: BoardInfo | None = None
         self.stream_clock: StreamClock | None = None
         self.device_clock: DeviceClock | None = None
         self.gaps: list[tuple[int, int, str]] = []  # (first stream index, samples, why)
         self.reconnects = 0
 
-    # -- the SerialSource interface the command line uses -------------------
+    # -- the Board interface (sources/base.py) ----------------------------------
     def open(self) -> BoardInfo:
         self._source = self._connect()
         self.info = self._source.info
+        assert self.info is not None, "connect() returns an opened source"
         self.stream_clock = StreamClock(self.info.rate_hz)
         self.device_clock = DeviceClock(self.info.rate_hz)
         return self.info
 
     def start(self) -> None:
-        self._source.start()
+        self._connected().start()
 
     def close(self) -> None:
         if self._source is not None:
             self._source.close()
 
-    def _connections(self) -> list:
+    def _connected(self) -> SerialSource:
+        if self._source is None:
+            raise RuntimeError("open() first")
+        return self._source
+
+    def _connections(self) -> list[SerialSource]:
         return self._closed + ([self._source] if self._source is not None else [])
 
     @property
@@ -86,45 +95,51 @@ class ReconnectingBoard:
 
     # -- streaming ----------------------------------------------------------
     def blocks(self) -> Iterator[SampleBlock]:
+        if self.info is None or self.stream_clock is None or self.device_clock is None:
+            raise RuntimeError("open() first")
+        info, stream_clock, device_clock = self.info, self.stream_clock, self.device_clock
         offset = 0  # session index of this connection's index 0
         end_index = 0  # session index after the last sample received
         pending: tuple[float, str] | None = None  # (host time of the last arrival before the break, why)
         while True:
             try:
-                for block in self._source.blocks():
+                for block in self._connected().blocks():
                     now = self._clock()
                     count = len(block.samples_uv)
                     if pending is not None:
                         last_arrival_s, why = pending
-                        rate = self.stream_clock.rate_for_gaps_hz()
+                        rate = stream_clock.rate_for_gaps_hz()
                         first_sample_s = now - (block.start_index + count) / rate
                         gap = max(0, round((first_sample_s - last_arrival_s) * rate))
                         offset = end_index + gap
                         if gap:
                             self.gaps.append((end_index, gap, why))
-                        self._say(f"board back: a gap of {gap / self.info.rate_hz:.2f} s ({gap} samples) recorded")
+                        self._say(f"board back: a gap of {gap / info.rate_hz:.2f} s ({gap} samples) recorded")
                         block = replace(block, lost_before=block.lost_before + gap)
                         pending = None
                     mapped = replace(block, start_index=block.start_index + offset)
                     end_index = mapped.start_index + count
-                    self.stream_clock.frame(end_index, now)
+                    stream_clock.frame(end_index, now)
                     if block.device_t_us is not None:
-                        self.device_clock.frame(mapped.start_index, block.device_t_us)
+                        device_clock.frame(mapped.start_index, block.device_t_us)
                     yield mapped
                 return  # the board said END
             except ConnectionLost as exc:
-                last = self.stream_clock.last_arrival_s
+                last = stream_clock.last_arrival_s
                 if pending is None:
                     pending = (self._clock() if last is None else last, exc.why)
                 self._say(f"lost the board ({exc}); looking for it again (Ctrl-C stops)")
-                self._closed.append(self._source)
-                self._source.close()
+                lost = self._connected()
+                self._closed.append(lost)
+                lost.close()
                 self._source = None
                 self._reconnect()
-                self.stream_clock.connected()
-                self.device_clock.connected()
+                stream_clock.connected()
+                device_clock.connected()
 
     def _reconnect(self) -> None:
+        assert self.info is not None, "open() first"
+        rate_hz = self.info.rate_hz
         began = self._clock()
         attempt = 0
         while True:
@@ -138,9 +153,10 @@ class ReconnectingBoard:
                     raise MyotwitchError(f"the board did not come back within {self.give_up_after_s:g} s: {exc}") \
                         from None
                 continue
-            if source.info.rate_hz != self.info.rate_hz:
+            came_back_hz = source.info.rate_hz if source.info is not None else 0
+            if came_back_hz != rate_hz:
                 source.close()
-                raise MyotwitchError(f"the board came back at {source.info.rate_hz} Hz, not {self.info.rate_hz} Hz")
+                raise MyotwitchError(f"the board came back at {came_back_hz} Hz, not {rate_hz} Hz")
             self._source = source
             self.reconnects += 1
             source.start()

@@ -1,0 +1,125 @@
+"""Analysis of one recording file: blocks through the detector, gaps listed, one summary.
+
+What `myotwitch analyze` runs, callable from a program:
+
+    result = analyze_file("rest.edf")
+    result.events   # typed events (events.py), in stream order: Twitch, Rejected, Episode, Gap, ...
+    [serialize.to_json(e, result.rate_hz) for e in result.events]  # as `analyze --format jsonl` prints them
+    result.summary  # counts, noise floor, mains lines found
+
+Values a file holds that are not numbers (or beyond ±10 V) are never filled
+in: each run of them becomes a gap event, counted as lost samples. A file
+with no usable samples, a flat signal or too little signal for the noise
+floor raises MyotwitchError saying which.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from myotwitch.errors import MyotwitchError
+from myotwitch.events import Event, Gap
+from myotwitch.monitor import Monitor
+from myotwitch.sources.replay import NAN_GAP
+
+
+def monitor_for(rate_hz: float) -> Monitor:
+    """The detection pipeline for a rate; an unsupported rate is a MyotwitchError (said to the user)."""
+    try:
+        return Monitor(rate_hz)
+    except ValueError as exc:
+        raise MyotwitchError(str(exc)) from None
+
+
+def open_source(path: str | os.PathLike, rate_hz: float | None = None):
+    """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None)."""
+    from myotwitch.recordings import open_recording
+    from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
+    from myotwitch.sources.replay import ReplaySource
+
+    if str(path).lower().endswith(CAPTURE_SUFFIX):
+        capture = CaptureSource(Path(path))
+        return capture, capture.rate_hz, None
+    recording = open_recording(path, rate_hz)
+    return ReplaySource(recording), recording.rate_hz, recording.duration_s
+
+
+@dataclass
+class FileAnalysis:
+    """One file's analysis, run step by step: iterate `events()`, then read `summary()`.
+
+    `on_progress(done_s, total_s)` is called after each block (total_s is None when the
+    length is not known beforehand, as for a capture).
+    """
+
+    path: str | os.PathLike
+    rate_hz: float | None = None  # for a CSV without a time column
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.source, self.stream_rate_hz, self.total_s = open_source(self.path, self.rate_hz)
+        label = getattr(self.source, "recording", None)
+        self.label: Path = label.path if label is not None else Path(self.source.path)
+        self.monitor = monitor_for(self.stream_rate_hz)
+
+    def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
+        source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
+        reported_gaps = 0
+        for block in source.blocks():
+            yield from monitor.feed(block)
+            # A run of skipped values is reported once the next block shows it has ended.
+            skipped = source.skipped
+            for first, count in skipped[reported_gaps : len(skipped) - 1]:
+                yield Gap(first, count, NAN_GAP)
+            reported_gaps = max(reported_gaps, len(skipped) - 1)
+            if on_progress is not None:
+                on_progress(monitor.samples / rate_hz, self.total_s)
+        yield from monitor.finish()
+        for first, count in source.skipped[reported_gaps:]:
+            yield Gap(first, count, NAN_GAP)
+
+    def summary(self) -> dict:
+        """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
+        source, monitor, rate_hz, label = self.source, self.monitor, self.stream_rate_hz, self.label
+        if monitor.samples == 0:
+            raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
+        if source.skipped:
+            skipped_s = sum(count for _, count in source.skipped) / rate_hz
+            self.warnings.append(
+                f"{label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
+                f"in {len(source.skipped)} place{'' if len(source.skipped) == 1 else 's'} (listed as gaps), "
+                "never filled in")
+        if monitor.detector.noise_uv is None:
+            flat_s = monitor.skipped_s.get("flat", 0.0)
+            if flat_s:
+                raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), "
+                                     "nothing to analyze")
+            needed_s = monitor.detector.warmup_s
+            raise MyotwitchError(f"{label}: too short to estimate the noise floor "
+                                 f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
+        return {
+            "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
+            "samples": monitor.samples,
+            "lost_samples": monitor.lost_samples,
+            "rate_hz": rate_hz,
+            **monitor.summary(),
+            "path": str(label),
+        }
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    events: list[Event]
+    summary: dict
+    warnings: list[str]
+    rate_hz: float
+
+
+def analyze_file(path: str | os.PathLike, rate_hz: float | None = None) -> AnalysisResult:
+    """Analyze a whole file at once (a program's entry point; the CLI streams with FileAnalysis)."""
+    analysis = FileAnalysis(path, rate_hz)
+    events = list(analysis.events())
+    return AnalysisResult(events, analysis.summary(), analysis.warnings, analysis.stream_rate_hz)

@@ -1,0 +1,46 @@
+"""The `myotwitch` command: demo, live, analyze, report, sessions, mark, flash, ports.
+
+Data (twitch and episode lines, the summary) goes to stdout, as text or as
+JSON lines (--format jsonl); status and errors go to stderr. Exit codes:
+0 ok, 1 runtime error (bad file, missing port), 2 usage error.
+
+`parser.py` holds the grammar; each command group has its module (`board.py`:
+demo, live, flash, ports; `analyze.py`; `sessions.py`: sessions, report, mark),
+imported only when one of its commands runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TextIO
+
+from myotwitch.cli.output import Output
+from myotwitch.cli.parser import build_parser
+from myotwitch.errors import MyotwitchError
+
+__all__ = ["build_parser", "main", "run"]
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # no command: the commands list, as a usage error (as argparse exits on one)
+        parser.print_help(sys.stderr)
+        raise SystemExit(2)
+    out = Output(args.format, stdout)
+    try:
+        command = getattr(importlib.import_module(f"myotwitch.cli.{args.module}"), args.func)
+        return command(args, out)
+    except MyotwitchError as exc:
+        if args.debug:
+            raise
+        print(f"myotwitch: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("myotwitch: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""analyze: find twitches in a recording file (the work is in myotwitch.analysis)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from myotwitch.analysis import FileAnalysis
+from myotwitch.cli.output import Output, status
+
+
+def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
+    analysis = FileAnalysis(args.path, args.rate)
+    last_report = time.monotonic()
+
+    def progress(done_s: float, total_s: float | None) -> None:
+        nonlocal last_report
+        if sys.stderr.isatty() and time.monotonic() - last_report > 2.0:
+            last_report = time.monotonic()
+            status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
+
+    out.events(analysis.events(progress), analysis.stream_rate_hz)
+    try:
+        summary = analysis.summary()
+    finally:
+        for warning in analysis.warnings:
+            status(f"warning: {warning}")
+    out.summary(summary)
+    return 0

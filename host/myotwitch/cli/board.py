@@ -1,0 +1,214 @@
+"""demo, live, flash and ports: the commands that talk to a board (real or simulated) or a recording streamed
+as one."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from myotwitch.cli.options import db_path as log_path
+from myotwitch.cli.output import Output, status
+from myotwitch.cli.parser import DEMO_RECORDING
+from myotwitch.errors import MyotwitchError
+
+if TYPE_CHECKING:
+    from myotwitch.monitor import Monitor
+    from myotwitch.sources.base import Board
+    from myotwitch.sources.reconnecting import ReconnectingBoard
+    from myotwitch.sources.serial_source import SerialSource
+
+
+def _monitor(rate_hz: float) -> Monitor:
+    """The detection pipeline, imported only when a session starts (numpy, scipy, the detector)."""
+    from myotwitch.analysis import monitor_for
+
+    return monitor_for(rate_hz)
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    from myotwitch.live.session import default_out_dir
+    from myotwitch.store import default_data_dir
+
+    if args.out:
+        return Path(args.out)
+    return default_out_dir(default_data_dir())
+
+
+def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output,
+                 extra: Callable[[], dict] = dict) -> int:
+    """Stream until the source ends, --duration passes or Ctrl-C; log, record and summarise.
+
+    If the stream ends on an error, what was found so far stays logged and
+    recorded (the EDF+ is written), the summary is printed, and then the error
+    is raised (exit 1).
+    """
+    from myotwitch.live.session import Session, SessionOptions
+
+    # A real board runs in real time; the simulated board and replays at --speed.
+    paced = args.speed if (kind == "demo" or args.source is not None) else 1.0
+    options = SessionOptions(kind=kind, db_path=log_path(args), out_dir=_out_dir(args),
+                             duration_s=args.duration, muscle=args.muscle, speed=paced)
+    lsl = None
+    if args.lsl:
+        from myotwitch.live.lsl import LslOutlet
+
+        lsl = LslOutlet()
+    session = Session(options, out.event, status, lsl=lsl)  # events printed as found
+    from myotwitch.live.view import LiveView, read_marks_from_terminal
+
+    if args.format == "text" and not args.no_view and out.stream.isatty():
+        session.view = LiveView(marks_to=session.marks.put)
+    elif read_marks_from_terminal(session.marks.put):
+        status("m + Enter marks 'felt a twitch'")
+    summary = session.run(source, _monitor)
+    summary.update(extra())
+    out.summary(summary)
+    if session.failure is not None:
+        raise session.failure
+    return 0
+
+
+def _board_source(args: argparse.Namespace, connect: Callable[[], SerialSource],
+                  description: str) -> ReconnectingBoard:
+    from myotwitch.sources.reconnecting import ReconnectingBoard
+
+    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status)
+
+
+def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0):
+    from myotwitch.sources.serial_source import SerialSource
+
+    def open_port(port: str):
+        source = SerialSource(port, baudrate=args.baud, rate_hz=args.rate, capture=capture,
+                              silence_timeout_s=silence_timeout_s)
+        source.open()
+        return source
+
+    return open_port
+
+
+def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
+    from myotwitch.recordings import open_recording
+    from myotwitch.sources.simboard import SimBoard
+
+    recording = open_recording(recording_path)
+    _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
+    status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
+           f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
+           "in the MicroPython Unix port")
+    unplug_after = round(args.sim_unplug_at * recording.rate_hz) if args.sim_unplug_at else 0
+    reset_after = round(args.sim_reset_at * recording.rate_hz) if args.sim_reset_at else 0
+    if unplug_after and reset_after:
+        raise MyotwitchError("give --sim-unplug-at or --sim-reset-at, not both")
+    rate = recording.rate_hz
+    stall_at = round(args.sim_stall_at * rate) if args.sim_stall_at else 0
+    noise_at = round(args.sim_noise_at * rate) if args.sim_noise_at else 0
+    with SimBoard(recording, speed=args.speed, unplug_after_samples=unplug_after,
+                  replug_after_s=args.sim_unplug_for, reset_after_samples=reset_after,
+                  stall_at_samples=stall_at, stall_samples=round(args.sim_stall_for * rate) if stall_at else 0,
+                  garbage_at_samples=noise_at, garbage_bytes=args.sim_noise_bytes if noise_at else 0,
+                  clock_ppm=args.sim_clock_ppm) as board:
+        if board.clipped_samples:
+            status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
+        status(f"firmware on pseudo-terminal {board.port}")
+        try:
+            with _open_capture(args) as capture:
+                open_port = _serial_opener(args, capture, silence_timeout_s=10.0)
+
+                def connect():
+                    if board.port is None:
+                        raise MyotwitchError("the simulated board is unplugged")
+                    return open_port(board.port)
+
+                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)")
+                return _run_session(source, args, kind, out, lambda: {"port": board.port})
+        except MyotwitchError as exc:
+            detail = board.firmware_stderr().strip()
+            raise MyotwitchError(f"{exc}" + (f"\nfirmware said:\n{detail}" if detail else "")) from None
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    return _live_sim(args, out, args.recording, "demo")
+
+
+def _open_capture(args: argparse.Namespace):
+    if not args.capture:
+        return contextlib.nullcontext(None)
+    try:
+        return open(args.capture, "wb")
+    except OSError as exc:
+        raise MyotwitchError(f"cannot write the capture {args.capture}: {exc.strerror}") from None
+
+
+def cmd_live(args: argparse.Namespace, out: Output) -> int:
+    if args.source is not None and args.port:
+        raise MyotwitchError("give either --port (a board) or --source (sim or a recording), not both")
+    if args.source == "sim":
+        return _live_sim(args, out, DEMO_RECORDING, "live")
+    if args.source is not None:
+        from myotwitch.recordings import open_recording
+        from myotwitch.sources.replay import recording_board
+
+        recording = open_recording(args.source, args.rate)
+        _monitor(recording.rate_hz)
+        return _run_session(recording_board(recording, speed=args.speed), args, "live", out)
+    with _open_capture(args) as capture:
+        open_port = _serial_opener(args, capture)
+        if args.port:
+            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}"),
+                                args, "live", out)
+        from myotwitch.live.ports import find_board
+
+        status("looking for the board (USB ids of Pico, ESP32 and USB-UART bridges)")
+        source = _board_source(args, lambda: find_board(open_port), "board found by USB id")
+        return _run_session(source, args, "live", out)
+
+
+def cmd_flash(args: argparse.Namespace, out: Output) -> int:
+    import shlex
+    import tempfile
+
+    from myotwitch import flash
+
+    board = flash.resolve_board(args.board)
+    if args.dry_run and not args.build_dir:
+        raise MyotwitchError("--dry-run needs --build-dir DIR for the compiled files")
+    build_dir = Path(args.build_dir) if args.build_dir else Path(tempfile.mkdtemp(prefix="myotwitch-build-"))
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MyotwitchError(f"cannot create {build_dir}: {exc.strerror}") from None
+    built = flash.build(board, build_dir)
+    arch = flash.BOARDS[board][0]
+    status(f"built {len(built)} files for {board} ({arch}) in {build_dir}")
+    command = flash.mpremote_command(args.port, built)
+    if args.dry_run:
+        out.stream.write(shlex.join(command) + "\n")
+        return 0
+    flash.run_mpremote(command)
+    status("installed; asking the board for its hello frame")
+    from myotwitch.sources.serial_source import SerialSource
+
+    if args.port == "auto":
+        status("give --port to confirm with INFO (mpremote found the board by itself)")
+        return 0
+    source = SerialSource(args.port, answer_timeout_s=8.0)
+    info = source.open()
+    source.close()
+    out.stream.write(f"{info.board} board, firmware {info.firmware}, MicroPython {info.fields.get('upy', '?')}, "
+                     f"{info.rate_hz} Hz, id {info.fields.get('uid', '?')}\n")
+    return 0
+
+
+def cmd_ports(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch.live.ports import list_serial_ports
+
+    ports = list_serial_ports()
+    for p in ports:
+        out.stream.write(f"{p.device}\t{p.usb_id}\t{p.maker or ''}\t{p.description}\n")
+    if not ports:
+        status("no serial ports found (is the board plugged in with a data cable?)")
+    return 0

@@ -1,0 +1,124 @@
+"""Output helpers: events as text lines or JSON lines on stdout, status lines on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from myotwitch.events import Event
+
+DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
+CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
+
+
+class Output:
+    """Writes events as text lines or JSON lines."""
+
+    def __init__(self, fmt: str, stream: TextIO | None = None) -> None:
+        self.fmt = fmt
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        # Looked up on each write when not given: the live view redirects sys.stdout above itself.
+        return self._stream if self._stream is not None else sys.stdout
+
+    def event(self, event: Event, rate_hz: float) -> None:
+        """One event of a stream at rate_hz: its JSON object, or a line for people."""
+        from myotwitch import serialize
+        from myotwitch.events import ActivitySegment, Episode, Gap, Mark, SignalIssue, StreamNote, Twitch
+
+        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
+        if self.fmt == "jsonl":
+            self.stream.write(json.dumps(e) + "\n")
+        elif isinstance(event, Twitch):
+            self.stream.write(
+                f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
+                f"   SNR {e['snr']:5.1f}\n"
+            )
+        elif isinstance(event, Episode):
+            self.stream.write(
+                f"episode  {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['count']} twitches"
+                f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n"
+            )
+        elif isinstance(event, ActivitySegment):
+            kind = f"sustained: cramp, spasm or held contraction ({CRAMP_NOTE}: `myotwitch mark` it)" \
+                if e["cramp_candidate"] else "muscle activity (not twitching)"
+            self.stream.write(
+                f"activity {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['duration_s']:.1f} s"
+                f"   mean envelope {e['mean_envelope_uv']:.1f} µV   {kind}\n"
+            )
+        elif isinstance(event, SignalIssue):
+            what = "flat signal (electrode off?): skipped" if e["kind"] == "flat" else "clipped at the ADC's range"
+            self.stream.write(f"signal   {e['start_s']:10.3f} - {e['end_s']:.3f} s   {what}\n")
+        elif isinstance(event, Gap):
+            self.stream.write(f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: "
+                              f"{e['samples']} samples lost\n")
+        elif isinstance(event, Mark):
+            self.stream.write(f"mark     {e['t_s']:10.3f} s   {e['label']}\n")
+        elif isinstance(event, StreamNote):
+            self.stream.write(f"stream   {e['t_s']:10.3f} s   {e['text']}\n")
+        self.stream.flush()
+
+    def events(self, events: Iterable[Event], rate_hz: float) -> None:
+        for e in events:
+            self.event(e, rate_hz)
+
+    def records(self, records: Iterable[dict]) -> None:
+        """JSON objects that are not events of a stream (the sessions in the log), one a line."""
+        for r in records:
+            self.stream.write(json.dumps(r) + "\n")
+        self.stream.flush()
+
+    def summary(self, s: dict) -> None:
+        if self.fmt == "jsonl":
+            from myotwitch.serialize import summary_json
+
+            self.stream.write(json.dumps(summary_json(s)) + "\n")
+            self.stream.flush()
+            return
+        lines = [f"summary ({DISCLAIMER})"]
+        if "seconds" in s:
+            lines.append(f"  streamed      {s['seconds']:.1f} s")
+        if "firmware" in s:
+            lines.append(f"  board         {s.get('board')} running {s['firmware']}")
+        if "frames" in s:
+            sent = f" (the board sent {s['frames_sent']})" if s.get("frames_sent") is not None else ""
+            lines.append(f"  frames        {s['frames']}{sent}")
+        lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
+        if s.get("gaps"):
+            lines.append(f"  gaps          {s['gaps']} (board reconnected {s.get('reconnects', 0)} times)")
+        if s.get("effective_rate_hz"):
+            lines.append(f"  rate          {s['rate_hz']:g} Hz nominal, {s['effective_rate_hz']:.2f} samples per "
+                         "second of this computer's clock")
+        if s.get("device_rate_hz"):
+            lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
+                         f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, "
+                         f"{s['device_jitter_us_max']:g} µs at most")
+        if "crc_errors" in s:
+            lines.append(f"  CRC errors    {s['crc_errors']}")
+        if s.get("saturated_frames") or s.get("flat_frames"):
+            lines.append(f"  signal        {s['saturated_frames']} frames at the ADC's rails, "
+                         f"{s['flat_frames']} flat frames (electrode off?)")
+        lines.append(f"  twitches      {s['twitches']}")
+        lines.append(f"  episodes      {s['episodes']}")
+        if s.get("activity_segments") is not None:
+            lines.append(f"  activity      {s['activity_segments']} segments")
+        if s.get("rejected"):
+            lines.append("  not counted   " + ", ".join(f"{n} {why}" for why, n in s["rejected"].items()))
+        if s.get("noise_uv") is not None:
+            mains = " and ".join(f"{f:g} Hz" for f in s.get("mains_hz", [])) or "none (no mains line found)"
+            lines.append(f"  noise floor   {s['noise_uv']:.2f} µV   mains notched: {mains}")
+        if s.get("db"):
+            lines.append(f"  log           {s['db']} (session {s['session']})")
+        if s.get("out_dir"):
+            lines.append(f"  recording     {s['out_dir']} (session.edf, events.jsonl; `myotwitch report` it)")
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+
+
+def status(message: str) -> None:
+    print(f"myotwitch: {message}", file=sys.stderr, flush=True)

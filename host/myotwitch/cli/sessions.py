@@ -1,0 +1,109 @@
+"""sessions, report and mark: the commands that read (and annotate) the log and the session folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from myotwitch.cli.options import db_path as log_path
+from myotwitch.cli.output import DISCLAIMER, Output, status
+from myotwitch.errors import MyotwitchError
+
+
+def cmd_mark(args: argparse.Namespace, out: Output) -> int:
+    """Say what an activity segment (or a moment) was: one channel cannot tell a cramp from a contraction."""
+    from myotwitch.store import Store
+
+    db_path = log_path(args)
+    if not db_path.exists():
+        raise MyotwitchError(f"no log at {db_path}: record a session first (demo or live), or give --db")
+    store = Store(db_path)
+    try:
+        row = store.session(args.session)
+        if row is None:
+            raise MyotwitchError(f"{db_path} has no session {args.session}")
+        store.add_mark(args.session, args.at, args.label, args.note)
+        if row["out_dir"] and Path(row["out_dir"]).is_dir():
+            from myotwitch.serialize import mark_json
+
+            _mark_in_folder(Path(row["out_dir"]), mark_json(args.at, args.label, args.note))
+        for t_s, label, note in store.marks(args.session):
+            out.stream.write(f"mark     {t_s:10.3f} s   {label}" + (f"   {note}" if note else "") + "\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _session_dir(args: argparse.Namespace, what: str) -> Path:
+    """A session folder, or a session number looked up in the log."""
+    target = args.session
+    if not target.isdigit():
+        return Path(target)
+    from myotwitch.store import Store
+
+    db_path = log_path(args)
+    if not db_path.exists():
+        raise MyotwitchError(f"no log at {db_path}: give the session's folder, or --db")
+    store = Store(db_path)
+    try:
+        row = store.session(int(target))
+    finally:
+        store.close()
+    if row is None:
+        raise MyotwitchError(f"{db_path} has no session {target} (`myotwitch sessions` lists them)")
+    if not row["out_dir"]:
+        raise MyotwitchError(f"session {target} has no folder to {what} (it was logged by an older myotwitch)")
+    return Path(row["out_dir"])
+
+
+def cmd_report(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch.report import write_report
+
+    page, s = write_report(_session_dir(args, "report"), say=status)
+    out.stream.write(
+        f"report    {page}\n"
+        f"  length      {s['duration_s']:.1f} s ({s['recorded_s']:.1f} s with signal, {s['gaps']} gaps)\n"
+        f"  twitches    {s['twitches']} ({s['twitches_per_min']:.1f} per minute)\n"
+        f"  episodes    {s['episodes']}\n"
+        f"  activity    {s['activity_segments']} segments\n"
+        f"  {DISCLAIMER}\n")
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch.store import Store
+
+    db_path = log_path(args)
+    if not db_path.exists():
+        status(f"no log yet at {db_path}")
+        return 0
+    store = Store(db_path)
+    try:
+        rows = store.sessions()
+    finally:
+        store.close()
+    if args.format == "jsonl":
+        out.records(dict({"type": "session"}, **r) for r in rows)
+        return 0
+    out.stream.write(f"{'session':>7}  {'started (UTC)':<25} {'kind':<5} {'length':>9} {'twitches':>8} "
+                     f"{'episodes':>8}  folder\n")
+    for r in rows:
+        length = "-" if r["samples"] is None else f"{(r['samples'] + (r['lost_samples'] or 0)) / r['rate_hz']:.0f} s"
+        out.stream.write(f"{r['id']:>7}  {r['started_utc']:<25} {r['kind']:<5} {length:>9} "
+                         f"{r['twitches'] if r['twitches'] is not None else '-':>8} "
+                         f"{r['episodes'] if r['episodes'] is not None else '-':>8}  {r['out_dir'] or '-'}\n")
+    return 0
+
+
+def _mark_in_folder(folder: Path, mark: dict) -> None:
+    """The session's own files carry the mark too: events.jsonl, and its EDF+ written again."""
+    from myotwitch.recorder import EVENTS_JSONL, write_session_edf
+
+    try:
+        with open(folder / EVENTS_JSONL, "a", encoding="utf-8") as f:
+            f.write(json.dumps(mark) + "\n")
+    except OSError as exc:
+        raise MyotwitchError(f"cannot add the mark to {folder}: {exc.strerror}") from None
+    write_session_edf(folder)
+    status(f"marked in {folder} (events.jsonl, session.edf)")

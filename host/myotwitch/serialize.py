@@ -1,0 +1,150 @@
+"""Events at the edges: JSON objects, SQLite rows, EDF+ annotations and LSL markers.
+
+The one place where typed events (`events.py`) on sample indices become
+seconds from the first sample and rounded figures. The JSON objects are what
+`analyze --format jsonl` prints and a session's events.jsonl holds:
+
+  twitch    t_s (its peak), onset_s, duration_ms, peak_uv, snr, noise_uv, doublet_ms
+  rejected  t_s, peak_uv, reason
+  activity  start_s, end_s, duration_s, mean_envelope_uv, peak_envelope_uv, cramp_candidate
+  signal    kind (flat, clipped), start_s, end_s
+  episode   start_s, end_s (first and last peak), count, rate_per_min, median_peak_uv, max_peak_uv
+  gap       start_s, end_s, samples, why
+  stream    t_s, what, value, text
+  mark      t_s, label, note
+
+EDF+ annotations (and the LSL markers, which carry the same text) are made
+from these JSON objects, because the EDF+ is written from a session's
+events.jsonl, which is read back as untrusted input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from myotwitch.events import (
+    ActivitySegment,
+    Episode,
+    Event,
+    Gap,
+    Mark,
+    Rejected,
+    SignalIssue,
+    StreamNote,
+    Twitch,
+)
+
+
+def to_json(event: Event, rate_hz: float) -> dict:
+    """The JSON object of an event (see the module's docstring), times in seconds from the first sample."""
+    match event:
+        case Twitch():
+            return {
+                "type": "twitch",
+                "t_s": round(event.peak_index / rate_hz, 4),
+                "onset_s": round(event.onset_index / rate_hz, 4),
+                "duration_ms": round(event.duration_ms(rate_hz), 2),
+                "peak_uv": round(event.peak_uv, 2),
+                "snr": round(event.snr, 2),
+                "noise_uv": round(event.noise_uv, 3),
+                "doublet_ms": None if event.doublet_interval_samples is None
+                else round(event.doublet_interval_samples * 1000.0 / rate_hz, 1),
+            }
+        case Rejected():
+            return {"type": "rejected", "t_s": round(event.peak_index / rate_hz, 4),
+                    "peak_uv": round(event.peak_uv, 2), "reason": str(event.reason)}
+        case ActivitySegment():
+            return {"type": "activity", "start_s": round(event.start_index / rate_hz, 4),
+                    "end_s": round((event.end_index + 1) / rate_hz, 4),
+                    "duration_s": round((event.end_index - event.start_index + 1) / rate_hz, 3),
+                    "mean_envelope_uv": round(event.mean_envelope_uv, 2),
+                    "peak_envelope_uv": round(event.peak_envelope_uv, 2),
+                    "cramp_candidate": event.cramp_candidate}
+        case SignalIssue():
+            return {"type": "signal", "kind": event.kind, "start_s": round(event.start_index / rate_hz, 4),
+                    "end_s": round((event.end_index + 1) / rate_hz, 4)}
+        case Episode():
+            return {
+                "type": "episode",
+                "start_s": round(event.start_index / rate_hz, 4),
+                "end_s": round(event.end_index / rate_hz, 4),
+                "count": event.count,
+                "rate_per_min": round(event.rate_per_min(rate_hz), 2),
+                "median_peak_uv": round(event.median_peak_uv, 2),
+                "max_peak_uv": round(event.max_peak_uv, 2),
+            }
+        case Gap():
+            return {"type": "gap", "start_s": round(event.first_index / rate_hz, 4),
+                    "end_s": round((event.first_index + event.samples) / rate_hz, 4), "samples": event.samples,
+                    "why": event.why}
+        case StreamNote():
+            return {"type": "stream", "t_s": round(event.at_index / rate_hz, 3), "what": event.what,
+                    "value": event.value, "text": event.text}
+        case Mark():
+            return mark_json(round(event.at_index / rate_hz, 3), event.label, event.note)
+    raise TypeError(f"not an event: {event!r}")
+
+
+def mark_json(t_s: float, label: str, note: str | None) -> dict:
+    """A mark given in seconds (`myotwitch mark --at S`), as events.jsonl holds it."""
+    return {"type": "mark", "t_s": t_s, "label": label, "note": note}
+
+
+def summary_json(summary: dict) -> dict:
+    return dict({"type": "summary"}, **summary)
+
+
+@dataclass
+class StoreRows:
+    """The rows of the SQLite log (store.py) that a batch of events adds: the JSON objects' fields."""
+
+    twitches: list[dict] = field(default_factory=list)
+    episodes: list[dict] = field(default_factory=list)
+    gaps: list[dict] = field(default_factory=list)
+    marks: list[dict] = field(default_factory=list)
+
+
+def store_rows(events: Iterable[Event], rate_hz: float) -> StoreRows:
+    rows = StoreRows()
+    for event in events:
+        match event:
+            case Twitch():
+                rows.twitches.append(to_json(event, rate_hz))
+            case Episode():
+                rows.episodes.append(to_json(event, rate_hz))
+            case Gap():
+                rows.gaps.append(to_json(event, rate_hz))
+            case Mark():
+                rows.marks.append(to_json(event, rate_hz))
+    return rows
+
+
+def annotation(event: dict) -> tuple[float, float, str] | None:
+    """(onset s, duration s or -1, text) of a JSON event in the EDF+, or None for events not annotated.
+
+    EDF+ annotation texts are cut at 40 characters where free text can make them long."""
+    kind = event["type"]
+    if kind == "twitch":
+        doublet = " doublet" if event.get("doublet_ms") else ""
+        return event["t_s"], -1, f"twitch {event['peak_uv']:.1f} uV{doublet}"
+    if kind == "episode":
+        return event["start_s"], event["end_s"] - event["start_s"], f"episode {event['count']} twitches"
+    if kind == "activity":
+        what = "cramp/spasm/held contraction" if event.get("cramp_candidate") else "muscle activity"
+        return event["start_s"], event["duration_s"], f"activity: {what}"
+    if kind == "signal":
+        return event["start_s"], event["end_s"] - event["start_s"], f"signal {event['kind']}"
+    if kind == "gap":
+        return event["start_s"], event["end_s"] - event["start_s"], f"gap: {event['why']}"[:40]
+    if kind == "mark":
+        return event["t_s"], -1, f"mark: {event['label']}"[:40]
+    if kind == "stream":
+        return event["t_s"], -1, event["text"][:40]
+    return None
+
+
+def lsl_marker(event: Event, rate_hz: float) -> tuple[float, str] | None:
+    """(seconds from the first sample, text) of an event's LSL marker: its EDF+ annotation's text."""
+    note = annotation(to_json(event, rate_hz))
+    return None if note is None else (note[0], note[2])

@@ -1,0 +1,51 @@
+"""The analysis of one file as a program calls it: the events and summary `myotwitch analyze` prints."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from myotwitch.analysis import analyze_file
+from myotwitch.cli import main
+from myotwitch.errors import MyotwitchError
+from myotwitch.events import Gap
+from myotwitch.serialize import to_json
+from myotwitch.sources.replay import NAN_GAP
+from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
+
+
+@pytest.fixture
+def csv_with_dropout(tmp_path):
+    """60 s of synthetic twitches at 1 kHz with a 0.5 s dropout (NaN) at 30 s."""
+    src = SyntheticSource(SyntheticConfig(duration_s=60, peak_sigma_range=(15, 30), twitch_rate_per_min=20, seed=5))
+    x = src.signal_uv.copy()
+    x[30_000:30_500] = np.nan
+    path = tmp_path / "dropout.csv"
+    np.savetxt(path, x, fmt="%.3f", header="emg_uv", comments="")
+    return path
+
+
+def test_analyze_file_returns_what_the_command_prints(csv_with_dropout):
+    result = analyze_file(csv_with_dropout, rate_hz=1000)
+    out = io.StringIO()
+    assert main(["analyze", str(csv_with_dropout), "--rate", "1000", "--format", "jsonl"], stdout=out) == 0
+    printed = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [to_json(e, result.rate_hz) for e in result.events] == printed[:-1]
+    assert dict({"type": "summary"}, **result.summary) == printed[-1]
+
+
+def test_a_dropout_is_a_gap_counted_as_lost_never_filled(csv_with_dropout):
+    result = analyze_file(csv_with_dropout, rate_hz=1000)
+    gaps = [e for e in result.events if isinstance(e, Gap)]
+    assert gaps == [Gap(30_000, 500, NAN_GAP)]
+    assert result.summary["lost_samples"] == 500 and result.summary["samples"] == 59_500
+    assert len(result.warnings) == 1 and "0.500 s" in result.warnings[0]
+
+
+def test_too_short_a_file_says_so(tmp_path):
+    path = tmp_path / "short.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(0, 2, 500), fmt="%.3f", header="emg_uv", comments="")
+    with pytest.raises(MyotwitchError, match="too short to estimate the noise floor"):
+        analyze_file(path, rate_hz=1000)
