@@ -27,8 +27,9 @@ def test_csv_with_time_column(tmp_path):
 def test_csv_single_column_needs_rate(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text("1.5\n-2\n3e1\n")
-    with pytest.raises(MyotwitchError, match="--rate"):
+    with pytest.raises(MyotwitchError, match="no time column") as caught:
         open_recording(p)
+    assert caught.value.needs_rate and "--rate" not in str(caught.value)  # the CLI names its flag
     assert read_all(open_recording(p, 500.0)).tolist() == [1.5, -2.0, 30.0]
 
 
@@ -70,7 +71,7 @@ def test_missing_unknown_and_folder(tmp_path):
 def test_corrupt_edf_is_a_clear_error(tmp_path):
     p = tmp_path / "bad.edf"
     p.write_bytes(b"0       " + b"x" * 300)
-    with pytest.raises(MyotwitchError, match="not a readable EDF"):
+    with pytest.raises(MyotwitchError, match="number of signals 'xxxx' is not a whole number"):
         open_recording(p)
 
 
@@ -119,7 +120,7 @@ def test_edf_blocks_are_exactly_what_the_edf_library_reads(tmp_path, file_type, 
         assert np.array_equal(read_all(rec, block), expected), block
 
 
-def test_edf_header_spoiled_after_opening_is_a_clear_error(tmp_path):
+def test_edf_cut_after_opening_is_a_clear_error(tmp_path):
     p = tmp_path / "r.edf"
     w = pyedflib.EdfWriter(str(p), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
     w.setSignalHeaders([{"label": "EMG", "dimension": "uV", "sample_frequency": 1000, "physical_max": 500.0,
@@ -127,10 +128,8 @@ def test_edf_header_spoiled_after_opening_is_a_clear_error(tmp_path):
     w.writeSamples([np.zeros(3000)])
     w.close()
     rec = open_recording(p)
-    data = bytearray(p.read_bytes())
-    data[252:256] = b"xx  "  # the number of signals
-    p.write_bytes(bytes(data))
-    with pytest.raises(MyotwitchError, match="EDF header not readable"):
+    p.write_bytes(p.read_bytes()[:-1000])
+    with pytest.raises(MyotwitchError, match="changed since"):
         read_all(rec)
 
 

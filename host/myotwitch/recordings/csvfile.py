@@ -1,0 +1,293 @@
+"""CSV recordings as people export them: one sample per row, in µV unless a unit says otherwise.
+
+Read: UTF-8 (with or without a BOM), UTF-16 (with a BOM, or told by its NUL
+bytes), other bytes as Latin-1; `,` `;` or tab between columns (or a first
+line `sep=;` as spreadsheets write it); decimal commas where they cannot be a
+separator (`;` or tab between columns, or quoted); CRLF line ends; an
+optional header row, and an optional units row under it.
+
+A column is the time when its name says so (`time`, `t`, `timestamp`) and its
+unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row):
+it gives the rate, is checked on every row, and is never taken as the signal.
+A step of about one sample period is normal; a longer step is a jump whose
+missing samples are yielded as NaN (counted as lost, reported as a gap); a
+step back, a repeated time or a time that is not a number is an error. The
+signal is the first other column (`sample`/`index` counters are skipped); an
+empty cell in it is a missing sample (NaN), anything else not a number is an
+error naming the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from myotwitch.recordings import (
+    _UNIT_TO_UV,
+    DEFAULT_BLOCK_SAMPLES,
+    MAX_GAP_S,
+    Recording,
+    RecordingError,
+    nan_blocks,
+    rechunk,
+)
+
+_MAX_LINE_CHARS = 4096  # a row of samples is a few dozen characters: a longer line is not one
+_PROBE_ROWS = 1000  # rows read when the file is opened, to find its layout and rate
+_TIME_NAMES = ("time", "t", "timestamp", "elapsed")
+_INDEX_NAMES = ("sample", "samples", "index", "n", "sample_index", "sample_number")
+_TIME_UNITS_S = {"s": 1.0, "sec": 1.0, "secs": 1.0, "seconds": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6,
+                 "μs": 1e-6}
+_BRACKETED = re.compile(r"^(.*?)\s*[\(\[]\s*([^\)\]]*)\s*[\)\]]$")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    encoding: str
+    delimiter: str
+    decimal_comma: bool  # a comma inside a value is its decimal point
+
+
+@dataclass
+class _Layout:
+    """Where things are in the file, found when it is opened."""
+
+    dialect: Dialect
+    skip_rows: int  # non-empty rows before the samples (header, units row, `sep=` line)
+    n_columns: int
+    value_column: int
+    time_column: int | None
+    time_scale_s: float  # the time column's unit in seconds
+    scale_to_uv: float
+
+
+def _dialect_of(path: Path, head: bytes) -> Dialect:
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif b"\0" in head:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > 0.4 * len(head) / 2 and even < 0.05 * len(head) / 2:
+            encoding = "utf-16-le"
+        elif even > 0.4 * len(head) / 2 and odd < 0.05 * len(head) / 2:
+            encoding = "utf-16-be"
+        else:
+            raise RecordingError(f"{path}: holds NUL bytes: not a text file of samples")
+    else:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "latin-1"  # what a spreadsheet writes when it does not write UTF-8; µ is 0xB5
+    first = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+    line = next((ln for ln in first if ln.strip()), "")
+    if line.lower().startswith("sep=") and len(line.strip()) == 5:
+        delimiter = line.strip()[4]
+    else:
+        delimiter = next((d for d in ("\t", ";", ",") if d in line), ",")
+    return Dialect(encoding, delimiter, decimal_comma=delimiter != ",")
+
+
+def _rows(path: Path, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-empty row; lines longer than a row of samples can be are refused."""
+
+    def lines(f) -> Iterator[str]:
+        while line := f.readline(_MAX_LINE_CHARS):
+            if len(line) == _MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+                raise RecordingError(f"{path}: a line longer than {_MAX_LINE_CHARS} characters: not rows of samples")
+            yield line
+
+    try:
+        with path.open(encoding=dialect.encoding, errors="replace", newline="") as f:
+            reader = csv.reader(lines(f), delimiter=dialect.delimiter, skipinitialspace=True)
+            for row in reader:
+                if row and "".join(row).strip():
+                    yield reader.line_num, [c.strip().lstrip("\ufeff") for c in row]
+    except csv.Error as exc:
+        raise RecordingError(f"{path}: not readable as CSV: {exc}") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _number(text: str, decimal_comma: bool) -> float | None:
+    """The cell's value; None if it is not a number. Quoted cells may hold a decimal comma."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if "," in text and (decimal_comma or text.count(",") == 1) and "." not in text:
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def _name_and_unit(name: str) -> tuple[str, str | None]:
+    """'time_ms' -> ('time', 'ms'), 'EMG (mV)' -> ('emg', 'mv'), 'emg' -> ('emg', None)."""
+    name = name.strip().lower()
+    m = _BRACKETED.match(name)
+    if m:
+        return m.group(1).strip(), m.group(2).strip()
+    base, _, unit = name.rpartition("_")
+    if base and (unit in _TIME_UNITS_S or unit in _UNIT_TO_UV or base in _TIME_NAMES):
+        return base, unit
+    return name, None
+
+
+def _is_unit(cell: str) -> bool:
+    unit = cell.strip().strip("()[]").strip().lower()
+    return unit in _TIME_UNITS_S or unit in _UNIT_TO_UV
+
+
+def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) -> tuple[_Layout, str]:
+    sep_rows = 1 if probe and probe[0][1][0].lower().startswith("sep=") and len(probe[0][1]) <= 2 else 0
+    rows = [r for _, r in probe[sep_rows:]]
+    if not rows:
+        raise RecordingError(f"{path}: empty file, no samples")
+    first = rows[0]
+    header = None if all(_number(c, dialect.decimal_comma) is not None for c in first) else first
+    if header is None:
+        if len(first) != 1:
+            raise RecordingError(f"{path}: {len(first)} columns and no header: name them (time_s, emg_uv)")
+        return _Layout(dialect, sep_rows, 1, 0, None, 1.0, 1.0), "emg"
+    names = [_name_and_unit(c) for c in header]
+    header_rows = 1
+    if len(rows) > 1 and len(rows[1]) == len(header) and any(rows[1]) and all(_is_unit(c) or not c for c in rows[1]):
+        names = [(base, unit if unit is not None else (c.strip("()[] ").lower() or None))
+                 for (base, unit), c in zip(names, rows[1])]
+        header_rows = 2
+    skip = sep_rows + header_rows
+    if len(probe) <= skip:
+        raise RecordingError(f"{path}: a header but no samples")
+    time_column, time_scale_s = None, 1.0
+    for i, (base, unit) in enumerate(names):
+        if base in _TIME_NAMES and (unit is None or unit in _TIME_UNITS_S or unit not in _UNIT_TO_UV):
+            if unit is not None and unit not in _TIME_UNITS_S:
+                raise RecordingError(f"{path}: the time column '{header[i]}' is in '{unit}': not a unit of time "
+                                     "understood (s, ms, us)")
+            time_column, time_scale_s = i, _TIME_UNITS_S[unit] if unit else 1.0
+            break
+    signal = [i for i, (base, _) in enumerate(names) if i != time_column and base not in _INDEX_NAMES]
+    if not signal:
+        raise RecordingError(f"{path}: no signal column beside " + ("the time" if time_column is not None
+                                                                   else "the sample counter"))
+    value_column = signal[0]
+    unit = names[value_column][1]
+    if unit is not None and unit not in _UNIT_TO_UV:
+        raise RecordingError(f"{path}: the signal column '{header[value_column]}' is in '{unit}': not a unit "
+                             "understood (uV, mV, V)")
+    scale = _UNIT_TO_UV[unit] if unit else 1.0
+    return _Layout(dialect, skip, len(header), value_column, time_column, time_scale_s, scale), header[value_column]
+
+
+@dataclass
+class _CsvRecording(Recording):
+    layout: _Layout | None = None
+
+    def _cell(self, line: int, row: list[str], column: int) -> float | None:
+        lay = self.layout
+        assert lay is not None
+        if len(row) != lay.n_columns:
+            hint = " (decimal commas? with ',' between columns they must be quoted, or use ';')" \
+                if lay.dialect.delimiter == "," and len(row) > lay.n_columns else ""
+            raise RecordingError(f"{self.path}: line {line}: {len(row)} fields where the first row has "
+                                 f"{lay.n_columns}{hint}: {row!r:.60}")
+        return _number(row[column], lay.dialect.decimal_comma)
+
+    def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+        return rechunk(self._pieces(block_samples), block_samples)
+
+    def _pieces(self, block_samples: int) -> Iterator[np.ndarray]:
+        lay = self.layout
+        assert lay is not None
+        period_s = 1.0 / self.rate_hz
+        values: list[float] = []
+        previous_s: float | None = None
+        rows = _rows(self.path, lay.dialect)
+        for _ in range(lay.skip_rows):
+            next(rows, None)
+        for line, row in rows:
+            value = self._cell(line, row, lay.value_column)
+            if value is None:
+                if row[lay.value_column]:
+                    raise RecordingError(f"{self.path}: line {line}: not a number in column "
+                                         f"{lay.value_column + 1}: {row[lay.value_column]!r:.40}")
+                value = math.nan  # an empty cell: a missing sample, counted as lost
+            if lay.time_column is not None:
+                t = self._cell(line, row, lay.time_column)
+                if t is None or not math.isfinite(t):
+                    raise RecordingError(f"{self.path}: line {line}: the time {row[lay.time_column]!r:.40} is not "
+                                         "a number")
+                t *= lay.time_scale_s
+                if previous_s is not None:
+                    steps = (t - previous_s) / period_s
+                    if steps < 0.5:
+                        what = "goes back" if steps < 0 else "does not advance"
+                        raise RecordingError(f"{self.path}: line {line}: time {what} ({t:.6g} s after "
+                                             f"{previous_s:.6g} s; {period_s * 1e3:.4g} ms steps expected)")
+                    if steps >= 1.5:
+                        if steps * period_s > MAX_GAP_S:
+                            raise RecordingError(f"{self.path}: line {line}: time jumps {t - previous_s:.6g} s: "
+                                                 "more than a day, is the time column right?")
+                        if values:
+                            yield np.array(values)
+                            values = []
+                        yield from nan_blocks(round(steps) - 1, block_samples)
+                previous_s = t
+            values.append(value)
+            if len(values) >= block_samples:
+                yield np.array(values)
+                values = []
+        if values:
+            yield np.array(values)
+
+
+def open_csv(path: Path, rate_hz: float | None) -> Recording:
+    try:
+        with path.open("rb") as f:
+            head = f.read(_MAX_LINE_CHARS * 4)
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
+    if not head.strip():
+        raise RecordingError(f"{path}: empty file, no samples")
+    dialect = _dialect_of(path, head)
+    probe = []
+    for item in _rows(path, dialect):
+        probe.append(item)
+        if len(probe) > _PROBE_ROWS + 2:
+            break
+    lay, label = _layout(path, dialect, probe)
+    if lay.time_column is not None:
+        rec = _CsvRecording(path, "csv", 1.0, None, label, layout=lay)
+        times_s = []
+        for line, row in probe[lay.skip_rows:]:
+            t = rec._cell(line, row, lay.time_column)
+            if t is None or not math.isfinite(t):
+                raise RecordingError(f"{path}: line {line}: the time {row[lay.time_column]!r:.40} is not a number")
+            times_s.append(t * lay.time_scale_s)
+        steps_s = np.diff(times_s)
+        positive = steps_s[steps_s > 0]
+        if len(positive) == 0:
+            raise RecordingError(f"{path}: the time column must increase from row to row, over at least two rows")
+        csv_rate_hz = 1.0 / float(np.median(positive))
+        # Timestamps printed with a few decimals give 999.9999 for 1000: a rate
+        # within 0.1 % of a whole number is that number.
+        if abs(csv_rate_hz - round(csv_rate_hz)) < 1e-3 * csv_rate_hz:
+            csv_rate_hz = float(round(csv_rate_hz))
+        if rate_hz is not None and abs(csv_rate_hz - rate_hz) > 0.01 * rate_hz:
+            raise RecordingError(f"{path}: the time column says {csv_rate_hz:.1f} Hz but the rate given is "
+                                 f"{rate_hz:g} Hz")
+        rate_hz = csv_rate_hz
+    if rate_hz is None:
+        raise RecordingError(f"{path}: no time column (time_s, time_ms or t), so its sampling rate is unknown",
+                             needs_rate=True)
+    return _CsvRecording(path, "csv", float(rate_hz), None, label, layout=lay)
