@@ -47,7 +47,7 @@ def test_csv_header_without_time(tmp_path):
         ("emg_uv\n", "no samples"),
         ("1\n2\nabc\n", "line 3"),
         ("1,2\n3,4\n", "no header"),
-        ("time_s,emg_uv\n0.0,1\n0.0,2\n", "increase"),
+        ("time_s,emg_uv\n0.0,1\n0.0,2\n", "line 3: time does not advance"),
     ],
 )
 def test_bad_csv_files_say_what_is_wrong(tmp_path, content, message):

@@ -31,8 +31,15 @@ def signal_uv(integers: bool = False, seed: int = 4) -> np.ndarray:
     return np.round(x) if integers else np.round(x, 2)
 
 
+def _number(value: float) -> str:
+    """As EDF headers and TALs write numbers: no exponent, no trailing zeros."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def _field(value, width: int) -> bytes:
-    text = str(value).encode("ascii")[:width]
+    text = (_number(value) if isinstance(value, float) else str(value)).encode("ascii")
+    if len(text) > width:
+        raise ValueError(f"{value!r} does not fit in {width} characters")
     return text.ljust(width)
 
 
@@ -61,11 +68,11 @@ def edf_bytes(signals: Sequence[np.ndarray], rate_hz: float = RATE_HZ, record_s:
         ("24BIT" if bdf else "")
     head = (b"\xffBIOSEMI" if bdf else b"0       ") + _field("X X X X", 80) + _field("Startdate X X X X", 80) \
         + b"01.01.26" + b"00.00.00" + _field(256 * (ns + 1), 8) + _field(reserved, 44) + _field(n_records, 8) \
-        + _field(f"{record_s:g}", 8) + _field(ns, 4)
+        + _field(float(record_s), 8) + _field(ns, 4)
     cols = [[_field(x, 16) for x in all_labels], [_field("", 80)] * ns,
             [_field(units, 8)] * len(signals) + [_field("", 8)] * has_tal,
-            [_field(f"{pmin:g}", 8)] * len(signals) + [_field(-1, 8)] * has_tal,
-            [_field(f"{pmax:g}", 8)] * len(signals) + [_field(1, 8)] * has_tal,
+            [_field(pmin, 8)] * len(signals) + [_field(-1, 8)] * has_tal,
+            [_field(pmax, 8)] * len(signals) + [_field(1, 8)] * has_tal,
             [_field(dmin, 8)] * len(signals) + [_field(low, 8)] * has_tal,
             [_field(dmax, 8)] * len(signals) + [_field(high, 8)] * has_tal,
             [_field("", 80)] * ns, [_field(n, 8) for n in spr_all], [_field("", 32)] * ns]
@@ -81,7 +88,7 @@ def edf_bytes(signals: Sequence[np.ndarray], rate_hz: float = RATE_HZ, record_s:
                 body += counts.astype("<i2").tobytes()
         if has_tal:
             onset = record_onsets_s[r] if record_onsets_s is not None else r * record_s
-            tal = f"+{onset:g}".encode() + b"\x14\x14\x00"
+            tal = f"+{_number(float(onset))}".encode() + b"\x14\x14\x00"
             body += tal.ljust(tal_samples * (3 if bdf else 2), b"\x00")
     return head + bytes(body)
 

@@ -310,19 +310,23 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         out.event(gap_event(first, count, rate_hz, NAN_GAP))
     if monitor.samples == 0:
         raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
-    if source.skipped:
-        skipped_s = sum(count for _, count in source.skipped) / rate_hz
-        status(f"warning: {label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
-               f"in {len(source.skipped)} place{'' if len(source.skipped) == 1 else 's'} (listed as gaps), "
-               "never filled in")
     if monitor.detector.noise_uv is None:
         flat_s = monitor.skipped_s.get("flat", 0.0)
         if flat_s:
             raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), "
                                  "nothing to analyze")
         needed_s = monitor.detector.warmup_s
+        if source.skipped and monitor.samples >= needed_s * rate_hz:
+            raise MyotwitchError(f"{label}: no stretch of {needed_s:g} s without a gap, so no noise floor "
+                                 f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps "
+                                 "of values that are not numbers or beyond ±10 V)")
         raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                              f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
+    if source.skipped:
+        skipped_s = sum(count for _, count in source.skipped) / rate_hz
+        status(f"warning: {label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
+               f"in {len(source.skipped)} place{'' if len(source.skipped) == 1 else 's'} (listed as gaps), "
+               "never filled in")
     out.summary({
         "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
         "samples": monitor.samples,
@@ -502,6 +506,14 @@ def _finite_float(allow_zero: bool, requirement: str) -> Callable[[str], float]:
 _positive_float = _finite_float(False, "must be a positive number")
 _non_negative_float = _finite_float(True, "must be 0 or more")
 _speed = _finite_float(True, "must be 0 (as fast as possible) or a positive factor")
+MIN_ANALYZE_RATE_HZ = 500.0  # the README's lowest supported rate: the 20-450 Hz band needs it
+
+
+def _analyze_rate(text: str) -> float:
+    value = _positive_float(text)
+    if value < MIN_ANALYZE_RATE_HZ:
+        raise argparse.ArgumentTypeError(f"{text} Hz is below {MIN_ANALYZE_RATE_HZ:g} Hz, the lowest rate supported")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -573,9 +585,10 @@ def build_parser() -> argparse.ArgumentParser:
     stream_options(p)
     p.set_defaults(func=cmd_live)
 
-    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/BDF, WFDB .hea, .mtwcap capture)")
+    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/EDF+D/BDF, WFDB .hea, .mtwcap capture)")
     p.add_argument("path", help="the recording")
-    p.add_argument("--rate", type=_positive_float, metavar="HZ", help="sampling rate of a CSV without a time_s column")
+    p.add_argument("--rate", type=_analyze_rate, metavar="HZ",
+                   help="sampling rate of a CSV without a time column (time_s, time_ms or t); at least 500")
     output_options(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -622,7 +635,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
     except MyotwitchError as exc:
         if args.debug:
             raise
-        print(f"myotwitch: error: {exc}", file=sys.stderr)
+        # A reader says what is wrong with the data; which flag helps is the command line's to say
+        flag = "; give the sampling rate with --rate HZ" if getattr(exc, "needs_rate", False) else ""
+        print(f"myotwitch: error: {exc}{flag}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("myotwitch: interrupted", file=sys.stderr)

@@ -38,7 +38,8 @@ class RecordingError(MyotwitchError):
     """What is wrong with a recording's data; `needs_rate` when giving the sampling rate would help."""
 
     def __init__(self, message: str, needs_rate: bool = False) -> None:
-        super().__init__(message)
+        # One line, whatever bytes of the file the message quotes
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
         self.needs_rate = needs_rate
 
 
@@ -60,11 +61,12 @@ class Recording:
         return None if self.n_samples is None else self.n_samples / self.rate_hz
 
 
-def unit_scale_to_uv(unit: str) -> float:
+def unit_scale_to_uv(unit: str, path: Path | None = None) -> float:
     try:
         return _UNIT_TO_UV[unit.strip().lower()]
     except KeyError:
-        raise RecordingError(f"unknown physical unit '{unit}' (expected uV, mV or V)") from None
+        where = f"{path}: " if path is not None else ""
+        raise RecordingError(f"{where}unknown physical unit '{unit}' (expected uV, mV or V)") from None
 
 
 def nan_blocks(count: int, block_samples: int) -> Iterator[np.ndarray]:

@@ -199,7 +199,8 @@ class _CsvRecording(Recording):
         if len(row) != lay.n_columns:
             hint = " (decimal commas? with ',' between columns they must be quoted, or use ';')" \
                 if lay.dialect.delimiter == "," and len(row) > lay.n_columns else ""
-            raise RecordingError(f"{self.path}: line {line}: {len(row)} fields where the first row has "
+            raise RecordingError(f"{self.path}: line {line}: {len(row)} field{'s' if len(row) != 1 else ''} where "
+                                 "the first row has "
                                  f"{lay.n_columns}{hint}: {row!r:.60}")
         return _number(row[column], lay.dialect.decimal_comma)
 
@@ -212,6 +213,7 @@ class _CsvRecording(Recording):
         period_s = 1.0 / self.rate_hz
         values: list[float] = []
         previous_s: float | None = None
+        scale = lay.scale_to_uv
         rows = _rows(self.path, lay.dialect)
         for _ in range(lay.skip_rows):
             next(rows, None)
@@ -243,7 +245,7 @@ class _CsvRecording(Recording):
                             values = []
                         yield from nan_blocks(round(steps) - 1, block_samples)
                 previous_s = t
-            values.append(value)
+            values.append(value * scale)
             if len(values) >= block_samples:
                 yield np.array(values)
                 values = []
@@ -277,7 +279,11 @@ def open_csv(path: Path, rate_hz: float | None) -> Recording:
         steps_s = np.diff(times_s)
         positive = steps_s[steps_s > 0]
         if len(positive) == 0:
-            raise RecordingError(f"{path}: the time column must increase from row to row, over at least two rows")
+            if len(steps_s) == 0:
+                raise RecordingError(f"{path}: one row only: a time column needs at least two rows to give a rate")
+            line = probe[lay.skip_rows + 1][0]
+            raise RecordingError(f"{path}: line {line}: time " + ("goes back" if steps_s[0] < 0 else "does not advance")
+                                 + f" ({times_s[1]:.6g} s after {times_s[0]:.6g} s), and never advances after")
         csv_rate_hz = 1.0 / float(np.median(positive))
         # Timestamps printed with a few decimals give 999.9999 for 1000: a rate
         # within 0.1 % of a whole number is that number.

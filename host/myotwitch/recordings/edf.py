@@ -109,8 +109,8 @@ def read_header(path: Path) -> EdfHeader:
         raise RecordingError(f"{path}: EDF header cut short ({256 + len(fields)} of its {header_bytes} bytes)")
     declared_header = _int_field(text[184:192].strip(), "header size", path)
     if declared_header != header_bytes:
-        raise RecordingError(f"{path}: EDF header says it is {declared_header} bytes, but {ns} signals make it "
-                             f"{header_bytes}")
+        raise RecordingError(f"{path}: EDF header says it is {declared_header} bytes, but {ns} signal"
+                             f"{'s make' if ns != 1 else ' makes'} it {header_bytes}")
     reserved = text[192:236].strip()
     records = _int_field(text[236:244].strip(), "number of data records", path)
     record_s = _field(text[244:252].strip(), "record duration", path)
@@ -133,12 +133,17 @@ def read_header(path: Path) -> EdfHeader:
     header = EdfHeader(sample_bytes, header_bytes, records, record_s, reserved.startswith(("EDF+D", "BDF+D")),
                        labels, column(96, 8), spr, physical, digital)
     data_bytes = size - header_bytes
-    held = data_bytes / header.record_bytes
     if records == -1 and data_bytes % header.record_bytes == 0:  # -1: "unknown", while being recorded
         header.records = records = data_bytes // header.record_bytes
-    if records < 1 or data_bytes != records * header.record_bytes:
-        raise RecordingError(f"{path}: holds {held:.4g} data records but its header says {records}: "
-                             + ("cut short?" if held < records else "not an EDF file as its header describes it"))
+    if records < 1:
+        raise RecordingError(f"{path}: its header says {records} data records")
+    expected = records * header.record_bytes
+    if data_bytes < expected:
+        raise RecordingError(f"{path}: holds {data_bytes / header.record_bytes:.4g} of the {records} data records "
+                             "its header announces: cut short?")
+    if data_bytes > expected:
+        raise RecordingError(f"{path}: {data_bytes - expected} bytes more than the {records} data records its header "
+                             "announces: not the file its header describes")
     return header
 
 
@@ -258,13 +263,15 @@ def open_edf(path: Path) -> Recording:
     label = h.labels[signal] or "signal 1"
     (pmin, pmax), (dmin, dmax) = h.physical[signal], h.digital[signal]
     low, high = _DIGITAL_RANGE[h.sample_bytes]
+    if dmin >= dmax:
+        raise RecordingError(f"{path}: signal {label!r}: digital minimum {dmin} is not below its maximum {dmax}")
     if not low <= dmin < dmax <= high:
         raise RecordingError(f"{path}: signal {label!r}: digital range {dmin}..{dmax} is not within "
                              f"{low}..{high} ({8 * h.sample_bytes}-bit samples)")
     if pmax == pmin:
         raise RecordingError(f"{path}: signal {label!r} has no range (physical {pmin:g}..{pmax:g}): its samples "
                              "cannot be turned into volts")
-    scale_to_uv = unit_scale_to_uv(h.units[signal] or "uV")
+    scale_to_uv = unit_scale_to_uv(h.units[signal] or "uV", path)
     rate_hz = h.samples_per_record[signal] / h.record_s
     fmt = "bdf" if h.sample_bytes == 3 else "edf"
     n_samples = h.records * h.samples_per_record[signal]

@@ -104,8 +104,8 @@ def open_wfdb(path: Path) -> Recording:
         raise RecordingError(f"{path}: the record line says {n_declared} samples")
     signal_lines = lines[1 : 1 + n_signals]
     if len(signal_lines) < n_signals or any(len(s) < 2 for s in signal_lines):
-        raise RecordingError(f"{path}: the record line says {n_signals} signals but {len(signal_lines)} "
-                             "signal lines (file name and format) follow")
+        raise RecordingError(f"{path}: the record line says {n_signals} signals but {len(signal_lines)} signal "
+                             f"line{'s' if len(signal_lines) != 1 else ''} (file name and format) follow")
     fields = signal_lines[0]
     dat_name, fmt = fields[0], fields[1]
     if fmt != "16":
@@ -127,7 +127,7 @@ def open_wfdb(path: Path) -> Recording:
     adc_zero = _integer(fields[4], "ADC zero", path) if len(fields) > 4 else 0
     if baseline is None:
         baseline = adc_zero  # WFDB: the baseline is the ADC zero unless given in the gain field
-    scale_to_uv = unit_scale_to_uv(unit)
+    scale_to_uv = unit_scale_to_uv(unit, path)
     dat_path = _data_file(path, dat_name)
     if not dat_path.is_file():
         raise RecordingError(f"{path}: its data file '{dat_name}' is not beside it")
