@@ -75,7 +75,7 @@ def _field(text: str, what: str, path: Path) -> float:
 
 
 def _int_field(text: str, what: str, path: Path) -> int:
-    if not _INTEGER.match(text):
+    if not _INTEGER.fullmatch(text):
         raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a whole number")
     return int(text)
 

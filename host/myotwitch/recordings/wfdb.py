@@ -67,7 +67,7 @@ def _number(text: str, what: str, path: Path) -> float:
 
 
 def _integer(text: str, what: str, path: Path) -> int:
-    if not _INTEGER.match(text):
+    if not _INTEGER.fullmatch(text):
         raise RecordingError(f"{path}: the {what} '{text}' is not a whole number")
     return int(text)
 
