@@ -81,8 +81,10 @@ def test_a_jump_in_time_is_counted_as_missing_samples(tmp_path):
     p = tmp_path / "r.csv"
     times = [i for i in range(1500)] + [i + 2000 for i in range(1500, 3000)]  # ms: 2 s missing after 1.499 s
     p.write_text("time_ms,emg_uv\n" + "".join(f"{t},{i % 9}\n" for i, t in enumerate(times)))
-    x = read_all(open_recording(p), 700)
+    rec = open_recording(p)
+    x = read_all(rec, 700)
     assert len(x) == 5000 and np.isnan(x[1500:3500]).all()
+    assert rec.gaps == [(1500, 2000)]  # what analyze reports as missing from the file, not as invalid values
     assert np.array_equal(x[~np.isnan(x)], [i % 9 for i in range(3000)])
 
 

@@ -21,6 +21,8 @@ from myotwitch import __version__
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import NAN_GAP, Monitor, gap_event
 
+FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
+
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
 CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
 DEMO_RECORDING = Path(__file__).resolve().parent / "data" / "demo_forearm_rest.edf"
@@ -285,6 +287,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
     from myotwitch.sources.replay import ReplaySource
 
+    file_gaps: list[tuple[int, int]] = []  # samples the file itself says are missing (EDF+D, a time column)
     if str(args.path).lower().endswith(CAPTURE_SUFFIX):
         source = CaptureSource(args.path)
         rate_hz, total_s, label = source.rate_hz, None, source.path
@@ -292,6 +295,11 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         recording = open_recording(args.path, args.rate)
         source = ReplaySource(recording)
         rate_hz, total_s, label = recording.rate_hz, recording.duration_s, recording.path
+        file_gaps = recording.gaps  # grows while a CSV is read
+
+    def gap(first: int, count: int) -> dict:
+        return gap_event(first, count, rate_hz, FILE_GAP if (first, count) in file_gaps else NAN_GAP)
+
     monitor = _monitor(rate_hz)
     last_report = time.monotonic()
     reported_gaps = 0
@@ -299,7 +307,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         out.events(monitor.feed(block))
         skipped = source.skipped
         for first, count in skipped[reported_gaps : len(skipped) - 1]:
-            out.event(gap_event(first, count, rate_hz, NAN_GAP))
+            out.event(gap(first, count))
         reported_gaps = max(reported_gaps, len(skipped) - 1)
         if sys.stderr.isatty() and time.monotonic() - last_report > 2.0:
             last_report = time.monotonic()
@@ -307,7 +315,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
             status(f"analyzed {done_s:.0f} s" + (f" of {total_s:.0f} s" if total_s else ""))
     out.events(monitor.finish())
     for first, count in source.skipped[reported_gaps:]:
-        out.event(gap_event(first, count, rate_hz, NAN_GAP))
+        out.event(gap(first, count))
     if monitor.samples == 0:
         raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
     if monitor.detector.noise_uv is None:
@@ -318,15 +326,19 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         needed_s = monitor.detector.warmup_s
         if source.skipped and monitor.samples >= needed_s * rate_hz:
             raise MyotwitchError(f"{label}: no stretch of {needed_s:g} s without a gap, so no noise floor "
-                                 f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps "
-                                 "of values that are not numbers or beyond ±10 V)")
+                                 f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
         raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                              f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
-    if source.skipped:
-        skipped_s = sum(count for _, count in source.skipped) / rate_hz
+    invalid = [g for g in source.skipped if g not in file_gaps]
+    if len(invalid) < len(source.skipped):
+        missing = len(source.skipped) - len(invalid)
+        status(f"{label}: {sum(n for _, n in file_gaps) / rate_hz:.3f} s missing from the file in {missing} "
+               f"place{'' if missing == 1 else 's'} (a pause between its records, or a jump in its time column), "
+               "listed as gaps")
+    if invalid:
+        skipped_s = sum(count for _, count in invalid) / rate_hz
         status(f"warning: {label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
-               f"in {len(source.skipped)} place{'' if len(source.skipped) == 1 else 's'} (listed as gaps), "
-               "never filled in")
+               f"in {len(invalid)} place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
     out.summary({
         "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
         "samples": monitor.samples,

@@ -50,7 +50,8 @@ class Recording:
     rate_hz: float
     n_samples: int | None  # None where only reading to the end tells (CSV)
     label: str
-    # (first index, count) of samples the file says are missing (EDF+D), known when it is opened
+    # (first index, count) of samples the file says are missing: an EDF+D's pauses, known when it is opened;
+    # a CSV's jumps in time, found while it is read
     gaps: list[tuple[int, int]] = field(default_factory=list, kw_only=True)
 
     def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:

@@ -212,6 +212,8 @@ class _CsvRecording(Recording):
         assert lay is not None
         period_s = 1.0 / self.rate_hz
         values: list[float] = []
+        index = 0  # of the first sample in `values`
+        self.gaps.clear()  # found again on each reading
         previous_s: float | None = None
         scale = lay.scale_to_uv
         rows = _rows(self.path, lay.dialect)
@@ -242,12 +244,16 @@ class _CsvRecording(Recording):
                                                  "more than a day, is the time column right?")
                         if values:
                             yield np.array(values)
+                            index += len(values)
                             values = []
+                        self.gaps.append((index, round(steps) - 1))
+                        index += round(steps) - 1
                         yield from nan_blocks(round(steps) - 1, block_samples)
                 previous_s = t
             values.append(value * scale)
             if len(values) >= block_samples:
                 yield np.array(values)
+                index += len(values)
                 values = []
         if values:
             yield np.array(values)
