@@ -115,3 +115,15 @@ def test_units_row_in_mv_is_scaled(tmp_path):
     p.write_text("time;EMG\n(s);(mV)\n0,000;0,5\n0,001;-0,25\n0,002;1\n")
     rec = open_recording(p)
     assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [500.0, -250.0, 1000.0]
+
+
+def test_crlf_rows_across_read_chunks_keep_their_values_and_line_numbers(tmp_path):
+    # 50 000 rows: many 64 KiB reads and 4096-row time checks, a CRLF cut between two reads somewhere
+    rows = ["time_s,emg_uv"] + [f"{i / 1000:.3f},{i % 7}" for i in range(50_000)]
+    p = tmp_path / "r.csv"
+    p.write_bytes(("\r\n".join(rows) + "\r\n").encode())
+    assert np.array_equal(read_all(open_recording(p), 999), np.arange(50_000) % 7)
+    rows[40_001] = rows[40_000]  # line 40 002 repeats the time of line 40 001
+    p.write_bytes(("\r\n".join(rows) + "\r\n").encode())
+    with pytest.raises(MyotwitchError, match="line 40002: time does not advance"):
+        read_all(open_recording(p))

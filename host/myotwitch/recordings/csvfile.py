@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from myotwitch.recordings import (
 )
 
 _MAX_LINE_CHARS = 4096  # a row of samples is a few dozen characters: a longer line is not one
+_CHUNK_CHARS = 1 << 16
 _PROBE_ROWS = 1000  # rows read when the file is opened, to find its layout and rate
 _TIME_NAMES = ("time", "t", "timestamp", "elapsed")
 _INDEX_NAMES = ("sample", "samples", "index", "n", "sample_index", "sample_number")
@@ -99,18 +101,29 @@ def _dialect_of(path: Path, head: bytes) -> Dialect:
 def _rows(path: Path, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each non-empty row; lines longer than a row of samples can be are refused."""
 
-    def lines(f) -> Iterator[str]:
-        while line := f.readline(_MAX_LINE_CHARS):
-            if len(line) == _MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+    def lines(f) -> Iterator[list[str]]:
+        """The lines a chunk at a time, what is left of a line held over: never more than a line's limit."""
+        rest = ""
+        while chunk := f.read(_CHUNK_CHARS):
+            parts = (rest + chunk).splitlines(keepends=True)
+            rest = parts.pop()  # perhaps unfinished (a "\r" too: its "\n" may come in the next chunk)
+            if len(rest) > _MAX_LINE_CHARS:
                 raise RecordingError(f"{path}: a line longer than {_MAX_LINE_CHARS} characters: not rows of samples")
-            yield line
+            yield parts
+        if rest:
+            yield [rest]
 
     try:
         with path.open(encoding=dialect.encoding, errors="replace", newline="") as f:
-            reader = csv.reader(lines(f), delimiter=dialect.delimiter, skipinitialspace=True)
+            reader = csv.reader(itertools.chain.from_iterable(lines(f)), delimiter=dialect.delimiter,
+                                skipinitialspace=True)
+            first = True
             for row in reader:
-                if row and "".join(row).strip():
-                    yield reader.line_num, [c.strip().lstrip("\ufeff") for c in row]
+                # Cells keep their spaces (float() ignores them); a row of nothing but separators is no row
+                if row and (row[0].strip() or any(c.strip() for c in row)):
+                    if first:
+                        row[0], first = row[0].lstrip("\ufeff"), False
+                    yield reader.line_num, row
     except csv.Error as exc:
         raise RecordingError(f"{path}: not readable as CSV: {exc}") from None
     except OSError as exc:
@@ -193,70 +206,135 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
 class _CsvRecording(Recording):
     layout: _Layout | None = None
 
+    def _width_error(self, line: int, row: list[str]) -> RecordingError:
+        lay = self.layout
+        assert lay is not None
+        hint = " (decimal commas? with ',' between columns they must be quoted, or use ';')" \
+            if lay.dialect.delimiter == "," and len(row) > lay.n_columns else ""
+        return RecordingError(f"{self.path}: line {line}: {len(row)} field{'s' if len(row) != 1 else ''} where the "
+                              f"first row has {lay.n_columns}{hint}: {row!r:.60}")
+
     def _cell(self, line: int, row: list[str], column: int) -> float | None:
         lay = self.layout
         assert lay is not None
         if len(row) != lay.n_columns:
-            hint = " (decimal commas? with ',' between columns they must be quoted, or use ';')" \
-                if lay.dialect.delimiter == "," and len(row) > lay.n_columns else ""
-            raise RecordingError(f"{self.path}: line {line}: {len(row)} field{'s' if len(row) != 1 else ''} where "
-                                 "the first row has "
-                                 f"{lay.n_columns}{hint}: {row!r:.60}")
-        return _number(row[column], lay.dialect.decimal_comma)
+            raise self._width_error(line, row)
+        return _number(row[column].strip(), lay.dialect.decimal_comma)
+
+    def _odd_value(self, line: int, cell: str) -> float:
+        """A signal cell float() did not read: a decimal comma, an empty cell (a missing sample), or an error."""
+        lay = self.layout
+        assert lay is not None
+        value = _number(cell.strip(), lay.dialect.decimal_comma)
+        if value is not None:
+            return value
+        if not cell.strip():
+            return math.nan  # counted as lost, never filled in
+        raise RecordingError(f"{self.path}: line {line}: not a number in column {lay.value_column + 1}: "
+                             f"{cell.strip()!r:.40}")
+
+    def _odd_time(self, line: int, cell: str) -> float:
+        lay = self.layout
+        assert lay is not None
+        value = _number(cell.strip(), lay.dialect.decimal_comma)
+        if value is None:
+            raise RecordingError(f"{self.path}: line {line}: the time {cell.strip()!r:.40} is not a number")
+        return value
 
     def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
         return rechunk(self._pieces(block_samples), block_samples)
 
     def _pieces(self, block_samples: int) -> Iterator[np.ndarray]:
+        """The rows parsed one by one (the Python part kept small); the time checked a chunk at a time with numpy."""
         lay = self.layout
         assert lay is not None
-        period_s = 1.0 / self.rate_hz
-        values: list[float] = []
-        index = 0  # of the first sample in `values`
+        n_columns, value_column, time_column = lay.n_columns, lay.value_column, lay.time_column
         self.gaps.clear()  # found again on each reading
-        previous_s: float | None = None
-        scale = lay.scale_to_uv
+        chunk_rows = max(block_samples, 4096)
+        values: list[float] = []
+        times: list[float] = []
+        lines: list[int] = []
+        checker = self._time_checker()
+        next(checker)
         rows = _rows(self.path, lay.dialect)
         for _ in range(lay.skip_rows):
             next(rows, None)
         for line, row in rows:
-            value = self._cell(line, row, lay.value_column)
-            if value is None:
-                if row[lay.value_column]:
-                    raise RecordingError(f"{self.path}: line {line}: not a number in column "
-                                         f"{lay.value_column + 1}: {row[lay.value_column]!r:.40}")
-                value = math.nan  # an empty cell: a missing sample, counted as lost
-            if lay.time_column is not None:
-                t = self._cell(line, row, lay.time_column)
-                if t is None or not math.isfinite(t):
-                    raise RecordingError(f"{self.path}: line {line}: the time {row[lay.time_column]!r:.40} is not "
-                                         "a number")
-                t *= lay.time_scale_s
-                if previous_s is not None:
-                    steps = (t - previous_s) / period_s
-                    if steps < 0.5:
-                        what = "goes back" if steps < 0 else "does not advance"
-                        raise RecordingError(f"{self.path}: line {line}: time {what} ({t:.6g} s after "
-                                             f"{previous_s:.6g} s; {period_s * 1e3:.4g} ms steps expected)")
-                    if steps >= 1.5:
-                        if steps * period_s > MAX_GAP_S:
-                            raise RecordingError(f"{self.path}: line {line}: time jumps {t - previous_s:.6g} s: "
-                                                 "more than a day, is the time column right?")
-                        if values:
-                            yield np.array(values)
-                            index += len(values)
-                            values = []
-                        self.gaps.append((index, round(steps) - 1))
-                        index += round(steps) - 1
-                        yield from nan_blocks(round(steps) - 1, block_samples)
-                previous_s = t
-            values.append(value * scale)
-            if len(values) >= block_samples:
-                yield np.array(values)
-                index += len(values)
-                values = []
+            if len(row) != n_columns:
+                raise self._width_error(line, row)
+            cell = row[value_column]
+            try:
+                values.append(float(cell))
+            except ValueError:
+                values.append(self._odd_value(line, cell))
+            if time_column is not None:
+                cell = row[time_column]
+                try:
+                    times.append(float(cell))
+                except ValueError:
+                    times.append(self._odd_time(line, cell))
+                lines.append(line)
+            if len(values) >= chunk_rows:
+                yield from _expanded(checker.send((values, times, lines)), block_samples)
+                values, times, lines = [], [], []
         if values:
-            yield np.array(values)
+            yield from _expanded(checker.send((values, times, lines)), block_samples)
+
+    def _time_checker(self) -> Generator[list[np.ndarray | int], tuple[list, list, list], None]:
+        """Sent (values, times, lines) chunk by chunk, answers the pieces to yield: the values in µV, split
+        where time jumps, with the count of missing samples between; raises where time goes back or stalls."""
+        lay = self.layout
+        assert lay is not None
+        period_s = 1.0 / self.rate_hz
+        previous_s: float | None = None
+        index = 0  # of the next sample
+        pieces: list[np.ndarray | int] = []
+        while True:
+            values, times, lines = yield pieces
+            x = np.array(values) * lay.scale_to_uv
+            if lay.time_column is None:
+                pieces, index = [x], index + len(x)
+                continue
+            t = np.array(times) * lay.time_scale_s
+            if not np.isfinite(t).all():
+                k = int(np.flatnonzero(~np.isfinite(t))[0])
+                raise RecordingError(f"{self.path}: line {lines[k]}: the time '{times[k]}' is not a number")
+            full = t if previous_s is None else np.concatenate(([previous_s], t))
+            steps = np.diff(full) / period_s
+            first = 1 if previous_s is None else 0  # steps[i] leads to row i + first
+            stalls = np.flatnonzero(steps < 0.5)
+            if len(stalls):
+                i = int(stalls[0])
+                what = "goes back" if steps[i] < 0 else "does not advance"
+                raise RecordingError(f"{self.path}: line {lines[i + first]}: time {what} ({full[i + 1]:.6g} s after "
+                                     f"{full[i]:.6g} s; {period_s * 1e3:.4g} ms steps expected)")
+            jumps = np.flatnonzero(steps >= 1.5)
+            pieces = []
+            start = 0
+            for i in jumps.tolist():
+                if steps[i] * period_s > MAX_GAP_S:
+                    raise RecordingError(f"{self.path}: line {lines[i + first]}: time jumps "
+                                         f"{full[i + 1] - full[i]:.6g} s: more than a day, is the time column right?")
+                row = i + first
+                missing = round(float(steps[i])) - 1
+                pieces.append(x[start:row])
+                index += row - start
+                self.gaps.append((index, missing))
+                pieces.append(missing)
+                index += missing
+                start = row
+            pieces.append(x[start:])
+            index += len(x) - start
+            previous_s = float(t[-1])
+
+
+def _expanded(pieces: list[np.ndarray | int], block_samples: int) -> Iterator[np.ndarray]:
+    """The pieces, a count of missing samples becoming NaN blocks (made one at a time: a gap can be long)."""
+    for piece in pieces:
+        if isinstance(piece, int):
+            yield from nan_blocks(piece, block_samples)
+        else:
+            yield piece
 
 
 def open_csv(path: Path, rate_hz: float | None) -> Recording:
