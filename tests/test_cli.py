@@ -173,6 +173,9 @@ def test_a_csv_without_time_names_the_flag_to_pass(tmp_path, capsys):
     assert run(["analyze", str(path)])[0] == 1
     err = capsys.readouterr().err
     assert "no time column" in err and "give the sampling rate with --rate HZ" in err and len(err.splitlines()) == 1
+    assert run(["demo", "--recording", str(path)])[0] == 1  # demo has no --rate to name
+    err = capsys.readouterr().err
+    assert "no time column" in err and "--rate" not in err and "add a time_s column" in err
 
 
 def test_flat_and_clipped_parts_are_reported_in_text(tmp_path):

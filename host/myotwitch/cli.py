@@ -648,7 +648,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
         if args.debug:
             raise
         # A reader says what is wrong with the data; which flag helps is the command line's to say
-        flag = "; give the sampling rate with --rate HZ" if getattr(exc, "needs_rate", False) else ""
+        flag = ""
+        if getattr(exc, "needs_rate", False):  # demo has no --rate: its recording needs a time column
+            flag = "; add a time_s column" if args.command == "demo" else "; give the sampling rate with --rate HZ"
         print(f"myotwitch: error: {exc}{flag}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
