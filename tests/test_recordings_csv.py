@@ -127,3 +127,10 @@ def test_crlf_rows_across_read_chunks_keep_their_values_and_line_numbers(tmp_pat
     p.write_bytes(("\r\n".join(rows) + "\r\n").encode())
     with pytest.raises(MyotwitchError, match="line 40002: time does not advance"):
         read_all(open_recording(p))
+
+
+def test_spaces_around_names_units_and_values(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(" Time ; EMG \n ( s ) ; ( mV ) \n 0,000 ; 0,5 \n 0,001 ; -0,25 \n")
+    rec = open_recording(p)
+    assert rec.label == "EMG" and rec.rate_hz == 1000.0 and read_all(rec).tolist() == [500.0, -250.0]

@@ -70,3 +70,9 @@ def test_dat_cut_after_opening_says_so(tmp_path):
     (tmp_path / "r.dat").write_bytes(b"\0" * 100)
     with pytest.raises(MyotwitchError, match="changed since"):
         read_all(rec)
+
+
+def test_the_dat_file_given_points_to_its_header(tmp_path):
+    rf.wfdb_files(tmp_path, "r", [np.arange(10)], gain="1/uV")
+    with pytest.raises(MyotwitchError, match="open its header, r.hea"):
+        open_recording(tmp_path / "r.dat")

@@ -174,18 +174,18 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
         return _Layout(dialect, sep_rows, 1, 0, None, 1.0, 1.0), "emg"
     names = [_name_and_unit(c) for c in header]
     header_rows = 1
-    if len(rows) > 1 and len(rows[1]) == len(header) and any(rows[1]) and all(_is_unit(c) or not c for c in rows[1]):
-        names = [(base, unit if unit is not None else (c.strip("()[] ").lower() or None))
-                 for (base, unit), c in zip(names, rows[1])]
+    units = [c.strip().strip("()[]").strip().lower() for c in rows[1]] if len(rows) > 1 else []
+    if len(units) == len(header) and any(units) and all(_is_unit(u) or not u for u in units):
+        names = [(base, unit if unit is not None else (u or None)) for (base, unit), u in zip(names, units)]
         header_rows = 2
     skip = sep_rows + header_rows
     if len(probe) <= skip:
         raise RecordingError(f"{path}: a header but no samples")
     time_column, time_scale_s = None, 1.0
     for i, (base, unit) in enumerate(names):
-        if base in _TIME_NAMES and (unit is None or unit in _TIME_UNITS_S or unit not in _UNIT_TO_UV):
+        if base in _TIME_NAMES and unit not in _UNIT_TO_UV:
             if unit is not None and unit not in _TIME_UNITS_S:
-                raise RecordingError(f"{path}: the time column '{header[i]}' is in '{unit}': not a unit of time "
+                raise RecordingError(f"{path}: the time column '{header[i].strip()}' is in '{unit}': not a unit of time "
                                      "understood (s, ms, us)")
             time_column, time_scale_s = i, _TIME_UNITS_S[unit] if unit else 1.0
             break
@@ -196,10 +196,11 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
     value_column = signal[0]
     unit = names[value_column][1]
     if unit is not None and unit not in _UNIT_TO_UV:
-        raise RecordingError(f"{path}: the signal column '{header[value_column]}' is in '{unit}': not a unit "
+        raise RecordingError(f"{path}: the signal column '{header[value_column].strip()}' is in '{unit}': not a unit "
                              "understood (uV, mV, V)")
     scale = _UNIT_TO_UV[unit] if unit else 1.0
-    return _Layout(dialect, skip, len(header), value_column, time_column, time_scale_s, scale), header[value_column]
+    label = header[value_column].strip()
+    return _Layout(dialect, skip, len(header), value_column, time_column, time_scale_s, scale), label
 
 
 @dataclass
