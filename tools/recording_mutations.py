@@ -309,6 +309,8 @@ CORRUPT = [
          says="before the previous record ends"),
     Case("EDF+D a record 10^9 s later", _edf("d.edf", [XI_UV], record_onsets_s=[0, 1e9] + [1e9 + r for r in range(
         1, 19)]), "refuse", says="more than a day"),
+    Case("EDF+D 20 pauses of 23 h", _edf("d.edf", [XI_UV], record_onsets_s=[r * 23 * 3600.0 + r for r in range(20)]),
+         "refuse", says="more than a week"),
     Case("EDF only an annotation signal",
          _bytes("a.edf", rf.edf_bytes([XI_UV.astype(np.int64)], annotations=True)
                 .replace(b"EMG1            ", b"EDF Annotations ", 1)), "refuse", says="only annotations"),
@@ -334,6 +336,9 @@ CORRUPT = [
          "refuse", says="no signal column"),
     Case("CSV a 100 000-character line", _text("long.csv", "emg_uv\n" + "1" * 100_000 + "\n",
                                                args=("--rate", "1000")), "refuse", says="longer than"),
+    Case("CSV time jumping 23 h every 1 s", _text("jumps.csv", _csv_text(times=np.arange(N) / rf.RATE_HZ
+                                                                    + (np.arange(N) // 1000) * 23 * 3600.0)),
+         "refuse", says="more than a week"),
     Case("CSV words for values", _text("w.csv", "time_s,emg_uv\n0,abc\n0.001,def\n"), "refuse",
          says="not a number"),
     Case("CSV time_s says 1000 Hz, --rate 2000", _text("r.csv", _csv_text(), args=("--rate", "2000")), "refuse",

@@ -32,6 +32,7 @@ FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .he
 # A gap longer than this in a file's own time-keeping is taken as a corrupt time, not a pause:
 # replaying it as lost samples would take minutes for nothing.
 MAX_GAP_S = 24 * 3600.0
+MAX_TOTAL_GAP_S = 7 * MAX_GAP_S  # all of a file's pauses together: a week (a minute or two to skip at 20 kHz)
 
 
 class RecordingError(MyotwitchError):

@@ -34,6 +34,7 @@ from myotwitch.recordings import (
     _UNIT_TO_UV,
     DEFAULT_BLOCK_SAMPLES,
     MAX_GAP_S,
+    MAX_TOTAL_GAP_S,
     Recording,
     RecordingError,
     nan_blocks,
@@ -289,6 +290,7 @@ class _CsvRecording(Recording):
         period_s = 1.0 / self.rate_hz
         previous_s: float | None = None
         index = 0  # of the next sample
+        lost = 0
         pieces: list[np.ndarray | int] = []
         while True:
             values, times, lines = yield pieces
@@ -318,6 +320,10 @@ class _CsvRecording(Recording):
                                          f"{full[i + 1] - full[i]:.6g} s: more than a day, is the time column right?")
                 row = i + first
                 missing = round(float(steps[i])) - 1
+                lost += missing
+                if lost * period_s > MAX_TOTAL_GAP_S:
+                    raise RecordingError(f"{self.path}: line {lines[row]}: the jumps in time add up to more than a "
+                                         "week: is the time column right?")
                 pieces.append(x[start:row])
                 index += row - start
                 self.gaps.append((index, missing))

@@ -27,6 +27,7 @@ from myotwitch.recordings import (
     DEFAULT_BLOCK_SAMPLES,
     EDF_MAGIC,
     MAX_GAP_S,
+    MAX_TOTAL_GAP_S,
     Recording,
     RecordingError,
     nan_blocks,
@@ -250,6 +251,9 @@ def _record_starts(path: Path, h: EdfHeader, signal: int) -> tuple[list[int], li
             if index > expected:
                 gaps.append((expected, index - expected))
                 lost += index - expected
+                if lost > MAX_TOTAL_GAP_S * rate_hz:
+                    raise RecordingError(f"{path}: EDF+D pauses between its records add up to more than a week by "
+                                         f"data record {r + 1}: is their time right?")
             starts.append(index)
     return starts, gaps
 
