@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pyedflib
 import pytest
-
-from conftest import DATA, DEMO_EDF
+from conftest import DATA, DEMO_EDF, ROOT
 from myotwitch.errors import MyotwitchError
 from myotwitch.recordings import open_recording
 
@@ -147,3 +148,16 @@ def test_wfdb_with_unsupported_format(tmp_path):
     (tmp_path / "r.dat").write_bytes(bytes(30))
     with pytest.raises(MyotwitchError, match="format 212"):
         open_recording(tmp_path / "r.hea")
+
+
+def test_the_format_comes_from_the_content(tmp_path):
+    # An EDF named .csv is an EDF; a CSV named .edf is refused for what its first bytes are
+    sys.path.insert(0, str(ROOT / "tools"))
+    import recording_files as rf
+
+    (tmp_path / "r.csv").write_bytes(rf.edf_bytes([np.arange(-50, 50)], rate_hz=100))
+    rec = open_recording(tmp_path / "r.csv")
+    assert rec.format == "edf" and read_all(rec).tolist() == list(range(-50, 50))
+    (tmp_path / "r.edf").write_text("time_s,emg_uv\n0,1\n")
+    with pytest.raises(MyotwitchError, match="not an EDF or BDF file .it starts with b'time_s,e'"):
+        open_recording(tmp_path / "r.edf")
