@@ -22,6 +22,7 @@ from myotwitch.recordings import DEFAULT_BLOCK_SAMPLES, Recording, RecordingErro
 
 _BYTES_PER_SAMPLE = 2  # format 16
 _MAX_SIGNALS = 4096
+_MAX_HEADER_BYTES = 1 << 20  # a header is a few lines; a bigger file named .hea is not read whole
 _MAX_RATE_HZ = 1e6
 _DEFAULT_GAIN_PER_UNIT = 200.0  # WFDB's default when the gain is 0 or missing
 _GAIN = re.compile(r"^(?P<gain>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\((?P<baseline>[-+]?\d+)\))?"
@@ -81,7 +82,8 @@ def _data_file(path: Path, name: str) -> Path:
 
 def open_wfdb(path: Path) -> Recording:
     try:
-        text = path.read_bytes()[:1_000_000].decode("ascii", errors="replace")
+        with path.open("rb") as f:
+            text = f.read(_MAX_HEADER_BYTES).decode("ascii", errors="replace")
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
     lines = [ln.split() for ln in text.splitlines()]
