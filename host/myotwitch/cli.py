@@ -330,10 +330,10 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                              f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
     invalid = [g for g in source.skipped if g not in file_gaps]
-    if len(invalid) < len(source.skipped):
-        missing = len(source.skipped) - len(invalid)
-        status(f"{label}: {sum(n for _, n in file_gaps) / rate_hz:.3f} s missing from the file in {missing} "
-               f"place{'' if missing == 1 else 's'} (a pause between its records, or a jump in its time column), "
+    paused = [g for g in source.skipped if g in file_gaps]
+    if paused:
+        status(f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "
+               f"place{'' if len(paused) == 1 else 's'} (a pause between its records, or a jump in its time column), "
                "listed as gaps")
     if invalid:
         skipped_s = sum(count for _, count in invalid) / rate_hz
@@ -597,7 +597,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream_options(p)
     p.set_defaults(func=cmd_live)
 
-    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/EDF+D/BDF, WFDB .hea, .mtwcap capture)")
+    p = sub.add_parser("analyze",
+                       help="find twitches in a recording (CSV, EDF/EDF+/EDF+D/BDF, WFDB .hea, .mtwcap capture)")
     p.add_argument("path", help="the recording")
     p.add_argument("--rate", type=_analyze_rate, metavar="HZ",
                    help="sampling rate of a CSV without a time column (time_s, time_ms or t); at least 500")
