@@ -115,7 +115,8 @@ def sniff_format(path: Path) -> str:
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
     if suffix == ".dat" and path.with_suffix(".hea").is_file():
-        raise RecordingError(f"{path}: the data file of a WFDB record: open its header, {path.with_suffix('.hea').name}")
+        header = path.with_suffix(".hea").name
+        raise RecordingError(f"{path}: the data file of a WFDB record: open its header, {header}")
     raise RecordingError(f"{path}: unknown recording format '{suffix or path.name}' (expected {FORMATS})")
 
 

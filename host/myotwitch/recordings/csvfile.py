@@ -186,8 +186,8 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
     for i, (base, unit) in enumerate(names):
         if base in _TIME_NAMES and unit not in _UNIT_TO_UV:
             if unit is not None and unit not in _TIME_UNITS_S:
-                raise RecordingError(f"{path}: the time column '{header[i].strip()}' is in '{unit}': not a unit of time "
-                                     "understood (s, ms, us)")
+                raise RecordingError(f"{path}: the time column '{header[i].strip()}' is in '{unit}': not a unit of "
+                                     "time understood (s, ms, us)")
             time_column, time_scale_s = i, _TIME_UNITS_S[unit] if unit else 1.0
             break
     signal = [i for i, (base, _) in enumerate(names) if i != time_column and base not in _INDEX_NAMES]
