@@ -155,9 +155,36 @@ def test_unusable_recordings_say_why(tmp_path, capsys, signal, message):
 
 
 def test_unsupported_rate_is_a_clear_error(tmp_path, capsys):
-    path = write_csv(tmp_path / "slow.csv", np.random.default_rng(2).normal(0, 2, 3000))
-    code, _ = run(["analyze", str(path), "--rate", "200"])
+    # A file's own time column at 200 Hz: runtime error (exit 1)
+    path = tmp_path / "slow.csv"
+    path.write_text("time_s,emg_uv\n" + "".join(f"{i / 200:.3f},{v:.3f}\n"
+                                                for i, v in enumerate(np.random.default_rng(2).normal(0, 2, 3000))))
+    code, _ = run(["analyze", str(path)])
     assert code == 1 and "200 Hz is not supported" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rate", ["200", "499", "499.9"])
+def test_analyze_rate_below_500_hz_is_a_usage_error(tmp_path, capsys, rate):
+    # The README's lowest supported rate is 500 Hz (the detector itself takes 450)
+    path = write_csv(tmp_path / "r.csv", np.random.default_rng(2).normal(0, 2, 3000))
+    with pytest.raises(SystemExit) as exit_:
+        run(["analyze", str(path), "--rate", rate])
+    assert exit_.value.code == 2 and "below 500 Hz" in capsys.readouterr().err
+
+
+def test_analyze_rate_500_hz_is_accepted(tmp_path):
+    path = write_csv(tmp_path / "r.csv", np.random.default_rng(2).normal(0, 2, 3000))
+    assert run(["analyze", str(path), "--rate", "500"])[0] == 0
+
+
+def test_a_csv_without_time_names_the_flag_to_pass(tmp_path, capsys):
+    path = write_csv(tmp_path / "r.csv", np.random.default_rng(2).normal(0, 2, 3000))
+    assert run(["analyze", str(path)])[0] == 1
+    err = capsys.readouterr().err
+    assert "no time column" in err and "give the sampling rate with --rate HZ" in err and len(err.splitlines()) == 1
+    assert run(["demo", "--recording", str(path)])[0] == 1  # demo has no --rate to name
+    err = capsys.readouterr().err
+    assert "no time column" in err and "--rate" not in err and "add a time_s column" in err
 
 
 def test_flat_and_clipped_parts_are_reported_in_text(tmp_path):

@@ -25,6 +25,8 @@ from myotwitch.events import Event, Gap
 from myotwitch.monitor import Monitor
 from myotwitch.sources.replay import NAN_GAP
 
+FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
+
 
 def monitor_for(rate_hz: float) -> Monitor:
     """The detection pipeline for a rate; an unsupported rate is a MyotwitchError (said to the user)."""
@@ -35,16 +37,17 @@ def monitor_for(rate_hz: float) -> Monitor:
 
 
 def open_source(path: str | os.PathLike, rate_hz: float | None = None):
-    """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None)."""
+    """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None,
+    the file's own gaps: samples it says are missing, as EDF+D pauses or a time column's jumps)."""
     from myotwitch.recordings import open_recording
     from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
     from myotwitch.sources.replay import ReplaySource
 
     if str(path).lower().endswith(CAPTURE_SUFFIX):
         capture = CaptureSource(Path(path))
-        return capture, capture.rate_hz, None
+        return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
-    return ReplaySource(recording), recording.rate_hz, recording.duration_s
+    return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps  # gaps grow while a CSV is read
 
 
 @dataclass
@@ -58,12 +61,16 @@ class FileAnalysis:
     path: str | os.PathLike
     rate_hz: float | None = None  # for a CSV without a time column
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said on stderr, not warnings: a file's own pauses
 
     def __post_init__(self) -> None:
-        self.source, self.stream_rate_hz, self.total_s = open_source(self.path, self.rate_hz)
+        self.source, self.stream_rate_hz, self.total_s, self.file_gaps = open_source(self.path, self.rate_hz)
         label = getattr(self.source, "recording", None)
         self.label: Path = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
+
+    def _gap(self, first: int, count: int) -> Gap:
+        return Gap(first, count, FILE_GAP if (first, count) in self.file_gaps else NAN_GAP)
 
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
@@ -73,33 +80,42 @@ class FileAnalysis:
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
             for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield Gap(first, count, NAN_GAP)
+                yield self._gap(first, count)
             reported_gaps = max(reported_gaps, len(skipped) - 1)
             if on_progress is not None:
                 on_progress(monitor.samples / rate_hz, self.total_s)
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
-            yield Gap(first, count, NAN_GAP)
+            yield self._gap(first, count)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
         source, monitor, rate_hz, label = self.source, self.monitor, self.stream_rate_hz, self.label
         if monitor.samples == 0:
             raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
-        if source.skipped:
-            skipped_s = sum(count for _, count in source.skipped) / rate_hz
-            self.warnings.append(
-                f"{label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
-                f"in {len(source.skipped)} place{'' if len(source.skipped) == 1 else 's'} (listed as gaps), "
-                "never filled in")
         if monitor.detector.noise_uv is None:
             flat_s = monitor.skipped_s.get("flat", 0.0)
             if flat_s:
                 raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), "
                                      "nothing to analyze")
             needed_s = monitor.detector.warmup_s
+            if source.skipped and monitor.samples >= needed_s * rate_hz:
+                raise MyotwitchError(f"{label}: no stretch of {needed_s:g} s without a gap, so no noise floor "
+                                     f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
             raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                                  f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
+        invalid = [g for g in source.skipped if g not in self.file_gaps]
+        paused = [g for g in source.skipped if g in self.file_gaps]
+        if paused:
+            self.notes.append(
+                f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "
+                f"place{'' if len(paused) == 1 else 's'} (a pause between its records, or a jump in its time "
+                "column), listed as gaps")
+        if invalid:
+            skipped_s = sum(count for _, count in invalid) / rate_hz
+            self.warnings.append(
+                f"{label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
+                f"in {len(invalid)} place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
         return {
             "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
             "samples": monitor.samples,

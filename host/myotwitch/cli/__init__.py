@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
     except MyotwitchError as exc:
         if args.debug:
             raise
-        print(f"myotwitch: error: {exc}", file=sys.stderr)
+        # A reader says what is wrong with the data; which flag helps is the command line's to say.
+        flag = ""
+        if getattr(exc, "needs_rate", False):  # demo has no --rate: its recording needs a time column
+            flag = "; add a time_s column" if args.command == "demo" else "; give the sampling rate with --rate HZ"
+        print(f"myotwitch: error: {exc}{flag}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("myotwitch: interrupted", file=sys.stderr)

@@ -24,6 +24,8 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     try:
         summary = analysis.summary()
     finally:
+        for note in analysis.notes:
+            status(note)
         for warning in analysis.warnings:
             status(f"warning: {warning}")
     out.summary(summary)

@@ -33,6 +33,14 @@ non_negative_float = _finite_float(True, "must be 0 or more")
 speed = _finite_float(True, "must be 0 (as fast as possible) or a positive factor")
 
 DEBUG_HELP = "show tracebacks on errors"
+MIN_ANALYZE_RATE_HZ = 500.0  # the README's lowest supported rate: the 20-450 Hz band needs it
+
+
+def analyze_rate(text: str) -> float:
+    value = positive_float(text)
+    if value < MIN_ANALYZE_RATE_HZ:
+        raise argparse.ArgumentTypeError(f"{text} Hz is below {MIN_ANALYZE_RATE_HZ:g} Hz, the lowest rate supported")
+    return value
 
 
 def shared_parent(*, jsonl: bool, db: bool, db_help: str | None = None) -> argparse.ArgumentParser:

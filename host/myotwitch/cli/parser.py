@@ -88,11 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     _stream_options(p)
 
     p = command("analyze", "analyze",
-                "find twitches in a recording (CSV, EDF/EDF+/BDF, WFDB .hea, .mtwcap capture)",
+                "find twitches in a recording (CSV, EDF/EDF+/EDF+D/BDF, WFDB .hea, .mtwcap capture)",
                 options.shared_parent(jsonl=True, db=False))
     p.add_argument("path", help="the recording")
-    p.add_argument("--rate", type=options.positive_float, metavar="HZ",
-                   help="sampling rate of a CSV without a time_s column")
+    p.add_argument("--rate", type=options.analyze_rate, metavar="HZ",
+                   help="sampling rate of a CSV without a time column (time_s, time_ms or t); at least 500")
 
     p = command("mark", "sessions",
                 "note what a moment of a session was (a cramp, a voluntary contraction, a felt twitch)",
