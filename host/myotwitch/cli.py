@@ -425,7 +425,8 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
     out.stream.write(
         f"report    {page}\n"
         f"  length      {s['duration_s']:.1f} s ({s['recorded_s']:.1f} s with signal, {s['gaps']} gaps)\n"
-        f"  twitches    {s['twitches']} ({s['twitches_per_min']:.1f} per minute)\n"
+        f"  twitches    {s['twitches']} ({s['clear_twitches']} clear at SNR >= {s['clear_snr']:g}, "
+        f"{s['marginal_twitches']} marginal; {s['twitches_per_min']:.1f} per minute)\n"
         f"  episodes    {s['episodes']}\n"
         f"  activity    {s['activity_segments']} segments\n"
         f"  {DISCLAIMER}\n")
