@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -419,9 +420,18 @@ def _session_dir(args: argparse.Namespace, what: str) -> Path:
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
+    if args.since is not None:
+        from myotwitch.trend import write_trend
+
+        db_path = _db_path(args)
+        page, trend = write_trend(db_path, args.since, args.out or db_path.parent / f"trend-since-{args.since}.html")
+        out.stream.write(f"report    {page}\n  days        {len({d.day for d in trend.days})} with a recording "
+                         f"since {args.since}, {sum(len(d.sessions) for d in trend.days)} sessions\n"
+                         f"  {DISCLAIMER}\n")
+        return 0
     from myotwitch.report import write_report
 
-    page, s = write_report(_session_dir(args, "report"), say=status)
+    page, s = write_report(_session_dir(args, "report"), say=status, page=args.out)
     out.stream.write(
         f"report    {page}\n"
         f"  length      {s['duration_s']:.1f} s ({s['recorded_s']:.1f} s with signal, {s['gaps']} gaps)\n"
@@ -498,6 +508,14 @@ def _finite_float(allow_zero: bool, requirement: str) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _day(text: str) -> date:
+    """An argparse type: a calendar date, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 _positive_float = _finite_float(False, "must be a positive number")
@@ -597,9 +615,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     p.set_defaults(func=cmd_flash, format="text")
 
-    p = sub.add_parser("report", help="write an HTML page with plots for a session (folder or number)")
-    p.add_argument("session", metavar="DIR|SESSION", help="the session's folder (--out of live), or its number")
-    p.add_argument("--db", metavar="PATH", help="SQLite log to look session numbers up in")
+    p = sub.add_parser("report", help="write one self-contained HTML page for a session (folder or number), "
+                                      "or over days (--since)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("session", nargs="?", metavar="DIR|SESSION",
+                       help="the session's folder (--out of live), or its number: DIR/report.html")
+    which.add_argument("--since", type=_day, metavar="DATE",
+                       help="every session in the log since DATE (YYYY-MM-DD), day by day: whether twitching "
+                            "persists or rises")
+    p.add_argument("--out", metavar="FILE",
+                   help="where the page goes (default: DIR/report.html; with --since, trend-since-DATE.html "
+                        "beside the log)")
+    p.add_argument("--db", metavar="PATH", help="SQLite log to look session numbers up in, or to read with --since")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
     p.set_defaults(func=cmd_report, format="text")
 

@@ -61,10 +61,12 @@ def render(data: SessionData) -> tuple[str, dict]:
 
 
 
-def write_report(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda message: None) -> tuple[Path, dict]:
+def write_report(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda message: None,
+                 page: str | os.PathLike | None = None) -> tuple[Path, dict]:
+    """Write the page (default: report.html in the session's folder); return its path and the summary."""
     data = load_session(out_dir, say)
     text, summary = render(data)
-    page = data.dir / REPORT_HTML
+    page = data.dir / REPORT_HTML if page is None else Path(page)
     try:
         page.write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -28,6 +28,7 @@ body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#
 table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
+td:first-child{white-space:nowrap}
 figure{margin:1em 0;break-inside:avoid;page-break-inside:avoid}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:.9em;color:#444}
