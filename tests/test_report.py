@@ -100,7 +100,8 @@ def test_print_css_keeps_figures_whole_and_fits_a4_and_letter(tmp_path):
     assert "max-width:180mm;max-height:240mm" in style
     # The figures are drawn no wider than that, so nothing is cut at print scale 1.
     assert report_figures.FIGURE_WIDTH_IN * 25.4 <= 180
-    assert "d.open=true" in page  # collapsed tables print open
+    # No script: a folded list prints folded (the summary and the hourly table are the printout), open to print.
+    assert "<script" not in page and "<details>" in page
 
 
 def test_time_axes_show_the_clock_time_of_day(tmp_path, zone):

@@ -1,8 +1,9 @@
 """The session report as one HTML page: the summary first, figures inline, tables, print CSS.
 
-One file that travels alone: figures are inline SVG, the style and the one line of script are in the
-page, nothing is fetched. It prints on A4 and Letter: the page size is the printer's, figures are at most
-180 mm wide and never cut by a page break, tables repeat their header, collapsed lists open to print.
+One file that travels alone: figures are inline SVG, the style is in the page, there is no script and
+nothing is fetched. It prints on A4 and Letter: the page size is the printer's, figures are at most 180 mm
+wide and never cut by a page break, tables repeat their header. A folded list prints folded (a 2-hour
+session's 1,360 twitches and 321 episodes would print as 40 pages): open it first to print it.
 """
 
 from __future__ import annotations
@@ -41,19 +42,11 @@ details>summary{cursor:pointer;font-weight:bold;margin:.5em 0}
   h2{break-after:avoid;page-break-after:avoid}
   thead{display:table-header-group}
   tr{break-inside:avoid;page-break-inside:avoid}
-  details>summary{list-style:none}
 }
 """
-# Collapsed lists are printed open: the printout has everything the screen can show.
-SCRIPT = ("addEventListener('beforeprint',()=>document.querySelectorAll('details')"
-          ".forEach(d=>{d.dataset.wasOpen=d.open;d.open=true}));"
-          "addEventListener('afterprint',()=>document.querySelectorAll('details')"
-          ".forEach(d=>{d.open=d.dataset.wasOpen==='true'}));")
-
-
 def document(title: str, body: str) -> str:
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>\n'
-            f"<style>{STYLE}</style><script>{SCRIPT}</script></head>\n<body>\n{body}\n</body></html>\n")
+            f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
 def table(header: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
