@@ -241,3 +241,20 @@ def test_report_through_the_command(tmp_path):
     assert main(["report", str(folder)], stdout=text) == 0
     assert "twitches    2 (1 clear at SNR >= 10, 1 marginal; 2.0 per minute)" in text.getvalue()
     assert summarise(load_session(folder))["clear_twitches"] == 1
+
+
+def test_events_outside_the_recording_are_left_out_and_counted(tmp_path):
+    """A hand-edited events.jsonl can put times anywhere, even past the calendar's year 9999: those events are
+    left out of the figures and tables, counted on the page; the report does not fail."""
+    folder = make_session(tmp_path / "s", duration_s=30, twitches=[twitch(10.0, 50.0, 20.0)],
+                          episodes=[episode(5.0)] * 25)
+    load_session(folder)  # writes the EDF+ first: this test is about the report, not the EDF+'s annotations
+    with (folder / "events.jsonl").open("a") as f:
+        for e in [{"type": "twitch", "t_s": 1e12, "peak_uv": 80.0}, {"type": "twitch", "t_s": -5.0, "peak_uv": 3.0},
+                  {"type": "episode", **episode(1e13)}, {"type": "mark", "t_s": 1e15, "label": "other"},
+                  {"type": "gap", "start_s": 20.0, "end_s": 1e11}, {"type": "twitch", "t_s": 31.5, "peak_uv": 9.0}]:
+            f.write(json.dumps(e) + "\n")
+    assert main(["report", str(folder)], stdout=io.StringIO()) == 0
+    data = load_session(folder)
+    assert data.outside == 5 and [t["t_s"] for t in data.of("twitch")] == [10.0, 31.5]  # 1.5 s late: kept
+    assert "5 events of events.jsonl whose times lie outside the 30.0 s recorded" in render(data)[0]

@@ -100,6 +100,9 @@ def facts(data: SessionData, s: dict, clock: SessionClock) -> str:
         ("gaps", f"{s['gaps']} ({s['lost_samples'] / s['rate_hz']:.1f} s without signal)"),
         ("your marks", str(s["marks"])),
     ]
+    if data.outside:
+        rows.append(("left out", (f"{data.outside} events of events.jsonl whose times lie outside the "
+                                 f"{s['duration_s']:.1f} s recorded")))
     return "<table>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
 
 

@@ -34,6 +34,7 @@ class SessionData:
     meta: dict
     events: list[dict]
     samples_uv: np.ndarray  # NaN where lost
+    outside: int = 0  # events left out: their times lie outside the recorded samples
 
     def of(self, kind: str) -> list[dict]:
         return [e for e in self.events if e.get("type") == kind]
@@ -69,7 +70,20 @@ def load_session(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda
         events = read_events(out_dir)
     except FileNotFoundError:
         events = []
-    return SessionData(out_dir, meta, events, samples)
+    duration_s = len(samples) / float(meta["rate_hz"])
+    kept = [e for e in events if _within(e, duration_s)]
+    return SessionData(out_dir, meta, kept, samples, len(events) - len(kept))
+
+
+# Events may end a little after the last sample on disk: samples.f32 is fsynced once a second.
+_OUTSIDE_SLACK_S = 2.0
+
+
+def _within(event: dict, duration_s: float) -> bool:
+    """Whether the event's times lie on the recording (hand-edited or cut-short files can put them anywhere,
+    even beyond the calendar's year 9999)."""
+    return all(-_OUTSIDE_SLACK_S <= event[k] <= duration_s + _OUTSIDE_SLACK_S
+               for k in ("t_s", "start_s", "end_s") if finite_numbers(event, k))
 
 
 def twitch_snr(twitch: dict) -> float | None:
