@@ -200,3 +200,16 @@ def test_the_rate_line_breaks_on_days_without_a_recording(week):
     assert list(x - x[0]) == [0, 1, 2]
     assert clear_rate[0] == pytest.approx(0.5) and np.isnan(clear_rate[1]) and clear_rate[2] == 2.0
     assert np.isnan(all_rate[1]) and all_rate[2] == 3.0
+
+
+def test_a_session_with_an_unreadable_start_is_named(week):
+    with sqlite3.connect(week) as db:
+        db.execute("UPDATE sessions SET started_utc = 'yesterday' WHERE id = 3")
+        db.execute("UPDATE sessions SET rate_hz = 0 WHERE id = 4")
+    store = Store(week)
+    trend = collect(store, date(2026, 11, 20))
+    store.close()
+    assert trend.left_out[:2] == ["session 3: its start time or rate in the log is unreadable",
+                                  "session 4: its start time or rate in the log is unreadable"]
+    assert [(d.day.isoformat(), d.muscle, len(d.sessions)) for d in trend.days] == [
+        ("2026-11-20", "left FDI", 1), ("2026-11-22", "left FDI", 1)]

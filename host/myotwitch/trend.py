@@ -115,7 +115,10 @@ def collect(store: Store, since: date) -> Trend:
     sessions: list[SessionFigures] = []
     for row in store.sessions():
         started = parse_start(row["started_utc"])
-        if started is None or started.date() < since:
+        if started is None or not row["rate_hz"] > 0:
+            left_out.append(f"session {row['id']}: its start time or rate in the log is unreadable")
+            continue
+        if started.date() < since:
             continue
         if row["kind"] == "demo":
             demos += 1
