@@ -90,6 +90,21 @@ def test_the_page_travels_alone(tmp_path):
     assert refs and all(r.startswith("#") and f'id="{r[1:]}"' in page for r in refs), refs
 
 
+def test_the_same_session_gives_the_same_page_and_no_shared_ids(tmp_path):
+    folder = make_session(tmp_path / "s", duration_s=120, twitches=[twitch(30.0, 80.0, 40.0), twitch(70, 9.0, 4.5)],
+                          marks=[{"t_s": 50.0, "label": "cramp"}], episodes=[episode(25.0)])
+    import matplotlib
+
+    before = {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")}  # Agg: set on purpose
+    first, _ = render(load_session(folder))
+    assert render(load_session(folder))[0] == first
+    assert {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")} == before  # the report leaves a program's own plots as they were
+    # Each figure's clip paths are its own: two figures clipping to the same rectangle would otherwise share
+    # an id, and the second figure's lines would be clipped by whichever definition the browser found first.
+    clip_ids = re.findall(r'<clipPath id="([^"]+)"', first)
+    assert len(clip_ids) > 5 and len(set(clip_ids)) == len(clip_ids)
+
+
 def test_print_css_keeps_figures_whole_and_fits_a4_and_letter(tmp_path):
     folder = make_session(tmp_path / "s", duration_s=60, twitches=[twitch(30.0, 80.0, 40.0)])
     page, _ = render(load_session(folder))

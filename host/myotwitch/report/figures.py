@@ -30,17 +30,21 @@ def figure(height_in: float, name: str, ncols: int = 1, nrows: int = 1):
     matplotlib.use("Agg")  # files only: no screen needed
     from matplotlib import pyplot as plt
 
-    matplotlib.rcParams["svg.fonttype"] = "none"  # text as text: sharp in print, searchable
-    matplotlib.rcParams["svg.hashsalt"] = name  # ids unique per figure: several SVGs share one page
-    return plt.subplots(nrows, ncols, figsize=(FIGURE_WIDTH_IN, height_in), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(FIGURE_WIDTH_IN, height_in), layout="constrained", squeeze=False)
+    fig.set_label(name)
+    return fig, axes
 
 
 def to_svg(fig) -> str:
     """The figure as an <svg> element to put in the page as is."""
+    import matplotlib
     from matplotlib import pyplot as plt
 
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})  # no date: the same session gives the same page
+    # Text as text (sharp in print, searchable); ids salted with the figure's name, so the several SVGs of
+    # one page do not share clip-path ids; no date, so the same session gives the same page.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": fig.get_label()}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
