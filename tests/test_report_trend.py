@@ -19,12 +19,12 @@ RATE_HZ = 1000.0
 
 
 def add_session(db, tmp_path, started_utc, *, minutes, snrs=(), activity_s=(), marks=(), episodes=0,
-                muscle="left FDI", kind="live", folder=True, ended=True):
+                muscle="left FDI", kind="live", board="rp2", folder=True, ended=True):
     """A session in the log as `live` leaves it (its rows, and a folder with session.json and events.jsonl);
     activity_s: lengths of its activity segments. Returns its number."""
     store = Store(db)
     out = tmp_path / f"s{len(store.sessions()) + 1}"
-    session = store.begin_session(kind, "test", RATE_HZ, "sim", "test", str(out) if folder else None)
+    session = store.begin_session(kind, "test", RATE_HZ, board, "test", str(out) if folder else None)
     store._db.execute("UPDATE sessions SET started_utc = ? WHERE id = ?", (started_utc, session))
     store.add_twitches(session, [{"t_s": 1.0 + i, "onset_s": 1.0 + i, "duration_ms": 10.0, "peak_uv": 2.0 * snr,
                                   "snr": snr, "noise_uv": 2.0} for i, snr in enumerate(snrs)])
@@ -57,7 +57,8 @@ def marginal(n):
 
 @pytest.fixture
 def week(tmp_path, zone):  # noqa: F811
-    """Three days of a left FDI, one of a right calf, one session before the window, one demo."""
+    """Three days of a left FDI, one of a right calf, one session before the window; a demo, a simulated board
+    and a replayed recording, none of them the person."""
     zone("UTC0")
     db = tmp_path / "log.sqlite"
     add_session(db, tmp_path, "2026-11-19T20:00:00+00:00", minutes=60, snrs=clear(99))  # before --since
@@ -69,7 +70,9 @@ def week(tmp_path, zone):  # noqa: F811
     add_session(db, tmp_path, "2026-11-20T12:00:00+00:00", minutes=20, snrs=clear(10), muscle="right calf")
     # Day 3: no recording on day 2. An hour of rest, twice the rate.
     add_session(db, tmp_path, "2026-11-22T09:00:00+00:00", minutes=60, snrs=clear(120) + marginal(60), episodes=5)
-    add_session(db, tmp_path, "2026-11-23T09:00:00+00:00", minutes=10, snrs=clear(50), kind="demo")
+    add_session(db, tmp_path, "2026-11-23T09:00:00+00:00", minutes=10, snrs=clear(50), kind="demo", board="sim")
+    add_session(db, tmp_path, "2026-11-23T10:00:00+00:00", minutes=10, snrs=clear(50), board="sim")  # live --source sim
+    add_session(db, tmp_path, "2026-11-23T11:00:00+00:00", minutes=10, snrs=clear(50), board="recording")
     return db
 
 
@@ -93,7 +96,8 @@ def test_per_day_figures(week):
         ("2026-11-20", "right calf", 1, 1200, 20.0, 0.5, 0.5, 0),
         ("2026-11-22", "left FDI", 1, 3600, 60.0, 2.0, 3.0, 5),
     ]
-    assert trend.left_out == ["1 demo session: they play the bundled recording, not you"]
+    assert trend.left_out == [("3 sessions of the demo, the simulated board or a replayed recording: not a "
+                              "measurement of you now (a replay would count its day twice)")]
 
 
 def test_the_page_says_what_it_is_and_has_the_table(week):
@@ -189,7 +193,7 @@ def test_nothing_since_the_date(week):
     page, trend = write_trend(week, date(2027, 1, 1), week.parent / "t.html")
     assert trend.days == [] and "No sessions recorded since 2027-01-01" in page.read_text()
     with sqlite3.connect(week) as db:
-        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 6  # read only
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 8  # read only
 
 
 def test_the_rate_line_breaks_on_days_without_a_recording(week):

@@ -3,8 +3,8 @@
 What a single session cannot show: whether twitching persists or rises over days. For each day (the
 local date a session began) and muscle: twitches per minute of monitored rest (signal, less the activity
 segments, where the detector counts no twitches), clear and all, episodes, the person's marks, and hours
-recorded. Demo sessions play the bundled recording, not the person: they are left out, and the page says
-how many. Days without a recording are absent from the plots, never drawn as zero.
+recorded. Sessions of the demo, the simulated board or a replayed recording are not a measurement of the
+person (a replay would count its day twice): they are left out, and the page says how many. Days without a recording are absent from the plots, never drawn as zero.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from myotwitch.report.session import CLEAR_SNR, parse_start
 from myotwitch.store import Store, session_counts
 
 NO_MUSCLE = "muscle not given"
+# Boards that play a file (live/recording_board.py, firmware/boards/sim.py): their sessions are not counted.
+NOT_A_PERSON_BOARDS = ("sim", "recording")
 
 
 @dataclass
@@ -120,7 +122,7 @@ def collect(store: Store, since: date) -> Trend:
             continue
         if started.date() < since:
             continue
-        if row["kind"] == "demo":
+        if row["kind"] == "demo" or row["board"] in NOT_A_PERSON_BOARDS:
             demos += 1
             continue
         muscle, folder_s, activity_s = _folder_figures(row["out_dir"], row["rate_hz"])
@@ -134,8 +136,8 @@ def collect(store: Store, since: date) -> Trend:
         sessions.append(SessionFigures(row["id"], started, muscle or NO_MUSCLE, recorded_s, activity_s, c["clear"],
                                        c["marginal"], c["episodes"], [label for _, label, _ in store.marks(row["id"])]))
     if demos:
-        left_out.append(f"{demos} demo session{'s' if demos > 1 else ''}: they play the bundled recording, "
-                        "not you")
+        left_out.append(f"{demos} session{'s' if demos > 1 else ''} of the demo, the simulated board or a replayed "
+                        "recording: not a measurement of you now (a replay would count its day twice)")
     by_day: dict[tuple[date, str], Day] = {}
     for s in sessions:
         by_day.setdefault((s.started.date(), s.muscle), Day(s.started.date(), s.muscle)).sessions.append(s)
