@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 
@@ -41,6 +42,14 @@ def analyze_rate(text: str) -> float:
     if value < MIN_ANALYZE_RATE_HZ:
         raise argparse.ArgumentTypeError(f"{text} Hz is below {MIN_ANALYZE_RATE_HZ:g} Hz, the lowest rate supported")
     return value
+
+
+def day(text: str) -> date:
+    """An argparse type: a calendar date, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def shared_parent(*, jsonl: bool, db: bool, db_help: str | None = None) -> argparse.ArgumentParser:

@@ -110,9 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="build and print the mpremote command; touch no device")
     p.add_argument("--build-dir", metavar="DIR", help="where the compiled files go (default: a temporary folder)")
 
-    p = command("report", "sessions", "write an HTML page with plots for a session (folder or number)",
-                options.shared_parent(jsonl=False, db=True, db_help="SQLite log to look session numbers up in"))
-    p.add_argument("session", metavar="DIR|SESSION", help="the session's folder (--out of live), or its number")
+    p = command("report", "sessions",
+                "write one self-contained HTML page for a session (folder or number), or over days (--since)",
+                options.shared_parent(jsonl=False, db=True,
+                                      db_help="SQLite log to look session numbers up in, or to read with --since"))
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("session", nargs="?", metavar="DIR|SESSION",
+                       help="the session's folder (--out of live), or its number: DIR/report.html")
+    which.add_argument("--since", type=options.day, metavar="DATE",
+                       help="every session in the log since DATE (YYYY-MM-DD), day by day: whether twitching "
+                            "persists or rises")
+    p.add_argument("--out", metavar="FILE",
+                   help="where the page goes (default: DIR/report.html; with --since, trend-since-DATE.html "
+                        "beside the log)")
 
     command("sessions", "sessions", "list the sessions in the log", options.shared_parent(jsonl=True, db=True))
     command("ports", "board", "list serial ports with their USB ids", options.shared_parent(jsonl=False, db=False))

@@ -58,13 +58,23 @@ def _session_dir(args: argparse.Namespace, what: str) -> Path:
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
+    if args.since is not None:
+        from myotwitch.trend import write_trend
+
+        db_path = log_path(args)
+        page, trend = write_trend(db_path, args.since, args.out or db_path.parent / f"trend-since-{args.since}.html")
+        out.stream.write(f"report    {page}\n  days        {len({d.day for d in trend.days})} with a recording "
+                         f"since {args.since}, {sum(len(d.sessions) for d in trend.days)} sessions\n"
+                         f"  {DISCLAIMER}\n")
+        return 0
     from myotwitch.report import write_report
 
-    page, s = write_report(_session_dir(args, "report"), say=status)
+    page, s = write_report(_session_dir(args, "report"), say=status, page=args.out)
     out.stream.write(
         f"report    {page}\n"
         f"  length      {s['duration_s']:.1f} s ({s['recorded_s']:.1f} s with signal, {s['gaps']} gaps)\n"
-        f"  twitches    {s['twitches']} ({s['twitches_per_min']:.1f} per minute)\n"
+        f"  twitches    {s['twitches']} ({s['clear_twitches']} clear at SNR >= {s['clear_snr']:g}, "
+        f"{s['marginal_twitches']} marginal; {s['twitches_per_min']:.1f} per minute)\n"
         f"  episodes    {s['episodes']}\n"
         f"  activity    {s['activity_segments']} segments\n"
         f"  {DISCLAIMER}\n")

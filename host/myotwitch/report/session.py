@@ -1,0 +1,193 @@
+"""A session folder read back for the report: samples, events, and the mapping of sample time to clock time.
+
+Reads only the folder (session.json, events.jsonl, samples.f32 or session.edf), so a folder copied to
+another computer reports the same. Events read back are untrusted: a field missing or not a number
+leaves that event out of the figure that needs it, never the report.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from myotwitch.errors import MyotwitchError
+from myotwitch.recorder import SAMPLES_F32, SESSION_EDF, finite_numbers, read_events, read_meta, write_session_edf
+
+# A twitch is "clear" at a peak of 10 noise sigmas or more. The detector accepts peaks from 3.5 sigma
+# (DetectorConfig.peak_sigma), where Gaussian noise alone reaches 3.5 sigma about once in 2,000 samples
+# and 5 sigma once in 1.7 million (about once in half an hour at 1 kHz): at 10 sigma noise alone cannot
+# make the potential, and its shape is kept (the detector's shape rule: two copies of one 4-sigma
+# potential reach a correlation of 0.6 in 84 % of cases, at 10 sigma in 97 %). The bundled forearm
+# recording falls apart there: 23 twitches at SNR 4-9 (peaks 5-11 uV) and 23 at SNR 23-103 (31-117 uV).
+CLEAR_SNR = 10.0
+
+
+@dataclass
+class SessionData:
+    dir: Path
+    meta: dict
+    events: list[dict]
+    samples_uv: np.ndarray  # NaN where lost
+    outside: int = 0  # events left out: their times lie outside the recorded samples
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e.get("type") == kind]
+
+    @property
+    def rate_hz(self) -> float:
+        return float(self.meta["rate_hz"])
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples_uv) / self.rate_hz
+
+
+def load_session(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda message: None) -> SessionData:
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise MyotwitchError(f"{out_dir} is not a folder (give a session folder or a session number)")
+    meta = read_meta(out_dir)
+    raw = out_dir / SAMPLES_F32
+    if raw.exists() and not (out_dir / SESSION_EDF).exists():
+        say("the session did not end cleanly: writing its EDF+ from the raw samples first")
+        write_session_edf(out_dir)
+    if raw.exists():
+        samples = np.fromfile(raw, dtype="<f4", count=raw.stat().st_size // 4)
+    elif (out_dir / SESSION_EDF).exists():
+        import pyedflib
+
+        with pyedflib.EdfReader(str(out_dir / SESSION_EDF)) as f:
+            samples = f.readSignal(0).astype(np.float32)
+    else:
+        raise MyotwitchError(f"{out_dir} holds no samples ({SAMPLES_F32} or {SESSION_EDF})")
+    try:
+        events = read_events(out_dir)
+    except FileNotFoundError:
+        events = []
+    duration_s = len(samples) / float(meta["rate_hz"])
+    kept = [e for e in events if _within(e, duration_s)]
+    return SessionData(out_dir, meta, kept, samples, len(events) - len(kept))
+
+
+# Events may end a little after the last sample on disk: samples.f32 is fsynced once a second.
+_OUTSIDE_SLACK_S = 2.0
+
+
+def _within(event: dict, duration_s: float) -> bool:
+    """Whether the event's times lie on the recording (hand-edited or cut-short files can put them anywhere,
+    even beyond the calendar's year 9999)."""
+    return all(-_OUTSIDE_SLACK_S <= event[k] <= duration_s + _OUTSIDE_SLACK_S
+               for k in ("t_s", "start_s", "end_s") if finite_numbers(event, k))
+
+
+def twitch_snr(twitch: dict) -> float | None:
+    """The twitch's peak over the noise sigma when it was found; None if the event does not say."""
+    if finite_numbers(twitch, "snr"):
+        return float(twitch["snr"])
+    if finite_numbers(twitch, "peak_uv", "noise_uv") and twitch["noise_uv"] > 0:
+        return float(twitch["peak_uv"]) / float(twitch["noise_uv"])
+    return None
+
+
+def split_by_snr(twitches: list[dict], clear_snr: float = CLEAR_SNR) -> tuple[list[dict], list[dict], list[dict]]:
+    """(clear, marginal, unknown): SNR >= clear_snr, below it, and events that give no SNR."""
+    clear: list[dict] = []
+    marginal: list[dict] = []
+    unknown: list[dict] = []
+    for t in twitches:
+        snr = twitch_snr(t)
+        (unknown if snr is None else clear if snr >= clear_snr else marginal).append(t)
+    return clear, marginal, unknown
+
+
+def _median_peak_uv(twitches: list[dict]) -> float | None:
+    return round(float(np.median([t["peak_uv"] for t in twitches])), 2) if twitches else None
+
+
+def summarise(data: SessionData) -> dict:
+    twitches = data.of("twitch")
+    clear, marginal, unknown = split_by_snr(twitches)
+    lost = int(np.count_nonzero(np.isnan(data.samples_uv)))
+    minutes = max(data.duration_s - lost / data.rate_hz, 1e-9) / 60.0
+    last = _last_summary(data)
+    return {
+        "start_utc": data.meta.get("start_utc"),
+        "duration_s": round(data.duration_s, 3),
+        "recorded_s": round(data.duration_s - lost / data.rate_hz, 3),
+        "lost_samples": lost,
+        "gaps": len(data.of("gap")),
+        "twitches": len(twitches),
+        "twitches_per_min": round(len(twitches) / minutes, 2),
+        "clear_snr": CLEAR_SNR,
+        "clear_twitches": len(clear),
+        "clear_per_min": round(len(clear) / minutes, 2),
+        "marginal_twitches": len(marginal),
+        "snr_unknown_twitches": len(unknown),
+        "clear_median_peak_uv": _median_peak_uv(clear),
+        "marginal_median_peak_uv": _median_peak_uv(marginal),
+        "median_peak_uv": _median_peak_uv(twitches),
+        "episodes": len(data.of("episode")),
+        "activity_segments": len(data.of("activity")),
+        "marks": len(data.of("mark")),
+        "noise_uv": last.get("noise_uv"),
+        "board": data.meta.get("board"),
+        "muscle": data.meta.get("muscle") if isinstance(data.meta.get("muscle"), str) else None,
+        "rate_hz": data.rate_hz,
+        "effective_rate_hz": last.get("effective_rate_hz"),
+    }
+
+
+def _last_summary(data: SessionData) -> dict:
+    summary: dict = next((e for e in reversed(data.events) if e.get("type") == "summary"), {})
+    return {k: v for k, v in summary.items() if k in ("noise_uv", "effective_rate_hz")
+            and isinstance(v, (int, float)) and math.isfinite(v) and v > 0}
+
+
+@dataclass(frozen=True)
+class SessionClock:
+    """Maps seconds from the session's first sample to the local clock time of day.
+
+    start is the host's clock at the first sample, in the local zone of the computer making the report
+    (naive: plotting takes it as is); None when session.json does not say, and then times stay seconds.
+    host_s_per_sample_s: the board's crystal runs a little fast or slow against the host's clock.
+    """
+
+    start: datetime | None
+    host_s_per_sample_s: float = 1.0
+
+    @classmethod
+    def of(cls, data: SessionData) -> SessionClock:
+        start = parse_start(data.meta.get("start_utc"))
+        effective = _last_summary(data).get("effective_rate_hz")
+        return cls(start, data.rate_hz / effective if effective else 1.0)
+
+    def at(self, t_s: float) -> datetime:
+        if self.start is None:
+            raise ValueError("the session's start time is not known")
+        return self.start + timedelta(seconds=t_s * self.host_s_per_sample_s)
+
+    def text(self, t_s: float, fmt: str = "%H:%M:%S") -> str:
+        return "?" if self.start is None else self.at(t_s).strftime(fmt)
+
+    @property
+    def zone(self) -> str:
+        return "" if self.start is None else (datetime.now().astimezone().strftime("%Z") or "local time")
+
+
+def parse_start(start: object) -> datetime | None:
+    """An ISO 8601 time with its zone, as local naive time of this computer; None if absent or not one."""
+    if not isinstance(start, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(start)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None  # a time without its zone cannot be placed on this computer's clock
+    return parsed.astimezone().replace(tzinfo=None)
