@@ -32,7 +32,7 @@ for fmt in (F.FORMAT_PACKED12, F.FORMAT_U16):
     total = 0
     t0 = time.ticks_us()
     for k in range(frames):
-        total += w.data(k * FRAME, k, 0, fmt, s.ring, s.ring_mask, (k * FRAME) & s.ring_mask, FRAME, 4095)
+        total += w.data(0, (k * FRAME) & 0xFFFF, 0, k & 0xFFFF, 0, fmt, s.ring, s.ring_mask, (k * FRAME) & s.ring_mask, FRAME, 4095)
     t_frame = time.ticks_diff(time.ticks_us(), t0)
     results.append((fmt, t_frame, total, frames))
 
