@@ -51,6 +51,9 @@ class App:
         if sample_format is None:
             sample_format = F.FORMAT_PACKED12 if board.adc_bits <= 12 else F.FORMAT_U16
         self.sample_format = sample_format
+        if not 1 <= frame_samples <= F.max_frame_samples(sample_format):
+            raise ValueError("frame_samples must be 1 to %d in format %d" % (F.max_frame_samples(sample_format),
+                                                                            sample_format))
         self.rate_hz = board.default_rate_hz
         # Pre-bound: looked up once, not per STATS frame (0 on boards without the rp2 DMA path).
         self._fifo_overruns = getattr(board, "fifo_overruns", None)

@@ -30,8 +30,14 @@ STATUS_OK = const(0)
 STATUS_ERROR = const(1)
 STATUS_END = const(2)
 
-# The largest count of samples one data frame can carry in either format.
+# The largest count of samples one data frame may carry: 512 packed 12-bit
+# samples (768 bytes); in uint16 the 1024-byte payload holds (1024 - 12) // 2.
 MAX_FRAME_SAMPLES = const(512)
+MAX_FRAME_SAMPLES_U16 = const(506)
+
+
+def max_frame_samples(fmt):
+    return MAX_FRAME_SAMPLES if fmt == FORMAT_PACKED12 else MAX_FRAME_SAMPLES_U16
 
 
 def _make_crc_table():
