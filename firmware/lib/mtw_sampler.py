@@ -86,7 +86,11 @@ class Sampler:
         new = (now_index - self._index) & INDEX_MASK
         if new:
             t = self._ticks_us()
-            times, mask, period, tmask = self._times, self.ring_mask, self._period_us, self._ticks_mask
+            # One name a line: a, b, c, d = ... builds a tuple (allocates); two or three do not.
+            times = self._times
+            mask = self.ring_mask
+            period = self._period_us
+            tmask = self._ticks_mask
             i = self._index
             first = max(0, new - self.capacity)  # older ones are overwritten anyway
             if self._fill is not None:
