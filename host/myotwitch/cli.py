@@ -178,10 +178,11 @@ def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra
     return 0
 
 
-def _board_source(args: argparse.Namespace, connect: Callable[[], object], description: str):
+def _board_source(args: argparse.Namespace, connect: Callable[[], object], description: str, capture=None):
     from myotwitch.live.connection import ReconnectingBoard
 
-    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status)
+    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status,
+                             clock=capture.clock if capture is not None else time.monotonic)
 
 
 def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0):
@@ -229,7 +230,8 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
                         raise MyotwitchError("the simulated board is unplugged")
                     return open_port(board.port)
 
-                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)")
+                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)",
+                                       capture)
                 return _run_session(source, args, kind, out, lambda: {"port": board.port})
         except MyotwitchError as exc:
             detail = board.firmware_stderr().strip()
@@ -243,10 +245,9 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def _open_capture(args: argparse.Namespace):
     if not args.capture:
         return contextlib.nullcontext(None)
-    try:
-        return open(args.capture, "wb")
-    except OSError as exc:
-        raise MyotwitchError(f"cannot write the capture {args.capture}: {exc.strerror}") from None
+    from myotwitch.sources.capture import CaptureWriter
+
+    return CaptureWriter.create(args.capture)
 
 
 def cmd_live(args: argparse.Namespace, out: Output) -> int:
@@ -264,12 +265,12 @@ def cmd_live(args: argparse.Namespace, out: Output) -> int:
     with _open_capture(args) as capture:
         open_port = _serial_opener(args, capture)
         if args.port:
-            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}"),
+            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}", capture),
                                 args, "live", out)
         from myotwitch.live.ports import find_board
 
         status("looking for the board (USB ids of Pico, ESP32 and USB-UART bridges)")
-        source = _board_source(args, lambda: find_board(open_port), "board found by USB id")
+        source = _board_source(args, lambda: find_board(open_port), "board found by USB id", capture)
         return _run_session(source, args, "live", out)
 
 
@@ -295,7 +296,10 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     monitor = _monitor(rate_hz)
     last_report = time.monotonic()
     reported_gaps = 0
+    capture = source if isinstance(source, CaptureSource) else None
     for block in source.blocks():
+        if capture is not None:
+            out.events(capture.events_for(block))
         out.events(monitor.feed(block))
         skipped = source.skipped
         for first, count in skipped[reported_gaps : len(skipped) - 1]:
@@ -329,6 +333,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         "lost_samples": monitor.lost_samples,
         "rate_hz": rate_hz,
         **monitor.summary(),
+        **(capture.summary() if capture is not None else {}),
         "path": str(label),
     })
     return 0
