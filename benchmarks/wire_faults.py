@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
-from myotwitch import protocol as P  # noqa: E402
+from myotwitch import protocol as P
 
 FRAME_SAMPLES = 50
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from myotwitch import protocol as P
 
 
@@ -43,7 +42,7 @@ def test_samples_produced_after_the_last_frame_received_are_counted_lost_from_th
     # The board produced 30,000 (its END status says so); the last 3 frames were cut off on the way.
     wire = frames_of(600)
     end = P.encode_status(P.STATUS_END, "frames=600 samples=30000 lost=0 short_writes=0")
-    d, got = decode_all(b"".join(wire[:-3]) + wire[-3][:30] + end)
+    d, _ = decode_all(b"".join(wire[:-3]) + wire[-3][:30] + end)
     assert d.stats.samples == 29_850 and d.stats.lost_samples == 150 and d.stats.tail_lost_samples == 150
     assert d.stats.samples + d.stats.lost_samples == 30_000 and d.stream_index == 30_000
 
