@@ -112,3 +112,24 @@ def test_the_gap_after_a_restart_comes_from_the_sessions_own_clock_readings(tmp_
     assert [source.events_for(b) for b in blocks[10:11]] == [[{
         "type": "gap", "start_s": 0.5, "end_s": 4.499, "samples": 3999, "why": "board restarted"}]]
     assert source.summary()["gaps"] == 1 and source.summary()["reconnects"] == 1
+
+
+def test_a_capture_that_ends_while_the_session_looks_for_the_board_ends_the_replay_there(tmp_path):
+    r = Recorder()
+    r.read(0.1, HELLO + START)
+    for k in range(4):
+        r.read(1.0 + k * 0.05, data(50 * k))
+        r.clock(1.0 + k * 0.05)
+    r.read(1.3, HELLO)  # the board restarted; the session was stopped before it streamed again
+    r.clock(1.3)
+    source = CaptureSource(r.save(tmp_path / "ends.mtwcap"))
+    assert [b.start_index for b in source.blocks()] == [0, 50, 100, 150]
+    assert source.summary()["reconnects"] == 0 and source.summary()["gaps"] == 0
+
+
+def test_a_capture_where_the_board_never_streams_is_a_clear_error(tmp_path):
+    r = Recorder()
+    r.read(0.1, HELLO)
+    source = CaptureSource(r.save(tmp_path / "idle.mtwcap"))
+    with pytest.raises(MyotwitchError, match="never streams"):
+        list(source.blocks())

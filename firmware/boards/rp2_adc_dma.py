@@ -32,6 +32,7 @@
 # the register values written and the bookkeeping; not on silicon.
 import sys
 from array import array
+
 from micropython import const
 from mtw_sampler import wrap_add
 

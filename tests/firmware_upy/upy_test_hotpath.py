@@ -5,11 +5,12 @@
 # Under the 32-bit port (31-bit small ints, as on the boards) any big int made
 # on the way is a MemoryError here.
 import struct
+
 import micropython
 import mtw_frame as F
 from mtw_app import App
-from mtw_sampler import Sampler, INDEX_MASK
-from upytest import run, FakeBoard, LockedOut
+from mtw_sampler import INDEX_MASK, Sampler
+from upytest import FakeBoard, LockedOut, run
 
 _TICKS = 100000
 _FRAME = 50
