@@ -50,6 +50,7 @@ CAPTURE_MAGIC = b"MTWCAP2\n"
 _RECORD = struct.Struct("<dI")  # host monotonic time of the read (s), bytes that follow
 _CLOCK_READ = 0xFFFFFFFF  # the length field of a record of one clock reading (no bytes follow)
 _MAX_RECORD_BYTES = 1 << 20  # a port read is far smaller: a longer record means a damaged file
+_CLOCK_LOOKAHEAD_RECORDS = 256  # records read ahead for a clock reading (live: one or two, a few per failed attempt)
 _CHUNK_BYTES = 65536  # version 1 captures are read in pieces of this size
 RESTARTED = "board restarted"  # the board's boot hello came mid-stream (SerialSource's words)
 RECONNECTED = "board unplugged"  # a new connection's hello, with no boot hello before it
@@ -176,17 +177,19 @@ class _Frames:
     def clock(self) -> float:
         """What the live session's clock read here: the next reading saved after the current frame's record.
 
-        Readings before it (a reconnection's failed attempts) are passed over. Without any (an older
+        Readings before it (a reconnection's failed attempts) are passed over. Live, a block's reading
+        follows its chunk within a record or two; a bounded look ahead finds it. Without any (an older
         capture), the host time of the current frame's record."""
-        while True:
+        for _ in range(_CLOCK_LOOKAHEAD_RECORDS):
             after = max(self.record, self._last_clock_record)
             while self._clock_reads and self._clock_reads[0][0] <= after:
                 self._clock_reads.popleft()
             if self._clock_reads:
                 self._last_clock_record, t_s = self._clock_reads.popleft()
                 return t_s
-            if not self._read_record():
-                return self.now_s
+            if not self.timed or not self._read_record():
+                break
+        return self.now_s
 
 
 class _StatsSince:
