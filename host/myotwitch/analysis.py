@@ -23,6 +23,7 @@ from pathlib import Path
 from myotwitch.errors import MyotwitchError
 from myotwitch.events import Event, Gap
 from myotwitch.monitor import Monitor
+from myotwitch.sources.capture import CaptureSource
 from myotwitch.sources.replay import NAN_GAP
 
 FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
@@ -75,7 +76,10 @@ class FileAnalysis:
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
+        capture = source if isinstance(source, CaptureSource) else None
         for block in source.blocks():
+            if capture is not None:  # the live session's gap and noise notes, as it had them
+                yield from capture.events_for(block)
             yield from monitor.feed(block)
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
@@ -122,6 +126,7 @@ class FileAnalysis:
             "lost_samples": monitor.lost_samples,
             "rate_hz": rate_hz,
             **monitor.summary(),
+            **(source.summary() if isinstance(source, CaptureSource) else {}),
             "path": str(label),
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,10 +73,12 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
 
 def _board_source(args: argparse.Namespace, connect: Callable[[], SerialSource],
-                  description: str) -> ReconnectingBoard:
+                  description: str, capture=None) -> ReconnectingBoard:
+    """The board, reconnected when lost; a capture records the session clock's readings beside the bytes."""
     from myotwitch.sources.reconnecting import ReconnectingBoard
 
-    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status)
+    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status,
+                             clock=capture.clock if capture is not None else time.monotonic)
 
 
 def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0):
@@ -123,7 +126,8 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
                         raise MyotwitchError("the simulated board is unplugged")
                     return open_port(board.port)
 
-                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)")
+                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)",
+                                       capture)
                 return _run_session(source, args, kind, out, lambda: {"port": board.port})
         except MyotwitchError as exc:
             detail = board.firmware_stderr().strip()
@@ -137,10 +141,9 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def _open_capture(args: argparse.Namespace):
     if not args.capture:
         return contextlib.nullcontext(None)
-    try:
-        return open(args.capture, "wb")
-    except OSError as exc:
-        raise MyotwitchError(f"cannot write the capture {args.capture}: {exc.strerror}") from None
+    from myotwitch.sources.capture import CaptureWriter
+
+    return CaptureWriter.create(args.capture)
 
 
 def cmd_live(args: argparse.Namespace, out: Output) -> int:
@@ -158,12 +161,12 @@ def cmd_live(args: argparse.Namespace, out: Output) -> int:
     with _open_capture(args) as capture:
         open_port = _serial_opener(args, capture)
         if args.port:
-            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}"),
+            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}", capture),
                                 args, "live", out)
         from myotwitch.live.ports import find_board
 
         status("looking for the board (USB ids of Pico, ESP32 and USB-UART bridges)")
-        source = _board_source(args, lambda: find_board(open_port), "board found by USB id")
+        source = _board_source(args, lambda: find_board(open_port), "board found by USB id", capture)
         return _run_session(source, args, "live", out)
 
 
