@@ -62,3 +62,11 @@ def test_doublet_benchmark_runs_and_finds_overlapping_doublets(capsys):
     # One seed (378 doublets): nearly every one found and flagged, the overlapping ones included.
     assert int(found) >= 0.97 * int(total) and int(flagged) >= 0.95 * int(total)
     assert abs(int(reported) - int(total)) <= 0.02 * int(total)
+
+
+def test_batch_benchmark_runs_and_both_ways_agree(capsys):
+    import batch as batch_benchmark
+
+    # Tiny files: this checks the benchmark runs and that --jobs 1 and 2 write the same table; no timing here.
+    assert batch_benchmark.main(["--files", "2", "--hours", "0.01"]) == 0
+    assert "| 2 | 0.01 |" in capsys.readouterr().out

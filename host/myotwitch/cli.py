@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
-from myotwitch import __version__
+from myotwitch import __version__, batch
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import NAN_GAP, Monitor, gap_event
 
@@ -281,6 +281,9 @@ def _monitor(rate_hz: float) -> Monitor:
 
 
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
+    if batch.batch_requested(args):
+        return batch.run_batch(args, out.stream, status)
+    args.path = args.path[0]
     from myotwitch.recordings import open_recording
     from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
     from myotwitch.sources.replay import ReplaySource
@@ -573,8 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     stream_options(p)
     p.set_defaults(func=cmd_live)
 
-    p = sub.add_parser("analyze", help="find twitches in a recording (CSV, EDF/EDF+/BDF, WFDB .hea, .mtwcap capture)")
-    p.add_argument("path", help="the recording")
+    p = sub.add_parser("analyze", help="find twitches in recordings (CSV, EDF/EDF+/BDF, WFDB .hea, .mtwcap capture)")
+    p.add_argument("path", nargs="+", help="a recording; or several, or folders, analyzed in parallel (see --out)")
+    batch.add_batch_options(p)
     p.add_argument("--rate", type=_positive_float, metavar="HZ", help="sampling rate of a CSV without a time_s column")
     output_options(p)
     p.set_defaults(func=cmd_analyze)
