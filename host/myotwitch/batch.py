@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TextIO
 
@@ -137,13 +138,29 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
         for task in tasks:
             yield analyze_one(task)
         return
-    import multiprocessing
-
-    # spawn, not fork: the same on Linux, macOS and Windows, and no inherited threads or open files.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context()) as pool:
         futures = [pool.submit(analyze_one, task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
+
+
+# What the single-file analyze imports (numpy, scipy.signal, pyedflib behind them): about a second of start-up,
+# as long as a 1-hour file's analysis. Imported once in the fork server, not once per worker.
+# A name that a later version no longer has is skipped by multiprocessing (ImportError is ignored there).
+_WORKER_PRELOAD = ["myotwitch.batch", "myotwitch.cli", "myotwitch.monitor", "myotwitch.recordings",
+                   "myotwitch.sources.replay", "myotwitch.sources.capture"]
+
+
+def _worker_context() -> BaseContext:
+    """forkserver where there is one (Linux, macOS): workers fork from a server that imported the analysis
+    once, and inherit no threads or open files from this process; spawn elsewhere (Windows)."""
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_WORKER_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def run_dask(tasks: list[Task], scheduler: str) -> Iterator[FileResult]:
