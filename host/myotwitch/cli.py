@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
-from myotwitch import __version__, batch
+from myotwitch import __version__, batch, check
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import NAN_GAP, Monitor, gap_event
 
@@ -610,6 +610,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
     output_options(p)
     p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("check", help=check.HELP)
+    check.add_arguments(p)
+    p.set_defaults(func=lambda args, out: check.run(args, out.stream, status))
 
     p = sub.add_parser("ports", help="list serial ports with their USB ids")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
