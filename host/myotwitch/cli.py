@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
-from myotwitch import __version__, batch, check
+from myotwitch import __version__, batch, check, marks
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import NAN_GAP, Monitor, gap_event
 
@@ -137,12 +137,11 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    from myotwitch.live.session import default_out_dir
-    from myotwitch.store import default_data_dir
+    from myotwitch.store import default_data_dir, new_session_dir
 
     if args.out:
         return Path(args.out)
-    return default_out_dir(default_data_dir())
+    return new_session_dir(default_data_dir())
 
 
 def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra: Callable[[], dict] = dict) -> int:
@@ -373,30 +372,9 @@ def cmd_flash(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-MARK_LABELS = ("cramp", "spasm", "voluntary", "felt-twitch", "other")
-
-
 def cmd_mark(args: argparse.Namespace, out: Output) -> int:
     """Say what an activity segment (or a moment) was: one channel cannot tell a cramp from a contraction."""
-    from myotwitch.store import Store
-
-    db_path = _db_path(args)
-    if not db_path.exists():
-        raise MyotwitchError(f"no log at {db_path}: record a session first (demo or live), or give --db")
-    store = Store(db_path)
-    try:
-        row = store.session(args.session)
-        if row is None:
-            raise MyotwitchError(f"{db_path} has no session {args.session}")
-        store.add_mark(args.session, args.at, args.label, args.note)
-        if row["out_dir"] and Path(row["out_dir"]).is_dir():
-            _mark_in_folder(Path(row["out_dir"]), {"type": "mark", "t_s": args.at, "label": args.label,
-                                                    "note": args.note})
-        for t_s, label, note in store.marks(args.session):
-            out.stream.write(f"mark     {t_s:10.3f} s   {label}" + (f"   {note}" if note else "") + "\n")
-    finally:
-        store.close()
-    return 0
+    return marks.run(args, _db_path(args), out.stream, status)
 
 
 def _session_dir(args: argparse.Namespace, what: str) -> Path:
@@ -458,19 +436,6 @@ def cmd_sessions(args: argparse.Namespace, out: Output) -> int:
                          f"{r['twitches'] if r['twitches'] is not None else '-':>8} "
                          f"{r['episodes'] if r['episodes'] is not None else '-':>8}  {r['out_dir'] or '-'}\n")
     return 0
-
-
-def _mark_in_folder(folder: Path, mark: dict) -> None:
-    """The session's own files carry the mark too: events.jsonl, and its EDF+ written again."""
-    from myotwitch.recorder import EVENTS_JSONL, write_session_edf
-
-    try:
-        with open(folder / EVENTS_JSONL, "a", encoding="utf-8") as f:
-            f.write(json.dumps(mark) + "\n")
-    except OSError as exc:
-        raise MyotwitchError(f"cannot add the mark to {folder}: {exc.strerror}") from None
-    write_session_edf(folder)
-    status(f"marked in {folder} (events.jsonl, session.edf)")
 
 
 def cmd_ports(args: argparse.Namespace, out: Output) -> int:
@@ -584,9 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("mark", help="note what a moment of a session was (a cramp, a voluntary contraction, a felt twitch)")
-    p.add_argument("session", type=int, help="session number (from the summary of demo or live)")
+    p.add_argument("session", metavar="SESSION|DIR", help="session number (from the summary of demo or live) or folder")
     p.add_argument("--at", type=_non_negative_float, required=True, metavar="S", help="seconds from the session's start")
-    p.add_argument("label", choices=MARK_LABELS, help="what it was")
+    p.add_argument("label", choices=marks.MARK_LABELS, help="what it was")
     p.add_argument("--note", help="free text")
     p.add_argument("--db", metavar="PATH", help="SQLite log (default: myotwitch.sqlite in the per-user data folder)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
