@@ -197,9 +197,9 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
 
 def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
     from myotwitch.recordings import open_recording
-    from myotwitch.sources.simboard import SimBoard
+    from myotwitch.sources.simboard import SimBoard, at_rate
 
-    recording = open_recording(recording_path)
+    recording = at_rate(open_recording(recording_path), args.rate)
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
