@@ -20,6 +20,7 @@ from typing import TextIO
 from myotwitch import __version__, batch, check, marks
 from myotwitch.errors import MyotwitchError
 from myotwitch.monitor import NAN_GAP, Monitor, gap_event
+from myotwitch.summary_text import frames_line, rate_line
 
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
 CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
@@ -88,14 +89,12 @@ class Output:
         if "firmware" in s:
             lines.append(f"  board         {s.get('board')} running {s['firmware']}")
         if "frames" in s:
-            sent = f" (the board sent {s['frames_sent']})" if s.get("frames_sent") is not None else ""
-            lines.append(f"  frames        {s['frames']}{sent}")
+            lines.append(f"  frames        {frames_line(s['frames'], s.get('frames_sent'))}")
         lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
         if s.get("gaps"):
             lines.append(f"  gaps          {s['gaps']} (board reconnected {s.get('reconnects', 0)} times)")
         if s.get("effective_rate_hz"):
-            lines.append(f"  rate          {s['rate_hz']:g} Hz nominal, {s['effective_rate_hz']:.2f} samples per "
-                         "second of this computer's clock")
+            lines.append(f"  rate          {rate_line(s['rate_hz'], s['effective_rate_hz'], s.get('speed'))}")
         if s.get("device_rate_hz"):
             lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
                          f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, {s['device_jitter_us_max']:g} µs at most")
@@ -170,7 +169,7 @@ def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
     summary = session.run(source, _monitor)
-    summary.update(extra())
+    summary.update(extra(), speed=paced)
     out.summary(summary)
     if session.failure is not None:
         raise session.failure
@@ -442,6 +441,8 @@ def cmd_ports(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.live.ports import list_serial_ports
 
     ports = list_serial_ports()
+    if ports:
+        out.stream.write("port\tUSB id\tmaker\tdescription\n")
     for p in ports:
         out.stream.write(f"{p.device}\t{p.usb_id}\t{p.maker or ''}\t{p.description}\n")
     if not ports:
