@@ -82,4 +82,11 @@ def test_live_realtime_reads_a_process_cpu_from_proc():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     # /proc counts in clock ticks (1/100 s here): the same figure as getrusage, to a few ticks.
     assert busy and abs(live_realtime.cpu_s(os.getpid()) - (usage.ru_utime + usage.ru_stime)) < 0.1
-    assert live_realtime.children(os.getpid()) == []
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert child.pid in live_realtime.children(os.getpid())
+    finally:
+        child.communicate(b"")  # its stdin closed: it ends

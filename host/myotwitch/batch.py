@@ -204,8 +204,9 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
               runner: Callable[[list[Task]], Iterable[FileResult]] | None = None) -> int:
     """Analyze every recording of args.path into args.out; exit code 0, or 1 if any recording failed."""
     if not args.out:
-        raise MyotwitchError("several recordings need --out DIR for their results (DIR/summary.csv and one "
-                             ".jsonl each)")
+        folders = [p for p in args.path if Path(p).is_dir()]
+        what = f"{folders[0]} is a folder: its recordings" if folders else "several recordings"
+        raise MyotwitchError(f"{what} need --out DIR for their results (DIR/summary.csv and one .jsonl each)")
     if args.jobs is not None and args.jobs < 1:
         raise MyotwitchError(f"--jobs must be 1 or more, not {args.jobs}")
     if args.jobs is not None and args.scheduler:
