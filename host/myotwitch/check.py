@@ -275,18 +275,19 @@ def run(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], None]) ->
     if args.flex < 0:
         raise MyotwitchError("--flex must be 0 or more seconds")
     sensor = builds.SENSORS[args.sensor] if args.sensor else None
+    relax_text = (f"relax the muscle completely, limb supported, for {args.relax:g} s "
+                  "(keep still: no talking, no tapping)")
+    # The prompt comes before the stream starts: what arrives while the person gets ready is not the rest phase.
+    if not args.no_prompt and sys.stdin.isatty():
+        say(relax_text + "; press Enter to start")
+        sys.stdin.readline()
+    else:
+        say(relax_text)
     with open_source(args, say) as (blocks, rate_hz, info):
         board_key = args.board or (builds.HELLO_BOARDS.get(info.board) if info is not None else None)
         board = builds.BOARDS[board_key] if board_key else None
         if info is not None:
             say(f"{info.board} board, {info.rate_hz} Hz, gain {info.gain:g}")
-        relax_text = (f"relax the muscle completely, limb supported, for {args.relax:g} s "
-                      "(keep still: no talking, no tapping)")
-        if not args.no_prompt and sys.stdin.isatty():
-            say(relax_text + "; press Enter to start")
-            sys.stdin.readline()
-        else:
-            say(relax_text)
         phases = collect(blocks, rate_hz, args.relax, args.flex,
                          on_flex=lambda: say(f"now squeeze the muscle hard for {args.flex:g} s"))
     found = assess(phases, sensor, board, info.gain if info is not None else None)
