@@ -147,8 +147,10 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
 # What the single-file analyze imports (numpy, scipy.signal, pyedflib behind them): about a second of start-up,
 # as long as a 1-hour file's analysis. Imported once in the fork server, not once per worker.
 # A name that a later version no longer has is skipped by multiprocessing (ImportError is ignored there).
-_WORKER_PRELOAD = ["myotwitch.batch", "myotwitch.cli", "myotwitch.monitor", "myotwitch.recordings",
-                   "myotwitch.sources.replay", "myotwitch.sources.capture"]
+# (myotwitch.analysis and myotwitch.cli.analyze: where the single-file analyze lives after the CLI's split.)
+_WORKER_PRELOAD = ["myotwitch.batch", "myotwitch.cli", "myotwitch.cli.analyze", "myotwitch.analysis",
+                   "myotwitch.monitor", "myotwitch.recordings", "myotwitch.sources.replay",
+                   "myotwitch.sources.capture"]
 
 
 def _worker_context() -> BaseContext:
