@@ -88,6 +88,27 @@ def default_data_dir() -> Path:
     return base / "myotwitch"
 
 
+def new_session_dir(base: Path, now: datetime | None = None) -> Path:
+    """Create and return base/sessions/YYYY-MM-DD_HH-MM-SS, or -2, -3... when that second is taken.
+
+    The folder is made here, with exist_ok=False: two sessions started in the same second (two
+    myotwitch processes) cannot both pick the same free name before either has written to it."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    sessions = base / "sessions"
+    try:
+        sessions.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            path = sessions / (stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise MyotwitchError(f"cannot create a session folder in {sessions}: {exc.strerror}") from None
+    raise MyotwitchError(f"{sessions} has 10000 sessions started at {stamp}")
+
+
 def _now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

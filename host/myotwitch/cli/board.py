@@ -30,12 +30,11 @@ def _monitor(rate_hz: float) -> Monitor:
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    from myotwitch.live.session import default_out_dir
-    from myotwitch.store import default_data_dir
+    from myotwitch.store import default_data_dir, new_session_dir
 
     if args.out:
         return Path(args.out)
-    return default_out_dir(default_data_dir())
+    return new_session_dir(default_data_dir())
 
 
 def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output,
@@ -65,7 +64,7 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
     summary = session.run(source, _monitor)
-    summary.update(extra())
+    summary.update(extra(), speed=paced)
     out.summary(summary)
     if session.failure is not None:
         raise session.failure
@@ -95,9 +94,9 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
 
 def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
     from myotwitch.recordings import open_recording
-    from myotwitch.sources.simboard import SimBoard
+    from myotwitch.sources.simboard import SimBoard, at_rate
 
-    recording = open_recording(recording_path)
+    recording = at_rate(open_recording(recording_path), args.rate)
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
@@ -210,6 +209,8 @@ def cmd_ports(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.live.ports import list_serial_ports
 
     ports = list_serial_ports()
+    if ports:
+        out.stream.write("port\tUSB id\tmaker\tdescription\n")
     for p in ports:
         out.stream.write(f"{p.device}\t{p.usb_id}\t{p.maker or ''}\t{p.description}\n")
     if not ports:
