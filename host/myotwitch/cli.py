@@ -164,12 +164,19 @@ def _run_session(source, args: argparse.Namespace, kind: str, out: Output, extra
 
         lsl = LslOutlet()
     session = Session(options, out.event, status, lsl=lsl)
-    from myotwitch.live.view import LiveView, read_marks_from_terminal
+    from myotwitch.live.view import LiveView, Views, read_marks_from_terminal
 
+    views = []
+    if args.web:  # first, so its URL is printed before the terminal view takes the screen
+        from myotwitch.web.view import WebView, require_server
+
+        require_server()
+        views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=args.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        session.view = LiveView(marks_to=session.marks.put)
+        views.append(LiveView(marks_to=session.marks.put))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
+    session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
     summary = session.run(source, _monitor)
     summary.update(extra())
     out.summary(summary)
@@ -534,6 +541,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(pip install -e '.[lsl]')")
         p.add_argument("--no-view", action="store_true",
                        help="plain lines even on a terminal (the live view is shown only when stdout is one)")
+        p.add_argument("--web", action="store_true",
+                       help="also show a live page in the browser (served on 127.0.0.1 with a token; needs the "
+                            "'web' extra)")
+        p.add_argument("--no-browser", action="store_true", help="with --web: print the page's URL, open no browser")
         p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
         p.add_argument("--speed", type=_speed, default=1.0,
                        help="simulated board or recording: N times real time; 0 = as fast as possible (default 1)")

@@ -108,6 +108,25 @@ def render_trace(trace: TraceColumns, twitch_indices: list[int], rows: int = TRA
     return lines
 
 
+class Views:
+    """Several views held as one (the web page and the terminal): each gets every call, in order."""
+
+    def __init__(self, views: list) -> None:
+        self.views = list(views)
+
+    def begin(self, info, monitor) -> None:
+        for view in self.views:
+            view.begin(info, monitor)
+
+    def update(self, block, events: list[dict], source) -> None:
+        for view in self.views:
+            view.update(block, events, source)
+
+    def end(self) -> None:
+        for view in reversed(self.views):
+            view.end()
+
+
 class LiveView:
     def __init__(self, marks_to: Callable[[str], None] | None = None, console=None) -> None:
         from rich.console import Console
