@@ -70,8 +70,11 @@ class ViewModel:
     # -- input -------------------------------------------------------------
     def add_block(self, item: Handed) -> None:
         n = len(item.samples_uv)
-        if self.start_epoch_s is None:
-            self.start_epoch_s = item.arrival_epoch_s - (item.start_index + n) / self.rate_hz
+        # The wall clock of sample 0: the block that arrived soonest after its last sample tells it best
+        # (a block is sent when full, then waits in buffers, never the other way round).
+        anchor = item.arrival_epoch_s - (item.start_index + n) / self.rate_hz
+        if self.start_epoch_s is None or anchor < self.start_epoch_s:
+            self.start_epoch_s = anchor
         self.last_arrival_s = item.arrival_s
         self.status = item.status
         mains = item.status.get("mains_hz")
