@@ -152,9 +152,14 @@ def read_mark_keys(put: Callable[[str], None]) -> Callable[[], None] | None:
     mode[3] &= ~termios.ECHO
     termios.tcsetattr(fd, termios.TCSADRAIN, mode)
 
+    stream = sys.stdin
+
     def read() -> None:
         while True:
-            key = sys.stdin.read(1)
+            try:
+                key = stream.read(1)
+            except (OSError, ValueError):  # the terminal went away (hung up, or closed)
+                return
             if not key:
                 return
             if key in "mM":
