@@ -141,3 +141,43 @@ def test_a_slow_page_loses_its_oldest_updates_counted():
         view._offer(outbox, text)
     assert view.dropped_messages == 1
     assert [outbox.get_nowait(), outbox.get_nowait()] == ["b", "c"]
+
+
+def test_web_without_its_server_library_is_a_one_line_error_before_the_session(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from conftest import DEMO_EDF
+    from myotwitch.cli import main
+
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if the 'web' extra were not installed
+    code = main(["live", "--source", str(DEMO_EDF), "--web", "--no-browser", "--out", str(tmp_path / "s"),
+                 "--db", str(tmp_path / "l.sqlite")])
+    assert code == 1
+    assert "--web needs aiohttp: pip install 'myotwitch[web]'" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()  # nothing was started
+
+
+def test_views_held_as_one_each_get_every_call():
+    from myotwitch.live.view import Views
+
+    calls = []
+
+    class Recorder:
+        def __init__(self, name):
+            self.name = name
+
+        def begin(self, info, monitor):
+            calls.append((self.name, "begin"))
+
+        def update(self, block, events, source):
+            calls.append((self.name, "update"))
+
+        def end(self):
+            calls.append((self.name, "end"))
+
+    views = Views([Recorder("web"), Recorder("terminal")])
+    views.begin(None, None)
+    views.update(None, [], None)
+    views.end()
+    assert calls == [("web", "begin"), ("terminal", "begin"), ("web", "update"), ("terminal", "update"),
+                     ("terminal", "end"), ("web", "end")]
