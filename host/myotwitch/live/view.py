@@ -101,9 +101,9 @@ def render_trace(trace: TraceColumns, twitch_indices: list[int], rows: int = TRA
             grid[rows // 2][c] = "─"
     marks = [" "] * len(lo)
     for index in twitch_indices:
-        c = trace.column_of(index)
-        if c is not None:
-            marks[c] = "▲"
+        column = trace.column_of(index)
+        if column is not None:
+            marks[column] = "▲"
     lines = ["".join(row) for row in grid]
     lines.append("".join(marks))
     lines.append(f"±{scale:.0f} µV, last {TRACE_S:g} s; ▲ twitch (shown when decided, ~5.5 s later)")
