@@ -23,5 +23,5 @@ FIRMWARE_PACKAGES = ["myotwitch.firmware"] + sorted(
 setup(
     package_dir={"": "host", "myotwitch.firmware": "firmware"},
     packages=find_packages("host") + FIRMWARE_PACKAGES,
-    package_data={"myotwitch": ["data/*"]},
+    package_data={"myotwitch": ["data/*"], "myotwitch.web": ["static/*"]},
 )

@@ -57,12 +57,19 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
         lsl = LslOutlet()
     session = Session(options, out.event, status, lsl=lsl)  # events printed as found
-    from myotwitch.live.view import LiveView, read_marks_from_terminal
+    from myotwitch.live.view import LiveView, View, Views, read_marks_from_terminal
 
+    views: list[View] = []
+    if args.web:  # first, so its URL is printed before the terminal view takes the screen
+        from myotwitch.web.view import WebView, require_server
+
+        require_server()
+        views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=args.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        session.view = LiveView(marks_to=session.marks.put)
+        views.append(LiveView(marks_to=session.marks.put, muscle=args.muscle))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
+    session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
     summary = session.run(source, _monitor)
     summary.update(extra(), speed=paced)
     out.summary(summary)

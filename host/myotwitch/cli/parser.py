@@ -33,6 +33,10 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                         "(pip install -e '.[lsl]')")
     p.add_argument("--no-view", action="store_true",
                    help="plain lines even on a terminal (the live view is shown only when stdout is one)")
+    p.add_argument("--web", action="store_true",
+                   help="also show a live page in the browser (served on 127.0.0.1 with a token; needs the "
+                        "'web' extra)")
+    p.add_argument("--no-browser", action="store_true", help="with --web: print the page's URL, open no browser")
     p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
     p.add_argument("--speed", type=options.speed, default=1.0,
                    help="simulated board or recording: N times real time; 0 = as fast as possible (default 1)")
