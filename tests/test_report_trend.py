@@ -217,3 +217,18 @@ def test_a_session_with_an_unreadable_start_is_named(week):
                                   "session 4: its start time or rate in the log is unreadable"]
     assert [(d.day.isoformat(), d.muscle, len(d.sessions)) for d in trend.days] == [
         ("2026-11-20", "left FDI", 1), ("2026-11-22", "left FDI", 1)]
+
+
+def test_the_raw_samples_of_an_ended_session_are_not_read(week, monkeypatch):
+    """The log holds an ended session's length: its samples.f32 (hundreds of MB for a night) stays unread."""
+    for folder in week.parent.glob("s*"):
+        np.zeros(1000, dtype="<f4").tofile(folder / "samples.f32")
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("samples.f32 read for a session the log measures")
+
+    monkeypatch.setattr(np, "fromfile", no_reading)
+    store = Store(week)
+    trend = collect(store, date(2026, 11, 20))
+    store.close()
+    assert [round(d.total("recorded_s")) for d in trend.days] == [3600, 1200, 3600]

@@ -85,8 +85,11 @@ class Trend:
     left_out: list[str]  # why sessions were not counted, one line each
 
 
-def _folder_figures(out_dir: str | None, rate_hz: float) -> tuple[str | None, float | None, float | None]:
+def _folder_figures(out_dir: str | None, rate_hz: float,
+                    count_samples: bool) -> tuple[str | None, float | None, float | None]:
     """(muscle, seconds of signal, seconds of activity) from a session's folder, None for what it cannot say.
+    The seconds of signal only if count_samples: a night's samples.f32 is hundreds of MB, read only for a
+    session that did not end (the log has the others' counts).
     The folder is untrusted: gone, moved or hand-edited folders give None, not an error."""
     if not out_dir or not Path(out_dir).is_dir():
         return None, None, None
@@ -99,7 +102,7 @@ def _folder_figures(out_dir: str | None, rate_hz: float) -> tuple[str | None, fl
     except (OSError, ValueError):
         pass
     raw = folder / SAMPLES_F32
-    if raw.is_file():
+    if count_samples and raw.is_file():
         samples = np.fromfile(raw, dtype="<f4", count=raw.stat().st_size // 4)
         recorded_s = int(np.count_nonzero(~np.isnan(samples))) / rate_hz
     try:
@@ -125,8 +128,8 @@ def collect(store: Store, since: date) -> Trend:
         if row["kind"] == "demo" or row["board"] in NOT_A_PERSON_BOARDS:
             demos += 1
             continue
-        muscle, folder_s, activity_s = _folder_figures(row["out_dir"], row["rate_hz"])
-        recorded_s = row["samples"] / row["rate_hz"] if row["samples"] is not None else folder_s
+        muscle, folder_s, activity_s = _folder_figures(row["out_dir"], row["rate_hz"], row["samples"] is None)
+        recorded_s = folder_s if row["samples"] is None else row["samples"] / row["rate_hz"]
         if not recorded_s:
             left_out.append(f"session {row['id']} ({started:%Y-%m-%d %H:%M}): its length is not known "
                             "(it did not end, and its folder is gone)" if recorded_s is None else
