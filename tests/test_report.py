@@ -273,3 +273,14 @@ def test_events_outside_the_recording_are_left_out_and_counted(tmp_path):
     data = load_session(folder)
     assert data.outside == 5 and [t["t_s"] for t in data.of("twitch")] == [10.0, 31.5]  # 1.5 s late: kept
     assert "5 events of events.jsonl whose times lie outside the 30.0 s recorded" in render(data)[0]
+
+
+def test_rates_are_per_minute_of_signal_in_each_bin(tmp_path):
+    """One clear twitch a second over 65 s, none while 5 s of a bin were lost: every bin reads 60 per
+    minute, the half-lost one and the 5 s last one too (they read 30 when divided by the bin's length)."""
+    lost = (12.0, 17.0)
+    times = [t + 0.5 for t in range(65) if not lost[0] <= t + 0.5 < lost[1]]
+    folder = make_session(tmp_path / "s", duration_s=65, twitches=[twitch(t, 60.0, 30.0) for t in times], lost=[lost])
+    edges, clear, marginal = report_figures.binned_rates(load_session(folder), 10.0)
+    assert list(edges) == [0, 10, 20, 30, 40, 50, 60, 65]
+    assert np.allclose(clear, 60.0) and np.allclose(marginal, 0.0)

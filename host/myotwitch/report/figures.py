@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from itertools import pairwise
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def x_of(clock: SessionClock, t_s):
     return dates.date2num(clock.start) + np.asarray(t_s, dtype=float) * clock.host_s_per_sample_s / 86400.0
 
 
-def x_width(clock: SessionClock, seconds: float) -> float:
+def x_width(clock: SessionClock, seconds: float | np.ndarray) -> float | np.ndarray:
     return seconds if clock.start is None else seconds / 86400.0
 
 
@@ -81,17 +82,28 @@ def _shade_gaps(ax, data: SessionData, clock: SessionClock) -> None:
         ax.axvspan(x_of(clock, g["start_s"]), x_of(clock, g["end_s"]), color="0.85", lw=0)
 
 
+def binned_rates(data: SessionData, bin_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bin edges in s, clear and marginal twitches per minute of signal in each bin). The last bin ends with
+    the recording; lost samples are not signal, so a bin half lost shows the rate of its other half, not
+    half the rate. A bin with under a quarter of bin_s of signal gives NaN (drawn as nothing): a rate from
+    a few seconds is noise."""
+    edges = np.append(np.arange(0.0, data.duration_s, bin_s), data.duration_s)
+    bounds = np.minimum(np.round(edges * data.rate_hz).astype(np.int64), len(data.samples_uv))
+    signal_s = np.array([np.count_nonzero(~np.isnan(data.samples_uv[a:b])) for a, b in pairwise(bounds)],
+                        dtype=float) / data.rate_hz
+    minutes = np.where(signal_s >= bin_s / 4, signal_s / 60.0, np.nan)
+    clear, marginal, unknown = split_by_snr(data.of("twitch"))
+    counts = [np.histogram([t["t_s"] for t in group], bins=edges)[0] for group in (clear, marginal + unknown)]
+    return edges, counts[0] / minutes, counts[1] / minutes
+
+
 def rate(data: SessionData, clock: SessionClock) -> str:
     fig, ((ax,),) = figure(2.6, "rate")
     bin_s = 60.0 if data.duration_s > 600 else 10.0
-    edges = np.arange(0, max(data.duration_s, bin_s) + bin_s, bin_s)
-    clear, marginal, unknown = split_by_snr(data.of("twitch"))
-    counts = [np.histogram([t["t_s"] for t in group], bins=edges)[0] * (60.0 / bin_s)
-              for group in (clear, marginal + unknown)]
-    ax.bar(x_of(clock, edges[:-1]), counts[0], width=x_width(clock, bin_s * clock.host_s_per_sample_s),
-           align="edge", color="C0", label="clear")
-    ax.bar(x_of(clock, edges[:-1]), counts[1], bottom=counts[0],
-           width=x_width(clock, bin_s * clock.host_s_per_sample_s), align="edge", color="C0", alpha=0.35,
+    edges, clear, marginal = binned_rates(data, bin_s)
+    widths = x_width(clock, np.diff(edges) * clock.host_s_per_sample_s)
+    ax.bar(x_of(clock, edges[:-1]), clear, width=widths, align="edge", color="C0", label="clear")
+    ax.bar(x_of(clock, edges[:-1]), marginal, bottom=clear, width=widths, align="edge", color="C0", alpha=0.35,
            label="marginal")
     _shade_gaps(ax, data, clock)
     ax.set_ylabel("twitches per minute")
