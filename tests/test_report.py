@@ -284,3 +284,12 @@ def test_rates_are_per_minute_of_signal_in_each_bin(tmp_path):
     edges, clear, marginal = report_figures.binned_rates(load_session(folder), 10.0)
     assert list(edges) == [0, 10, 20, 30, 40, 50, 60, 65]
     assert np.allclose(clear, 60.0) and np.allclose(marginal, 0.0)
+
+
+def test_the_zone_named_is_the_one_of_the_sessions_date(tmp_path, zone):
+    """Central Europe: a July session reads CEST, a January one CET, whatever the date the report is made."""
+    zone("CET-1CEST,M3.5.0,M10.5.0/3")
+    for start_utc, shown in (("2026-07-01T10:00:00+00:00", "2026-07-01 12:00:00 CEST"),
+                             ("2026-01-15T10:00:00+00:00", "2026-01-15 11:00:00 CET")):
+        page, _ = render(load_session(make_session(tmp_path / shown[:10], duration_s=10, start_utc=start_utc)))
+        assert f"<td>{shown}</td>" in page and f"clock time ({shown.split()[-1]})" in page

@@ -177,7 +177,7 @@ class SessionClock:
 
     @property
     def zone(self) -> str:
-        return "" if self.start is None else (datetime.now().astimezone().strftime("%Z") or "local time")
+        return "" if self.start is None else (self.start.astimezone().strftime("%Z") or "local time")
 
 
 def parse_start(start: object) -> datetime | None:
