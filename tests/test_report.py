@@ -15,6 +15,7 @@ from myotwitch.cli import main
 from myotwitch.report import CLEAR_SNR, load_session, render, summarise, write_report
 from myotwitch.report import figures as report_figures
 from myotwitch.report.figures import nice_scale, strip_twitches
+from myotwitch.report.page import per_hour
 from myotwitch.report.session import SessionClock
 
 RATE_HZ = 1000.0
@@ -293,3 +294,10 @@ def test_the_zone_named_is_the_one_of_the_sessions_date(tmp_path, zone):
                              ("2026-01-15T10:00:00+00:00", "2026-01-15 11:00:00 CET")):
         page, _ = render(load_session(make_session(tmp_path / shown[:10], duration_s=10, start_utc=start_utc)))
         assert f"<td>{shown}</td>" in page and f"clock time ({shown.split()[-1]})" in page
+
+
+def test_hours_from_the_start_sort_in_time():
+    """Without a start time the hours are counted from the start: hour 10 comes after hour 9, not after 1."""
+    episodes = [episode(3600.0 * h + 60) for h in range(11)]
+    rows = per_hour(episodes, SessionClock(None))
+    assert [r[0] for r in rows] == [f"hour {h} from the start" for h in range(1, 12)]
