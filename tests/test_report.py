@@ -301,3 +301,22 @@ def test_hours_from_the_start_sort_in_time():
     episodes = [episode(3600.0 * h + 60) for h in range(11)]
     rows = per_hour(episodes, SessionClock(None))
     assert [r[0] for r in rows] == [f"hour {h} from the start" for h in range(1, 12)]
+
+
+@pytest.mark.parametrize("start_utc", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:30-12:00",
+                                       "9999-12-31T23:59:50+00:00"])
+def test_a_start_at_the_calendars_ends_gives_seconds(tmp_path, zone, start_utc):
+    """A hand-edited session.json whose start (or start plus the session) lies beyond year 1 or 9999 in this
+    computer's zone: the page shows seconds from the start, as for no start at all, and does not fail."""
+    zone("UTC0")
+    folder = make_session(tmp_path / "s", duration_s=30, start_utc=start_utc, twitches=[twitch(10.0, 80.0, 40.0)])
+    page, _ = render(load_session(folder))
+    assert SessionClock.of(load_session(folder)).start is None and "time from the start (s)" in page
+
+
+def test_a_damaged_effective_rate_leaves_the_clock_as_it_is(tmp_path, zone):
+    """A summary saying the board ran at 1e-300 Hz is damaged, not a clock 1e303 times slow."""
+    zone("UTC0")
+    folder = make_session(tmp_path / "s", duration_s=10, summary={"type": "summary", "effective_rate_hz": 1e-300})
+    clock = SessionClock.of(load_session(folder))
+    assert clock.host_s_per_sample_s == 1.0 and clock.text(5.0) == "13:00:05"
