@@ -320,3 +320,16 @@ def test_a_damaged_effective_rate_leaves_the_clock_as_it_is(tmp_path, zone):
     folder = make_session(tmp_path / "s", duration_s=10, summary={"type": "summary", "effective_rate_hz": 1e-300})
     clock = SessionClock.of(load_session(folder))
     assert clock.host_s_per_sample_s == 1.0 and clock.text(5.0) == "13:00:05"
+
+
+def test_the_timeline_and_amplitudes_draw_clear_and_marginal_apart(tmp_path):
+    """As in the summary and the rate figure: clear twitches dark, marginal ones light."""
+    folder = make_session(tmp_path / "s", duration_s=60, twitches=[twitch(10.0, 80.0, 40.0), twitch(20.0, 8.0, 4.0),
+                                                                   twitch(30.0, 9.0, 4.5)])
+    data = load_session(folder)
+    timeline = report_figures.timeline(data, SessionClock.of(data))
+    # The twitch ticks (#1f77b4): the 2 marginal ones light, the clear one dark.
+    ticks = re.findall(r'<use xlink:href="#[^"]+" x="[^"]+" y="[^"]+" style="fill: #1f77b4;([^"]*)"', timeline)
+    assert sorted("opacity: 0.35" in style for style in ticks) == [False, True, True], ticks
+    histograms = report_figures.histograms(data)
+    assert ">clear<" in histograms and ">marginal<" in histograms

@@ -123,8 +123,10 @@ def timeline(data: SessionData, clock: SessionClock) -> str:
                   x_width(clock, max(e["end_s"] - e["start_s"], least_s) * clock.host_s_per_sample_s))
                  for e in data.of(kind)]
         ax.broken_barh(spans, (y - 0.35, 0.7), color=color)
-    twitch_t = [t["t_s"] for t in data.of("twitch")]
-    ax.plot(x_of(clock, twitch_t), np.full(len(twitch_t), 3), "|", color="C0", ms=10)
+    clear, marginal, unknown = split_by_snr(data.of("twitch"))
+    for group, alpha in ((marginal + unknown, 0.35), (clear, 1.0)):  # as in the rate figure: clear ones dark
+        twitch_t = [t["t_s"] for t in group]
+        ax.plot(x_of(clock, twitch_t), np.full(len(twitch_t), 3), "|", color="C0", alpha=alpha, ms=10)
     marks = data.of("mark")
     ax.plot(x_of(clock, [m["t_s"] for m in marks]), np.full(len(marks), 4), "v", color="C3")
     for m in marks:
@@ -142,7 +144,10 @@ def histograms(data: SessionData) -> str | None:
     if not twitches:
         return None
     fig, ((a, d),) = figure(2.4, "histograms", ncols=2)
-    a.hist([t["peak_uv"] for t in twitches], bins=30, color="C0")
+    clear, marginal, unknown = split_by_snr(twitches)
+    a.hist([[t["peak_uv"] for t in clear], [t["peak_uv"] for t in marginal + unknown]], bins=30, stacked=True,
+           color=["C0", (0.12, 0.47, 0.71, 0.35)], label=["clear", "marginal"])
+    a.legend(fontsize=8)
     a.set_xlabel("peak amplitude (µV)")
     a.set_ylabel("twitches")
     d.hist([t["duration_ms"] for t in twitches if finite_numbers(t, "duration_ms")], bins=30, color="C1")
