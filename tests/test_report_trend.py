@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pytest
 from myotwitch.cli import main
-from myotwitch.store import Store, session_counts
+from myotwitch.store import Store
 from myotwitch.trend import NO_MUSCLE, collect, daily_rates, render, write_trend
 from test_report import zone  # noqa: F401  (a fixture)
 
@@ -78,7 +78,7 @@ def week(tmp_path, zone):  # noqa: F811
 
 def test_counts_come_from_the_rows(week):
     store = Store(week)
-    counts = session_counts(store, 10.0)
+    counts = store.session_counts(10.0)
     store.close()
     assert counts[2] == {"clear": 18, "marginal": 9, "episodes": 2, "marks": 1}
     assert counts[4] == {"clear": 10, "marginal": 0, "episodes": 0, "marks": 0}

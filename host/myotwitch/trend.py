@@ -23,7 +23,7 @@ from myotwitch.recorder import SAMPLES_F32, SESSION_JSON, finite_numbers, read_e
 from myotwitch.report import figures
 from myotwitch.report.page import DISCLAIMER, document, esc, figure_html, table
 from myotwitch.report.session import CLEAR_SNR, parse_start
-from myotwitch.store import Store, session_counts
+from myotwitch.store import Store
 
 NO_MUSCLE = "muscle not given"
 # Boards that play a file (live/recording_board.py, firmware/boards/sim.py): their sessions are not counted.
@@ -114,7 +114,7 @@ def _folder_figures(out_dir: str | None, rate_hz: float,
 
 
 def collect(store: Store, since: date) -> Trend:
-    counts = session_counts(store, CLEAR_SNR)
+    counts = store.session_counts(CLEAR_SNR)
     left_out: list[str] = []
     demos = 0
     sessions: list[SessionFigures] = []
