@@ -6,7 +6,7 @@ import io
 import json
 import re
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -232,3 +232,22 @@ def test_the_raw_samples_of_an_ended_session_are_not_read(week, monkeypatch):
     trend = collect(store, date(2026, 11, 20))
     store.close()
     assert [round(d.total("recorded_s")) for d in trend.days] == [3600, 1200, 3600]
+
+
+@pytest.mark.parametrize(("days", "shown"), [(1, ["Nov 20"]), (2, ["Nov 20", "Nov 21"]),
+                                             (25, ["Nov 20", "Nov 23", "Nov 26", "Nov 29", "Dec 02", "Dec 05",
+                                                   "Dec 08", "Dec 11", "Dec 14"])])
+def test_the_date_axis_ticks_each_day_once(tmp_path, zone, days, shown):  # noqa: F811
+    """One or two days recorded: a tick per day, not ticks every few hours that all read the same date."""
+    zone("UTC0")
+    db = tmp_path / "log.sqlite"
+    add_session(db, tmp_path, "2026-11-20T08:00:00+00:00", minutes=30, snrs=clear(18))
+    if days > 1:
+        last = date(2026, 11, 20) + timedelta(days=days - 1)
+        add_session(db, tmp_path, f"{last}T08:00:00+00:00", minutes=30, snrs=clear(18))
+    store = Store(db)
+    page = render(collect(store, date(2026, 11, 1)))
+    store.close()
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    labels = re.findall(r">\s*([A-Z][a-z]{2} \d\d)\s*<", svg)
+    assert labels == shown * 4, labels  # the same ticks under each of the 4 plots

@@ -10,6 +10,7 @@ person (a replay would count its day twice): they are left out, and the page say
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -194,9 +195,12 @@ def _plot(trend: Trend) -> str:
     hours_ax.set_ylabel("hours recorded\n(light: activity)")
     marks_ax.set_ylabel("your marks")
     first, last = trend.days[0].day, trend.days[-1].day
+    # Ticks on whole days only, at most about 10: an automatic locator ticks every few hours over a day or
+    # two, and labelled by the date those ticks read "Nov 19, Nov 19, Nov 20, Nov 20".
+    every_days = math.ceil(((last - first).days + 1) / 10)
     for ax in (rate_ax, episodes_ax, hours_ax, marks_ax):
         ax.set_xlim(dates.date2num(first) - 0.7, dates.date2num(last) + 0.7)
-        ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=3, maxticks=10))
+        ax.xaxis.set_major_locator(dates.DayLocator(interval=every_days))
         ax.xaxis.set_major_formatter(dates.DateFormatter("%b %d"))
     marks_ax.set_xlabel("day the session began (days without a recording are left out, not zero)")
     return figures.to_svg(fig)
