@@ -106,6 +106,7 @@ def test_the_page_says_what_it_is_and_has_the_table(week):
     store.close()
     assert "does not diagnose" in page and "persists or rises over days" in page
     assert "single session" in page
+    assert " *<" not in page and "folder is gone" not in page  # every folder is there: no footnote for it
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)]
     rows = [r for r in rows if r]
     assert rows == [
@@ -149,6 +150,7 @@ def test_sessions_it_cannot_measure_are_named_not_guessed(tmp_path, zone):  # no
                               "folder is gone)")]
     page = render(trend)
     assert "<td class=\"n\">0.17 *</td>" in page and "Not counted" in page
+    assert "* the session's folder is gone, so its activity is not known" in page
 
 
 def test_a_session_that_did_not_end_is_measured_from_its_raw_samples(tmp_path, zone):  # noqa: F811

@@ -253,8 +253,10 @@ def render(trend: Trend) -> str:
                  table(["day", "muscle", "sessions", "hours recorded", "hours of rest", "twitches clear / marginal",
                         "clear per min of rest", "all per min of rest", "episodes", "your marks"], _rows(trend),
                        {2, 3, 4, 5, 6, 7, 8}),
-                 ("<p>A session is counted on the day it began. * the session's folder is gone, so its activity "
-                 "is not known: all its signal is counted as rest.</p>")]
+                 ("<p>A session is counted on the day it began."
+                  + ("" if all(d.activity_known for d in trend.days) else
+                     " * the session's folder is gone, so its activity is not known: all its signal is counted "
+                     "as rest.") + "</p>")]
     if trend.left_out:
         body.append("<h2>Not counted</h2><ul>" + "".join(f"<li>{esc(why)}</li>" for why in trend.left_out)
                     + "</ul>")
