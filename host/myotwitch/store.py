@@ -196,22 +196,21 @@ class Store:
                                (session_id,)).fetchone()
         return None if row is None else dict(zip(SESSION_COLUMNS, row))
 
+    def session_counts(self, clear_snr: float) -> dict[int, dict[str, int]]:
+        """Per session id, counted from its rows (so a session that never ended has them too): twitches at
+        SNR >= clear_snr ("clear") and below ("marginal"), episodes, marks."""
+        counts: dict[int, dict[str, int]] = {}
+
+        def add(sql: str, *names: str, params: tuple = ()) -> None:
+            for session_id, *values in self._db.execute(sql, params):
+                counts.setdefault(session_id, dict.fromkeys(("clear", "marginal", "episodes", "marks"), 0))
+                counts[session_id].update(zip(names, (int(v or 0) for v in values)))
+
+        add("SELECT session_id, SUM(snr >= ?), SUM(snr < ?) FROM twitches GROUP BY session_id", "clear",
+            "marginal", params=(clear_snr, clear_snr))
+        add("SELECT session_id, COUNT(*) FROM episodes GROUP BY session_id", "episodes")
+        add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
+        return counts
+
     def close(self) -> None:
         self._db.close()
-
-
-def session_counts(store: Store, clear_snr: float) -> dict[int, dict[str, int]]:
-    """Per session id, counted from its rows (so a session that never ended has them too): twitches at
-    SNR >= clear_snr ("clear") and below ("marginal"), episodes, marks."""
-    counts: dict[int, dict[str, int]] = {}
-
-    def add(sql: str, *names: str, params: tuple = ()) -> None:
-        for session_id, *values in store._db.execute(sql, params):
-            counts.setdefault(session_id, dict.fromkeys(("clear", "marginal", "episodes", "marks"), 0))
-            counts[session_id].update(zip(names, (int(v or 0) for v in values)))
-
-    add("SELECT session_id, SUM(snr >= ?), SUM(snr < ?) FROM twitches GROUP BY session_id", "clear", "marginal",
-        params=(clear_snr, clear_snr))
-    add("SELECT session_id, COUNT(*) FROM episodes GROUP BY session_id", "episodes")
-    add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
-    return counts
