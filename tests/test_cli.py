@@ -234,3 +234,20 @@ def test_small_commands_import_nothing_heavy(argv, tmp_path):
     assert done.stderr.strip().splitlines()[-1].startswith("imported:")
     allowed = {m for m in imported if m.startswith("serial")} if argv == ["ports"] else set()
     assert imported - allowed == set()
+
+
+def test_a_files_own_pauses_and_its_invalid_values_are_told_apart(tmp_path, capsys):
+    # 3000 jumps of one sample in the time column (the file's pauses), and an empty cell (an invalid value)
+    x = np.random.default_rng(5).normal(0, 2, 20_000)
+    index = np.arange(len(x)) + np.clip(np.arange(len(x)) - 10_000, 0, 3000)  # rows 10 001-13 000 step 2 ms
+    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x)]
+    rows[5000] = "5.000,"
+    path = tmp_path / "pauses.csv"
+    path.write_text("time_s,emg_uv\n" + "\n".join(rows) + "\n")
+    code, text = run(["analyze", str(path), "--format", "jsonl"])
+    gaps = [e for e in jsonl(text) if e["type"] == "gap"]
+    assert code == 0 and len(gaps) == 3001
+    assert [g["why"].startswith("not numbers") for g in gaps].count(True) == 1
+    assert all(g["why"].startswith("no samples in the file") for g in gaps if g["start_s"] != 5.0)
+    err = capsys.readouterr().err
+    assert "3.000 s missing from the file in 3000 places" in err and "0.001 s of values that are not numbers" in err

@@ -63,6 +63,7 @@ class FileAnalysis:
     rate_hz: float | None = None  # for a CSV without a time column
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said on stderr, not warnings: a file's own pauses
+    _known_file_gaps: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.source, self.stream_rate_hz, self.total_s, self.file_gaps = open_source(self.path, self.rate_hz)
@@ -70,8 +71,17 @@ class FileAnalysis:
         self.label: Path = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
 
+    def _from_file(self, run: tuple[int, int]) -> bool:
+        """Whether a run of missing samples is one the file itself says is missing (a pause, a jump in time)."""
+        # A set kept up with the reader's list (which grows while a CSV is read): a file with thousands of
+        # pauses is checked in linear time, not by scanning the list for each of them
+        known = self._known_file_gaps
+        if len(known) < len(self.file_gaps):
+            known.update(self.file_gaps[len(known) :])
+        return run in known
+
     def _gap(self, first: int, count: int) -> Gap:
-        return Gap(first, count, FILE_GAP if (first, count) in self.file_gaps else NAN_GAP)
+        return Gap(first, count, FILE_GAP if self._from_file((first, count)) else NAN_GAP)
 
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
@@ -108,8 +118,8 @@ class FileAnalysis:
                                      f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
             raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                                  f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
-        invalid = [g for g in source.skipped if g not in self.file_gaps]
-        paused = [g for g in source.skipped if g in self.file_gaps]
+        invalid = [g for g in source.skipped if not self._from_file(g)]
+        paused = [g for g in source.skipped if self._from_file(g)]
         if paused:
             self.notes.append(
                 f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "
