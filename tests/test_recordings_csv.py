@@ -88,6 +88,27 @@ def test_a_jump_in_time_is_counted_as_missing_samples(tmp_path):
     assert np.array_equal(x[~np.isnan(x)], [i % 9 for i in range(3000)])
 
 
+@pytest.mark.parametrize("step_ms", [1.4, 0.6])
+def test_time_running_off_its_rate_is_refused(tmp_path, step_ms):
+    # 1 kHz for the 1000 rows read when opening, then 1.4 ms (or 0.6 ms) steps: each step alone looks like
+    # one sample period, yet read at 1 kHz the samples would drift 0.4 ms a row from their own times
+    times_ms = [i for i in range(2000)] + [2000 + step_ms * i for i in range(1, 3000)]
+    p = tmp_path / "r.csv"
+    p.write_text("time_ms,emg_uv\n" + "".join(f"{t:.1f},{i % 9}\n" for i, t in enumerate(times_ms)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0
+    with pytest.raises(MyotwitchError, match=r"line \d+: time is .* s off the 1000 Hz .* after 2\.\d+ s"):
+        read_all(rec)
+
+
+def test_time_within_a_rounded_rate_is_read(tmp_path):
+    # 1000.4 Hz timestamps give a 1000 Hz rate (within 0.1 %): 20 s drift 8 ms, no error
+    p = tmp_path / "r.csv"
+    p.write_text("time_s,emg_uv\n" + "".join(f"{i / 1000.4:.6f},{i % 9}\n" for i in range(20_000)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 9 for i in range(20_000)] and rec.gaps == []
+
+
 def test_an_empty_cell_is_a_missing_sample(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text("time_s,emg_uv\n0.000,1\n0.001,\n0.002,3\n")

@@ -11,10 +11,11 @@ unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row):
 it gives the rate, is checked on every row, and is never taken as the signal.
 A step of about one sample period is normal; a longer step is a jump whose
 missing samples are yielded as NaN (counted as lost, reported as a gap); a
-step back, a repeated time or a time that is not a number is an error. The
-signal is the first other column (`sample`/`index` counters are skipped); an
-empty cell in it is a missing sample (NaN), anything else not a number is an
-error naming the line.
+step back, a repeated time, a time that is not a number, or times that run
+off the rate of the first rows (steps of 1.4 periods, each alone passing as
+one) are an error. The signal is the first other column (`sample`/`index`
+counters are skipped); an empty cell in it is a missing sample (NaN),
+anything else not a number is an error naming the line.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ _TIME_NAMES = ("time", "t", "timestamp", "elapsed")
 _INDEX_NAMES = ("sample", "samples", "index", "n", "sample_index", "sample_number")
 _TIME_UNITS_S = {"s": 1.0, "sec": 1.0, "secs": 1.0, "seconds": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6,
                  "μs": 1e-6}
+# Time may run off the rate found in the first rows by this much (1 % of the time elapsed, and 0.1 s):
+# room for a rate rounded to a whole number (0.1 %) and a logger's clock, none for a rate that changes
+_DRIFT_FRACTION = 0.01
+_DRIFT_S = 0.1
 _BRACKETED = re.compile(r"^(.*?)\s*[\(\[]\s*([^\)\]]*)\s*[\)\]]$")
 
 
@@ -289,6 +294,7 @@ class _CsvRecording(Recording):
         assert lay is not None
         period_s = 1.0 / self.rate_hz
         previous_s: float | None = None
+        first_s = 0.0  # the first row's time: sample 0
         index = 0  # of the next sample
         lost = 0
         pieces: list[np.ndarray | int] = []
@@ -302,6 +308,8 @@ class _CsvRecording(Recording):
             if not np.isfinite(t).all():
                 k = int(np.flatnonzero(~np.isfinite(t))[0])
                 raise RecordingError(f"{self.path}: line {lines[k]}: the time '{times[k]}' is not a number")
+            if previous_s is None:
+                first_s = float(t[0])
             full = t if previous_s is None else np.concatenate(([previous_s], t))
             steps = np.diff(full) / period_s
             first = 1 if previous_s is None else 0  # steps[i] leads to row i + first
@@ -312,6 +320,7 @@ class _CsvRecording(Recording):
                 raise RecordingError(f"{self.path}: line {lines[i + first]}: time {what} ({full[i + 1]:.6g} s after "
                                      f"{full[i]:.6g} s; {period_s * 1e3:.4g} ms steps expected)")
             jumps = np.flatnonzero(steps >= 1.5)
+            self._check_drift(t, first_s, index, steps, jumps, first, lines)
             pieces = []
             start = 0
             for i in jumps.tolist():
@@ -333,6 +342,24 @@ class _CsvRecording(Recording):
             pieces.append(x[start:])
             index += len(x) - start
             previous_s = float(t[-1])
+
+
+    def _check_drift(self, t: np.ndarray, first_s: float, index: int, steps: np.ndarray, jumps: np.ndarray,
+                     first: int, lines: list[int]) -> None:
+        """Raise where a row's time runs off the time its sample index gives: steps of 0.6 or 1.4 periods
+        each pass as one period, yet add up to a rate that is not the file's."""
+        period_s = 1.0 / self.rate_hz
+        missing = np.zeros(len(t))
+        missing[jumps + first] = np.round(steps[jumps]) - 1
+        sample_index = index + np.arange(len(t)) + np.cumsum(missing)
+        off_s = t - (first_s + sample_index * period_s)
+        elapsed_s = t - first_s
+        bad = np.flatnonzero(np.abs(off_s) > _DRIFT_FRACTION * elapsed_s + _DRIFT_S)
+        if len(bad):
+            k = int(bad[0])
+            raise RecordingError(f"{self.path}: line {lines[k]}: time is {off_s[k]:+.3g} s off the {self.rate_hz:g} Hz "
+                                 f"its first rows give, after {elapsed_s[k]:.6g} s: does the rate change within the "
+                                 "file?")
 
 
 def _expanded(pieces: list[np.ndarray | int], block_samples: int) -> Iterator[np.ndarray]:
