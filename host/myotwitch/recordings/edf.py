@@ -86,10 +86,11 @@ def read_header(path: Path) -> EdfHeader:
         size = path.stat().st_size
         with path.open("rb") as f:
             head = f.read(256)
-            if len(head) == 256 and head[252:256].strip().isdigit():
-                fields = f.read(256 * min(int(head[252:256]), max(0, size // 256)))
-            else:
-                fields = b""
+            # The signal fields, as many as the count says and the file holds; a count that is no whole
+            # number reads none, and is refused for what it holds below
+            count = head[252:256].decode("ascii", errors="replace").strip()
+            n_signals = int(count) if _INTEGER.fullmatch(count) else 0
+            fields = f.read(256 * max(0, min(n_signals, size // 256)))
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
     if head[:8] == EDF_MAGIC:
