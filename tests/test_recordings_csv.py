@@ -62,6 +62,18 @@ def test_time_ms_with_rate_is_time_not_signal(tmp_path):
     assert rec.label == "emg_uv" and read_all(rec).tolist() == [i % 5 for i in range(2000)]
 
 
+@pytest.mark.parametrize("header, scale", [
+    ("ms,emg", 1000), ("seconds,emg", 1), ("Elapsed time (s),EMG (uV)", 1), ("Zeit [ms],EMG", 1000),
+])
+@pytest.mark.parametrize("rate_hz", [None, 1000.0])
+def test_a_column_in_a_unit_of_time_is_the_time(tmp_path, header, scale, rate_hz):
+    # Named by its unit alone, it is still the time: never the signal, even with the rate given
+    p = tmp_path / "r.csv"
+    p.write_text(header + "\n" + "".join(f"{i * scale / 1000:g},{i % 7}\n" for i in range(2000)))
+    rec = open_recording(p, rate_hz)
+    assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 7 for i in range(2000)]
+
+
 @pytest.mark.parametrize("row", [1500, 2999])  # beyond the 1000 rows read when the file is opened
 @pytest.mark.parametrize("change, message", [
     (lambda ls, k: ls.__setitem__(k, ls[k - 1].split(",")[0] + ",1"), "time does not advance"),

@@ -7,7 +7,8 @@ separator (`;` or tab between columns, or quoted); CRLF line ends; an
 optional header row, and an optional units row under it.
 
 A column is the time when its name says so (`time`, `t`, `timestamp`) and its
-unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row):
+unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row),
+or when its unit is one of time whatever its name (`ms`, `Elapsed (s)`):
 it gives the rate, is checked on every row, and is never taken as the signal.
 A step of about one sample period is normal; a longer step is a jump whose
 missing samples are yielded as NaN (counted as lost, reported as a gap); a
@@ -151,8 +152,10 @@ def _number(text: str, decimal_comma: bool) -> float | None:
 
 
 def _name_and_unit(name: str) -> tuple[str, str | None]:
-    """'time_ms' -> ('time', 'ms'), 'EMG (mV)' -> ('emg', 'mv'), 'emg' -> ('emg', None)."""
+    """'time_ms' -> ('time', 'ms'), 'EMG (mV)' -> ('emg', 'mv'), 'ms' -> ('time', 'ms'), 'emg' -> ('emg', None)."""
     name = name.strip().lower()
+    if name in _TIME_UNITS_S:
+        return "time", name  # a column named by its unit of time alone
     m = _BRACKETED.match(name)
     if m:
         return m.group(1).strip(), m.group(2).strip()
@@ -189,7 +192,8 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
         raise RecordingError(f"{path}: a header but no samples")
     time_column, time_scale_s = None, 1.0
     for i, (base, unit) in enumerate(names):
-        if base in _TIME_NAMES and unit not in _UNIT_TO_UV:
+        # The time by its name (in any unit but a voltage) or by its unit of time, whatever its name
+        if (base in _TIME_NAMES and unit not in _UNIT_TO_UV) or unit in _TIME_UNITS_S:
             if unit is not None and unit not in _TIME_UNITS_S:
                 raise RecordingError(f"{path}: the time column '{header[i].strip()}' is in '{unit}': not a unit of "
                                      "time understood (s, ms, us)")
