@@ -74,6 +74,14 @@ def test_a_column_in_a_unit_of_time_is_the_time(tmp_path, header, scale, rate_hz
     assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 7 for i in range(2000)]
 
 
+@pytest.mark.parametrize("comments", ["# exported by a logger, v1.2; 2026\n", "%Sample Rate = 1000 Hz\n% 2 lines\n"])
+def test_comment_lines_above_the_header_are_skipped(tmp_path, comments):
+    p = tmp_path / "r.csv"
+    p.write_text(comments + "time_s\temg_uv\n" + "".join(f"{i / 1000:.3f}\t{i % 7}\n" for i in range(2000)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0 and rec.label == "emg_uv" and read_all(rec).tolist() == [i % 7 for i in range(2000)]
+
+
 @pytest.mark.parametrize("row", [1500, 2999])  # beyond the 1000 rows read when the file is opened
 @pytest.mark.parametrize("change, message", [
     (lambda ls, k: ls.__setitem__(k, ls[k - 1].split(",")[0] + ",1"), "time does not advance"),

@@ -3,8 +3,9 @@
 Read: UTF-8 (with or without a BOM), UTF-16 (with a BOM, or told by its NUL
 bytes), other bytes as Latin-1; `,` `;` or tab between columns (or a first
 line `sep=;` as spreadsheets write it); decimal commas where they cannot be a
-separator (`;` or tab between columns, or quoted); CRLF line ends; an
-optional header row, and an optional units row under it.
+separator (`;` or tab between columns, or quoted); CRLF line ends; comment
+lines (`#`, `%`) above an optional header row, and an optional units row
+under it.
 
 A column is the time when its name says so (`time`, `t`, `timestamp`) and its
 unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row),
@@ -77,6 +78,11 @@ class _Layout:
     scale_to_uv: float
 
 
+def _is_comment(text: str) -> bool:
+    """A line a logger writes above its header: `# device ...`, `%Sample Rate = ...` (OpenBCI)."""
+    return text.lstrip().startswith(("#", "%"))
+
+
 def _dialect_of(path: Path, head: bytes) -> Dialect:
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
@@ -97,7 +103,7 @@ def _dialect_of(path: Path, head: bytes) -> Dialect:
         except UnicodeDecodeError:
             encoding = "latin-1"  # what a spreadsheet writes when it does not write UTF-8; µ is 0xB5
     first = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
-    line = next((ln for ln in first if ln.strip()), "")
+    line = next((ln for ln in first if ln.strip() and not _is_comment(ln)), "")
     if line.lower().startswith("sep=") and len(line.strip()) == 5:
         delimiter = line.strip()[4]
     else:
@@ -171,8 +177,11 @@ def _is_unit(cell: str) -> bool:
 
 
 def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) -> tuple[_Layout, str]:
-    sep_rows = 1 if probe and probe[0][1][0].lower().startswith("sep=") and len(probe[0][1]) <= 2 else 0
-    rows = [r for _, r in probe[sep_rows:]]
+    # Rows before the header: a spreadsheet's `sep=;` line, then a logger's comment lines
+    lead_rows = 1 if probe and probe[0][1][0].lower().startswith("sep=") and len(probe[0][1]) <= 2 else 0
+    while lead_rows < len(probe) and _is_comment(probe[lead_rows][1][0]):
+        lead_rows += 1
+    rows = [r for _, r in probe[lead_rows:]]
     if not rows:
         raise RecordingError(f"{path}: empty file, no samples")
     first = rows[0]
@@ -180,14 +189,14 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
     if header is None:
         if len(first) != 1:
             raise RecordingError(f"{path}: {len(first)} columns and no header: name them (time_s, emg_uv)")
-        return _Layout(dialect, sep_rows, 1, 0, None, 1.0, 1.0), "emg"
+        return _Layout(dialect, lead_rows, 1, 0, None, 1.0, 1.0), "emg"
     names = [_name_and_unit(c) for c in header]
     header_rows = 1
     units = [c.strip().strip("()[]").strip().lower() for c in rows[1]] if len(rows) > 1 else []
     if len(units) == len(header) and any(units) and all(_is_unit(u) or not u for u in units):
         names = [(base, unit if unit is not None else (u or None)) for (base, unit), u in zip(names, units)]
         header_rows = 2
-    skip = sep_rows + header_rows
+    skip = lead_rows + header_rows
     if len(probe) <= skip:
         raise RecordingError(f"{path}: a header but no samples")
     time_column, time_scale_s = None, 1.0
