@@ -82,6 +82,15 @@ def test_comment_lines_above_the_header_are_skipped(tmp_path, comments):
     assert rec.rate_hz == 1000.0 and rec.label == "emg_uv" and read_all(rec).tolist() == [i % 7 for i in range(2000)]
 
 
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_rows_ending_with_a_separator_the_header_lacks_are_read(tmp_path, sep):
+    # Loggers write "t,v," on every row under a "time_s,emg_uv" header: an empty last column, not decimal commas
+    p = tmp_path / "r.csv"
+    p.write_text(f"time_s{sep}emg_uv\n" + "".join(f"{i / 1000:.3f}{sep}{i % 7}{sep}\n" for i in range(2000)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 7 for i in range(2000)]
+
+
 @pytest.mark.parametrize("row", [1500, 2999])  # beyond the 1000 rows read when the file is opened
 @pytest.mark.parametrize("change, message", [
     (lambda ls, k: ls.__setitem__(k, ls[k - 1].split(",")[0] + ",1"), "time does not advance"),

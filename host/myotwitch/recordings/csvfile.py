@@ -219,7 +219,10 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
                              "understood (uV, mV, V)")
     scale = _UNIT_TO_UV[unit] if unit else 1.0
     label = header[value_column].strip()
-    return _Layout(dialect, skip, len(header), value_column, time_column, time_scale_s, scale), label
+    n_columns = len(header)
+    if len(probe[skip][1]) == n_columns + 1 and not probe[skip][1][-1].strip():
+        n_columns += 1  # rows that end with a separator the header does not: an empty last column
+    return _Layout(dialect, skip, n_columns, value_column, time_column, time_scale_s, scale), label
 
 
 @dataclass
