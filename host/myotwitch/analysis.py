@@ -15,6 +15,7 @@ floor raises MyotwitchError saying which.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,7 +64,6 @@ class FileAnalysis:
     rate_hz: float | None = None  # for a CSV without a time column
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said on stderr, not warnings: a file's own pauses
-    _known_file_gaps: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.source, self.stream_rate_hz, self.total_s, self.file_gaps = open_source(self.path, self.rate_hz)
@@ -71,17 +71,21 @@ class FileAnalysis:
         self.label: Path = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
 
-    def _from_file(self, run: tuple[int, int]) -> bool:
-        """Whether a run of missing samples is one the file itself says is missing (a pause, a jump in time)."""
-        # A set kept up with the reader's list (which grows while a CSV is read): a file with thousands of
-        # pauses is checked in linear time, not by scanning the list for each of them
-        known = self._known_file_gaps
-        if len(known) < len(self.file_gaps):
-            known.update(self.file_gaps[len(known) :])
-        return run in known
-
-    def _gap(self, first: int, count: int) -> Gap:
-        return Gap(first, count, FILE_GAP if self._from_file((first, count)) else NAN_GAP)
+    def _gaps(self, first: int, count: int) -> Iterator[Gap]:
+        """A run of missing samples as gaps, each with its reason. The replay source joins runs that touch, so
+        one run may hold pauses of the file's own and invalid values next to them: each is said apart."""
+        # The file's gaps are in order of their first sample: found by bisection, not by scanning the list
+        # (a file may have thousands), which grows while a CSV is read
+        at, end = first, first + count
+        i = bisect.bisect_left(self.file_gaps, (first, 0))
+        while i < len(self.file_gaps) and sum(self.file_gaps[i]) <= end:
+            start, missing = self.file_gaps[i]
+            if start > at:
+                yield Gap(at, start - at, NAN_GAP)
+            yield Gap(start, missing, FILE_GAP)
+            at, i = start + missing, i + 1
+        if at < end:
+            yield Gap(at, end - at, NAN_GAP)
 
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
@@ -94,13 +98,13 @@ class FileAnalysis:
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
             for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield self._gap(first, count)
+                yield from self._gaps(first, count)
             reported_gaps = max(reported_gaps, len(skipped) - 1)
             if on_progress is not None:
                 on_progress(monitor.samples / rate_hz, self.total_s)
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
-            yield self._gap(first, count)
+            yield from self._gaps(first, count)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
@@ -118,8 +122,9 @@ class FileAnalysis:
                                      f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
             raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                                  f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
-        invalid = [g for g in source.skipped if not self._from_file(g)]
-        paused = [g for g in source.skipped if self._from_file(g)]
+        gaps = [g for run in source.skipped for g in self._gaps(*run)]
+        invalid = [(g.first_index, g.samples) for g in gaps if g.why != FILE_GAP]
+        paused = [(g.first_index, g.samples) for g in gaps if g.why == FILE_GAP]
         if paused:
             self.notes.append(
                 f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "
