@@ -41,11 +41,10 @@ def monitor_for(rate_hz: float) -> Monitor:
 def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None,
     the file's own gaps: samples it says are missing, as EDF+D pauses or a time column's jumps)."""
-    from myotwitch.recordings import open_recording
-    from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
+    from myotwitch.recordings import open_recording, sniff_format
     from myotwitch.sources.replay import ReplaySource
 
-    if str(path).lower().endswith(CAPTURE_SUFFIX):
+    if Path(path).is_file() and sniff_format(Path(path)) == "capture":  # by its first bytes, not its name alone
         capture = CaptureSource(Path(path))
         return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
