@@ -978,7 +978,9 @@ class TwitchDetector:
         # Where could a clipped run be: clip_run equal values in a row, raw[j] to raw[j + r] (j in held_from).
         r = self._clip_run - 1
         equal_next = np.flatnonzero(raw[1:] == raw[:-1])  # raw[k + 1] == raw[k]: rare in a live signal
-        firsts = equal_next[: len(equal_next) - r + 1]  # raw[j..j+r] all equal: j, ..., j+r-1 all in equal_next
+        # raw[j..j+r] all equal: j, ..., j+r-1 all in equal_next. Fewer than r equal pairs hold no run (a slice
+        # to a negative end would count from the back instead).
+        firsts = equal_next[: max(0, len(equal_next) - r + 1)]
         held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
         for n, c in enumerate(todo):
             c.baseline_swing_uv = float(top[n] - bottom[n])
