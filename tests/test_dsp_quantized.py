@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
 from myotwitch.dsp.detector import Twitch, TwitchDetector
 from myotwitch.sources import synthetic as syn
 
