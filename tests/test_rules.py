@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from myotwitch.dsp import rules
 from myotwitch.dsp.detector import DetectorConfig, Rejected, Twitch, TwitchDetector
 from myotwitch.dsp.filters import FilterConfig
@@ -18,8 +17,8 @@ def rest(seconds: float, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, NOISE_UV, int(seconds * RATE_HZ))
 
 
-def run(x: np.ndarray, config: DetectorConfig = DetectorConfig()):
-    det = TwitchDetector(RATE_HZ, config)
+def run(x: np.ndarray, config: DetectorConfig | None = None):
+    det = TwitchDetector(RATE_HZ, config or DetectorConfig())
     out = []
     for i in range(0, len(x), 1000):
         out += det.process(i, x[i : i + 1000])
@@ -38,7 +37,7 @@ def reasons_near(rejected, index, tolerance=15):
 def test_isolated_potential_is_a_twitch_with_its_fields():
     x = rest(10, 1)
     syn.add_potential(x, 5000, shape(15), 20 * NOISE_UV)
-    twitches, _, det = run(x)
+    twitches, _, _ = run(x)
     (t,) = twitches
     assert abs(t.peak_index - 5000) <= 3
     assert t.onset_index < t.peak_index < t.end_index
@@ -265,3 +264,26 @@ def test_short_voluntary_burst_and_a_potential_just_before_it_are_not_twitches()
     assert {r.reason for r in rejected if 8000 <= r.peak_index < 8300} <= {
         rules.REASON_BURST, rules.REASON_LONG, rules.REASON_ACTIVITY, rules.REASON_ECHO,
         rules.REASON_DENSE, rules.REASON_CONTINUAL, rules.REASON_DOUBLET_SECOND}
+
+
+@pytest.mark.parametrize("beats", [3, 4])
+@pytest.mark.parametrize("r_sigma", [8, 12, 25])
+def test_a_short_regular_train_of_identical_complexes_is_ecg_like(beats, r_sigma):
+    # Issue 13 item 4: 3-4 QRS-like complexes 0.9 s apart gave twitches (the chain wanted five). A heart beats
+    # regularly with one shape; fasciculations fire irregularly.
+    x = rest(20, 40 + beats)
+    peaks = syn.add_ecg_train(x, 6000, RATE_HZ, beats, 66.7, r_sigma * NOISE_UV, np.random.default_rng(beats))
+    twitches, rejected, _ = run(x)
+    assert twitches == []
+    assert all(rules.REASON_ECG in reasons_near(rejected, p, 60) for p in peaks)
+
+
+@pytest.mark.parametrize("intervals_s", [(0.6, 1.1, 0.75), (1.3, 0.5, 0.9)])
+def test_an_irregular_short_series_of_one_unit_is_twitches(intervals_s):
+    # The counterpart: the same unit firing 3-4 times at irregular intervals is fasciculating, not a heart.
+    x = rest(20, 50)
+    at = [6000 + int(1000 * s) for s in np.cumsum((0.0, *intervals_s))]
+    for i in at:
+        syn.add_potential(x, i, shape(15, 3, seed=5), 12 * NOISE_UV)
+    twitches, _, _ = run(x)
+    assert sorted(t.peak_index for t in twitches) == pytest.approx(at, abs=3)

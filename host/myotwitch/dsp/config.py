@@ -107,6 +107,12 @@ class DetectorConfig:
     ecg_interval_s: tuple[float, float] = (0.4, 1.2)
     ecg_tolerance: float = 0.1
     ecg_amplitude_ratio: float = 1.5
+    # A shorter train (3-4 beats: a few heart beats picked up while the electrodes shift, or the start of a
+    # train) is ECG-like too if the complexes are one shape: the filtered signal around the peaks correlates
+    # at least ecg_short_similarity at the best small lag. Fasciculations fire irregularly; a regular train of
+    # identical shapes is not one (issue 13: 3 of 4 such trains gave twitches with five beats required).
+    ecg_short_min_beats: int = 3
+    ecg_short_similarity: float = 0.6
     # A QRS complex lasts 80-120 ms: its Q and S waves lie within 40 ms of the
     # R wave, and a smaller peak that close to an ECG-like one is part of it.
     ecg_complex_ms: float = 40.0

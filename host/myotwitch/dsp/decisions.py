@@ -249,5 +249,15 @@ class Decisions:
         # rules.comparable with this one, for all at once; echoes and doublet seconds already decided are no beats
         similar = (np.maximum(amps, own) <= cfg.ecg_amplitude_ratio * np.minimum(amps, own)) & ~arrays.excluded[a:b]
         similar[i - a] = False
-        return rules.ecg_chain(at, arrays.peak_index[a:b][similar].tolist(), cfg.ecg_min_beats,
-                               *self.counts.ecg_intervals, cfg.ecg_tolerance)
+        peaks = arrays.peak_index[a:b][similar].tolist()
+        if rules.ecg_chain(at, peaks, cfg.ecg_min_beats, *self.counts.ecg_intervals, cfg.ecg_tolerance):
+            return True
+        short = cfg.ecg_short_min_beats
+        if short >= cfg.ecg_min_beats or not rules.ecg_chain(at, peaks, short, *self.counts.ecg_intervals,
+                                                              cfg.ecg_tolerance):
+            return False
+        # A short chain by rhythm and size: it counts if its beats are one shape (few candidates get here).
+        half = self.counts.ecg_complex  # the whole QRS complex, its lobes free to shift by half a complex
+        same = [p for p in peaks
+                if self.features.complexes_alike(at, p, half, half // 2, cfg.ecg_short_similarity)]
+        return rules.ecg_chain(at, same, short, *self.counts.ecg_intervals, cfg.ecg_tolerance)

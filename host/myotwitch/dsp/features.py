@@ -105,18 +105,33 @@ class Features:
         alone decides (True)."""
         return self.similar(self.snippet(a), self.snippet(b)) is not False
 
-    def similar(self, sa: np.ndarray, sb: np.ndarray) -> bool | None:
-        """Correlation of two snippets at the best small lag reaches same_unit_similarity; None if one is empty."""
+    def similar(self, sa: np.ndarray, sb: np.ndarray, threshold: float | None = None, half: int | None = None,
+                lag: int | None = None) -> bool | None:
+        """Correlation of two snippets (2 x (half + lag) + 1 samples; shape_half_ms and shape_lag_ms unless
+        given) at the best small lag reaches `threshold` (same_unit_similarity unless given); None if one is
+        empty."""
         if not len(sa) or not len(sb):
             return None
-        h, lag = self._counts.shape_half, self._counts.shape_lag
+        h = self._counts.shape_half if half is None else half
+        lag = self._counts.shape_lag if lag is None else lag
         core = sa[lag : lag + 2 * h + 1]
         core = core - core.mean()
         others = np.lib.stride_tricks.sliding_window_view(sb, 2 * h + 1)  # one row per lag
         others = others - others.mean(axis=1, keepdims=True)
         denom = np.sqrt(np.dot(core, core) * np.einsum("ij,ij->i", others, others))
         fit = denom > 0
-        return bool(fit.any()) and float((others[fit] @ core / denom[fit]).max()) >= self._config.same_unit_similarity
+        return bool(fit.any()) and float((others[fit] @ core / denom[fit]).max()) >= (
+            self._config.same_unit_similarity if threshold is None else threshold)
+
+    def complexes_alike(self, a_index: int, b_index: int, half: int, lag: int, threshold: float) -> bool:
+        """Do the filtered signal's stretches of +/- `half` samples around two peaks correlate at least
+        `threshold` at some lag within +/- `lag`? For broad complexes (heart beats), whose filtered peak can fall
+        on either of two similar lobes: wider than `similar`'s view. False if the ring no longer holds both."""
+        sa = self._ring_y.read(a_index - half, a_index + half + 1)
+        sb = self._ring_y.read(b_index - half - lag, b_index + half + lag + 1)
+        if len(sa) != 2 * half + 1 or len(sb) != 2 * (half + lag) + 1:
+            return False
+        return bool(self.similar(np.concatenate((np.zeros(lag), sa, np.zeros(lag))), sb, threshold, half, lag))
 
     def two_discharges(self, c: Candidate) -> bool:
         """Is the candidate one unit firing twice, the two potentials too close to be two candidates (they
