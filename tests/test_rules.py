@@ -325,3 +325,37 @@ def test_a_polyphasic_potential_with_two_same_sign_lobes_is_one_discharge(rate_h
     twitches = [e for e in out if isinstance(e, Twitch)]
     assert len(twitches) >= len(at) - 1
     assert [t.doublet_interval_samples for t in twitches if t.doublet_interval_samples is not None] == []
+
+
+def _busy_rest(seed: int, per_min: float) -> tuple[np.ndarray, list[int]]:
+    """Rest with frequent small potentials of five units (4-8 sigma, Poisson times) and a 10-20 sigma twitch
+    every 4 s."""
+    rng = np.random.default_rng(seed)
+    x = rest(60, 100 + seed)
+    units = syn.motor_unit_templates(RATE_HZ, 5, rng)
+    t_s = rng.exponential(60.0 / per_min)
+    while t_s < 59:
+        syn.add_potential(x, int(t_s * RATE_HZ), units[rng.integers(5)], rng.uniform(4, 8) * NOISE_UV)
+        t_s += rng.exponential(60.0 / per_min)
+    at = [int(s * RATE_HZ) for s in np.arange(5.0, 58.0, 4.0)]
+    for i in at:
+        syn.add_potential(x, i, shape(15, 3, seed=i), rng.uniform(10, 20) * NOISE_UV)
+    return x, at
+
+
+def test_the_short_ecg_rule_takes_few_twitches_from_irregular_firing():
+    # Units of one shape firing at random times (60 a minute) make chance chains of three at a heart's rhythm;
+    # the short chain needs its rhythm within 5 % and its complexes one shape over a whole QRS's width.
+    # Measured here (6 seeds): with the rhythm at 10 % and the shape at 0.6, one injected twitch of 84 was
+    # lost; now none, and 3 of 360 background potentials (one chance chain of three).
+    lost, background = 0, 0
+    for seed in range(6):
+        x, at = _busy_rest(seed, 60)
+        with_short, _, _ = run(x)
+        without, _, _ = run(x, DetectorConfig(ecg_short_min_beats=5))
+        kept = {t.peak_index for t in with_short}
+        assert [i for i in at if not any(abs(t - i) <= 5 for t in kept)] == [
+            i for i in at if not any(abs(t.peak_index - i) <= 5 for t in without)], seed
+        lost += len({t.peak_index for t in without} - kept)
+        background += len(without)
+    assert lost <= 0.02 * background

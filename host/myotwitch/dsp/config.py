@@ -111,8 +111,11 @@ class DetectorConfig:
     # train) is ECG-like too if the complexes are one shape: the filtered signal around the peaks correlates
     # at least ecg_short_similarity at the best small lag. Fasciculations fire irregularly; a regular train of
     # identical shapes is not one (issue 13: 3 of 4 such trains gave twitches with five beats required).
+    # Chance chains of three are far more common than of five: the rhythm must hold within 5 % (a resting
+    # heart's beat-to-beat variability is a few %), and the shape too.
     ecg_short_min_beats: int = 3
-    ecg_short_similarity: float = 0.6
+    ecg_short_tolerance: float = 0.05
+    ecg_short_similarity: float = 0.7
     # A QRS complex lasts 80-120 ms: its Q and S waves lie within 40 ms of the
     # R wave, and a smaller peak that close to an ECG-like one is part of it.
     ecg_complex_ms: float = 40.0

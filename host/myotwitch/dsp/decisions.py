@@ -254,10 +254,10 @@ class Decisions:
             return True
         short = cfg.ecg_short_min_beats
         if short >= cfg.ecg_min_beats or not rules.ecg_chain(at, peaks, short, *self.counts.ecg_intervals,
-                                                              cfg.ecg_tolerance):
+                                                              cfg.ecg_short_tolerance):
             return False
         # A short chain by rhythm and size: it counts if its beats are one shape (few candidates get here).
         half = self.counts.ecg_complex  # the whole QRS complex, its lobes free to shift by half a complex
         same = [p for p in peaks
                 if self.features.complexes_alike(at, p, half, half // 2, cfg.ecg_short_similarity)]
-        return rules.ecg_chain(at, same, short, *self.counts.ecg_intervals, cfg.ecg_tolerance)
+        return rules.ecg_chain(at, same, short, *self.counts.ecg_intervals, cfg.ecg_short_tolerance)
