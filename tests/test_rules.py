@@ -359,3 +359,37 @@ def test_the_short_ecg_rule_takes_few_twitches_from_irregular_firing():
         lost += len({t.peak_index for t in without} - kept)
         background += len(without)
     assert lost <= 0.02 * background
+
+
+def _cluster(seed: int, big_sigma: tuple[float, float]) -> tuple[np.ndarray, list[int]]:
+    """Every 3 s, eight small potentials (4-8 sigma, five units) within +/- 0.45 s of a larger one."""
+    rng = np.random.default_rng(seed)
+    x = rest(40, 200 + seed)
+    units = syn.motor_unit_templates(RATE_HZ, 5, rng)
+    at = [int(s * RATE_HZ) for s in np.arange(4.0, 38.0, 3.0)]
+    for i in at:
+        for j in np.sort(rng.choice(np.arange(-450, 450, 60), 8, replace=False)):
+            if abs(j) >= 60:
+                syn.add_potential(x, i + int(j), units[rng.integers(5)], rng.uniform(4, 8) * NOISE_UV)
+        syn.add_potential(x, i, shape(15, 3, seed=i), rng.uniform(*big_sigma) * NOISE_UV)
+    return x, at
+
+
+def test_a_potential_far_larger_than_frequent_small_neighbours_is_a_twitch():
+    # Issue 13 item 3: a large potential among frequent small ones (4-8 sigma) is not part of their firing.
+    # Before: 'dense firing' (its 5-8 sigma neighbours reached a third of its size).
+    found = 0
+    for seed in range(3):
+        x, at = _cluster(seed, (20, 25))
+        twitches, rejected, _ = run(x)
+        found += sum(any(abs(t.peak_index - i) <= 5 for t in twitches) for i in at)
+        assert not any(rules.REASON_DENSE in reasons_near(rejected, i, 5) for i in at)
+    assert found >= 0.95 * 3 * len(at)
+
+
+def test_a_potential_of_the_neighbours_size_stays_dense_firing():
+    # The counterpart: one of the firing, no larger than its neighbours, is still firing, not a twitch.
+    for seed in range(3):
+        x, at = _cluster(seed, (6, 8))
+        twitches, _, _ = run(x)
+        assert not any(abs(t.peak_index - i) <= 5 for t in twitches for i in at), seed

@@ -79,6 +79,10 @@ class DetectorConfig:
     busy_window_s: float = 1.0
     busy_min_candidates: int = 6
     busy_ratio: float = 3.0  # 2 let needle continual firing through (4.7 twitches/min); 4 lost large twitches amid small bursts
+    # A candidate this many times larger than every other within busy_window_s is not part of their firing
+    # (dense or continual), however many they are (issue 13: large twitches amid frequent small potentials
+    # at rest, 4-8 sigma, were lost as dense firing).
+    busy_outlier_ratio: float = 1.5
     # -- continual firing (Sleutjes et al. 2016): intervals of 250 ms or less on both sides --
     continual_isi_ms: float = 250.0
     # The rule is about one motor unit firing on; one channel cannot sort units,

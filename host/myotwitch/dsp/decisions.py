@@ -57,6 +57,7 @@ class Decisions:
         self.arrays = CandidateArrays()
         self.burst_peaks: list[int] = []  # peaks of the candidates too long or with too many potentials for a twitch
         self._neighbours = np.empty(0, dtype=np.intp)  # for the candidates being decided: see count_neighbours
+        self._largest_neighbour = np.empty(0)
         self._decided_from = 0
         self.decided = 0  # how many of self.candidates are decided
 
@@ -154,8 +155,18 @@ class Decisions:
         other, offsets = streaming.ranges(lo, hi)  # each window holds its own candidate: never empty
         lengths = hi - lo
         counted = ~arrays.echo[other] & (arrays.peak_uv[other] >= np.repeat(amps / self.config.busy_ratio, lengths))
-        counted &= other != np.repeat(np.arange(first, due), lengths)
+        others = other != np.repeat(np.arange(first, due), lengths)
+        counted &= others
         self._neighbours = np.add.reduceat(counted.astype(np.intp), offsets)
+        # The largest other candidate (no echo) in each window, for stands_out.
+        sizes = np.where(others & ~arrays.echo[other], arrays.peak_uv[other], 0.0)
+        self._largest_neighbour = np.maximum.reduceat(sizes, offsets)
+
+    def stands_out(self, i: int) -> bool:
+        """Is candidate i (one of those being decided) busy_outlier_ratio times larger than every other within
+        busy_window_s? Then it is not part of their firing, however many they are."""
+        own = self.arrays.peak_uv[i]
+        return bool(own >= self.config.busy_outlier_ratio * self._largest_neighbour[i - self._decided_from])
 
     def neighbours(self, i: int) -> int:
         """count_neighbours' count for candidate i (one of those being decided)."""

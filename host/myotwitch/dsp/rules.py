@@ -75,8 +75,11 @@ def near_a_burst(d: Decisions, i: int, c: Candidate) -> Reason | None:
 
 
 def dense(d: Decisions, i: int, c: Candidate) -> Reason | None:
-    """Many other candidates of comparable size within busy_window_s: firing, not an isolated twitch."""
-    return Reason.DENSE if d.neighbours(i) >= d.config.busy_min_candidates else None
+    """Many other candidates of comparable size within busy_window_s: firing, not an isolated twitch; unless
+    it stands out above all of them (a potential much larger than its neighbours is not part of their firing)."""
+    if d.neighbours(i) >= d.config.busy_min_candidates and not d.stands_out(i):
+        return Reason.DENSE
+    return None
 
 
 def doublet_second(d: Decisions, i: int, c: Candidate) -> Reason | None:
@@ -92,7 +95,7 @@ def doublet_second(d: Decisions, i: int, c: Candidate) -> Reason | None:
 def continual(d: Decisions, i: int, c: Candidate) -> Reason | None:
     """One unit firing on (Sleutjes et al. 2016): same-unit discharges within continual_isi_ms on both sides.
     Finds the candidate's doublet second on the way (a doublet counts as one discharge)."""
-    return Reason.CONTINUAL if d.continual(i) else None
+    return Reason.CONTINUAL if d.continual(i) and not d.stands_out(i) else None
 
 
 def heart_beat(d: Decisions, i: int, c: Candidate) -> Reason | None:
