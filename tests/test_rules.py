@@ -30,6 +30,15 @@ def shape(duration_ms: float = 15.0, phases: int = 3, seed: int = 0) -> np.ndarr
     return syn.motor_unit_potential(RATE_HZ, duration_ms, phases, np.random.default_rng(seed))
 
 
+def at_a_phase(found_index: int, peak_index: int, unit: np.ndarray, tolerance: int) -> bool:
+    """Is a twitch at the potential's peak (its largest phase, injected at peak_index), or at its other phase if
+    that is as large (a symmetric biphasic unit: which one is the peak in noise is chance)?"""
+    centre = int(np.argmax(np.abs(unit)))
+    other = int(np.argmax(-np.sign(unit[centre]) * unit))
+    phases = [peak_index] + ([peak_index + other - centre] if abs(unit[other]) >= 0.95 * abs(unit[centre]) else [])
+    return any(abs(found_index - p) <= tolerance for p in phases)
+
+
 def reasons_near(rejected, index, tolerance=15):
     return {r.reason for r in rejected if abs(r.peak_index - index) <= tolerance}
 
@@ -98,7 +107,7 @@ def test_strong_mains_does_not_make_a_twitch_look_like_a_moving_baseline(mains_h
         syn.add_potential(x, i, shape(20, 2, seed=i), 8 * NOISE_UV)
     twitches, rejected, _ = run(x)
     assert [r.reason for r in rejected if r.reason.startswith("artifact")] == []
-    assert len(twitches) == 4 and all(abs(t.peak_index - i) <= 5 for t, i in zip(twitches, found))
+    assert len(twitches) == 4 and all(at_a_phase(t.peak_index, i, shape(20, 2, seed=i), 5) for t, i in zip(twitches, found))
 
 
 def test_clipped_burst_gives_no_twitch():
@@ -189,7 +198,7 @@ def test_a_doublet_whose_potentials_overlap_is_one_twitch_at_the_first(interval_
         twitches, rejected, _ = run(x)
         assert len(twitches) == 1, seed
         (t,) = twitches
-        assert abs(t.peak_index - 5000) <= 3 and abs(t.doublet_interval_samples - interval_ms) <= 3, (seed, t)
+        assert at_a_phase(t.peak_index, 5000, unit, 3) and abs(t.doublet_interval_samples - interval_ms) <= 3, (seed, t)
         assert t.duration_ms(RATE_HZ) <= DetectorConfig().max_duration_ms
         assert rules.REASON_LONG not in reasons_near(rejected, 5000, 40)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -89,6 +90,7 @@ class Decisions:
         due = len(cands) if upto is None else bisect.bisect_left(self.peaks, upto, lo=self.decided)
         self.features.measure_batch(cands[self.decided : due], processed)
         self.count_neighbours(self.decided, due)
+        events: list[Twitch | Rejected] = []
         while self.decided < due:
             c = cands[self.decided]
             self._classify(self.decided, c)
@@ -97,10 +99,12 @@ class Decisions:
             self.decided += 1
             if c.reason is None:
                 self.stats.twitches += 1
-                self._emit(self._twitch(c))
+                events.append(self._twitch(c))
             else:
                 self.stats.rejected[c.reason] = self.stats.rejected.get(c.reason, 0) + 1
-                self._emit(Rejected(c.peak_index, c.peak_uv, c.reason))
+                events.append(Rejected(c.peak_index, c.peak_uv, c.reason))
+        for event in self._at_raw_peaks(events):
+            self._emit(event)
         # Forget what no later rule can look back at (in batches: deleting from a list's front is linear).
         horizon = (processed if upto is None else upto) - self.counts.delay
         old = bisect.bisect_left(self.peaks, horizon, hi=self.decided)
@@ -120,11 +124,30 @@ class Decisions:
 
     def _twitch(self, c: Candidate) -> Twitch:
         if c.merged is None or c.doublet_interval_samples != abs(c.merged[0]):
-            return Twitch(c.peak_index, c.onset_index, c.end_index, c.peak_uv, c.noise_uv, c.doublet_interval_samples)
-        # Two discharges in one candidate: the twitch is the first.
-        offset, other_uv = c.merged
-        peak, onset, end = first_of_two(c, offset)
-        return Twitch(peak, onset, end, other_uv if offset < 0 else c.peak_uv, c.noise_uv, abs(offset))
+            peak, onset, end, peak_uv = c.peak_index, c.onset_index, c.end_index, c.peak_uv
+            interval = c.doublet_interval_samples
+        else:
+            # Two discharges in one candidate: the twitch is the first.
+            offset, other_uv = c.merged
+            peak, onset, end = first_of_two(c, offset)
+            peak_uv, interval = other_uv if offset < 0 else c.peak_uv, abs(offset)
+        return Twitch(peak, onset, end, peak_uv, c.noise_uv, interval)
+
+    def _at_raw_peaks(self, events: list[Twitch | Rejected]) -> list[Twitch | Rejected]:
+        """Candidates live in the causally filtered signal's time; each twitch is placed at its peak in the
+        recording (Features.raw_peaks, all of them at once), onset and end moved with it."""
+        twitches = [e for e in events if isinstance(e, Twitch)]
+        raws = iter(self.features.raw_peaks([(t.peak_index, t.onset_index, t.end_index,
+                                              t.doublet_interval_samples is not None) for t in twitches]))
+        placed: list[Twitch | Rejected] = []
+        for e in events:
+            raw = next(raws) if isinstance(e, Twitch) else None
+            if isinstance(e, Twitch) and raw is not None:
+                shift = raw - e.peak_index
+                e = replace(e, peak_index=raw, onset_index=min(e.onset_index + shift, raw),
+                            end_index=max(e.end_index + shift, raw))
+            placed.append(e)
+        return placed
 
     # -- what the rules ask ---------------------------------------------------------
     def between(self, lo: int, hi: int) -> tuple[int, int]:
@@ -269,6 +292,5 @@ class Decisions:
             return False
         # A short chain by rhythm and size: it counts if its beats are one shape (few candidates get here).
         half = self.counts.ecg_complex  # the whole QRS complex, its lobes free to shift by half a complex
-        same = [p for p in peaks
-                if self.features.complexes_alike(at, p, half, half // 2, cfg.ecg_short_similarity)]
+        same = self.features.complexes_alike(at, peaks, half, half // 2, cfg.ecg_short_similarity)
         return rules.ecg_chain(at, same, short, *self.counts.ecg_intervals, cfg.ecg_short_tolerance)

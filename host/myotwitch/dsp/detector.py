@@ -146,6 +146,7 @@ class TwitchDetector:
         self._features.baseline_windows = (self.counts.baseline_window,
                                            *(max(1, round(self.rate_hz / f)) for f in self.mains_hz))
         self._filter = StreamingSosFilter(sos)
+        self._features.sos = self._bandpass_sos  # run back over the filtered signal: see Features.raw_peak
         start = self._probe_start if self._probe_start is not None else self._processed
         self._probe, self._probe_start = [], None
         if len(probe):
