@@ -70,13 +70,18 @@ class Decisions:
         """New candidates (in peak order, after all those held): each an echo or not, as it comes."""
         if not found:
             return
-        echoes = np.zeros(len(found), dtype=bool)
-        for g, c in enumerate(found):
-            c.echo = echoes[g] = self._under_ringing(c)
-            self.candidates.append(c)
-            self.peaks.append(c.peak_index)
         peaks = np.array([c.peak_index for c in found], dtype=np.int64)
-        self.arrays.extend(peaks, np.array([c.peak_uv for c in found]), echoes)
+        sizes = np.array([c.peak_uv for c in found])
+        self.candidates.extend(found)
+        self.peaks.extend(peaks.tolist())
+        # An echo needs an earlier candidate whose decaying ringing it stays below: most have none even when
+        # every earlier one counts (echoes do not ring), and only those that might go through the exact test,
+        # in order, each seeing the echoes decided before it.
+        might = np.flatnonzero(self._below_some_ringing(peaks, sizes))
+        echoes = np.zeros(len(found), dtype=bool)
+        for g in might.tolist():
+            found[g].echo = echoes[g] = self._under_ringing(found[g])
+        self.arrays.extend(peaks, sizes, echoes)
         max_duration, burst_min = self.counts.max_duration, self.config.burst_min_potentials
         self.burst_peaks.extend(c.peak_index for c in found if not c.echo and (
             c.potentials >= burst_min or c.end_index - c.onset_index + 1 > max_duration))
@@ -258,6 +263,25 @@ class Decisions:
                 return True
         return False
 
+    def _below_some_ringing(self, peaks: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """For new candidates (peaks and sizes, held in self.peaks after all older ones): is each below the
+        decaying ringing of some earlier candidate, echo or not (a superset of `_under_ringing`)?"""
+        all_peaks = np.concatenate((self.arrays.peak_index, peaks))
+        all_sizes = np.concatenate((self.arrays.peak_uv, sizes))
+        lo = np.searchsorted(all_peaks, peaks - self.counts.echo, side="left")
+        hi = np.searchsorted(all_peaks, peaks, side="left")  # the earlier ones: delay > 0
+        lengths = hi - lo
+        below = np.zeros(len(peaks), dtype=bool)
+        some = lengths > 0
+        if not some.any():
+            return below
+        earlier, offsets = streaming.ranges(lo[some], hi[some])
+        delay = np.repeat(peaks[some], lengths[some]) - all_peaks[earlier]
+        ringing = self.config.echo_ratio * all_sizes[earlier] * np.exp(-delay / self.counts.echo_decay)
+        # A hair of slack: the exact test computes the same bound with math.exp.
+        below[some] = sizes[some] < np.maximum.reduceat(ringing, offsets) * (1 + 1e-9)
+        return below
+
     def _under_ringing(self, n: Candidate) -> bool:
         """A much smaller peak after a larger one (itself no echo; found before it), below its decaying ringing."""
         ratio = self.config.echo_ratio
@@ -287,8 +311,11 @@ class Decisions:
         if rules.ecg_chain(at, peaks, cfg.ecg_min_beats, *self.counts.ecg_intervals, cfg.ecg_tolerance):
             return True
         short = cfg.ecg_short_min_beats
-        if short >= cfg.ecg_min_beats or not rules.ecg_chain(at, peaks, short, *self.counts.ecg_intervals,
-                                                              cfg.ecg_short_tolerance):
+        if short >= cfg.ecg_min_beats:
+            return False
+        reach = round((short - 1) * self.counts.ecg_intervals[1] * (1 + cfg.ecg_short_tolerance))
+        peaks = peaks[bisect.bisect_left(peaks, at - reach) : bisect.bisect_right(peaks, at + reach)]
+        if not rules.ecg_chain(at, peaks, short, *self.counts.ecg_intervals, cfg.ecg_short_tolerance):
             return False
         # A short chain by rhythm and size: it counts if its beats are one shape (few candidates get here).
         half = self.counts.ecg_complex  # the whole QRS complex, its lobes free to shift by half a complex
