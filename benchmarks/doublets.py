@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
 
-from myotwitch.dsp.detector import Twitch, TwitchDetector  # noqa: E402
-from myotwitch.sources import synthetic as syn  # noqa: E402
+from myotwitch.dsp.detector import Twitch, TwitchDetector
+from myotwitch.sources import synthetic as syn
 
 RATE_HZ = 1000.0
 NOISE_UV = 2.0
