@@ -18,8 +18,8 @@ from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 RATE_HZ = 1000.0
 
 
-def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
-    det = TwitchDetector(rate_hz, config)
+def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=None):
+    det = TwitchDetector(rate_hz, config or DetectorConfig())
     out, i, k = [], 0, 0
     while i < len(signal_uv):
         n = block_sizes[k % len(block_sizes)]
@@ -29,7 +29,7 @@ def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ,
     return out + det.flush(), det
 
 
-def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
+def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=None):
     out, det = events(signal_uv, block_sizes, rate_hz, config)
     return [e for e in out if isinstance(e, Twitch)], det
 

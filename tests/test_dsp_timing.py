@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from myotwitch.dsp.detector import Twitch, TwitchDetector
 from myotwitch.sources import synthetic as syn
 
@@ -31,7 +30,7 @@ def test_a_twitch_is_at_the_raw_peak_within_1_ms(rate_hz, mains_hz):
     det = TwitchDetector(rate_hz)
     twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]
     tolerance = round(0.001 * rate_hz)
-    errors = [min((min(abs(t.peak_index - i), abs(t.peak_index - j)) for t in twitches)) for i, j in peaks]
+    errors = [min(min(abs(t.peak_index - i), abs(t.peak_index - j)) for t in twitches) for i, j in peaks]
     assert max(errors) <= tolerance, errors
     for t in twitches:
         assert t.onset_index <= t.peak_index <= t.end_index

@@ -402,3 +402,26 @@ def test_a_potential_of_the_neighbours_size_stays_dense_firing():
         x, at = _cluster(seed, (6, 8))
         twitches, _, _ = run(x)
         assert not any(abs(t.peak_index - i) <= 5 for t in twitches for i in at), seed
+
+
+_ITEM_5 = ("issue 13 item 5 open: a long unit at 20 sigma keeps late phases above a fifth of its peak that a 6 sigma "
+           "one loses under the 2 sigma floor, and is 'too long for a twitch'")
+
+
+@pytest.mark.xfail(strict=True, reason=_ITEM_5)
+def test_a_long_potential_gets_the_same_verdict_at_6_and_20_sigma():
+    # Issue 13 item 5: the duration must be measured relative to the potential. Measured (accuracy benchmark,
+    # 30-40 ms triphasic and polyphasic units, quiet background): sensitivity 1.000 at 6 sigma, 0.804 at 20
+    # sigma, every miss 'too long for a twitch'. Tried: the duration at 0.35 of the peak (the same share from
+    # 6 sigma up) found them all but let contraction through (0 -> 37 false twitches a minute: bursts were
+    # rejected as too long); delimiting 8 ms past the energy run changed nothing.
+    verdicts = {}
+    for sigma in (6, 20):
+        x = rest(30, 60)
+        unit = syn.motor_unit_potential(RATE_HZ, 36.0, 3, np.random.default_rng(1))
+        at = [int(s * RATE_HZ) for s in np.arange(3.0, 28.0, 1.5)]
+        for i in at:
+            syn.add_potential(x, i, unit, sigma * NOISE_UV)
+        twitches, _, _ = run(x)
+        verdicts[sigma] = sum(any(abs(t.peak_index - i) <= 15 for t in twitches) for i in at)
+    assert verdicts[6] == verdicts[20] == len(at), verdicts
