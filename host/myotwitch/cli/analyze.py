@@ -11,7 +11,7 @@ from myotwitch.cli.output import Output, status
 
 
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
-    analysis = FileAnalysis(args.path, args.rate)
+    analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
     last_report = time.monotonic()
 
     def progress(done_s: float, total_s: float | None) -> None:
