@@ -69,9 +69,9 @@ def test_muscles_named_one_per_signal_and_the_summary_says_what_supplies_them(th
     assert (apb["muscle"], apb["nerve"], apb["roots"]) == ("right APB", "median", "C8-T1")
     code, text = analyze(str(path), "--muscle", "right APB", "--muscle", "right FDI", "--muscle", "elbow thing")
     assert code == 0
-    assert f"[0] right APB: {len(twitches)} twitches" in text
+    assert f"[0] right APB: {len(twitches)} twitches, 1 episode" in text
     assert "supplied by the median nerve, roots C8-T1" in text and "supplied by the ulnar nerve" in text
-    assert "[2] elbow thing: 0 twitches" in text and "elbow thing: 0 twitches, 0 episodes, " in text
+    assert "[2] elbow thing: 0 twitches" in text and "elbow thing: 0 twitches, 0 episodes, 5 seen on other channels too" in text
 
 
 def test_a_muscle_name_missing_is_a_one_line_error(three, capsys):
@@ -94,6 +94,21 @@ def test_csv_signal_columns_are_channels(tmp_path):
     assert [c["muscle"] for c in lines[-1]["channels"]] == ["left_apb_uv", "left_fdi_uv"]
     crosstalk = [e for e in lines if e["type"] == "rejected" and e["reason"] == "crosstalk"]
     assert crosstalk and {e["channel"] for e in crosstalk} == {1}
+
+
+def test_a_gap_in_one_column_is_that_channels_alone(tmp_path):
+    x, twitches, _ = scene(seconds=SECONDS)
+    path = tmp_path / "gap.csv"
+    rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f}," + ("" if 30_000 < i < 30_100 else f"{b:.1f}")
+                     for i, (a, b) in enumerate(zip(x[0], x[1])))
+    path.write_text("time_s,apb_uv,fdi_uv\n" + rows + "\n")
+    code, lines = analyze(str(path), "--format", "jsonl")
+    assert code == 0
+    gaps = [e for e in lines if e["type"] == "gap"]
+    assert [(g["channel"], g["muscle"], g["start_s"], g["samples"]) for g in gaps] == [(1, "fdi_uv", 15.0005, 99)]
+    summary = lines[-1]
+    assert [c["lost_samples"] for c in summary["channels"]] == [0, 99] and summary["lost_samples"] == 99
+    assert summary["channels"][0]["twitches"] == len(twitches)
 
 
 def test_one_signal_gives_no_channel_keys(tmp_path):

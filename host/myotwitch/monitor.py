@@ -135,7 +135,8 @@ class MultiMonitor:
                 rejected[reason] = rejected.get(reason, 0) + n
             s["twitches"] = self.rules.twitches[c]
             s["rejected"] = dict(sorted(rejected.items()))
-            out.append({"channel": c, "muscle": self.muscles[c], **s})
+            out.append({"channel": c, "muscle": self.muscles[c], "samples": monitor.samples,
+                        "lost_samples": monitor.lost_samples, **s})
         return out
 
     def _decided(self, decided: list[ChannelEvent]) -> list[ChannelEvent]:

@@ -141,7 +141,9 @@ def channel_line(c: dict) -> str:
     supply = f"; the muscle is supplied by the {c['nerve']} nerve, roots {c['roots']}" if c.get("nerve") else ""
     rejected = sum(n for why, n in c["rejected"].items() if why in ("artifact: common-mode", "crosstalk"))
     others = f", {rejected} seen on other channels too (common-mode or crosstalk)" if rejected else ""
-    return (f"    [{c['channel']}] {c['muscle']}: {c['twitches']} twitches, {c['episodes']} episodes{others}{supply}")
+    counts = f"{c['twitches']} twitch{'' if c['twitches'] == 1 else 'es'}, " \
+        f"{c['episodes']} episode{'' if c['episodes'] == 1 else 's'}"
+    return f"    [{c['channel']}] {c['muscle']}: {counts}{others}{supply}"
 
 
 def status(message: str) -> None:
