@@ -137,3 +137,20 @@ def test_decisions_do_not_depend_on_block_size(block_sizes):
     assert decisions(out) == _WHOLE
     twitches = [e for e in out if isinstance(e.event, Twitch)]
     assert [e.event.peak_index for e in twitches] == sorted(e.event.peak_index for e in twitches)
+
+
+def test_a_twitch_waits_for_its_window_on_every_channel():
+    """Decided before the other channels' samples around it arrive, a copy would go unseen."""
+    rules = ChannelRules(RATE_HZ, 2)
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, NOISE_UV, (2, 8000))
+    unit = 20 * NOISE_UV * potential(RATE_HZ)
+    x[0, 3980:4021] += 0.3 * unit
+    x[1, 3980:4021] += unit
+    twitch = Twitch(4000, 3990, 4010, float(0.3 * np.abs(unit).max()), NOISE_UV)
+    rules.feed(0, 0, x[0], [twitch])
+    rules.feed(1, 0, x[1, :4005], [])
+    assert rules.decide([8000, 8000]) == []  # channel 1 holds nothing past the peak yet
+    rules.feed(1, 4005, x[1, 4005:], [])
+    decided = rules.decide([8000, 8000])
+    assert [(d.channel, d.event.reason) for d in decided] == [(0, REASON_CROSSTALK)]
