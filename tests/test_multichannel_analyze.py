@@ -96,6 +96,20 @@ def test_csv_signal_columns_are_channels(tmp_path):
     assert crosstalk and {e["channel"] for e in crosstalk} == {1}
 
 
+def test_csv_columns_that_say_they_are_not_emg_are_skipped_and_said(tmp_path, capsys):
+    x, _, _ = scene(seconds=SECONDS)
+    path = tmp_path / "with_ecg.csv"
+    rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f},{b:.1f},{c:.1f},0.98"
+                     for i, (a, b, c) in enumerate(zip(x[0], x[1], x[2])))
+    path.write_text("time_s,apb_uv,ecg_uv,fdi_uv,accel_g\n" + rows + "\n")
+    code, lines = analyze(str(path), "--format", "jsonl")
+    assert code == 0
+    assert [c["muscle"] for c in lines[-1]["channels"]] == ["apb_uv", "fdi_uv"]
+    assert lines[-1]["skipped_signals"] == ["column 3 'ecg_uv': its name says it is not EMG",
+                                            "column 5 'accel_g': its name says it is not EMG"]
+    assert "skipped column 5 'accel_g'" in capsys.readouterr().err
+
+
 def test_a_gap_in_one_column_is_that_channels_alone(tmp_path):
     x, twitches, _ = scene(seconds=SECONDS)
     path = tmp_path / "gap.csv"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .he
 # A gap longer than this in a file's own time-keeping is taken as a corrupt time, not a pause:
 # replaying it as lost samples would take minutes for nothing.
 MAX_GAP_S = 24 * 3600.0
+# Labels of signals that are not surface EMG, as EDF files from sleep and EEG labs and CSV exports name
+# them (`_` separates words too: ecg_uv): with several signals these are skipped, and said so
+NOT_EMG_LABEL = re.compile(r"(?<![a-z0-9])(ecg|ekg|eeg|eog|resp[a-z]*|temp[a-z]*|spo2|sao2|pleth[a-z]*|pulse|hr|"
+                           r"acc[a-z]*|gyro[a-z]*|event|status|trigger|marker)(?![a-z0-9])", re.IGNORECASE)
 MAX_TOTAL_GAP_S = 7 * MAX_GAP_S  # all of a file's pauses together: a week (a minute or two to skip at 20 kHz)
 
 
@@ -148,7 +153,8 @@ def open_signals(path: str | os.PathLike, rate_hz: float | None = None,
     """Every EMG signal of a recording, one Recording each, and why each other signal was skipped.
 
     EDF/BDF: every signal but annotations and those that say they are not EMG (label, unit, rate below
-    `min_rate_hz`, or another rate than the first); CSV: every column but the time and a sample counter.
+    `min_rate_hz`, or another rate than the first); CSV: every column but the time, a sample counter and
+    columns that say they are not EMG (label or unit; the first signal column is read as always).
     A WFDB record gives its first signal, as `open_recording` does."""
     path = Path(path)
     if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):

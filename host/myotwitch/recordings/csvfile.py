@@ -35,6 +35,7 @@ from myotwitch.recordings import (
     DEFAULT_BLOCK_SAMPLES,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
+    NOT_EMG_LABEL,
     Recording,
     RecordingError,
     nan_blocks,
@@ -401,6 +402,9 @@ def open_csv_signals(path: Path, rate_hz: float | None) -> tuple[list[Recording]
     kept: list[Recording] = [first]
     skipped: list[str] = []
     for column, label, unit in first.layout.more_signals:
+        if NOT_EMG_LABEL.search(label):
+            skipped.append(f"column {column + 1} {label!r}: its name says it is not EMG")
+            continue
         if unit is not None and unit not in _UNIT_TO_UV:
             skipped.append(f"column {column + 1} {label!r}: in {unit!r}, not a voltage")
             continue

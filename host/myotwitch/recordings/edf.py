@@ -29,6 +29,7 @@ from myotwitch.recordings import (
     EDF_MAGIC,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
+    NOT_EMG_LABEL,
     Recording,
     RecordingError,
     nan_blocks,
@@ -267,11 +268,6 @@ def open_edf(path: Path) -> Recording:
     return _signal_recording(path, h, ordinary[0])
 
 
-# Labels of signals that are not surface EMG, as EDF files from sleep and EEG labs name them
-_NOT_EMG_LABEL = re.compile(r"\b(ecg|ekg|eeg|eog|resp\w*|temp\w*|spo2|sao2|pleth\w*|pulse|hr|"
-                            r"acc\w*|gyro\w*|event|status|trigger|marker)\b", re.IGNORECASE)
-
-
 def open_edf_signals(path: Path, min_rate_hz: float) -> tuple[list[Recording], list[str]]:
     """Every EMG signal of the file as its own recording, and why each other signal was skipped.
 
@@ -286,7 +282,7 @@ def open_edf_signals(path: Path, min_rate_hz: float) -> tuple[list[Recording], l
             continue
         name = label or f"signal {i + 1}"
         rate_hz = h.samples_per_record[i] / h.record_s
-        if _NOT_EMG_LABEL.search(label):
+        if NOT_EMG_LABEL.search(label):
             skipped.append(f"signal {i + 1} {name!r}: its label says it is not EMG")
         elif (h.units[i] or "uV").strip().lower() not in _UNIT_TO_UV:
             skipped.append(f"signal {i + 1} {name!r}: in {h.units[i]!r}, not a voltage")
