@@ -9,7 +9,11 @@ counts every byte the firmware's App writes while streaming 60 s at 500,
 1000 and 2000 Hz (data frames plus the STATS status each second).
 These are figures for this machine's CPU running the Unix port, not for a
 microcontroller: they show the relative cost of the parts and catch
-regressions. Bytes per sample are exact and hold on any board.
+regressions. Bytes per sample are exact and hold on any board. So are the
+heap bytes allocated by the callbacks and the framing (GC off, counted with
+gc.mem_alloc): 0 is the target. Both the wheel's 64-bit port and, when built
+(tools/upy32, MYOTWITCH_UPY32), the 32-bit one, whose integers are the
+boards', run side by side in one go.
 """
 
 from __future__ import annotations
@@ -25,22 +29,31 @@ sys.path.insert(0, str(ROOT / "host"))
 from myotwitch.sources.simboard import find_micropython  # noqa: E402
 
 
-def run() -> dict[str, float]:
+def upy32() -> str | None:
+    """The 32-bit MicroPython built by tools/upy32/build-micropython-32bit, if there is one."""
+    default = Path.home() / ".cache" / "myotwitch-upy32" / "micropython" / "ports" / "unix" / "build-32" / "micropython"
+    path = os.environ.get("MYOTWITCH_UPY32") or (str(default) if default.exists() else "")
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def run(interpreter: str | None = None) -> dict[str, float]:
     fw = ROOT / "firmware"
     # tests/firmware_upy for its FakeBoard and FakeOut (a board fired by hand, a byte sink)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "lib"), str(fw / "sim"),
                                                          str(ROOT / "tests" / "firmware_upy"), ".frozen"]))
-    out = subprocess.run([find_micropython(), str(ROOT / "benchmarks" / "upy" / "hotpath.py")],
+    out = subprocess.run([interpreter or find_micropython(), str(ROOT / "benchmarks" / "upy" / "hotpath.py")],
                          capture_output=True, text=True, env=env, timeout=300, check=True).stdout
     figures: dict[str, float] = {}
     for line in out.splitlines():
         words = line.split()
         if words[0] == "tick_us_per_sample":
             figures["tick_us"] = float(words[1])
+            figures["tick_alloc_bytes"] = float(words[3])
         elif words[0] == "format":
             name = "packed12" if words[1] == "1" else "u16"
             figures[f"frame_us_{name}"] = float(words[3])
             figures[f"bytes_per_sample_{name}"] = float(words[5])
+            figures[f"frame_alloc_bytes_{name}"] = float(words[7])
         elif words[0] == "wire":
             figures[f"wire_bytes_per_sample_{words[2]}hz"] = float(words[4])
     return figures
@@ -48,11 +61,21 @@ def run() -> dict[str, float]:
 
 def main() -> int:
     f = run()
+    wide = upy32()
+    g = run(wide) if wide else None
     print("firmware hot path, MicroPython Unix port on this machine (not a microcontroller):")
-    print(f"  timer callback (ADC read, ring write, timestamp): {f['tick_us']:.3f} µs per sample")
+    print("  64-bit port (the wheel's)" + ("; in brackets the 32-bit port, the boards' integers" if g else
+                                          "; no 32-bit port built (tools/upy32/build-micropython-32bit)"))
+
+    def both(key: str, fmt: str) -> str:
+        return format(f[key], fmt) + (f" [{format(g[key], fmt)}]" if g else "")
+
+    print(f"  timer callback (ADC read, ring write, timestamp): {both('tick_us', '.3f')} µs per sample, "
+          f"{both('tick_alloc_bytes', '.0f')} heap bytes allocated in 200,000")
     for name in ("packed12", "u16"):
-        print(f"  framing, {name}: {f[f'frame_us_{name}']:.3f} µs per sample, "
-              f"{f[f'bytes_per_sample_{name}']:.2f} bytes per sample on the wire")
+        print(f"  framing, {name}: {both(f'frame_us_{name}', '.3f')} µs per sample, "
+              f"{f[f'bytes_per_sample_{name}']:.2f} bytes per sample on the wire, "
+              f"{both(f'frame_alloc_bytes_{name}', '.0f')} heap bytes allocated in 4,000 frames")
     for rate_hz in (500, 1000, 2000):
         wire = f[f"wire_bytes_per_sample_{rate_hz}hz"]
         print(f"  at {rate_hz} Hz, packed12, data frames and the STATS status each second: {wire:.3f} bytes "

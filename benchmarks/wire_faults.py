@@ -4,12 +4,14 @@
 
 A stream of data frames (50 packed 12-bit samples each, as the firmware
 sends) is damaged one way at a time, cut into random chunks as a serial port
-delivers them, and fed to `FrameDecoder`. For each fault the table gives:
+delivers them, and fed to `FrameDecoder`, whose `finish()` ends the input;
+the board's END status (its count of samples produced) follows the damaged
+stream, as the firmware sends it. For each fault the table gives:
 frames sent, frames the fault left intact, intact frames recovered (decoded
 with the same sequence number and samples), frames decoded with wrong
-content (must be 0), samples delivered + counted lost against samples
-produced up to the last delivered frame (must match), and the largest
-unparsed buffer seen (bounded by one maximal frame).
+content (must be 0), samples delivered + counted lost against every sample
+the board produced (must match exactly, the end of input included), and the
+largest unparsed buffer seen (bounded by one maximal frame).
 
 The fault injectors are shared with tests/test_wire_faults.py.
 """
@@ -27,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
-from myotwitch import protocol as P  # noqa: E402
+from myotwitch import protocol as P
 
 FRAME_SAMPLES = 50
 
@@ -46,6 +48,12 @@ def clean_frames(n_frames: int, rng: np.random.Generator, first_seq: int = 0) ->
         samples = rng.integers(0, 4096, FRAME_SAMPLES, dtype=np.uint16)
         out.append(Sent(seq, samples, P.encode_data(seq, k * 50_000, 0, samples, P.FORMAT_PACKED12)))
     return out
+
+
+def end_status(frames: list[Sent]) -> bytes:
+    """The board's END status after its last frame: samples produced since START (modulo 2**32)."""
+    produced = (frames[-1].seq + FRAME_SAMPLES) % P.SEQ_MODULUS if frames else 0
+    return P.encode_status(P.STATUS_END, f"frames={len(frames)} samples={produced} lost=0 short_writes=0")
 
 
 # Each fault: (frames, rng) -> (the bytes on the wire, indices of frames left intact and in order).
@@ -143,6 +151,25 @@ def everything(frames, rng):
     return b"".join(parts), intact
 
 
+def length_near_the_end(frames, rng):
+    """A header claiming a 1000-byte frame just before the last 8 frames (shorter than that): issue 15, item 5."""
+    head = b"".join(f.wire for f in frames[:-8])
+    return head + bytes.fromhex("A55A0144E803") + b"".join(f.wire for f in frames[-8:]), set(range(len(frames)))
+
+
+def restart_without_hello(frames, rng):
+    """The board restarts after 1,000 samples (inside the 2,048-sample stale window) and its hello is lost:
+    its counter and clock start again at 0. The frames after the restart are renumbered in place (as the
+    board sends them): issue 15, item 6.
+    """
+    k = max(1, min(20, len(frames) // 3))
+    for i in range(k, len(frames)):
+        seq = (i - k) * FRAME_SAMPLES
+        f = frames[i]
+        frames[i] = Sent(seq, f.samples, P.encode_data(seq, 3_000 + (i - k) * 50_000, 0, f.samples, P.FORMAT_PACKED12))
+    return b"".join(f.wire for f in frames), set(range(len(frames)))
+
+
 FAULTS: dict[str, Fault] = {
     "none": no_fault,
     "random bytes between frames (10 % of frames)": random_bytes,
@@ -151,6 +178,8 @@ FAULTS: dict[str, Fault] = {
     "duplicated frames (5 %)": duplicated,
     "reordered frames (5 % of pairs)": reordered,
     "all of the above": everything,
+    "a corrupted length before the last 8 frames": length_near_the_end,
+    "counter restarts without a hello (after 1,000 samples)": restart_without_hello,
 }
 
 
@@ -160,7 +189,7 @@ class Outcome:
     intact: int
     intact_recovered: int
     wrong: int
-    produced: int  # samples up to the end of the last frame delivered
+    produced: int  # every sample the board produced
     delivered: int
     lost: int
     max_buffer_bytes: int
@@ -182,19 +211,25 @@ def feed_in_chunks(data: bytes, rng: np.random.Generator, decoder: P.FrameDecode
 def run_fault(fault: Fault, n_frames: int, seed: int, first_seq: int = 0) -> Outcome:
     rng = np.random.default_rng(seed)
     frames = clean_frames(n_frames, rng, first_seq)
-    wire, intact = fault(frames, rng)
+    wire, intact = fault(frames, rng)  # may renumber frames in place (a restart)
     decoder = P.FrameDecoder()
-    decoded, biggest = feed_in_chunks(wire, rng, decoder)
+    # The board answers START before its first frame (seq 0); a stream joined mid-way (first_seq != 0) has no
+    # START, so what was lost before its first frame received is unknown: produced counts from that frame.
+    start = P.encode_status(P.STATUS_OK, "START") if first_seq == 0 else b""
+    decoded, biggest = feed_in_chunks(start + wire + end_status(frames), rng, decoder)
+    decoded += decoder.finish()
     data = [f for f in decoded if isinstance(f, P.DataFrame)]
-    by_seq = {f.seq: (i, f.samples) for i, f in enumerate(frames)}
+    by_frame = {(f.seq, f.wire[10:14]): (i, f.samples) for i, f in enumerate(frames)}  # seq and device time
     recovered, wrong = set(), 0
     for f in data:
-        sent = by_seq.get(f.seq)
+        sent = by_frame.get((f.seq, f.t_us.to_bytes(4, "little")))
         if sent is None or not np.array_equal(sent[1], f.samples):
             wrong += 1
         else:
             recovered.add(sent[0])
-    produced = data[-1].stream_index + len(data[-1].samples) if data else 0
+    produced = len(frames) * FRAME_SAMPLES
+    if first_seq != 0 and data:
+        produced -= (data[0].seq - first_seq) % P.SEQ_MODULUS
     return Outcome(
         sent=n_frames, intact=len(intact), intact_recovered=len(intact & recovered), wrong=wrong,
         produced=produced, delivered=decoder.stats.samples, lost=decoder.stats.lost_samples,

@@ -64,3 +64,57 @@ def test_no_fault_no_notes(tmp_path):
     summary, logged, _, _ = live_sim(tmp_path, speed="2", extra=("--duration", "6"))
     assert not [e for e in logged if e["type"] in ("stream", "gap")]
     assert abs(summary["clock_drift_ppm"]) < 2000 and summary["lost_samples"] == 0
+
+
+# -- a capture of the session replays to the same timeline (issue 15, items 7 and 8) ---------------------------
+_MUSCLE_AND_STREAM = ("twitch", "episode", "rejected", "activity", "gap", "stream")
+
+
+def demo_and_replay(tmp_path, *fault):
+    cap = tmp_path / "session.mtwcap"
+    code, live = run(["demo", "--speed", "0", *fault, "--capture", str(cap), "--format", "jsonl",
+                      "--db", str(tmp_path / "l.sqlite"), "--out", str(tmp_path / "s")])
+    assert code == 0
+    code, replayed = run(["analyze", str(cap), "--format", "jsonl"])
+    assert code == 0
+    return live, replayed
+
+
+def same_events(live, replayed):
+    """Every twitch, episode, rejection, activity segment, gap and stream note, in order, live and replayed.
+    (Live pause notes come from host timing; none arise at --speed 0.)"""
+    def pick(events):
+        return [e for e in events if e["type"] in _MUSCLE_AND_STREAM and e.get("what") != "pause"]
+
+    assert pick(replayed) == pick(live)
+    return pick(live)
+
+
+def test_a_capture_of_a_board_reset_replays_to_the_live_timeline(tmp_path):
+    # Before: the replay had no gap after the reset, so every twitch after 20 s came 0.2 s early.
+    live, replayed = demo_and_replay(tmp_path, "--sim-reset-at", "20")
+    events = same_events(live, replayed)
+    gaps = [e for e in events if e["type"] == "gap"]
+    assert len(gaps) == 1 and gaps[0]["why"] == "board restarted" and gaps[0]["samples"] > 0
+    assert [e for e in events if e["type"] == "twitch" and e["t_s"] > 21]  # twitches after it, at the same times
+    for key in ("samples", "lost_samples", "seconds", "frames", "gaps", "reconnects"):
+        assert replayed[-1][key] == live[-1][key], key
+
+
+def test_a_capture_of_an_unplugged_board_replays_to_the_live_timeline(tmp_path):
+    live, replayed = demo_and_replay(tmp_path, "--sim-unplug-at", "10", "--sim-unplug-for", "0.5")
+    events = same_events(live, replayed)
+    assert [e["why"] for e in events if e["type"] == "gap"] == ["board unplugged"]
+    for key in ("samples", "lost_samples", "seconds", "gaps", "reconnects"):
+        assert replayed[-1][key] == live[-1][key], key
+
+
+def test_analyze_of_a_capture_reports_the_wire_figures_and_gaps_as_the_live_summary_does(tmp_path):
+    # Line noise and a stall that overflows the board's ring: skipped bytes, a noise note and a sequence gap.
+    live, replayed = demo_and_replay(tmp_path, "--sim-noise-at", "5", "--sim-stall-at", "20", "--sim-stall-for", "5")
+    events = same_events(live, replayed)
+    assert [e["why"] for e in events if e["type"] == "gap"] == ["board buffer overflow (stall)"]
+    assert [e["what"] for e in events if e["type"] == "stream"] == ["noise"]
+    for key in ("frames", "crc_errors", "skipped_bytes", "samples", "lost_samples"):
+        assert replayed[-1][key] == live[-1][key], key
+    assert replayed[-1]["skipped_bytes"] > 0 and replayed[-1]["lost_samples"] > 0

@@ -2,34 +2,63 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
-
 from conftest import FIRMWARE, UPY_TESTS, run_micropython
+from myotwitch.sources.simboard import find_micropython
 
 UPY_TEST_FILES = sorted(UPY_TESTS.glob("upy_test_*.py"))
+# The 32-bit Unix port built by tools/upy32/build-micropython-32bit (.ci/run exports its path). The boards'
+# small integers have 31 bits like its own; the wheel's 64-bit port hides every big-int allocation.
+UPY32_ENV = "MYOTWITCH_UPY32"
+_UPY32_DEFAULT = Path.home() / ".cache" / "myotwitch-upy32" / "micropython" / "ports" / "unix" / "build-32" / "micropython"
+
+
+def interpreter(bits: int) -> str:
+    """The `micropython` of that width, or skip saying why (only the 32-bit one may be absent)."""
+    if bits == 64:
+        return find_micropython()
+    path = os.environ.get(UPY32_ENV) or (str(_UPY32_DEFAULT) if _UPY32_DEFAULT.exists() else "")
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip(f"no 32-bit MicroPython: set {UPY32_ENV} or run tools/upy32/build-micropython-32bit")
+    return path
+
+
+def run_upy(script: Path, bits: int) -> subprocess.CompletedProcess:
+    """Run a script under the MicroPython Unix port of that width, firmware and fakes on MICROPYPATH."""
+    path = os.pathsep.join(str(p) for p in (UPY_TESTS, FIRMWARE / "sim", FIRMWARE, FIRMWARE / "lib")) + ":.frozen"
+    return subprocess.run([interpreter(bits), str(script)], capture_output=True, text=True, timeout=300, check=False,
+                          env=dict(os.environ, MICROPYPATH=path))
+
+
+WIDTHS = [pytest.param(64, id="upy64"), pytest.param(32, id="upy32")]
 
 
 def test_there_are_firmware_tests():
     assert len(UPY_TEST_FILES) >= 4
 
 
+@pytest.mark.parametrize("bits", WIDTHS)
 @pytest.mark.parametrize("script", UPY_TEST_FILES, ids=lambda p: p.stem)
-def test_firmware_module_under_micropython(script):
-    result = run_micropython(script)
+def test_firmware_module_under_micropython(script, bits):
+    result = run_upy(script, bits)
     assert result.returncode == 0, result.stdout + result.stderr
-    ran = re.search(r"^RAN (\d+) FAILED (\d+)$", result.stdout, re.M)
+    ran = re.search(r"^RAN (\d+) FAILED (\d+)$", result.stdout, re.MULTILINE)
     assert ran, result.stdout
     assert int(ran.group(1)) >= 3 and int(ran.group(2)) == 0
     assert result.stdout.count("PASS ") == int(ran.group(1))
 
 
-def test_interpreter_really_is_micropython(tmp_path):
+@pytest.mark.parametrize("bits", WIDTHS)
+def test_interpreter_really_is_micropython_of_that_width(tmp_path, bits):
     probe = tmp_path / "probe.py"
-    probe.write_text("import sys\nprint(sys.implementation.name)\n")
-    assert run_micropython(probe).stdout.strip() == "micropython"
+    probe.write_text("import sys\nprint(sys.implementation.name, sys.maxsize)\n")
+    # A small int on that port holds up to maxsize: 2**31 - 1 on the boards and the 32-bit build.
+    assert run_upy(probe, bits).stdout.split() == ["micropython", str(2 ** (bits - 1) - 1)]
 
 
 def test_a_failing_upy_test_is_reported(tmp_path):

@@ -161,3 +161,24 @@ def test_live_takes_one_muscle_as_before_and_refuses_several(capsys):
     code = main(["demo", "--speed", "0", "--duration", "1", "--no-view", "--muscle", "a", "--muscle", "b"],
                 stdout=io.StringIO())
     assert code == 1 and "2 muscles named, but this session streams one channel" in capsys.readouterr().err
+
+
+def test_the_live_view_gets_the_one_muscle_name(monkeypatch, tmp_path):
+    """--muscle is a list now: the views still get the name, not the list."""
+    from myotwitch.live import view
+
+    seen = []
+
+    class Recorded(view.LiveView):
+        def __init__(self, *args, muscle=None, **kwargs):
+            seen.append(muscle)
+            super().__init__(*args, muscle=muscle, **kwargs)
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(view, "LiveView", Recorded)
+    code = main(["demo", "--speed", "0", "--duration", "1", "--muscle", "left FDI", "--out", str(tmp_path / "s"),
+                 "--db", str(tmp_path / "db.sqlite")], stdout=Terminal())
+    assert code == 0 and seen == ["left FDI"]

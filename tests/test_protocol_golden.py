@@ -25,6 +25,16 @@ def test_firmware_encoder_produces_golden_bytes(firmware_vectors, name):
     assert firmware_vectors[name] == GOLDEN[name]["hex"]
 
 
+def test_the_32_bit_port_encodes_the_same_bytes():
+    # The boards' 31-bit integers: seq and time go out as 16-bit halves there; the wire bytes must not change.
+    from test_firmware_upy import run_upy
+
+    result = run_upy(UPY_TESTS / "golden_vectors.py", 32)
+    assert result.returncode == 0, result.stderr
+    vectors = dict(line.split() for line in result.stdout.splitlines())
+    assert vectors == {name: v["hex"] for name, v in GOLDEN.items()}
+
+
 def _decoded(frame) -> dict:
     if isinstance(frame, P.DataFrame):
         assert frame.samples.dtype == np.uint16

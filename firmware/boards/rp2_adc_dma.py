@@ -32,7 +32,9 @@
 # the register values written and the bookkeeping; not on silicon.
 import sys
 from array import array
+
 from micropython import const
+from mtw_sampler import wrap_add
 
 CLK_ADC_HZ = const(48000000)
 _CS = const(0x00)
@@ -49,7 +51,12 @@ FCS_THRESH_1 = const(0x1000000)  # DREQ as soon as one result waits
 _FCS_STREAMING = const(FCS_EN | FCS_DREQ_EN | FCS_THRESH_1 | FCS_OVER)  # OVER: writing 1 clears it
 DIV_INT_MAX = const(0xFFFF)
 TRANSFERS = const(0x0FFFF000)  # a multiple of either ring, below 2**28
-_INDEX_MASK = const(0x3FFFFFFF)  # the sampler's index width
+_CTRL_EN = const(0x01)  # CTRL.EN is bit 0 on both chips (the other fields moved on RP2350)
+# CTRL.RING_SIZE is 4 bits: the write address wraps on at most 1 << 15 = 32768
+# bytes. The 500 Hz pairs' ring is twice the sampler's ring, so the sampler's
+# ring holds at most 8192 halfword samples.
+_RING_MAX_BYTES = const(32768)
+MAX_RING_SAMPLES = const(8192)
 
 # chip -> (ADC register base, DREQ_ADC)
 CHIPS = {"RP2040": (0x4004C000, 36), "RP2350": (0x400A0000, 48)}
@@ -85,9 +92,16 @@ class AdcDma:
     def __init__(self, dma_class, mem32, chip="RP2040", ain=0, ring_samples=2048, transfers=TRANSFERS):
         if ring_samples & (ring_samples - 1) or ring_samples < 2:
             raise ValueError("ring must be a power of two")
+        if ring_samples > MAX_RING_SAMPLES:
+            raise ValueError("a ring of %d samples cannot wrap in DMA hardware: at most %d bytes (RING_SIZE 15), "
+                             "so at most %d samples, as the 500 Hz ring is twice as large"
+                             % (ring_samples, _RING_MAX_BYTES, MAX_RING_SAMPLES))
         import uctypes
 
         self._base, self._dreq = CHIPS[chip]
+        # Computed once: the address is above 2**30, a big int on the board, so adding to it in the
+        # main loop would allocate each time.
+        self._fcs_address = self._base + _FCS
         self._mem32 = mem32
         self._ain = ain
         if transfers % (2 * ring_samples) or not 0 < transfers < (1 << 28):
@@ -102,7 +116,7 @@ class AdcDma:
         self._a = dma_class()
         self._b = dma_class()
         self._current = self._a
-        self._done_before = 0  # transfers of the channels that have finished
+        self._done_samples = 0  # samples of the channels that have finished, modulo 2**30
         self.fifo_overruns = 0  # times the FIFO overflowed (results dropped before the DMA)
         self.running = False
 
@@ -146,7 +160,7 @@ class AdcDma:
         self._b.config(read=fifo, write=target, count=self._transfers,
                        ctrl=self._ctrl(self._b, self._a, bits), trigger=False)
         self._current = self._a
-        self._done_before = 0
+        self._done_samples = 0
         self.fifo_overruns = 0
         m[base + _DIV] = div
         m[base + _FCS] = _FCS_STREAMING
@@ -157,29 +171,39 @@ class AdcDma:
     def produced(self):
         """Samples ready since start, modulo 2**30 (main loop only): conversions, or whole pairs at 500 Hz."""
         cur = self._current
+        per_channel = self._transfers // self._factor  # whole samples: transfers is a multiple of 2
         if cur.count == 0 and not cur.active():
             # This channel did all its transfers and chained to the other one.
-            self._done_before += self._transfers  # unmasked: a pair must not straddle the wrap
+            # Counted in samples and wrapped before adding: no big int on a board.
+            self._done_samples = wrap_add(self._done_samples, per_channel)
             # Re-arm it (no trigger): the chain from the other starts it again.
             cur.write = self._target
             cur.count = self._transfers
             cur = self._current = self._b if cur is self._a else self._a
-        if self._mem32[self._base + _FCS] & FCS_OVER:
-            self._mem32[self._base + _FCS] = _FCS_STREAMING
+        if self._mem32[self._fcs_address] & FCS_OVER:
+            self._mem32[self._fcs_address] = _FCS_STREAMING
             self.fifo_overruns += 1
-        return ((self._done_before + self._transfers - cur.count) // self._factor) & _INDEX_MASK
+        return wrap_add(self._done_samples, (self._transfers - cur.count) // self._factor)
 
     def fill(self, ring, first, count, mask):
         """500 Hz: samples first .. first+count-1 (modulo 2**30) as the means of their pairs of conversions."""
-        pairs, pmask = self._pairs, self._pairs_mask
-        for i in range(first, first + count):
-            r = 2 * i  # the pair's first conversion; 2**31 is a multiple of the pairs' ring
-            ring[i & mask] = (pairs[r & pmask] + pairs[(r + 1) & pmask]) >> 1
+        pairs = self._pairs
+        half = self._pairs_mask >> 1  # the sampler's ring, in samples: 2**30 is a multiple of it
+        base = first & half
+        for k in range(count):
+            p = (base + k) & half
+            r = 2 * p  # the pair's first conversion; below the pairs' ring, so no wrap and no big int
+            ring[p & mask] = (pairs[r] + pairs[r + 1]) >> 1
 
     def stop(self):
         """Stop conversions and both channels, empty the FIFO, leave the ADC for one-shot reads."""
         m, base = self._mem32, self._base
         m[base + _CS] = CS_EN | (self._ain << 12)
+        # RP2350 erratum E5 (RP2350 datasheet 12.6.8.3, pico-sdk dma_channel_abort): aborting a channel
+        # whose EN is set can trigger its CHAIN_TO. Clear EN and point CHAIN_TO at itself on both
+        # channels first (each chains to the other), then abort both, as rp2.DMA.close() does.
+        for ch in (self._a, self._b):
+            ch.ctrl = ch.pack_ctrl(default=ch.ctrl & ~_CTRL_EN, chain_to=ch.channel)
         self._a.active(0)
         self._b.active(0)
         while not m[base + _FCS] & FCS_EMPTY:

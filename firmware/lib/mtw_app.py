@@ -5,7 +5,7 @@ import micropython
 from micropython import const
 
 import mtw_frame as F
-from mtw_sampler import Sampler
+from mtw_sampler import Sampler, wrap_add
 
 FW_NAME = "myotwitch-fw"
 FW_VERSION = "0.1.0"
@@ -13,6 +13,7 @@ PROTOCOL_VERSION = const(1)
 _LINE_MAX = const(40)
 _SELFTEST_SAMPLES = const(256)
 _HEARTBEAT_FRAMES = const(10)  # the LED changes every 10 frames while streaming
+_STATS_HEAD = b"STATS "
 
 
 class StdinCommands:
@@ -50,7 +51,12 @@ class App:
         if sample_format is None:
             sample_format = F.FORMAT_PACKED12 if board.adc_bits <= 12 else F.FORMAT_U16
         self.sample_format = sample_format
+        if not 1 <= frame_samples <= F.max_frame_samples(sample_format):
+            raise ValueError("frame_samples must be 1 to %d in format %d" % (F.max_frame_samples(sample_format),
+                                                                            sample_format))
         self.rate_hz = board.default_rate_hz
+        # Pre-bound: looked up once, not per STATS frame (0 on boards without the rp2 DMA path).
+        self._fifo_overruns = getattr(board, "fifo_overruns", None)
         self.sampler = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, board.adc_bits,
                                ring=getattr(board, "ring", None))
         self.writer = F.FrameWriter()
@@ -72,7 +78,7 @@ class App:
         if n is not None and n < length:
             # A USB CDC write that timed out: the rest of this frame is gone.
             # The host sees a broken frame (CRC) and a sequence gap.
-            self.short_writes += 1
+            self.short_writes = wrap_add(self.short_writes, 1)
             return False
         return True
 
@@ -225,8 +231,9 @@ class App:
             if s.lost != self._reported_lost:
                 flags |= F.FLAG_OVERFLOW
                 self._reported_lost = s.lost
+            s.first_time()
             length = self.writer.data(
-                s.seq, s.first_time_us(), flags, self.sample_format,
+                s.seq_hi16, s.seq_lo16, s.t_hi16, s.t_lo16, flags, self.sample_format,
                 s.ring, s.ring_mask, s.first_pos(), count, s.full_scale,
             )
             if not s.still_intact():
@@ -234,29 +241,46 @@ class App:
                 continue
             s.advance(count)
             sent_flags = self.writer.buf[F.HEADER_BYTES + 8]
+            # Counters wrap at 2**30 (310 days of frames at 2 kHz), as small ints on the boards.
             if sent_flags & F.FLAG_SATURATED:
-                self.saturated_frames += 1
+                self.saturated_frames = wrap_add(self.saturated_frames, 1)
             if sent_flags & F.FLAG_FLAT:
-                self.flat_frames += 1
+                self.flat_frames = wrap_add(self.flat_frames, 1)
             if self._send(length):
-                self.frames_sent += 1
+                self.frames_sent = wrap_add(self.frames_sent, 1)
                 if self.frames_sent % _HEARTBEAT_FRAMES == 0:
                     self.board.heartbeat()
                 if self.frames_sent % self._stats_frames == 0:
-                    self._status(F.STATUS_OK, "STATS " + self.counters())
+                    self._send(self._counters_frame(F.STATUS_OK, _STATS_HEAD))
+
+    def _counters_frame(self, code, head):
+        """A status frame: `head`, then what the board counted since START as key=value words
+        (STATS and END). Built in place, allocating nothing; returns its length."""
+        s = self.sampler
+        w = self.writer
+        waiting = s.pending()
+        # samples produced = seq + waiting, modulo 2**32, added in 16-bit halves.
+        lo = s.seq_lo16 + (waiting & 0xFFFF)
+        hi = (s.seq_hi16 + (waiting >> 16) + (lo >> 16)) & 0xFFFF
+        overruns = self._fifo_overruns() if self._fifo_overruns is not None else 0
+        o = w.put_text(w.status_begin(code), head)
+        o = w.put_u32(w.put_text(o, b"frames="), self.frames_sent >> 16, self.frames_sent & 0xFFFF)
+        o = w.put_u32(w.put_text(o, b" samples="), hi, lo & 0xFFFF)
+        o = w.put_u32(w.put_text(o, b" lost="), s.lost >> 16, s.lost & 0xFFFF)
+        o = w.put_u32(w.put_text(o, b" short_writes="), self.short_writes >> 16, self.short_writes & 0xFFFF)
+        o = w.put_u32(w.put_text(o, b" fifo_overruns="), overruns >> 16, overruns & 0xFFFF)
+        o = w.put_u32(w.put_text(o, b" saturated="), self.saturated_frames >> 16, self.saturated_frames & 0xFFFF)
+        o = w.put_u32(w.put_text(o, b" flat="), self.flat_frames >> 16, self.flat_frames & 0xFFFF)
+        return w.status_end(o)
 
     def counters(self):
-        """What the board counted since START, as key=value words (STATS and END status frames)."""
-        s = self.sampler
-        produced = (s.seq + s.pending()) & 0xFFFFFFFF
-        overruns = self.board.fifo_overruns() if hasattr(self.board, "fifo_overruns") else 0
-        return "frames=%d samples=%d lost=%d short_writes=%d fifo_overruns=%d saturated=%d flat=%d" % (
-            self.frames_sent, produced, s.lost, self.short_writes, overruns, self.saturated_frames,
-            self.flat_frames)
+        """The counters' text, as STATS and END carry it (tests; overwrites the writer's buffer)."""
+        n = self._counters_frame(F.STATUS_OK, b"")
+        return bytes(self.writer.buf[F.HEADER_BYTES + 1 : n - F.CRC_BYTES]).decode()
 
     def _end_of_signal(self):
         self.stop()
-        self._status(F.STATUS_END, self.counters())
+        self._send(self._counters_frame(F.STATUS_END, b""))
         if self.board.exit_on_end:
             self.running = False
 

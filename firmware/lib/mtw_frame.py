@@ -30,8 +30,14 @@ STATUS_OK = const(0)
 STATUS_ERROR = const(1)
 STATUS_END = const(2)
 
-# The largest count of samples one data frame can carry in either format.
+# The largest count of samples one data frame may carry: 512 packed 12-bit
+# samples (768 bytes); in uint16 the 1024-byte payload holds (1024 - 12) // 2.
 MAX_FRAME_SAMPLES = const(512)
+MAX_FRAME_SAMPLES_U16 = const(506)
+
+
+def max_frame_samples(fmt):
+    return MAX_FRAME_SAMPLES if fmt == FORMAT_PACKED12 else MAX_FRAME_SAMPLES_U16
 
 
 def _make_crc_table():
@@ -67,6 +73,7 @@ class FrameWriter:
 
     def __init__(self):
         self.buf = bytearray(HEADER_BYTES + MAX_PAYLOAD_BYTES + CRC_BYTES)
+        self._digits = bytearray(10)  # a u32 in decimal, least significant digit first
 
     def _finish(self, frame_type, payload_bytes):
         buf = self.buf
@@ -79,16 +86,17 @@ class FrameWriter:
         struct.pack_into("<H", buf, end, crc16(buf, 2, end))
         return end + CRC_BYTES
 
-    def data(self, seq, t_us, flags, fmt, ring, ring_mask, first_pos, count, full_scale):
+    def data(self, seq_hi16, seq_lo16, t_hi16, t_lo16, flags, fmt, ring, ring_mask, first_pos, count, full_scale):
         """A data frame of `count` samples from ring[(first_pos + i) & ring_mask]; returns its length.
 
+        The 32-bit `seq` and `t_us` come as 16-bit halves: a 32-bit value is a
+        heap big int on the boards (31-bit small ints), so nothing here makes one.
         Adds FLAG_SATURATED if a sample is at 0 or `full_scale`, and FLAG_FLAT if
         all samples are equal, from the packing loop itself (no second pass).
         """
         buf = self.buf
-        struct.pack_into(
-            "<IIBBH", buf, HEADER_BYTES, seq & 0xFFFFFFFF, t_us & 0xFFFFFFFF, flags, fmt, count
-        )
+        # Little-endian u32 = low half then high half: the v1 wire bytes, unchanged.
+        struct.pack_into("<HHHHBBH", buf, HEADER_BYTES, seq_lo16, seq_hi16, t_lo16, t_hi16, flags, fmt, count)
         o = HEADER_BYTES + DATA_HEADER_BYTES
         lo = hi = ring[first_pos & ring_mask]
         if fmt == FORMAT_PACKED12:
@@ -136,6 +144,47 @@ class FrameWriter:
         n = min(len(raw), MAX_PAYLOAD_BYTES - (o - HEADER_BYTES))
         buf[o : o + n] = raw[:n]
         return self._finish(frame_type, o + n - HEADER_BYTES)
+
+    # A status frame of counters, built piece by piece in place: no string is
+    # formatted, so the STATS status each second allocates nothing either.
+    def status_begin(self, code):
+        """Start a status frame; returns the offset at which its text goes."""
+        self.buf[HEADER_BYTES] = code
+        return HEADER_BYTES + 1
+
+    def put_text(self, o, text):
+        """Copy `text` (bytes) at offset o; returns the offset after it."""
+        buf = self.buf
+        for i in range(len(text)):
+            buf[o + i] = text[i]
+        return o + len(text)
+
+    def put_u32(self, o, hi16, lo16):
+        """Write hi16 * 2**16 + lo16 in decimal at offset o; returns the offset after it.
+
+        Long division by 10 over the two halves: every intermediate is below 10 * 2**16.
+        """
+        digits = self._digits
+        n = 0
+        while True:
+            r = hi16 % 10
+            hi16 //= 10
+            lo16 |= r << 16
+            digits[n] = 48 + lo16 % 10
+            lo16 //= 10
+            n += 1
+            if hi16 == 0 and lo16 == 0:
+                break
+        buf = self.buf
+        while n:
+            n -= 1
+            buf[o] = digits[n]
+            o += 1
+        return o
+
+    def status_end(self, o):
+        """Finish the status frame whose text ends at offset o; returns its length."""
+        return self._finish(TYPE_STATUS, o - HEADER_BYTES)
 
     def hello(self, fields):
         """A hello frame: `fields` is a sequence of (key, value) pairs, sent as key=value lines."""

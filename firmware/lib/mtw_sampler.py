@@ -9,9 +9,18 @@
 from array import array
 from micropython import const
 
-# Boards' small ints hold 30 bits plus sign; the index wraps below that so the
-# callback never creates a big int (which would allocate inside an IRQ).
+# Boards' small ints hold 30 bits plus sign (-2**30 .. 2**30-1): every value
+# here stays inside that, so nothing creates a big int (which allocates: a
+# MemoryError in a hard IRQ, a GC pause otherwise). The index wraps at 2**30
+# by comparison, never by computing 2**30 and masking; the 32-bit wire `seq`
+# and device time are kept as two 16-bit halves.
 INDEX_MASK = const(0x3FFFFFFF)
+
+
+def wrap_add(a, b):
+    """(a + b) mod 2**30 for 0 <= a, b < 2**30, without making the sum (a big int on a board)."""
+    over = a - (INDEX_MASK - b)  # > 0 exactly when a + b > INDEX_MASK
+    return over - 1 if over > 0 else a + b
 
 
 class Sampler:
@@ -37,14 +46,22 @@ class Sampler:
         self._fill = None
         self.reset()
 
-    def reset(self):
-        """Start counting from sample 0 (called on START, timer stopped)."""
-        self._index = 0
-        self._next = 0  # index (30-bit) of the next sample to send
-        self.seq = 0  # the same position as a 32-bit wire counter
-        self.lost = 0  # samples overwritten before they could be sent
-        self._t32 = 0
+    def reset(self, start_seq=0):
+        """Start counting from sample `start_seq` (0 on START, timer stopped; tests start near the wraps)."""
+        self._index = start_seq & INDEX_MASK
+        self._next = self._index  # index (30-bit) of the next sample to send
+        self._epoch = (start_seq >> 30) & 3  # the wire seq's two top bits: wraps of _next
+        self.seq_hi16 = 0  # _next as the 32-bit wire counter, in halves
+        self.seq_lo16 = 0
+        self._move(0)
+        self.lost = 0  # samples overwritten before they could be sent, modulo 2**30
+        self.t_hi16 = 0  # device time of the next sample, extended to 32 bits, in halves
+        self.t_lo16 = 0
         self._last_ticks = -1
+
+    def seq32(self):
+        """The wire seq as one int (tests and reports: a big int on a board past 2**30)."""
+        return (self.seq_hi16 << 16) | self.seq_lo16
 
     def follow(self, produced, period_us, fill=None):
         """Samples arrive without tick(): hardware (DMA) writes them into `ring`.
@@ -69,13 +86,18 @@ class Sampler:
         new = (now_index - self._index) & INDEX_MASK
         if new:
             t = self._ticks_us()
-            times, mask, period, tmask = self._times, self.ring_mask, self._period_us, self._ticks_mask
+            # One name a line: a, b, c, d = ... builds a tuple (allocates); two or three do not.
+            times = self._times
+            mask = self.ring_mask
+            period = self._period_us
+            tmask = self._ticks_mask
             i = self._index
             first = max(0, new - self.capacity)  # older ones are overwritten anyway
             if self._fill is not None:
-                self._fill(self.ring, (i + first) & INDEX_MASK, new - first, mask)
+                self._fill(self.ring, wrap_add(i, first), new - first, mask)
+            base = i & mask
             for k in range(first, new):
-                times[(i + k) & mask] = (t - (new - 1 - k) * period) & tmask
+                times[(base + k) & mask] = (t - (new - 1 - k) * period) & tmask
             self._index = now_index
 
     def _tick(self, _timer):
@@ -85,7 +107,7 @@ class Sampler:
         v = self._read_u16() >> self._shift
         self.ring[pos] = v
         self._times[pos] = self._ticks_us()
-        self._index = (i + 1) & INDEX_MASK
+        self._index = 0 if i == INDEX_MASK else i + 1
 
     def pending(self):
         """Samples waiting to be sent; first counts as lost any that were overwritten."""
@@ -98,23 +120,44 @@ class Sampler:
             behind = limit
         return behind
 
+    def _move(self, count):
+        n = self._next
+        over = n - (INDEX_MASK - count)
+        if over > 0:
+            n = over - 1
+            self._epoch = (self._epoch + 1) & 3
+        else:
+            n += count
+        self._next = n
+        self.seq_lo16 = n & 0xFFFF
+        self.seq_hi16 = (n >> 16) | (self._epoch << 14)
+
     def _skip(self, count):
-        self._next = (self._next + count) & INDEX_MASK
-        self.seq = (self.seq + count) & 0xFFFFFFFF
-        self.lost += count
+        self._move(count)
+        self.lost = wrap_add(self.lost, count)
 
     def first_pos(self):
         return self._next & self.ring_mask
 
-    def first_time_us(self):
-        """Device time of the next sample to send, extended to 32 bits."""
+    def first_time(self):
+        """Device time of the next sample to send, extended to 32 bits: sets t_hi16 and t_lo16."""
         t = self._times[self._next & self.ring_mask]
         if self._last_ticks < 0:
-            self._t32 = t & 0xFFFFFFFF
+            lo = t & 0xFFFF
+            hi = (t >> 16) & 0xFFFF
         else:
-            self._t32 = (self._t32 + ((t - self._last_ticks) & self._ticks_mask)) & 0xFFFFFFFF
+            step = (t - self._last_ticks) & self._ticks_mask
+            lo = self.t_lo16 + (step & 0xFFFF)
+            hi = (self.t_hi16 + (step >> 16) + (lo >> 16)) & 0xFFFF
+            lo &= 0xFFFF
+        self.t_hi16 = hi
+        self.t_lo16 = lo
         self._last_ticks = t
-        return self._t32
+
+    def first_time_us(self):
+        """first_time() as one int (tests: a big int on a board past 2**30)."""
+        self.first_time()
+        return (self.t_hi16 << 16) | self.t_lo16
 
     def still_intact(self):
         """After copying from first_pos(): was the oldest copied sample still in the ring?"""
@@ -122,8 +165,7 @@ class Sampler:
         return ((self._index - self._next) & INDEX_MASK) <= self.capacity
 
     def advance(self, count):
-        self._next = (self._next + count) & INDEX_MASK
-        self.seq = (self.seq + count) & 0xFFFFFFFF
+        self._move(count)
 
     def drop(self, count):
         """Samples copied but overwritten meanwhile: count them as lost."""

@@ -170,25 +170,28 @@ class _Mem32:
     """
 
     def __init__(self):
-        self._devices = []
+        self._words = {}  # word address -> (device, offset)
 
     def map(self, base, size, device):
-        self._devices.append((base, size, device))
+        for offset in range(0, size, 4):
+            self._words[base + offset] = (device, offset)
 
-    def _find(self, address):
-        for base, size, device in self._devices:
-            if base <= address < base + size:
-                return device, address - base
-        return None, 0
-
+    # One dict lookup and no arithmetic on the address: on a 32-bit port a
+    # peripheral address (0x4004C000 and up) is a big int, and adding to one
+    # or returning a new tuple would allocate (the firmware's main loop is
+    # tested heap-locked through these).
     def __getitem__(self, address):
-        device, offset = self._find(address)
-        return device.read(offset) if device is not None else 0
+        found = self._words.get(address)
+        if found is None:
+            return 0
+        device, offset = found
+        return device.read(offset)
 
     def __setitem__(self, address, value):
-        device, offset = self._find(address)
-        if device is not None:
-            device.write(offset, value & 0xFFFFFFFF)
+        found = self._words.get(address)
+        if found is not None:
+            device, offset = found
+            device.write(offset, value if 0 <= value <= 0x3FFFFFFF else value & 0xFFFFFFFF)
 
 
 mem32 = _Mem32()

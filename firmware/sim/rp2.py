@@ -13,22 +13,40 @@
 import machine
 import uctypes
 
-# CTRL_TRIG fields: (name, shift, width); RP2040 datasheet 2.5.7.
-_FIELDS = (
-    ("enable", 0, 1), ("high_pri", 1, 1), ("size", 2, 2), ("inc_read", 4, 1), ("inc_write", 5, 1),
-    ("ring_size", 6, 4), ("ring_sel", 10, 1), ("chain_to", 11, 4), ("treq_sel", 15, 6),
-    ("irq_quiet", 21, 1), ("bswap", 22, 1), ("sniff_en", 23, 1),
-)
-_DEFAULT = (1 << 21) | (0x3F << 15) | (1 << 5) | (1 << 4) | (2 << 2) | 1
+# CTRL_TRIG fields: (name, shift, width). RP2040 datasheet 2.5.7; RP2350 moved
+# most of them (pico-sdk src/rp2350/hardware_regs/include/hardware/regs/dma.h:
+# INCR_READ_REV 5 and INCR_WRITE_REV 7 are new, so INCR_WRITE is bit 6,
+# RING_SIZE 11:8, RING_SEL 12, CHAIN_TO 16:13, TREQ_SEL 22:17, IRQ_QUIET 23).
+# rp2.DMA.pack_ctrl knows each chip's layout; so must this model.
+_LAYOUTS = {
+    "RP2040": (
+        ("enable", 0, 1), ("high_pri", 1, 1), ("size", 2, 2), ("inc_read", 4, 1), ("inc_write", 5, 1),
+        ("ring_size", 6, 4), ("ring_sel", 10, 1), ("chain_to", 11, 4), ("treq_sel", 15, 6),
+        ("irq_quiet", 21, 1), ("bswap", 22, 1), ("sniff_en", 23, 1),
+    ),
+    "RP2350": (
+        ("enable", 0, 1), ("high_pri", 1, 1), ("size", 2, 2), ("inc_read", 4, 1), ("inc_read_rev", 5, 1),
+        ("inc_write", 6, 1), ("inc_write_rev", 7, 1), ("ring_size", 8, 4), ("ring_sel", 12, 1),
+        ("chain_to", 13, 4), ("treq_sel", 17, 6), ("irq_quiet", 23, 1), ("bswap", 24, 1), ("sniff_en", 25, 1),
+    ),
+}
+_CHANNELS = {"RP2040": 12, "RP2350": 16}
+# MicroPython's pack_ctrl defaults: enabled, word size, both addresses incrementing,
+# unpaced (TREQ 0x3F), IRQ quiet, chained to itself (no chain).
+_DEFAULTS = {"enable": 1, "size": 2, "inc_read": 1, "inc_write": 1, "treq_sel": 0x3F, "irq_quiet": 1}
 _FIFO_DEPTH = 4
-_CHANNELS = 12  # RP2040 (RP2350 has 16)
+_chip = "RP2040"
+
+
+def _fields():
+    return _LAYOUTS[_chip]
 
 
 class DMA:
     channels = []
 
     def __init__(self):
-        if len(DMA.channels) >= _CHANNELS:
+        if len(DMA.channels) >= _CHANNELS[_chip]:
             raise OSError("no free DMA channel")
         self.channel = len(DMA.channels)
         DMA.channels.append(self)
@@ -41,8 +59,12 @@ class DMA:
         self._busy = False
 
     def pack_ctrl(self, default=None, **fields):
-        value = _DEFAULT | (self.channel << 11) if default is None else default
-        for name, shift, width in _FIELDS:
+        if default is None:
+            default = 0
+            for name, shift, _width in _fields():
+                default |= (self.channel if name == "chain_to" else _DEFAULTS.get(name, 0)) << shift
+        value = default
+        for name, shift, width in _fields():
             if name in fields:
                 v = int(fields.pop(name))
                 if v != v & ((1 << width) - 1):
@@ -54,7 +76,7 @@ class DMA:
 
     @staticmethod
     def unpack_ctrl(value):
-        return {name: (value >> shift) & ((1 << width) - 1) for name, shift, width in _FIELDS}
+        return {name: (value >> shift) & ((1 << width) - 1) for name, shift, width in _fields()}
 
     def config(self, read=None, write=None, count=None, ctrl=None, trigger=False):
         if read is not None:
@@ -85,11 +107,21 @@ class DMA:
     def active(self, value=None):
         if value is not None:
             if value:
-                self._live = self._reload
-                self._busy = self._live > 0
+                self._trigger()
             else:
-                self._busy = False  # dma_channel_abort
+                # dma_channel_abort. RP2350 erratum E5: aborting a channel whose EN is set can
+                # trigger its CHAIN_TO (modelled as always doing so).
+                fields = DMA.unpack_ctrl(self.ctrl)
+                was_busy, self._busy = self._busy, False
+                if _chip == "RP2350" and fields["enable"] and was_busy and fields["chain_to"] != self.channel:
+                    DMA.channels[fields["chain_to"]]._trigger()
         return self._busy
+
+    def _trigger(self):
+        """A trigger (active(1), or a chain from another channel): starts only an enabled channel."""
+        if DMA.unpack_ctrl(self.ctrl)["enable"]:
+            self._live = self._reload
+            self._busy = self._live > 0
 
     def _transfer(self, v):
         """Write one halfword (size=1) at the write address, then advance it."""
@@ -108,11 +140,13 @@ class DMA:
             self._busy = False
             nxt = fields["chain_to"]
             if nxt != self.channel:
-                DMA.channels[nxt].active(1)
+                DMA.channels[nxt]._trigger()
 
 
-def reset():
-    """Tests: a fresh chip (every DMA channel free, both ADC models idle)."""
+def reset(chip="RP2040"):
+    """Tests: a fresh chip, RP2040 or RP2350 (every DMA channel free, both ADC models idle)."""
+    global _chip
+    _chip = chip
     DMA.channels = []
     for adc in (adc_rp2040, adc_rp2350):
         adc.__init__(adc.dreq)

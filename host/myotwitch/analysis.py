@@ -22,6 +22,7 @@ of before, unchanged.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from myotwitch.errors import MyotwitchError
 from myotwitch.events import ChannelEvent, Event, Gap
 from myotwitch.monitor import Monitor, MultiMonitor
 from myotwitch.sources import SampleBlock
+from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
 from myotwitch.sources.replay import NAN_GAP
 
 FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
@@ -58,6 +60,23 @@ def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps  # gaps grow while a CSV is read
 
 
+def split_gap(file_gaps: list[tuple[int, int]], first: int, count: int) -> Iterator[Gap]:
+    """A run of missing samples as gaps, each with its reason. The replay source joins runs that touch, so
+    one run may hold pauses of the file's own and invalid values next to them: each is said apart."""
+    # The file's gaps are in order of their first sample: found by bisection, not by scanning the list
+    # (a file may have thousands), which grows while a CSV is read
+    at, end = first, first + count
+    i = bisect.bisect_left(file_gaps, (first, 0))
+    while i < len(file_gaps) and sum(file_gaps[i]) <= end:
+        start, missing = file_gaps[i]
+        if start > at:
+            yield Gap(at, start - at, NAN_GAP)
+        yield Gap(start, missing, FILE_GAP)
+        at, i = start + missing, i + 1
+    if at < end:
+        yield Gap(at, end - at, NAN_GAP)
+
+
 @dataclass
 class FileAnalysis:
     """One file's analysis, run step by step: iterate `events()`, then read `summary()`.
@@ -75,8 +94,6 @@ class FileAnalysis:
     def __post_init__(self) -> None:
         self.multi: MultiChannelAnalysis | None = None
         self.label: Path = Path(self.path)
-        from myotwitch.sources.capture import CAPTURE_SUFFIX
-
         if not str(self.path).lower().endswith(CAPTURE_SUFFIX):
             from myotwitch.dsp.detector import MIN_RATE_HZ
             from myotwitch.recordings import open_signals
@@ -98,8 +115,8 @@ class FileAnalysis:
         self.label = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
 
-    def _gap(self, first: int, count: int) -> Gap:
-        return Gap(first, count, FILE_GAP if (first, count) in self.file_gaps else NAN_GAP)
+    def _gaps(self, first: int, count: int) -> Iterator[Gap]:
+        return split_gap(self.file_gaps, first, count)
 
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         if self.multi is not None:
@@ -107,18 +124,21 @@ class FileAnalysis:
             return
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
+        capture = source if isinstance(source, CaptureSource) else None
         for block in source.blocks():
+            if capture is not None:  # the live session's gap and noise notes, as it had them
+                yield from capture.events_for(block)
             yield from monitor.feed(block)
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
             for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield self._gap(first, count)
+                yield from self._gaps(first, count)
             reported_gaps = max(reported_gaps, len(skipped) - 1)
             if on_progress is not None:
                 on_progress(monitor.samples / rate_hz, self.total_s)
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
-            yield self._gap(first, count)
+            yield from self._gaps(first, count)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
@@ -138,8 +158,9 @@ class FileAnalysis:
                                      f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
             raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                                  f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
-        invalid = [g for g in source.skipped if g not in self.file_gaps]
-        paused = [g for g in source.skipped if g in self.file_gaps]
+        gaps = [g for run in source.skipped for g in self._gaps(*run)]
+        invalid = [(g.first_index, g.samples) for g in gaps if g.why != FILE_GAP]
+        paused = [(g.first_index, g.samples) for g in gaps if g.why == FILE_GAP]
         if paused:
             self.notes.append(
                 f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "
@@ -156,6 +177,7 @@ class FileAnalysis:
             "lost_samples": monitor.lost_samples,
             "rate_hz": rate_hz,
             **monitor.summary(),
+            **(source.summary() if isinstance(source, CaptureSource) else {}),
             "path": str(label),
         }
         if self.muscles:  # named on the command line: said in the summary, the events stay as they were
@@ -202,9 +224,9 @@ class MultiChannelAnalysis:
         self.sources = [ReplaySource(r) for r in recordings]
         self.monitor = MultiMonitor(self.rate_hz, self.muscles)
 
-    def _gap(self, channel: int, first: int, count: int) -> ChannelEvent:
-        why = FILE_GAP if (first, count) in self.recordings[channel].gaps else NAN_GAP
-        return ChannelEvent(channel, Gap(first, count, why), self.muscles[channel])
+    def _gaps(self, channel: int, first: int, count: int) -> list[ChannelEvent]:
+        return [ChannelEvent(channel, gap, self.muscles[channel])
+                for gap in split_gap(self.recordings[channel].gaps, first, count)]
 
     def events(self, on_progress: Callable[[float, float | None], None] | None,
                total_s: float | None) -> Iterator[Event]:
@@ -227,7 +249,7 @@ class MultiChannelAnalysis:
                 # A run of skipped values is over once a later block was read; at the end of the file, all are.
                 ended = len(skipped) if upto is None else sum(1 for first, _ in skipped if first < upto.start_index)
                 for first, count in skipped[reported[c] : ended]:
-                    yield self._gap(c, first, count)
+                    yield from self._gaps(c, first, count)
                 reported[c] = max(reported[c], ended)
             if on_progress is not None:
                 on_progress(min(target, max(m.samples + m.lost_samples for m in self.monitor.channels))
@@ -242,9 +264,10 @@ class MultiChannelAnalysis:
             why = _no_floor(monitor, source.skipped, self.rate_hz)
             if why is not None:
                 unusable[c] = why
-            invalid = [g for g in source.skipped if g not in self.recordings[c].gaps]
+            invalid = [g for run in source.skipped for g in split_gap(self.recordings[c].gaps, *run)
+                       if g.why != FILE_GAP]
             if invalid:
-                warnings.append(f"{label}: {self.muscles[c]}: {sum(n for _, n in invalid) / self.rate_hz:.3f} s of "
+                warnings.append(f"{label}: {self.muscles[c]}: {sum(g.samples for g in invalid) / self.rate_hz:.3f} s of "
                                 f"values that are not numbers or beyond ±10 V were skipped in {len(invalid)} "
                                 f"place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
         if len(unusable) == len(channels):

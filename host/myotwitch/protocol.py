@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import binascii
 import struct
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,11 @@ _HELLO_MAX_FIELDS = 32
 # A data frame at most this many samples behind the expected sequence number
 # is a duplicate or arrived late: dropped. Further back, the board restarted.
 STALE_WINDOW_SAMPLES = 2048
+# The most samples one data frame carries: 512 packed 12-bit samples (768 bytes). In uint16, the
+# 1024-byte payload limit allows 506 ((1024 - 12) // 2). A larger count is malformed.
+MAX_FRAME_SAMPLES = 512
+MAX_FRAME_SAMPLES_U16 = (MAX_PAYLOAD_BYTES - DATA_HEADER_BYTES) // 2
+_RECENT_FRAMES = STALE_WINDOW_SAMPLES  # frames remembered to tell stale from restarted: covers the window
 _INT_HELLO_KEYS = ("rate_hz", "adc_bits", "vref_mv", "frame_samples", "format", "protocol")
 
 
@@ -55,6 +61,11 @@ def sample_bytes(count: int, sample_format: int) -> int:
     if sample_format == FORMAT_PACKED12:
         return (count * 3 + 1) // 2
     return count * 2
+
+
+def max_frame_samples(sample_format: int) -> int:
+    """The largest `count` a data frame of that format may have (512 packed 12-bit, 506 uint16)."""
+    return MAX_FRAME_SAMPLES if sample_format == FORMAT_PACKED12 else MAX_FRAME_SAMPLES_U16
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class DecoderStats:
     malformed_frames: int = 0  # good CRC, impossible content
     seq_resets: int = 0  # sequence went far backwards without a hello: taken as a restart
     stale_frames: int = 0  # duplicated, or overtaken by later frames: dropped (already delivered or counted lost)
+    tail_lost_samples: int = 0  # of lost_samples: produced (the board's last STATS/END) but never received
     saturated_frames: int = 0
     overflow_frames: int = 0
     flat_frames: int = 0
@@ -147,7 +159,11 @@ def parse_hello(payload: bytes) -> BoardInfo:
         gain = float(fields["gain"])
     except (KeyError, ValueError) as exc:
         raise ProtocolError(f"hello frame lacks a valid field: {exc}") from exc
-    if not (1 <= ints["adc_bits"] <= 16 and ints["rate_hz"] > 0 and gain > 0 and ints["vref_mv"] > 0):
+    if ints["protocol"] != VERSION:
+        raise ProtocolError(f"the board speaks protocol version {ints['protocol']}; this host reads version {VERSION}")
+    if not (1 <= ints["adc_bits"] <= 16 and ints["rate_hz"] > 0 and gain > 0 and ints["vref_mv"] > 0
+            and ints["format"] in (FORMAT_U16, FORMAT_PACKED12)
+            and 1 <= ints["frame_samples"] <= max_frame_samples(ints["format"])):
         raise ProtocolError("hello frame has an impossible value")
     return BoardInfo(
         board=fields.get("board", "?"),
@@ -180,10 +196,14 @@ class FrameDecoder:
     def __init__(self) -> None:
         self._buf = bytearray()
         self.stats = DecoderStats()
+        self.last_problem = ""  # why the latest malformed frame was dropped (one line)
         self._expected_seq: int | None = None
         self._stream_index = 0
         self._skipped_mark = 0  # stats.skipped_bytes and crc_errors at the previous data frame
         self._crc_mark = 0
+        # Delivered frames of the current count, newest last: (seq, count, t_us, crc, lost_before).
+        self._recent: deque[tuple[int, int, int, int, int]] = deque(maxlen=_RECENT_FRAMES)
+        self._produced_seq: int | None = None  # samples produced, from the board's latest STATS or END
 
     @property
     def buffered_bytes(self) -> int:
@@ -192,6 +212,36 @@ class FrameDecoder:
     def feed(self, data: bytes) -> list[Frame]:
         self.stats.bytes_in += len(data)
         self._buf += data
+        return self._scan(final=False)
+
+    def finish(self) -> list[Frame]:
+        """End of input: decode what is buffered, then count the samples that never came.
+
+        A frame whose claimed length runs past the end cannot complete: its first
+        byte is skipped and the rest scanned again, so good frames behind a
+        corrupted length are still found. Whatever is left is counted skipped.
+        Then, if the board's latest STATS or END status (of the current count)
+        says more samples were produced than arrived, the difference is counted
+        lost (`tail_lost_samples`): every sample produced is received or lost.
+        """
+        frames = self._scan(final=True)
+        self.stats.skipped_bytes += len(self._buf)
+        self._buf.clear()
+        if self._produced_seq is not None and self._expected_seq is not None:
+            tail = (self._produced_seq - self._expected_seq) % SEQ_MODULUS
+            if 0 < tail < SEQ_MODULUS // 2:
+                self.stats.lost_samples += tail
+                self.stats.tail_lost_samples += tail
+                self._stream_index += tail
+                self._expected_seq = self._produced_seq
+        return frames
+
+    @property
+    def stream_index(self) -> int:
+        """The host's index after the last sample delivered or counted lost."""
+        return self._stream_index
+
+    def _scan(self, final: bool) -> list[Frame]:
         frames: list[Frame] = []
         buf = self._buf
         pos = 0  # scan by offset and trim once: linear time even on a long run of false syncs
@@ -214,6 +264,10 @@ class FrameDecoder:
                 continue
             end = pos + HEADER_BYTES + length
             if len(buf) < end + CRC_BYTES:
+                if final:  # nothing more will come: this frame cannot be whole
+                    self.stats.skipped_bytes += 1
+                    pos += 1
+                    continue
                 break
             (crc_wire,) = struct.unpack_from("<H", buf, end)
             if crc16(bytes(buf[pos + 2 : end])) != crc_wire:
@@ -225,33 +279,73 @@ class FrameDecoder:
                 continue
             payload = bytes(buf[pos + HEADER_BYTES : end])
             pos = end + CRC_BYTES
-            frame = self._parse(frame_type, payload)
+            frame = self._parse(frame_type, payload, crc_wire)
             if frame is not None:
                 frames.append(frame)
         del buf[:pos]
         return frames
 
-    def _parse(self, frame_type: int, payload: bytes) -> Frame | None:
+    def _parse(self, frame_type: int, payload: bytes, crc: int) -> Frame | None:
         try:
             if frame_type == TYPE_DATA:
-                return self._parse_data(payload)
+                return self._parse_data(payload, crc)
             if frame_type == TYPE_HELLO:
                 # A hello mid-stream means the board (re)started: sequence starts again.
-                self._expected_seq = None
+                self._new_count()
                 return HelloFrame(parse_hello(payload))
             if len(payload) < 1:
                 raise ProtocolError("empty status frame")
-            return StatusFrame(payload[0], payload[1:].decode("ascii", errors="replace"))
-        except ProtocolError:
+            status = StatusFrame(payload[0], payload[1:].decode("ascii", errors="replace"))
+            if status.code == STATUS_OK and status.text == "START":
+                # The board answers START before its first sample: the new count begins at seq 0,
+                # so a first frame lost on the way is counted too.
+                self._new_count()
+                self._expected_seq = 0
+            if status.code == STATUS_END or (status.code == STATUS_OK and status.text.startswith("STATS ")):
+                produced = status.counters().get("samples")
+                if produced is not None:
+                    self._produced_seq = produced % SEQ_MODULUS
+            return status
+        except ProtocolError as exc:
             self.stats.malformed_frames += 1
+            self.last_problem = str(exc)
             return None
 
-    def _parse_data(self, payload: bytes) -> DataFrame | None:
+    def _new_count(self) -> None:
+        """The board's counter starts again (a hello, START): nothing of the previous count applies."""
+        self._expected_seq = None
+        self._produced_seq = None
+        self._recent.clear()
+
+    def _is_stale(self, seq: int, t_us: int, crc: int) -> bool:
+        """A frame behind the expected seq (within the window): already seen, or overtaken?
+
+        A duplicate is byte for byte a frame delivered before (same seq and CRC).
+        A late frame lies in a gap already counted lost (or in the window before
+        the first frame of a count joined mid-way), and its device time lies
+        between those of the frames around that gap. Anything else behind is a
+        counter that started again without a hello (its hello lost): a restart.
+        """
+        m = SEQ_MODULUS
+        previous_t: int | None = None
+        for r_seq, _count, r_t, r_crc, r_lost in self._recent:
+            if r_seq == seq and r_crc == crc:
+                return True
+            if r_lost and (seq - (r_seq - r_lost)) % m < r_lost:
+                after_previous = previous_t is None or 0 < (t_us - previous_t) % m < m // 2
+                if after_previous and 0 < (r_t - t_us) % m < m // 2:
+                    return True
+            previous_t = r_t
+        return False
+
+    def _parse_data(self, payload: bytes, crc: int) -> DataFrame | None:
         if len(payload) < DATA_HEADER_BYTES:
             raise ProtocolError("short data frame")
         seq, t_us, flags, sample_format, count = struct.unpack_from("<IIBBH", payload, 0)
-        if sample_format not in (FORMAT_U16, FORMAT_PACKED12) or count == 0:
-            raise ProtocolError("bad sample format or count")
+        if sample_format not in (FORMAT_U16, FORMAT_PACKED12):
+            raise ProtocolError(f"unknown sample format {sample_format}")
+        if not 1 <= count <= max_frame_samples(sample_format):
+            raise ProtocolError(f"sample count {count} out of range (1 to {max_frame_samples(sample_format)})")
         raw = payload[DATA_HEADER_BYTES:]
         if len(raw) != sample_bytes(count, sample_format):
             raise ProtocolError("sample count does not match frame length")
@@ -261,9 +355,12 @@ class FrameDecoder:
             samples = np.frombuffer(raw, dtype="<u2").astype(np.uint16)
 
         lost = 0
+        # Before the first frame of a count joined mid-way, any frame of the window may have been
+        # missed: recorded as a gap of the window's size, so one overtaken there is dropped as late.
+        unknown_before = self._expected_seq is None
         if self._expected_seq is not None:
             behind = (self._expected_seq - seq) % SEQ_MODULUS
-            if 0 < behind <= STALE_WINDOW_SAMPLES:
+            if 0 < behind <= STALE_WINDOW_SAMPLES and self._is_stale(seq, t_us, crc):
                 # Its samples were delivered already (a duplicate) or counted lost
                 # when a later frame came first (reordered): never twice.
                 self.stats.stale_frames += 1
@@ -272,7 +369,10 @@ class FrameDecoder:
             if gap < SEQ_MODULUS // 2:
                 lost = gap
             else:
+                # Far back, or near but neither a duplicate nor late: the counter started again.
                 self.stats.seq_resets += 1
+                self._new_count()
+                unknown_before = True
         self._stream_index += lost
         self.stats.lost_samples += lost
         frame = DataFrame(seq, t_us, flags, samples, self._stream_index, lost,
@@ -280,6 +380,7 @@ class FrameDecoder:
         self._skipped_mark, self._crc_mark = self.stats.skipped_bytes, self.stats.crc_errors
         self._stream_index += count
         self._expected_seq = (seq + count) % SEQ_MODULUS
+        self._recent.append((seq, count, t_us, crc, STALE_WINDOW_SAMPLES if unknown_before else lost))
         self.stats.frames += 1
         self.stats.samples += count
         self.stats.saturated_frames += bool(flags & FLAG_SATURATED)
@@ -290,7 +391,7 @@ class FrameDecoder:
     def restart_sequence(self) -> None:
         """The host restarted the stream (START): the next frame's seq starts a new count,
         and what was skipped before it (the port's opening, a boot log) is not the stream's."""
-        self._expected_seq = None
+        self._new_count()
         self._skipped_mark, self._crc_mark = self.stats.skipped_bytes, self.stats.crc_errors
 
 

@@ -88,6 +88,27 @@ def default_data_dir() -> Path:
     return base / "myotwitch"
 
 
+def new_session_dir(base: Path, now: datetime | None = None) -> Path:
+    """Create and return base/sessions/YYYY-MM-DD_HH-MM-SS, or -2, -3... when that second is taken.
+
+    The folder is made here, with exist_ok=False: two sessions started in the same second (two
+    myotwitch processes) cannot both pick the same free name before either has written to it."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    sessions = base / "sessions"
+    try:
+        sessions.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            path = sessions / (stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise MyotwitchError(f"cannot create a session folder in {sessions}: {exc.strerror}") from None
+    raise MyotwitchError(f"{sessions} has 10000 sessions started at {stamp}")
+
+
 def _now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -175,22 +196,21 @@ class Store:
                                (session_id,)).fetchone()
         return None if row is None else dict(zip(SESSION_COLUMNS, row))
 
+    def session_counts(self, clear_snr: float) -> dict[int, dict[str, int]]:
+        """Per session id, counted from its rows (so a session that never ended has them too): twitches at
+        SNR >= clear_snr ("clear") and below ("marginal"), episodes, marks."""
+        counts: dict[int, dict[str, int]] = {}
+
+        def add(sql: str, *names: str, params: tuple = ()) -> None:
+            for session_id, *values in self._db.execute(sql, params):
+                counts.setdefault(session_id, dict.fromkeys(("clear", "marginal", "episodes", "marks"), 0))
+                counts[session_id].update(zip(names, (int(v or 0) for v in values)))
+
+        add("SELECT session_id, SUM(snr >= ?), SUM(snr < ?) FROM twitches GROUP BY session_id", "clear",
+            "marginal", params=(clear_snr, clear_snr))
+        add("SELECT session_id, COUNT(*) FROM episodes GROUP BY session_id", "episodes")
+        add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
+        return counts
+
     def close(self) -> None:
         self._db.close()
-
-
-def session_counts(store: Store, clear_snr: float) -> dict[int, dict[str, int]]:
-    """Per session id, counted from its rows (so a session that never ended has them too): twitches at
-    SNR >= clear_snr ("clear") and below ("marginal"), episodes, marks."""
-    counts: dict[int, dict[str, int]] = {}
-
-    def add(sql: str, *names: str, params: tuple = ()) -> None:
-        for session_id, *values in store._db.execute(sql, params):
-            counts.setdefault(session_id, dict.fromkeys(("clear", "marginal", "episodes", "marks"), 0))
-            counts[session_id].update(zip(names, (int(v or 0) for v in values)))
-
-    add("SELECT session_id, SUM(snr >= ?), SUM(snr < ?) FROM twitches GROUP BY session_id", "clear", "marginal",
-        params=(clear_snr, clear_snr))
-    add("SELECT session_id, COUNT(*) FROM episodes GROUP BY session_id", "episodes")
-    add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
-    return counts

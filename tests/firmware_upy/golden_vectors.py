@@ -13,10 +13,10 @@ def show(name, n):
 
 
 # A 0 sample: the firmware adds FLAG_SATURATED to this frame.
-show("data_u16", w.data(1, 1000, 0, F.FORMAT_U16, array("H", [2048, 2049, 4095, 0, 1234, 0, 0, 0]), 7, 0, 5, 0xFFFF))
+show("data_u16", w.data(0, 1, 0, 1000, 0, F.FORMAT_U16, array("H", [2048, 2049, 4095, 0, 1234, 0, 0, 0]), 7, 0, 5, 0xFFFF))
 show(
     "data_packed12_wrap",
-    w.data(0xFFFFFFF0, 0xFFFFFF00, F.FLAG_SATURATED | F.FLAG_OVERFLOW, F.FORMAT_PACKED12,
+    w.data(0xFFFF, 0xFFF0, 0xFFFF, 0xFF00, F.FLAG_SATURATED | F.FLAG_OVERFLOW, F.FORMAT_PACKED12,
            array("H", [0, 4095, 291, 1110, 2048, 0, 0, 0]), 7, 0, 5, 4095),
 )
 show("hello", w.hello((("board", "sim"), ("fw", "myotwitch-fw 0.1.0"), ("protocol", 1), ("upy", "1.29.0"),

@@ -9,13 +9,13 @@ import rp2
 import mtw_frame as F
 import boards.rp2_adc_dma as R
 from mtw_app import App
-from mtw_sampler import Sampler
-from upytest import run, FakeOut, FakeCommands, frames
+from mtw_sampler import Sampler, INDEX_MASK
+from upytest import run, FakeOut, FakeCommands, LockedOut, frames
 
 ADC = 0x4004C000
 
 
-def rp2_app(transfers=R.TRANSFERS, rate_hz=1000):
+def rp2_app(transfers=R.TRANSFERS, rate_hz=1000, out=None):
     from boards.rp2 import Board
 
     rp2.reset()
@@ -23,7 +23,7 @@ def rp2_app(transfers=R.TRANSFERS, rate_hz=1000):
     if transfers != R.TRANSFERS:
         board._dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2040", transfers=transfers)
         board.ring = board._dma.ring
-    out = FakeOut()
+    out = FakeOut() if out is None else out
     app = App(board, out, FakeCommands())
     if rate_hz != 1000:
         app.handle_command(b"RATE %d" % rate_hz)
@@ -34,7 +34,7 @@ def rp2_app(transfers=R.TRANSFERS, rate_hz=1000):
 def data_samples(out):
     """(seq, t_us, samples) of each data frame written so far."""
     result = []
-    for kind, payload in frames(out.data):
+    for kind, payload in frames(out.data[: getattr(out, "n", len(out.data))]):
         if kind == F.TYPE_DATA:
             seq, t_us, flags, fmt, count = struct.unpack_from("<IIBBH", payload, 0)
             body = payload[12:]
@@ -184,6 +184,97 @@ def test_rp2350_uses_its_own_adc_address_and_dreq():
     rp2.adc_rp2350.convert(10)
     assert s.pending() == 10 and [s.ring[i] for i in range(10)] == list(range(10))
     dma.stop()
+
+
+def test_rp2350_ctrl_fields_sit_where_its_registers_put_them():
+    # pico-sdk rp2350 regs/dma.h: RING_SIZE 11:8, RING_SEL 12, CHAIN_TO 16:13, TREQ_SEL 22:17, INCR_WRITE 6.
+    rp2.reset("RP2350")
+    dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2350")
+    dma.start(1000)
+    a, b = dma._a, dma._b
+    for ch, other in ((a, b), (b, a)):
+        c = ch.ctrl
+        assert (c >> 17) & 0x3F == 48 and (c >> 13) & 0xF == other.channel, hex(c)
+        assert (c >> 8) & 0xF == 12 and (c >> 12) & 1 and (c >> 6) & 1 and not (c >> 4) & 1, hex(c)
+    rp2.adc_rp2350.convert(5)
+    assert dma.produced() == 5
+    dma.stop()
+
+
+def test_stop_leaves_no_channel_running_on_rp2350_erratum_e5():
+    # Aborting an enabled channel can trigger its CHAIN_TO there: stop() must clear EN on both first.
+    rp2.reset("RP2350")
+    dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2350", transfers=4096)
+    dma.start(1000)
+    rp2.adc_rp2350.convert(5000)  # a hand-over: channel B running
+    dma.stop()
+    assert not dma._a.active() and not dma._b.active()
+    for ch in (dma._a, dma._b):
+        assert not rp2.DMA.unpack_ctrl(ch.ctrl)["enable"]
+    dma.start(1000)  # and START again works
+    assert dma._a.active() and rp2.DMA.unpack_ctrl(dma._a.ctrl)["enable"]
+    rp2.adc_rp2350.convert(7)
+    assert dma.produced() == 7
+    dma.stop()
+
+
+def test_a_ring_too_large_for_the_dma_wrap_is_refused_with_the_reason():
+    rp2.reset()
+    try:
+        R.AdcDma(rp2.DMA, machine.mem32, "RP2040", ring_samples=16384)
+    except ValueError as exc:
+        assert "32768 bytes" in str(exc), exc
+    else:
+        raise AssertionError("a 16384-sample ring was accepted")
+    dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2040", ring_samples=R.MAX_RING_SAMPLES, transfers=16384)
+    dma.start(500)  # the pairs' ring: 32768 bytes, RING_SIZE 15
+    assert rp2.DMA.unpack_ctrl(dma._a.ctrl)["ring_size"] == 15
+    dma.stop()
+
+
+def stream_dma_locked(rate_hz, conversions, step):
+    """Conversions from just before the sampler index's 2**30 wrap; each main-loop pass heap-locked.
+
+    Checked after each pass (unlocked): the frames' seq run on from `start`, and their samples are
+    the ADC model's counter (or its pairs' means at 500 Hz) in order. Returns (app, samples checked)."""
+    out = LockedOut(8192)
+    board, app, _ = rp2_app(transfers=4096, rate_hz=rate_hz, out=out)
+    factor = board._dma._factor
+    # About halfway to the wrap, a whole number of rings before it: the DMA writes conversion 0 at the
+    # ring's start, so the index must be a multiple of the ring there as it is after START.
+    ring = len(board.ring)
+    start = INDEX_MASK - (conversions // factor // 2 // ring) * ring + 1
+    board._dma._done_samples = start
+    app.sampler.reset(start)
+    flush = app._flush_frames
+    out.n = 0
+    checked = 0
+    for _ in range(conversions // step):
+        rp2.adc_rp2040.convert(step)
+        micropython.heap_lock()
+        try:
+            flush()
+        finally:
+            micropython.heap_unlock()
+        for seq, _t, _flags, values in data_samples(out):
+            assert seq == (start + checked) % 2**32, (seq, start, checked)
+            for v in values:
+                assert v == (factor * checked) & 0xFFF, (v, checked)
+                checked += 1
+        out.n = 0
+    return app, checked
+
+
+def test_dma_main_loop_allocates_nothing_across_the_index_wrap():
+    app, checked = stream_dma_locked(1000, 100000, 1000)
+    assert checked >= 100000 - 50, checked  # the last partial frame waits for STOP
+    assert app.sampler.lost == 0
+
+
+def test_dma_pairs_at_500_hz_allocate_nothing_across_the_index_wrap():
+    app, checked = stream_dma_locked(500, 100000, 2000)
+    assert checked >= 50000 - 50, checked
+    assert app.sampler.lost == 0
 
 
 def test_chip_name_comes_from_the_port():

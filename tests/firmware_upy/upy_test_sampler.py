@@ -36,7 +36,7 @@ def test_overrun_counts_every_overwritten_sample():
     # Nothing vanishes: waiting + lost is everything produced.
     assert waiting + s.lost == 164, (waiting, s.lost)
     assert s.lost >= 100
-    assert s.seq == s.lost  # the next sample to send is the first one kept
+    assert s.seq32() == s.lost  # the next sample to send is the first one kept
 
 
 def test_index_wraps_without_losing_count():

@@ -30,6 +30,21 @@ class FakeOut:
         return n
 
 
+class LockedOut:
+    """A byte sink that allocates nothing (copies into a preallocated buffer): for heap-locked runs."""
+
+    def __init__(self, size):
+        self.data = bytearray(size)
+        self.n = 0
+
+    def write(self, b, length):
+        data, n = self.data, self.n
+        for i in range(length):
+            data[n + i] = b[i]
+        self.n = n + length
+        return length
+
+
 class FakeCommands:
     def __init__(self):
         self.pending = bytearray()
@@ -47,7 +62,7 @@ class FakeCommands:
 
 
 class FakeBoard:
-    """Ticks fired by hand; the ADC plays a list; the clock advances 1000 µs a tick."""
+    """Ticks fired by hand; the ADC plays a list; the clock advances step_us (1000 µs) a tick."""
 
     name = "fake"
     adc_bits = 12
@@ -62,6 +77,8 @@ class FakeBoard:
         self.values = values
         self.pos = 0
         self.now_us = 0
+        self.step_us = 1000  # device time between ticks
+        self.beats = 0  # heartbeats (set here: a new attribute later would allocate)
         self.callback = None
         self.read_u16 = self._read
         self.ticks_us = self._ticks
@@ -86,13 +103,15 @@ class FakeBoard:
         for _ in range(n):
             self.callback(None)
             self.pos += 1
-            self.now_us = (self.now_us + 1000) & 0x3FFFFFFF
+            # wrap before adding: 2**30 itself is a big int on a board (and on the 32-bit port)
+            now, step = self.now_us, self.step_us
+            self.now_us = now - 0x3FFFFFFF + step - 1 if now > 0x3FFFFFFF - step else now + step
 
     def service(self):
         pass
 
     def heartbeat(self):
-        self.beats = getattr(self, "beats", 0) + 1
+        self.beats += 1
 
     def idle(self):
         pass

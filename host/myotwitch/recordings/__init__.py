@@ -76,6 +76,27 @@ def unit_scale_to_uv(unit: str, path: Path | None = None) -> float:
         raise RecordingError(f"{where}unknown physical unit '{unit}' (expected uV, mV or V)") from None
 
 
+INTEGER = re.compile(r"^[-+]?\d+$")
+
+
+def header_number(text: str, what: str, where: str) -> float:
+    """A header field that must be a finite number; `where` begins the error (the file, and which header)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise RecordingError(f"{where}: the {what} '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise RecordingError(f"{where}: the {what} '{text}' is not a finite number")
+    return value
+
+
+def header_integer(text: str, what: str, where: str) -> int:
+    """A header field that must be a whole number (a sign allowed); `where` begins the error."""
+    if not INTEGER.fullmatch(text):
+        raise RecordingError(f"{where}: the {what} '{text}' is not a whole number")
+    return int(text)
+
+
 def nan_blocks(count: int, block_samples: int) -> Iterator[np.ndarray]:
     """`count` missing samples as NaN blocks of at most `block_samples`."""
     for start in range(0, count, block_samples):
