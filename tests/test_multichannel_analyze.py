@@ -96,6 +96,17 @@ def test_csv_signal_columns_are_channels(tmp_path):
     assert crosstalk and {e["channel"] for e in crosstalk} == {1}
 
 
+def test_a_batch_of_multichannel_files_gives_its_rows(three, tmp_path):
+    path, twitches, _ = three
+    out = tmp_path / "batch"
+    assert main(["analyze", str(path), "--out", str(out)], stdout=io.StringIO()) == 0
+    rows = (out / "summary.csv").read_text().splitlines()
+    header, row = rows[0].split(","), rows[1].split(",")
+    got = dict(zip(header, row))
+    assert got["status"] == "ok" and int(got["twitches"]) == len(twitches)
+    assert float(got["duration_s"]) == SECONDS and int(got["samples"]) == SECONDS * RATE_HZ
+
+
 def test_csv_columns_that_say_they_are_not_emg_are_skipped_and_said(tmp_path, capsys):
     x, _, _ = scene(seconds=SECONDS)
     path = tmp_path / "with_ecg.csv"
@@ -121,7 +132,8 @@ def test_a_gap_in_one_column_is_that_channels_alone(tmp_path):
     gaps = [e for e in lines if e["type"] == "gap"]
     assert [(g["channel"], g["muscle"], g["start_s"], g["samples"]) for g in gaps] == [(1, "fdi_uv", 15.0005, 99)]
     summary = lines[-1]
-    assert [c["lost_samples"] for c in summary["channels"]] == [0, 99] and summary["lost_samples"] == 99
+    assert [c["lost_samples"] for c in summary["channels"]] == [0, 99]
+    assert (summary["samples"], summary["lost_samples"]) == (len(x[0]), 0)  # the fullest channel's
     assert summary["channels"][0]["twitches"] == len(twitches)
 
 

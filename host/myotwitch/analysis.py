@@ -280,14 +280,17 @@ class MultiChannelAnalysis:
                          f"{len(paused)} place{'' if len(paused) == 1 else 's'}, listed as gaps")
         for s in channels:
             s.update(muscle_fields(s["muscle"]))
-        first = self.monitor.channels[0]
+        # The file's time with signal is its best channel's: samples and lost_samples are that channel's (so a
+        # rate per minute of signal stays one), each channel's own are in its entry
+        fullest = max(self.monitor.channels, key=lambda m: m.samples)
         return {
-            "seconds": round((first.samples + first.lost_samples) / self.rate_hz, 3),
-            "samples": sum(m.samples for m in self.monitor.channels),
-            "lost_samples": sum(m.lost_samples for m in self.monitor.channels),
+            "seconds": round((fullest.samples + fullest.lost_samples) / self.rate_hz, 3),
+            "samples": fullest.samples,
+            "lost_samples": fullest.lost_samples,
             "rate_hz": self.rate_hz,
             "twitches": sum(s["twitches"] for s in channels),
             "episodes": sum(s["episodes"] for s in channels),
+            "activity_segments": sum(s["activity_segments"] for s in channels),
             "channels": channels,
             "skipped_signals": self.skipped_signals,
             "path": str(label),
