@@ -446,8 +446,10 @@ def verdict(case: Case, r: Result) -> str:
         return "ok" if r.code == 1 and _one_error_line(r.stderr) and case.says in r.stderr else "wrong reason"
     if r.code != 0:
         return "wrong reason"  # a valid file refused
-    twitches = sum(e.get("type") == "twitch" for e in r.events)
-    gaps = sum(e.get("samples", 0) for e in r.events if e.get("type") == "gap")
+    # A file of several signals is analysed signal by signal: the case's signal is the first (channel 0).
+    first = [e for e in r.events if e.get("channel", 0) == 0]
+    twitches = sum(e.get("type") == "twitch" for e in first)
+    gaps = sum(e.get("samples", 0) for e in first if e.get("type") == "gap")
     if twitches != case.potentials or gaps != case.gap_samples:
         return "silent misread"
     whys = {e.get("why", "") for e in r.events if e.get("type") == "gap"}

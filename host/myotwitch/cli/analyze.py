@@ -16,7 +16,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     if batch.batch_requested(args):
         return batch.run_batch(args, out.stream, status)
     args.path = args.path[0]
-    analysis = FileAnalysis(args.path, args.rate)
+    analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
     last_report = time.monotonic()
 
     def progress(done_s: float, total_s: float | None) -> None:

@@ -49,8 +49,11 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
     # A real board runs in real time; the simulated board and replays at --speed.
     paced = args.speed if (kind == "demo" or args.source is not None) else 1.0
+    muscles = args.muscle or []
+    if len(muscles) > 1:  # live sessions stream one channel so far
+        raise MyotwitchError(f"{len(muscles)} muscles named, but this session streams one channel: name one")
     options = SessionOptions(kind=kind, db_path=log_path(args), out_dir=_out_dir(args),
-                             duration_s=args.duration, muscle=args.muscle, speed=paced)
+                             duration_s=args.duration, muscle=muscles[0] if muscles else None, speed=paced)
     lsl = None
     if args.lsl:
         from myotwitch.live.lsl import LslOutlet
@@ -64,9 +67,9 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
         from myotwitch.web.view import WebView, require_server
 
         require_server()
-        views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=args.muscle))
+        views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=options.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        views.append(LiveView(marks_to=session.marks.put, muscle=args.muscle))
+        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
     session.view = Views(views) if len(views) > 1 else (views[0] if views else None)

@@ -23,7 +23,9 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR",
                    help="session folder: session.edf, events.jsonl, raw samples "
                         "(default: a new folder under sessions/ in the per-user data folder)")
-    p.add_argument("--muscle", metavar="NAME", help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+")
+    p.add_argument("--muscle", metavar="NAME", action="append",
+                   help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+ "
+                        "(see `myotwitch muscles`)")
     p.add_argument("--capture", metavar="PATH",
                    help="also save every byte the board sends, to replay with `analyze PATH` (name it *.mtwcap)")
     p.add_argument("--give-up-after", type=options.positive_float, metavar="S",
@@ -97,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_batch_options(p)
     p.add_argument("--rate", type=options.analyze_rate, metavar="HZ",
                    help="sampling rate of a CSV without a time column (time_s, time_ms or t); at least 500")
+    p.add_argument("--muscle", metavar="NAME", action="append",
+                   help="where each EMG signal's electrodes were, one --muscle per signal in the file's order "
+                        "(e.g. --muscle 'right APB' --muscle 'right FDI'; default: the signals' labels); "
+                        "see `myotwitch muscles`")
 
     p = command("mark", "sessions",
                 "note what a moment of a session was (a cramp, a voluntary contraction, a felt twitch)",
@@ -131,4 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("sessions", "sessions", "list the sessions in the log", options.shared_parent(jsonl=True, db=True))
     check.add_arguments(command("check", "check", check.HELP, options.shared_parent(jsonl=False, db=False)))
     command("ports", "board", "list serial ports with their USB ids", options.shared_parent(jsonl=False, db=False))
+
+    p = command("muscles", "muscles", "list the muscles myotwitch knows, with the nerve and roots supplying each, "
+                "and where to put which channel (--preset)", options.shared_parent(jsonl=True, db=False))
+    p.add_argument("--preset", metavar="NAME", help="a situation: where to put which channel "
+                                                    "(carpal-tunnel, cubital-tunnel, cervical, lumbar)")
     return parser

@@ -33,6 +33,10 @@ FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .he
 # A gap longer than this in a file's own time-keeping is taken as a corrupt time, not a pause:
 # replaying it as lost samples would take minutes for nothing.
 MAX_GAP_S = 24 * 3600.0
+# Labels of signals that are not surface EMG, as EDF files from sleep and EEG labs and CSV exports name
+# them (`_` separates words too: ecg_uv): with several signals these are skipped, and said so
+NOT_EMG_LABEL = re.compile(r"(?<![a-z0-9])(ecg|ekg|eeg|eog|resp[a-z]*|temp[a-z]*|spo2|sao2|pleth[a-z]*|pulse|hr|"
+                           r"acc[a-z]*|gyro[a-z]*|event|status|trigger|marker)(?![a-z0-9])", re.IGNORECASE)
 MAX_TOTAL_GAP_S = 7 * MAX_GAP_S  # all of a file's pauses together: a week (a minute or two to skip at 20 kHz)
 
 
@@ -173,3 +177,32 @@ def open_recording(path: str | os.PathLike, rate_hz: float | None = None) -> Rec
     from myotwitch.recordings.csvfile import open_csv
 
     return open_csv(path, rate_hz)
+
+
+def open_signals(path: str | os.PathLike, rate_hz: float | None = None,
+                 min_rate_hz: float = 0.0) -> tuple[list[Recording], list[str]]:
+    """Every EMG signal of a recording, one Recording each, and why each other signal was skipped.
+
+    EDF/BDF: every signal but annotations and those that say they are not EMG (label, unit, rate below
+    `min_rate_hz`, or another rate than the first); CSV: every column but the time, a sample counter and
+    columns that say they are not EMG (label or unit; the first signal column is read as always).
+    A WFDB record gives its first signal, as `open_recording` does."""
+    path = Path(path)
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise RecordingError(f"the sampling rate must be a positive number of Hz, not {rate_hz}")
+    if not path.exists() or path.is_dir():
+        return [open_recording(path, rate_hz)], []  # which says what is wrong
+    fmt = sniff_format(path)
+    if fmt == "edf":
+        from myotwitch.recordings.edf import open_edf_signals
+
+        recordings, skipped = open_edf_signals(path, min_rate_hz)
+        if not recordings:
+            raise RecordingError(f"{path}: no EMG signal in this file (" + "; ".join(skipped or ["only annotations"])
+                                 + ")")
+        return recordings, skipped
+    if fmt == "csv":
+        from myotwitch.recordings.csvfile import open_csv_signals
+
+        return open_csv_signals(path, rate_hz)
+    return [open_recording(path, rate_hz)], []

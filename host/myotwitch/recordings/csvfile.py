@@ -28,7 +28,7 @@ import itertools
 import math
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from myotwitch.recordings import (
     DEFAULT_BLOCK_SAMPLES,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
+    NOT_EMG_LABEL,
     Recording,
     RecordingError,
     nan_blocks,
@@ -76,6 +77,8 @@ class _Layout:
     time_column: int | None
     time_scale_s: float  # the time column's unit in seconds
     scale_to_uv: float
+    # The signal columns after the first: (column, header label, unit or None), for several channels
+    more_signals: tuple[tuple[int, str, str | None], ...] = ()
 
 
 def _is_comment(text: str) -> bool:
@@ -222,7 +225,8 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
     n_columns = len(header)
     if len(probe[skip][1]) == n_columns + 1 and not probe[skip][1][-1].strip():
         n_columns += 1  # rows that end with a separator the header does not: an empty last column
-    return _Layout(dialect, skip, n_columns, value_column, time_column, time_scale_s, scale), label
+    more = tuple((i, header[i].strip(), names[i][1]) for i in signal[1:])
+    return _Layout(dialect, skip, n_columns, value_column, time_column, time_scale_s, scale, more), label
 
 
 @dataclass
@@ -431,3 +435,22 @@ def open_csv(path: Path, rate_hz: float | None) -> Recording:
         raise RecordingError(f"{path}: no time column (time_s, time_ms or t), so its sampling rate is unknown",
                              needs_rate=True)
     return _CsvRecording(path, "csv", float(rate_hz), None, label, layout=lay)
+
+
+def open_csv_signals(path: Path, rate_hz: float | None) -> tuple[list[Recording], list[str]]:
+    """Every signal column as its own recording (time and sample-counter columns are not signals), and
+    why each other column was skipped (a unit that is not a voltage)."""
+    first = open_csv(path, rate_hz)
+    assert isinstance(first, _CsvRecording) and first.layout is not None
+    kept: list[Recording] = [first]
+    skipped: list[str] = []
+    for column, label, unit in first.layout.more_signals:
+        if NOT_EMG_LABEL.search(label):
+            skipped.append(f"column {column + 1} {label!r}: its name says it is not EMG")
+            continue
+        if unit is not None and unit not in _UNIT_TO_UV:
+            skipped.append(f"column {column + 1} {label!r}: in {unit!r}, not a voltage")
+            continue
+        layout = replace(first.layout, value_column=column, scale_to_uv=_UNIT_TO_UV[unit] if unit else 1.0)
+        kept.append(replace(first, label=label, layout=layout, gaps=[]))
+    return kept, skipped

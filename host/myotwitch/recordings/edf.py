@@ -22,12 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.recordings import (
+    _UNIT_TO_UV,
     BDF_MAGIC,
     DEFAULT_BLOCK_SAMPLES,
     EDF_MAGIC,
     INTEGER,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
+    NOT_EMG_LABEL,
     Recording,
     RecordingError,
     header_integer,
@@ -257,8 +259,39 @@ def open_edf(path: Path) -> Recording:
     ordinary = [i for i, label in enumerate(h.labels) if label not in _ANNOTATION_LABELS]
     if not ordinary:
         raise RecordingError(f"{path}: no signal in this EDF file, only annotations")
-    signal = ordinary[0]
-    label = h.labels[signal] or "signal 1"
+    return _signal_recording(path, h, ordinary[0])
+
+
+def open_edf_signals(path: Path, min_rate_hz: float) -> tuple[list[Recording], list[str]]:
+    """Every EMG signal of the file as its own recording, and why each other signal was skipped.
+
+    Not EMG: annotation signals, a label saying so (ECG, EEG, EOG, respiration, ...), a unit that is not
+    a voltage, or a rate below `min_rate_hz`; a signal at another rate than the first EMG signal is
+    skipped too (the channels are compared sample by sample)."""
+    h = read_header(path)
+    kept: list[Recording] = []
+    skipped: list[str] = []
+    for i, label in enumerate(h.labels):
+        if label in _ANNOTATION_LABELS:
+            continue
+        name = label or f"signal {i + 1}"
+        rate_hz = h.samples_per_record[i] / h.record_s
+        if NOT_EMG_LABEL.search(label):
+            skipped.append(f"signal {i + 1} {name!r}: its label says it is not EMG")
+        elif (h.units[i] or "uV").strip().lower() not in _UNIT_TO_UV:
+            skipped.append(f"signal {i + 1} {name!r}: in {h.units[i]!r}, not a voltage")
+        elif rate_hz < min_rate_hz:
+            skipped.append(f"signal {i + 1} {name!r}: {rate_hz:g} Hz, too slow for EMG (at least {min_rate_hz:g})")
+        elif kept and rate_hz != kept[0].rate_hz:
+            skipped.append(f"signal {i + 1} {name!r}: {rate_hz:g} Hz, not the {kept[0].rate_hz:g} Hz of "
+                           f"{kept[0].label!r}")
+        else:
+            kept.append(_signal_recording(path, h, i, name))
+    return kept, skipped
+
+
+def _signal_recording(path: Path, h: EdfHeader, signal: int, unnamed: str = "signal 1") -> Recording:
+    label = h.labels[signal] or unnamed
     (pmin, pmax), (dmin, dmax) = h.physical[signal], h.digital[signal]
     low, high = _DIGITAL_RANGE[h.sample_bytes]
     if dmin >= dmax:
