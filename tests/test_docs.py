@@ -97,3 +97,25 @@ def test_readme_commands_table_names_real_commands_and_options() -> None:
 def test_readme_commands_table_lists_every_command() -> None:
     listed = {name for names, _ in command_rows() for name in names}
     assert set(subcommands()) <= listed, f"missing from the README's table: {sorted(set(subcommands()) - listed)}"
+
+
+# What docs/architecture.md tells a newcomer to look for, and where: the name must be defined there.
+ARCHITECTURE_NAMES = [
+    ("FrameDecoder", "host/myotwitch/protocol.py"),
+    ("SampleBlock", "host/myotwitch/sources/__init__.py"),
+    ("Source", "host/myotwitch/sources/base.py"),
+    ("Board", "host/myotwitch/sources/base.py"),
+    ("ReconnectingBoard", "host/myotwitch/sources/reconnecting.py"),
+    ("ReplayBoard", "host/myotwitch/sources/replay.py"),
+    ("Monitor", "host/myotwitch/monitor.py"),
+    ("FileAnalysis", "host/myotwitch/analysis.py"),
+    ("to_json", "host/myotwitch/serialize.py"),
+]
+
+
+@pytest.mark.parametrize(("name", "path"), ARCHITECTURE_NAMES, ids=[n for n, _ in ARCHITECTURE_NAMES])
+def test_architecture_names_are_defined_where_it_says(name: str, path: str) -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert re.search(rf"\b{name}\b", text) and path in text, f"docs/architecture.md no longer names {name} or {path}"
+    source = (ROOT / path).read_text(encoding="utf-8")
+    assert re.search(rf"^(class|def) {name}\b", source, re.MULTILINE), f"{name} is not defined in {path}"
