@@ -15,6 +15,7 @@ floor raises MyotwitchError saying which.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,11 +41,10 @@ def monitor_for(rate_hz: float) -> Monitor:
 def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None,
     the file's own gaps: samples it says are missing, as EDF+D pauses or a time column's jumps)."""
-    from myotwitch.recordings import open_recording
-    from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
+    from myotwitch.recordings import open_recording, sniff_format
     from myotwitch.sources.replay import ReplaySource
 
-    if str(path).lower().endswith(CAPTURE_SUFFIX):
+    if Path(path).is_file() and sniff_format(Path(path)) == "capture":  # by its first bytes, not its name alone
         capture = CaptureSource(Path(path))
         return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
@@ -70,8 +70,21 @@ class FileAnalysis:
         self.label: Path = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
 
-    def _gap(self, first: int, count: int) -> Gap:
-        return Gap(first, count, FILE_GAP if (first, count) in self.file_gaps else NAN_GAP)
+    def _gaps(self, first: int, count: int) -> Iterator[Gap]:
+        """A run of missing samples as gaps, each with its reason. The replay source joins runs that touch, so
+        one run may hold pauses of the file's own and invalid values next to them: each is said apart."""
+        # The file's gaps are in order of their first sample: found by bisection, not by scanning the list
+        # (a file may have thousands), which grows while a CSV is read
+        at, end = first, first + count
+        i = bisect.bisect_left(self.file_gaps, (first, 0))
+        while i < len(self.file_gaps) and sum(self.file_gaps[i]) <= end:
+            start, missing = self.file_gaps[i]
+            if start > at:
+                yield Gap(at, start - at, NAN_GAP)
+            yield Gap(start, missing, FILE_GAP)
+            at, i = start + missing, i + 1
+        if at < end:
+            yield Gap(at, end - at, NAN_GAP)
 
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
@@ -84,13 +97,13 @@ class FileAnalysis:
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
             for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield self._gap(first, count)
+                yield from self._gaps(first, count)
             reported_gaps = max(reported_gaps, len(skipped) - 1)
             if on_progress is not None:
                 on_progress(monitor.samples / rate_hz, self.total_s)
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
-            yield self._gap(first, count)
+            yield from self._gaps(first, count)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
@@ -108,8 +121,9 @@ class FileAnalysis:
                                      f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
             raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                                  f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
-        invalid = [g for g in source.skipped if g not in self.file_gaps]
-        paused = [g for g in source.skipped if g in self.file_gaps]
+        gaps = [g for run in source.skipped for g in self._gaps(*run)]
+        invalid = [(g.first_index, g.samples) for g in gaps if g.why != FILE_GAP]
+        paused = [(g.first_index, g.samples) for g in gaps if g.why == FILE_GAP]
         if paused:
             self.notes.append(
                 f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import os
@@ -225,10 +226,10 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
         jobs = min(args.jobs or _cores(), len(tasks))
         if args.scheduler:
             say(f"analyzing {len(tasks)} recordings on the Dask cluster at {args.scheduler}")
-            runner = lambda ts: run_dask(ts, args.scheduler)
+            runner = functools.partial(run_dask, scheduler=args.scheduler)
         else:
             say(f"analyzing {len(tasks)} recordings, {jobs} at a time")
-            runner = lambda ts: run_local(ts, jobs)
+            runner = functools.partial(run_local, jobs=jobs)
     rows: dict[str, dict] = {}
     for done, result in enumerate(runner(tasks), start=1):
         name = names[result.path]

@@ -193,8 +193,12 @@ def assess(phases: Phases, sensor: builds.Sensor | None, board: builds.Board | N
         ok = True
         if sensor and board:
             best, worst = builds.expected_floor_uv(sensor.gain, board)
-            expected = (f"at least {best:.1f} µV" if worst is None else f"{best:.1f} µV" if f"{best:.1f}" == f"{worst:.1f}"
-                        else f"{best:.1f}-{worst:.1f} µV")
+            if worst is None:
+                expected = f"at least {best:.1f} µV"
+            elif f"{best:.1f}" == f"{worst:.1f}":
+                expected = f"{best:.1f} µV"
+            else:
+                expected = f"{best:.1f}-{worst:.1f} µV"
             text += f"; a {sensor.name} on a {board.name} should give {expected}"
             if worst is not None and floor > FLOOR_HIGH_FACTOR * worst:
                 ok, text = False, text + ": too high (electrode contact, skin preparation, mains, a tugging lead?)"
@@ -220,7 +224,8 @@ def assess(phases: Phases, sensor: builds.Sensor | None, board: builds.Board | N
 
 
 @contextlib.contextmanager
-def open_source(args: argparse.Namespace, say: Callable[[str], None]) -> Iterator[tuple[Iterable, float, BoardInfo | None]]:
+def open_source(args: argparse.Namespace,
+                say: Callable[[str], None]) -> Iterator[tuple[Iterable, float, BoardInfo | None]]:
     """(blocks, rate_hz, the board's hello info or None) from a recording, the simulated board or a board."""
     from myotwitch.recordings import open_recording
 

@@ -10,8 +10,8 @@ def frames_line(frames: int, frames_sent: int | None) -> str:
     if frames_sent == frames:
         return f"{frames} (the board sent {frames_sent})"
     if frames_sent < frames:
-        return (f"{frames} (the board had counted {frames_sent} at its last report; it reports once per second of signal, "
-                "so the frames of the last second are not in its count)")
+        return (f"{frames} (the board had counted {frames_sent} at its last report; it reports once per second of "
+                "signal, so the frames of the last second are not in its count)")
     return f"{frames} (the board counted {frames_sent} sent: {frames_sent - frames} did not arrive whole)"
 
 

@@ -4,11 +4,13 @@ What a single session cannot show: whether twitching persists or rises over days
 local date a session began) and muscle: twitches per minute of monitored rest (signal, less the activity
 segments, where the detector counts no twitches), clear and all, episodes, the person's marks, and hours
 recorded. Sessions of the demo, the simulated board or a replayed recording are not a measurement of the
-person (a replay would count its day twice): they are left out, and the page says how many. Days without a recording are absent from the plots, never drawn as zero.
+person (a replay would count its day twice): they are left out, and the page says how many. Days without a
+recording are absent from the plots, never drawn as zero.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -106,11 +108,9 @@ def _folder_figures(out_dir: str | None, rate_hz: float,
     if count_samples and raw.is_file():
         samples = np.fromfile(raw, dtype="<f4", count=raw.stat().st_size // 4)
         recorded_s = int(np.count_nonzero(~np.isnan(samples))) / rate_hz
-    try:
+    with contextlib.suppress(OSError):  # no events file: the activity is not known
         activity_s = sum(e["end_s"] - e["start_s"] for e in read_events(folder)
                          if e["type"] == "activity" and finite_numbers(e, "start_s", "end_s"))
-    except OSError:
-        pass
     return muscle, recorded_s, activity_s
 
 

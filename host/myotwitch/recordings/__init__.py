@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from myotwitch.errors import MyotwitchError
 
 DEFAULT_BLOCK_SAMPLES = 65536
 _UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1000.0, "v": 1e6, "nv": 1e-3}
-FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .hea (WFDB)"
+FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .hea (WFDB), .mtwcap (a raw capture)"
 # A gap longer than this in a file's own time-keeping is taken as a corrupt time, not a pause:
 # replaying it as lost samples would take minutes for nothing.
 MAX_GAP_S = 24 * 3600.0
@@ -71,6 +72,27 @@ def unit_scale_to_uv(unit: str, path: Path | None = None) -> float:
         raise RecordingError(f"{where}unknown physical unit '{unit}' (expected uV, mV or V)") from None
 
 
+INTEGER = re.compile(r"^[-+]?\d+$")
+
+
+def header_number(text: str, what: str, where: str) -> float:
+    """A header field that must be a finite number; `where` begins the error (the file, and which header)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise RecordingError(f"{where}: the {what} '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise RecordingError(f"{where}: the {what} '{text}' is not a finite number")
+    return value
+
+
+def header_integer(text: str, what: str, where: str) -> int:
+    """A header field that must be a whole number (a sign allowed); `where` begins the error."""
+    if not INTEGER.fullmatch(text):
+        raise RecordingError(f"{where}: the {what} '{text}' is not a whole number")
+    return int(text)
+
+
 def nan_blocks(count: int, block_samples: int) -> Iterator[np.ndarray]:
     """`count` missing samples as NaN blocks of at most `block_samples`."""
     for start in range(0, count, block_samples):
@@ -96,10 +118,15 @@ def rechunk(pieces: Iterator[np.ndarray], block_samples: int) -> Iterator[np.nda
 
 EDF_MAGIC = b"0       "
 BDF_MAGIC = b"\xffBIOSEMI"
+# What `--capture` writes (sources/capture.py): every byte the board sent. Version 2 starts with this line;
+# version 1 holds the bare bytes, so only its name tells it.
+CAPTURE_SUFFIX = ".mtwcap"
+CAPTURE_MAGIC = b"MTWCAP2\n"
 
 
 def sniff_format(path: Path) -> str:
-    """'edf', 'wfdb' or 'csv' from the first bytes, the name deciding only for text; else RecordingError."""
+    """'edf', 'wfdb', 'csv' or 'capture' from the first bytes, the name deciding only where the bytes cannot
+    (text, a version 1 capture); else RecordingError."""
     try:
         with path.open("rb") as f:
             head = f.read(512)
@@ -108,6 +135,8 @@ def sniff_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if head.startswith((EDF_MAGIC, BDF_MAGIC)):
         return "edf"
+    if head.startswith(CAPTURE_MAGIC) or suffix == CAPTURE_SUFFIX:
+        return "capture"
     if suffix in (".edf", ".bdf", ".rec"):
         return "edf"  # the EDF reader says what the first bytes are instead
     if suffix == ".hea":
@@ -130,6 +159,9 @@ def open_recording(path: str | os.PathLike, rate_hz: float | None = None) -> Rec
     if path.is_dir():
         raise RecordingError(f"{path}: is a folder, not a recording")
     fmt = sniff_format(path)
+    if fmt == "capture":
+        raise RecordingError(f"{path}: a raw capture of a board's bytes, not a recording of samples: "
+                             "`myotwitch analyze` replays it")
     if fmt == "edf":
         from myotwitch.recordings.edf import open_edf
 

@@ -14,7 +14,6 @@ gap. No library is involved (pyedflib refuses EDF+D and prints to stdout).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,10 +25,13 @@ from myotwitch.recordings import (
     BDF_MAGIC,
     DEFAULT_BLOCK_SAMPLES,
     EDF_MAGIC,
+    INTEGER,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
     Recording,
     RecordingError,
+    header_integer,
+    header_number,
     nan_blocks,
     rechunk,
     unit_scale_to_uv,
@@ -38,7 +40,6 @@ from myotwitch.recordings import (
 _ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _DIGITAL_RANGE = {2: (-32768, 32767), 3: (-(1 << 23), (1 << 23) - 1)}
 _TIME_KEEPING = re.compile(rb"^([+-]\d+(?:\.\d*)?)\x14\x14")
-_INTEGER = re.compile(r"^[-+]?\d+$")
 
 
 @dataclass
@@ -66,19 +67,11 @@ class EdfHeader:
 
 
 def _field(text: str, what: str, path: Path) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a number") from None
-    if not math.isfinite(value):
-        raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a finite number")
-    return value
+    return header_number(text, what, f"{path}: EDF header")
 
 
 def _int_field(text: str, what: str, path: Path) -> int:
-    if not _INTEGER.fullmatch(text):
-        raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a whole number")
-    return int(text)
+    return header_integer(text, what, f"{path}: EDF header")
 
 
 def read_header(path: Path) -> EdfHeader:
@@ -86,10 +79,11 @@ def read_header(path: Path) -> EdfHeader:
         size = path.stat().st_size
         with path.open("rb") as f:
             head = f.read(256)
-            if len(head) == 256 and head[252:256].strip().isdigit():
-                fields = f.read(256 * min(int(head[252:256]), max(0, size // 256)))
-            else:
-                fields = b""
+            # The signal fields, as many as the count says and the file holds; a count that is no whole
+            # number reads none, and is refused for what it holds below
+            count = head[252:256].decode("ascii", errors="replace").strip()
+            n_signals = int(count) if INTEGER.fullmatch(count) else 0
+            fields = f.read(256 * max(0, min(n_signals, size // 256)))
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
     if head[:8] == EDF_MAGIC:

@@ -226,7 +226,7 @@ def strip(data: SessionData, clock: SessionClock) -> tuple[str, float] | None:
     fig, axes = figure(1.5 * rows + 0.2, "strip", ncols=2, nrows=rows)
     for ax in axes.flat:
         ax.set_axis_off()
-    for ax, (t, t_ms, w) in zip(axes.flat, windows):
+    for ax, (t, t_ms, w) in zip(axes.flat, windows, strict=False):  # an odd count leaves the last axis blank
         ax.plot(t_ms, w, lw=0.7, color="k")
         ax.set_xlim(-STRIP_HALF_MS, STRIP_HALF_MS)
         ax.set_ylim(-reach_uv * 1.05, reach_uv * 1.05)

@@ -52,7 +52,7 @@ class ColumnDecimator:
         last_complete = (start_index + n) % spc == 0
         whole = len(starts) if last_complete else len(starts) - 1
         done += [(int(c) * spc, round(float(a), 2), round(float(b), 2))
-                 for c, a, b in zip(columns[:whole], lo[:whole], hi[:whole])]
+                 for c, a, b in zip(columns[:whole], lo[:whole], hi[:whole], strict=True)]
         if not last_complete:
             self._pending = (int(columns[-1]), float(lo[-1]), float(hi[-1]))
         return done
