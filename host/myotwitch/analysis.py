@@ -32,7 +32,7 @@ from myotwitch.errors import MyotwitchError
 from myotwitch.events import ChannelEvent, Event, Gap
 from myotwitch.monitor import Monitor, MultiMonitor
 from myotwitch.sources import SampleBlock
-from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
+from myotwitch.sources.capture import CaptureSource
 from myotwitch.sources.replay import NAN_GAP
 
 FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
@@ -46,13 +46,20 @@ def monitor_for(rate_hz: float) -> Monitor:
         raise MyotwitchError(str(exc)) from None
 
 
+def is_capture(path: str | os.PathLike) -> bool:
+    """A raw capture of a board's bytes (`--capture`), told by its first bytes (a version 1 capture by its name)."""
+    from myotwitch.recordings import sniff_format
+
+    return Path(path).is_file() and sniff_format(Path(path)) == "capture"
+
+
 def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None,
     the file's own gaps: samples it says are missing, as EDF+D pauses or a time column's jumps)."""
-    from myotwitch.recordings import open_recording, sniff_format
+    from myotwitch.recordings import open_recording
     from myotwitch.sources.replay import ReplaySource
 
-    if Path(path).is_file() and sniff_format(Path(path)) == "capture":  # by its first bytes, not its name alone
+    if is_capture(path):
         capture = CaptureSource(Path(path))
         return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
@@ -93,7 +100,7 @@ class FileAnalysis:
     def __post_init__(self) -> None:
         self.multi: MultiChannelAnalysis | None = None
         self.label: Path = Path(self.path)
-        if not str(self.path).lower().endswith(CAPTURE_SUFFIX):
+        if not is_capture(self.path):
             from myotwitch.dsp.detector import MIN_RATE_HZ
             from myotwitch.recordings import open_signals
 
