@@ -24,5 +24,6 @@ def test_bad_input(case, tmp_path):
         assert "myotwitch: error:" in stderr
 
 
+@pytest.mark.slow  # every bad input run again
 def test_the_table_in_docs_is_current():
     assert (ROOT / "docs" / "bad-inputs.md").read_text() == bad_inputs.table()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import sys
 
@@ -64,6 +66,7 @@ def test_doublet_benchmark_runs_and_finds_overlapping_doublets(capsys):
     assert abs(int(reported) - int(total)) <= 0.02 * int(total)
 
 
+@pytest.mark.slow  # about 4 s: the batch benchmark twice over
 def test_batch_benchmark_runs_and_both_ways_agree(capsys):
     import batch as batch_benchmark
 

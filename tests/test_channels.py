@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,6 +132,7 @@ _SCENE = scene(seconds=16.0)[0]
 _WHOLE = decisions(run(_SCENE, (len(_SCENE[0]),))[0])
 
 
+@pytest.mark.slow  # about 10 s: 8 examples of the whole three-channel scene
 @settings(max_examples=8, deadline=None)
 @given(st.lists(st.integers(1, 20_000), min_size=1, max_size=6))
 def test_decisions_do_not_depend_on_block_size(block_sizes):

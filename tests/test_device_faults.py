@@ -90,6 +90,7 @@ def same_events(live, replayed):
     return pick(live)
 
 
+@pytest.mark.slow  # the firmware streams a whole demo
 def test_a_capture_of_a_board_reset_replays_to_the_live_timeline(tmp_path):
     # Before: the replay had no gap after the reset, so every twitch after 20 s came 0.2 s early.
     live, replayed = demo_and_replay(tmp_path, "--sim-reset-at", "20")
@@ -101,6 +102,7 @@ def test_a_capture_of_a_board_reset_replays_to_the_live_timeline(tmp_path):
         assert replayed[-1][key] == live[-1][key], key
 
 
+@pytest.mark.slow  # the firmware streams a whole demo
 def test_a_capture_of_an_unplugged_board_replays_to_the_live_timeline(tmp_path):
     live, replayed = demo_and_replay(tmp_path, "--sim-unplug-at", "10", "--sim-unplug-for", "0.5")
     events = same_events(live, replayed)

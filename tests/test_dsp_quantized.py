@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -48,6 +50,7 @@ def test_a_few_equal_neighbours_do_not_crash_the_clipping_check():
 # counts, plain integers.
 @given(st.integers(0, 2**32 - 1), st.sampled_from((None, 1000 / 65535, 625 / 65535, 0.5, 1.0, 2.0, 6.0)),
        st.integers(0, 12), st.lists(st.integers(1, 30_000), min_size=1, max_size=6))
+@pytest.mark.slow  # about 5 s: 40 examples; the issue's reproduction stays quick
 @example(1, None, 4, [30_000])  # four equal pairs in one decision batch: the crash of issue 13
 @example(1, None, 5, [7, 4096])
 def test_integer_valued_samples_in_any_blocks(seed, step_uv, equal_pairs, block_sizes):

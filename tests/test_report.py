@@ -91,6 +91,7 @@ def test_the_page_travels_alone(tmp_path):
     assert refs and all(r.startswith("#") and f'id="{r[1:]}"' in page for r in refs), refs
 
 
+@pytest.mark.slow  # two whole reports
 def test_the_same_session_gives_the_same_page_and_no_shared_ids(tmp_path):
     folder = make_session(tmp_path / "s", duration_s=120, twitches=[twitch(30.0, 80.0, 40.0), twitch(70, 9.0, 4.5)],
                           marks=[{"t_s": 50.0, "label": "cramp"}], episodes=[episode(25.0)])
@@ -259,6 +260,7 @@ def test_report_through_the_command(tmp_path):
     assert summarise(load_session(folder))["clear_twitches"] == 1
 
 
+@pytest.mark.slow  # a whole report
 def test_events_outside_the_recording_are_left_out_and_counted(tmp_path):
     """A hand-edited events.jsonl can put times anywhere, even past the calendar's year 9999: those events are
     left out of the figures and tables, counted on the page; the report does not fail."""
@@ -303,6 +305,7 @@ def test_hours_from_the_start_sort_in_time():
     assert [r[0] for r in rows] == [f"hour {h} from the start" for h in range(1, 12)]
 
 
+@pytest.mark.slow  # three whole reports
 @pytest.mark.parametrize("start_utc", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:30-12:00",
                                        "9999-12-31T23:59:50+00:00"])
 def test_a_start_at_the_calendars_ends_gives_seconds(tmp_path, zone, start_utc):

@@ -111,6 +111,7 @@ def stalled_websocket(url: str) -> socket.socket:
     return s
 
 
+@pytest.mark.slow  # about 5 s: a whole demo at full speed
 def test_a_page_that_never_reads_does_not_stall_the_session(tmp_path, monkeypatch):
     """demo --speed 0 --web with a WebSocket client that never reads: the session runs to the end of the
     recording with no sample lost and ends, while the page's updates were still waiting for it."""
