@@ -101,7 +101,7 @@ def analyze_one(task: Task) -> FileResult:
     try:
         code = cli.main(argv, stdout=out)
     except MyotwitchError as exc:
-        return FileResult(task.path, jsonl=out.getvalue(), error=str(exc).splitlines()[0])
+        return FileResult(task.path, jsonl=out.getvalue(), error=_without_path(str(exc).splitlines()[0], task.path))
     except Exception as exc:  # noqa: BLE001 - a bug or an odd file must not end the batch: it is its row
         return FileResult(task.path, jsonl=out.getvalue(), error=f"{type(exc).__name__}: {exc}".splitlines()[0])
     except SystemExit as exc:  # argparse refusing the arguments
@@ -113,6 +113,11 @@ def analyze_one(task: Task) -> FileResult:
     if summary.get("type") != "summary":
         return FileResult(task.path, jsonl=out.getvalue(), error="no summary line in the output")
     return FileResult(task.path, jsonl=out.getvalue(), summary=summary)
+
+
+def _without_path(message: str, path: str) -> str:
+    """A reader's error names its file first; the row and the progress line name it already."""
+    return message.removeprefix(f"{path}: ")
 
 
 def summary_row(result: FileResult, jsonl_name: str) -> dict:

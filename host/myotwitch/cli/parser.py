@@ -32,7 +32,7 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                    help="if the board is lost, stop looking for it after S seconds (default: keep looking)")
     p.add_argument("--lsl", action="store_true",
                    help="also publish the signal and twitch markers on Lab Streaming Layer "
-                        "(pip install -e '.[lsl]')")
+                        "(pip install 'myotwitch[lsl]')")
     p.add_argument("--no-view", action="store_true",
                    help="plain lines even on a terminal (the live view is shown only when stdout is one)")
     p.add_argument("--web", action="store_true",

@@ -1,4 +1,4 @@
-"""An optional Lab Streaming Layer outlet (`myotwitch live --lsl`, `pip install -e '.[lsl]'`).
+"""An optional Lab Streaming Layer outlet (`myotwitch live --lsl`, `pip install 'myotwitch[lsl]'`).
 
 Two streams, so that LabRecorder and LSL viewers work with them as they are:
   myotwitch     type EMG, one float32 channel in microvolts at the board's rate
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from myotwitch.errors import MyotwitchError
+from myotwitch.extras import install_hint
 from myotwitch.events import Event
 from myotwitch.serialize import lsl_marker
 
@@ -23,7 +24,7 @@ class LslOutlet:
         try:
             import pylsl
         except (ImportError, RuntimeError) as exc:  # RuntimeError: pylsl without its liblsl
-            raise MyotwitchError(f"--lsl needs pylsl: pip install -e '.[lsl]' ({exc})") from None
+            raise MyotwitchError(f"--lsl needs pylsl ({exc}): {install_hint('lsl')}") from None
         self._lsl = pylsl
         self.name = name
         self._signal: Any = None  # pylsl.StreamOutlet once open (pylsl has no types)
