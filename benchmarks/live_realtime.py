@@ -16,6 +16,18 @@ goes), this includes what real time costs: a wake-up per frame, timers, the
 per-second flushes. `--profile` runs the same session under cProfile and
 prints where the host's time goes (cProfile slows the calls it counts: read
 the shares, not the totals). Target: below 1 % of one core at 2 kHz. Linux only (/proc).
+
+Before and after, side by side in one run (the same load on the machine):
+
+    git worktree add --detach /tmp/myotwitch-main main
+    .venv/bin/python benchmarks/live_realtime.py --compare /tmp/myotwitch-main --rounds 3
+
+runs that checkout's host code and this one's in turn, `--rounds` times each,
+and prints every run, the medians and their ratio. `--read-chunk` adds a third
+variant: this checkout with the serial port read in one blocking read of up to
+4 KiB with the port's timeout (50 ms) instead of a 1-byte read followed by a
+read of what is waiting (a wake-up per frame, two `select` calls), patched in at
+start-up to measure what that change to sources/serial_source.py would save.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,15 +61,39 @@ def children(pid: int) -> list[int]:
     return pids
 
 
+# One blocking read of what arrives within the port's timeout, in place of SerialSource._read's
+# read(max(1, in_waiting)): the candidate change to sources/serial_source.py, measured here only.
+READ_CHUNK_LAUNCHER = """
+import sys
+import serial
+from myotwitch.sources import serial_source
+from myotwitch.errors import ConnectionLost
+
+def _read(self):
+    try:
+        data = self._port.read(4096)
+    except (serial.SerialException, OSError) as exc:
+        raise ConnectionLost(f"{self.url}: the port disappeared ({exc})", "board unplugged") from None
+    if data and self._capture is not None:
+        self._capture.write(data)
+    return data
+
+serial_source.SerialSource._read = _read
+from myotwitch.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def live_command(seconds: float, rate_hz: int, out: Path, python: list[str]) -> list[str]:
     return [*python, "live", "--source", "sim", "--speed", "1", "--rate", str(rate_hz), "--duration", f"{seconds:g}",
             "--no-view", "--format", "jsonl", "--out", str(out / "session"), "--db", str(out / "log.sqlite")]
 
 
-def measure(seconds: float, settle_s: float, rate_hz: int) -> dict:
+def measure(seconds: float, settle_s: float, rate_hz: int, root: Path = ROOT, read_chunk: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="myotwitch-live-") as tmp:
-        command = live_command(settle_s + seconds + 5, rate_hz, Path(tmp), [sys.executable, "-m", "myotwitch"])
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "host"), XDG_DATA_HOME=tmp)
+        python = [sys.executable, "-c", READ_CHUNK_LAUNCHER] if read_chunk else [sys.executable, "-m", "myotwitch"]
+        command = live_command(settle_s + seconds + 5, rate_hz, Path(tmp), python)
+        env = dict(os.environ, PYTHONPATH=str(root / "host"), XDG_DATA_HOME=tmp)
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         try:
             time.sleep(settle_s)
@@ -92,7 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=8.0, help="seconds before the first reading")
     parser.add_argument("--rate", type=int, default=2000, choices=(500, 1000, 2000))
     parser.add_argument("--profile", action="store_true", help="also run under cProfile and print the top functions")
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
+                        help="also run another checkout's host code (before), in turn with this one's")
+    parser.add_argument("--read-chunk", action="store_true",
+                        help="also run this checkout with the serial port read in one blocking read (see above)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, interleaved")
     args = parser.parse_args(argv)
+    if args.compare or args.read_chunk:
+        return compare(args)
     r = measure(args.seconds, args.settle, args.rate)
     print(f"load average {os.getloadavg()[0]:.2f} (other processes on these cores)", file=sys.stderr)
     print("| rate | seconds in real time | host CPU | host share of one core | firmware process (the board's stand-in) |")
@@ -101,6 +145,30 @@ def main(argv: list[str] | None = None) -> int:
           f"| {r['firmware_share'] * 100:.2f} % |")
     if args.profile:
         profile(args.seconds, args.rate)
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    variants: list[tuple[str, Path, bool]] = []
+    if args.compare:
+        variants.append((f"{args.compare}", args.compare.resolve(), False))
+    variants.append(("this checkout", ROOT, False))
+    if args.read_chunk:
+        variants.append(("this checkout, serial read-chunk", ROOT, True))
+    shares: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    print("| round | variant | rate | seconds in real time | host CPU | host share of one core |")
+    print("|---|---|---|---|---|---|")
+    for n in range(args.rounds):
+        for name, root, read_chunk in variants:
+            r = measure(args.seconds, args.settle, args.rate, root, read_chunk)
+            shares[name].append(r["host_share"])
+            print(f"| {n + 1} | {name} | {args.rate} Hz | {r['wall_s']:.1f} s | {r['host_cpu_s']:.2f} s "
+                  f"| {r['host_share'] * 100:.2f} % |", flush=True)
+    print(f"load average {os.getloadavg()[0]:.2f} (other processes on these cores)", file=sys.stderr)
+    first = statistics.median(shares[variants[0][0]])
+    for name, values in shares.items():
+        median = statistics.median(values)
+        print(f"median {name}: {median * 100:.2f} % of one core, {median / first:.2f}x the first")
     return 0
 
 

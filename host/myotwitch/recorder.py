@@ -8,8 +8,9 @@
     DIR/session.edf    EDF+ written at the end from the three files above
 
 Raw samples and events are written through to the operating system after
-every block (a kill -9 loses nothing that was written) and fsynced about once
-a second (a power cut loses at most about a second). If a session never
+every batch the live session hands over (about 0.25 s: a kill -9 loses at
+most that) and fsynced about once a second (a power cut loses at most about
+a second). If a session never
 reached its end, `write_session_edf(DIR)` makes its EDF+ from those files
 alone; `myotwitch report DIR` does so by itself.
 """

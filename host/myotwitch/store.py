@@ -1,7 +1,8 @@
 """SQLite store of sessions, twitches, episodes, gaps and marks.
 
-One file holds every session. Rows are committed as they are found, so a
-crash loses at most the events of the current block.
+One file holds every session. Rows are committed as they are found (a live
+session finds them about four times a second), so a crash loses at most the
+events of the current batch.
 """
 
 from __future__ import annotations

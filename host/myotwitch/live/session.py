@@ -3,7 +3,9 @@ the session folder (raw samples, events.jsonl, EDF+ at the end) and optionally L
 
 The loop only moves data: the detector, the recorder and the store do the
 work, and the live view renders snapshots in its own thread, so acquisition
-never waits for the screen.
+never waits for the screen. The view (and LSL) get every block as it comes;
+the detector, the recorder and the store get the blocks ~0.25 s at a time
+(`batching.py`), so they wake a few times a second instead of once a frame.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
 from myotwitch.events import Event, Gap, Mark, StreamNote
+from myotwitch.live.batching import BATCH_S, BlockBatcher
 from myotwitch.monitor import Monitor
 from myotwitch.recorder import SessionRecorder, write_session_edf
 from myotwitch.serialize import store_rows, summary_json
@@ -105,6 +108,22 @@ class Session:
         self.say("streaming" + ("" if o.duration_s is None else f" for {o.duration_s:g} s") + "; Ctrl-C stops")
         started = False
         last_arrival = None
+        # The detector and the recorder get ~0.25 s at a time (a few wake-ups a second, not one a frame);
+        # the view and LSL get every block as it comes, so the page's candidates stay prompt.
+        batcher = BlockBatcher(max(1, round(BATCH_S * rate_hz * max(o.speed, 1.0))))
+
+        def step(batch: SampleBlock | None, after: list[Event]) -> list[Event]:
+            """Detect in `batch`, write it, log its events and then `after` (stream notes, marks), in order."""
+            events = ([] if batch is None else monitor.feed(batch)) + after
+            try:
+                if batch is not None:
+                    recorder.add_block(batch)
+                self._log(events, store, session, recorder)
+                recorder.flush()
+            except (OSError, sqlite3.Error) as exc:  # a full disk, a folder gone, a log locked
+                raise MyotwitchError(storage_message(exc, o, recorder.samples_written / rate_hz)) from None
+            return events
+
         try:
             for block in source.blocks():
                 room = limit - (block.start_index + len(block.samples_uv))
@@ -115,16 +134,18 @@ class Session:
                     first_s = (block.start_index + len(block.samples_uv)) / rate_hz
                     recorder.set_start(self._wall_clock() - timedelta(seconds=first_s))
                 now = self._clock()
-                events = self._stream_events(block, source, rate_hz, None if last_arrival is None else now - last_arrival)
+                stream = self._stream_events(block, source, rate_hz,
+                                             None if last_arrival is None else now - last_arrival)
                 last_arrival = now
-                events += monitor.feed(block)
-                events += self._marks(block.start_index + len(block.samples_uv))
-                try:
-                    recorder.add_block(block)
-                    self._log(events, store, session, recorder)
-                    recorder.flush()
-                except (OSError, sqlite3.Error) as exc:  # a full disk, a folder gone, a log locked
-                    raise MyotwitchError(storage_message(exc, o, recorder.samples_written / rate_hz)) from None
+                events: list[Event] = []
+                if stream or not batcher.joins(block):  # what is held comes first: events stay in order
+                    events += step(batcher.take(), stream)
+                batch = batcher.add(block, now)
+                marks = self._marks(block.start_index + len(block.samples_uv))
+                if marks and batch is None:  # a mark lands after the samples it follows
+                    batch = batcher.take()
+                if batch is not None or marks:
+                    events += step(batch, marks)
                 if self.view is not None:
                     self.view.update(block, events, source)
                 if self.lsl is not None:
@@ -139,6 +160,12 @@ class Session:
             source.close()
             if self.view is not None:
                 self.view.end()
+        held = batcher.take()  # at the end, after an error or Ctrl-C: what is held is detected and written too
+        if held is not None:
+            try:
+                step(held, [])
+            except MyotwitchError as exc:
+                failure = failure or exc
         end_index = recorder.samples_written
         final = monitor.finish() + self._marks(end_index)
         effective = source.stream_clock.effective_rate_hz() if source.stream_clock else None
