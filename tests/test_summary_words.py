@@ -40,3 +40,11 @@ def test_ports_have_column_headers(monkeypatch):
     header, row = out.getvalue().splitlines()
     assert header.split("\t") == ["port", "USB id", "maker", "description"]
     assert row.split("\t")[:2] == ["/dev/ttyACM0", "2E8A:0005"] and len(row.split("\t")) == 4
+
+
+def test_a_recording_replayed_claims_no_board_frames_or_crc():
+    """live --source PATH plays a file: no firmware ran and no frame crossed a wire, so none is reported."""
+    replay = text_summary(board="recording", firmware="-", frames=0, crc_errors=0)
+    assert "board " not in replay and "frames" not in replay and "CRC" not in replay
+    board = text_summary(board="sim", firmware="myotwitch-fw 0.1.0", frames=1200, frames_sent=1200, crc_errors=0)
+    assert "running myotwitch-fw 0.1.0" in board and "frames        1200" in board and "CRC errors    0" in board

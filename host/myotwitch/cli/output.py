@@ -99,9 +99,11 @@ class Output:
         lines = [f"summary ({DISCLAIMER})"]
         if "seconds" in s:
             lines.append(f"  streamed      {s['seconds']:.1f} s")
-        if "firmware" in s:
+        # A recording replayed (live --source PATH) has no board, firmware or frames to speak of.
+        from_board = s.get("firmware") not in (None, "-") or bool(s.get("frames"))
+        if from_board and "firmware" in s:
             lines.append(f"  board         {s.get('board')} running {s['firmware']}")
-        if "frames" in s:
+        if from_board and "frames" in s:
             lines.append(f"  frames        {frames_line(s['frames'], s.get('frames_sent'))}")
         lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
         if s.get("gaps"):
@@ -112,7 +114,7 @@ class Output:
             lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
                          f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, "
                          f"{s['device_jitter_us_max']:g} µs at most")
-        if "crc_errors" in s:
+        if from_board and "crc_errors" in s:
             lines.append(f"  CRC errors    {s['crc_errors']}")
         if s.get("saturated_frames") or s.get("flat_frames"):
             lines.append(f"  signal        {s['saturated_frames']} frames at the ADC's rails, "
