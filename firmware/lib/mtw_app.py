@@ -8,8 +8,8 @@ import mtw_frame as F
 from mtw_sampler import Sampler, wrap_add
 
 FW_NAME = "myotwitch-fw"
-FW_VERSION = "0.1.0"
-PROTOCOL_VERSION = const(1)
+FW_VERSION = "0.2.0"
+PROTOCOL_VERSION = const(2)
 _LINE_MAX = const(40)
 _SELFTEST_SAMPLES = const(256)
 _HEARTBEAT_FRAMES = const(10)  # the LED changes every 10 frames while streaming

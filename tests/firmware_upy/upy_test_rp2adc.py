@@ -37,7 +37,7 @@ def data_samples(out):
     for kind, payload in frames(out.data[: getattr(out, "n", len(out.data))]):
         if kind == F.TYPE_DATA:
             seq, t_us, flags, fmt, count = struct.unpack_from("<IIBBH", payload, 0)
-            body = payload[12:]
+            body = payload[F.DATA_HEADER_BYTES:]
             values = []
             for i in range(0, count - 1, 2):
                 a, b, c = body[3 * (i // 2)], body[3 * (i // 2) + 1], body[3 * (i // 2) + 2]
