@@ -8,7 +8,12 @@
 # channel whose TREQ is the ADC's DREQ pops it into its write buffer, wrapping
 # the write address on a (1 << RING_SIZE) byte boundary; a channel that
 # finishes its count goes idle and triggers its CHAIN_TO channel. Tests call
-# adc.convert(n) to let n conversions happen. What the silicon does beyond
+# adc.convert(n) to let n conversions happen. With CS.RROBIN set, AINSEL moves
+# to the next enabled input after each conversion (RP2040 datasheet 4.9.2.2),
+# and each result is tagged with its input in its low 2 bits (the counter in
+# the bits above) so that tests see which channel a value came from; a
+# dropped result (FIFO full) shifts the channels of the values after it, as on
+# the chip. CS.START_ONCE starts one conversion at once. What the silicon does beyond
 # this model is not verified here.
 import machine
 import uctypes
@@ -179,7 +184,9 @@ class _Adc:
 
     def write(self, offset, value):
         if offset == 0x00:
-            self.cs = value
+            self.cs = value & ~0x4  # START_ONCE reads back 0
+            if value & 0x4 and value & 0x1:
+                self._convert_one()
         elif offset == 0x08:
             over = (self.fcs & 0x800) and not value & 0x800  # write 1 clears OVER
             self.fcs = (value & ~0xF00) | (0x800 if over else 0)
@@ -190,14 +197,27 @@ class _Adc:
         for _ in range(n):
             if not (self.cs & 0x1 and self.cs & 0x8):
                 return
-            if self.fcs & 0x1:
-                if len(self.fifo) < _FIFO_DEPTH:
-                    self.fifo.append(self.value)
-                else:
-                    self.fcs |= 0x800
-            self.value = (self.value + 1) & 0xFFF
-            self.conversions += 1
-            self._serve()
+            self._convert_one()
+
+    def _convert_one(self):
+        ain = (self.cs >> 12) & 0xF
+        rrobin = (self.cs >> 16) & 0x1FF
+        result = self.value if not rrobin else ((self.value << 2) | ain) & 0xFFF
+        if self.fcs & 0x1:
+            if len(self.fifo) < _FIFO_DEPTH:
+                self.fifo.append(result)
+            else:
+                self.fcs |= 0x800
+        if rrobin:  # the next enabled input after this one, cyclically
+            nxt = ain
+            for _ in range(9):
+                nxt = (nxt + 1) % 9
+                if rrobin >> nxt & 1:
+                    break
+            self.cs = (self.cs & ~0xF000) | (nxt << 12)
+        self.value = (self.value + 1) & (0xFFF if not rrobin else 0x3FF)
+        self.conversions += 1
+        self._serve()
 
     def _serve(self):
         if self.dma_stalled or not self.fcs & 0x8:

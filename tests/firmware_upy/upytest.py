@@ -72,6 +72,7 @@ class FakeBoard:
     default_rate_hz = 1000
     exit_on_end = True
     ticks_mask = 0x3FFFFFFF
+    settings_path = "/nonexistent/myotwitch-fake-board/sensors.txt"  # nothing stored; SENSOR tests set their own
 
     def __init__(self, values):
         self.values = values
