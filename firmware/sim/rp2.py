@@ -47,6 +47,15 @@ def _fields():
     return _LAYOUTS[_chip]
 
 
+def _field(value, wanted):
+    """One CTRL field, without building unpack_ctrl's dict: the firmware's heap-locked main loop reaches the
+    model (a rotation restart's single conversions are moved by the DMA at once)."""
+    for name, shift, width in _LAYOUTS[_chip]:
+        if name == wanted:
+            return (value >> shift) & ((1 << width) - 1)
+    return 0
+
+
 class DMA:
     channels = []
 
@@ -62,6 +71,7 @@ class DMA:
         self._live = 0
         self.ctrl = 0
         self._busy = False
+        self._aligned = None  # the write buffer last checked for alignment
 
     def pack_ctrl(self, default=None, **fields):
         if default is None:
@@ -124,26 +134,29 @@ class DMA:
 
     def _trigger(self):
         """A trigger (active(1), or a chain from another channel): starts only an enabled channel."""
-        if DMA.unpack_ctrl(self.ctrl)["enable"]:
+        if _field(self.ctrl, "enable"):
             self._live = self._reload
             self._busy = self._live > 0
 
     def _transfer(self, v):
         """Write one halfword (size=1) at the write address, then advance it."""
-        fields = DMA.unpack_ctrl(self.ctrl)
+        ctrl = self.ctrl
         buf = self._buffer
-        if fields["ring_sel"] and fields["ring_size"]:
-            ring = (1 << fields["ring_size"]) // 2
-            if uctypes.addressof(buf) % (2 * ring):
-                raise AssertionError("write ring not aligned to its size")
+        ring_size = _field(ctrl, "ring_size")
+        if _field(ctrl, "ring_sel") and ring_size:
+            ring = (1 << ring_size) // 2
+            if self._aligned is not buf:  # checked once per buffer (addressof may make a big int)
+                if uctypes.addressof(buf) % (2 * ring):
+                    raise AssertionError("write ring not aligned to its size")
+                self._aligned = buf
             buf[self._pos % ring] = v
         else:
             buf[self._pos] = v
-        self._pos += fields["inc_write"]
+        self._pos += _field(ctrl, "inc_write")
         self._live -= 1
         if self._live == 0:
             self._busy = False
-            nxt = fields["chain_to"]
+            nxt = _field(ctrl, "chain_to")
             if nxt != self.channel:
                 DMA.channels[nxt]._trigger()
 
@@ -174,6 +187,8 @@ class _Adc:
         if offset == 0x00:
             return self.cs | 0x100  # READY
         if offset == 0x08:
+            if self.fifo:
+                self._serve()  # the DMA empties the FIFO on its own, not only when a conversion lands
             level = len(self.fifo)
             return self.fcs | (0x100 if level == 0 else 0) | (0x200 if level == _FIFO_DEPTH else 0) | (level << 16)
         if offset == 0x0C:
@@ -223,7 +238,7 @@ class _Adc:
         if self.dma_stalled or not self.fcs & 0x8:
             return
         for ch in DMA.channels:
-            if ch._busy and DMA.unpack_ctrl(ch.ctrl)["treq_sel"] == self.dreq:
+            if ch._busy and _field(ch.ctrl, "treq_sel") == self.dreq:
                 while self.fifo and ch._busy:
                     ch._transfer(self.fifo.pop(0))
 
