@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from myotwitch import protocol as P
 
 
@@ -114,7 +113,7 @@ def test_any_chunking_of_a_damaged_multichannel_stream_keeps_or_counts_every_set
     wire = P.encode_status(0, "START") + noise + b"".join(noise if i in dropped else f for i, f in enumerate(frames))
     wire += P.encode_status(P.STATUS_END, f"frames=10 samples={10 * 40}")
     d, got = feed_in_chunks(wire, sizes)
-    whole_d, whole = feed_in_chunks(wire, [len(wire)])
+    _, whole = feed_in_chunks(wire, [len(wire)])
     assert [frame_fields(f) + (f.skipped_before,) for f in data_frames(got)] == [
         frame_fields(f) + (f.skipped_before,) for f in data_frames(whole)]
     received = data_frames(got)

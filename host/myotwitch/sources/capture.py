@@ -22,7 +22,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import BinaryIO, Self
 
@@ -43,7 +43,7 @@ from myotwitch.protocol import (
 )
 from myotwitch.sources import SampleBlock
 from myotwitch.sources.reconnecting import ReconnectingBoard
-from myotwitch.sources.serial_source import why_lost
+from myotwitch.sources.serial_source import frame_block
 
 CAPTURE_SUFFIX = ".mtwcap"
 CAPTURE_MAGIC = b"MTWCAP2\n"
@@ -255,8 +255,8 @@ class _Connection:
                     self._base_index = frame.stream_index - frame.lost_before
                 first = False
                 assert self._base_index is not None
-                yield SampleBlock(frame.stream_index - self._base_index, self._info.counts_to_uv(frame.samples),
-                                  frame.lost_before, frame.t_us, why_lost(frame), skipped)
+                yield replace(frame_block(self._info, frame), start_index=frame.stream_index - self._base_index,
+                              skipped_bytes=skipped)
             elif isinstance(frame, StatusFrame):
                 if frame.code == STATUS_END:
                     self.board_counters = frame.counters()
