@@ -93,6 +93,9 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
         warning = unset_sensor_warning(info.sensors, info.channel_gains())
         if warning:
             status(warning)
+        if info.channels > 1:
+            status(f"the board streams {info.channels} channels: all are recorded (one EDF+ signal each); "
+                   "twitches are detected on channel 0 only for now")
         return source
 
     return open_port
