@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pyedflib
-
 from myotwitch.recorder import SessionRecorder, channel_samples_name, write_session_edf
 from myotwitch.sources import SampleBlock
 

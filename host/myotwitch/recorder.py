@@ -25,6 +25,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -95,14 +96,16 @@ class SessionRecorder:
             data = np.asarray(row, dtype=_SAMPLE)
             if missing:
                 data = np.concatenate((np.full(missing, np.nan, dtype=_SAMPLE), data))
-            self._guard(lambda f=f, data=data: f.write(data.tobytes()))
+            self._guard(partial(f.write, data.tobytes()))
             written = len(data)
         self.samples_written += written
 
     def _open_channels(self, channels: int) -> None:
         """The first block has several channels: a raw file for each beyond channel 0, and say so."""
         try:
-            self._more = [open(self.dir / channel_samples_name(c), "wb") for c in range(1, channels)]
+            # Open for the session's life, like samples.f32: closed by close().
+            self._more = [open(self.dir / channel_samples_name(c), "wb")  # noqa: SIM115
+                          for c in range(1, channels)]
         except OSError as exc:
             raise MyotwitchError(f"cannot write the session folder {self.dir}: {exc.strerror}") from None
         self.meta["channels"] = channels
