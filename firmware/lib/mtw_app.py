@@ -145,8 +145,8 @@ class App:
             self._status(F.STATUS_OK, "PONG")
         elif word == "RATE" and len(parts) == 2:
             self._set_rate(parts[1])
-        elif word == "SELFTEST" and len(parts) == 1:
-            self._selftest()
+        elif word == "SELFTEST" and len(parts) <= 2:
+            self._selftest(parts[1] if len(parts) == 2 else b"0")
         elif word == "SENSOR" and len(parts) == 4:
             self._set_sensor(parts[1], parts[2], parts[3])
         elif word == "SENSOR" and len(parts) == 3:
@@ -154,13 +154,21 @@ class App:
         else:
             self._status(F.STATUS_ERROR, "unknown command")
 
-    def _selftest(self):
-        """Read the ADC directly and report its noise and range, in ADC counts."""
+    def _selftest(self, channel_arg):
+        """SELFTEST [channel]: read that channel's ADC directly and report its noise and range, in ADC counts."""
         if self.streaming:
             self._status(F.STATUS_ERROR, "SELFTEST while streaming: STOP first")
             return
+        reads = getattr(self.board, "reads", (self.board.read_u16,))
+        try:
+            channel = int(channel_arg)
+        except ValueError:
+            channel = -1
+        if not 0 <= channel < len(reads):
+            self._status(F.STATUS_ERROR, "no such channel")
+            return
         shift = 16 - self.board.adc_bits
-        read = self.board.read_u16
+        read = reads[channel]
         lo, hi, total, squares = 1 << 16, -1, 0, 0
         for _ in range(_SELFTEST_SAMPLES):
             v = read() >> shift

@@ -140,6 +140,18 @@ def test_three_channel_stream_allocates_nothing_across_the_index_wrap():
     assert app.sampler.seq32() == 20000
 
 
+def test_selftest_reads_the_channel_asked_for():
+    board = MultiBoard([0x8000], 3)
+    board.reads = (lambda: 0x1000, lambda: 0xFFF0, lambda: 0x8000)
+    out = FakeOut()
+    app = App(board, out, FakeCommands())
+    for line in (b"SELFTEST", b"SELFTEST 1", b"SELFTEST 2", b"SELFTEST 3"):
+        app.handle_command(line)
+    texts = [p[1:].decode() for k, p in frames(out.data) if k == F.TYPE_STATUS]
+    assert texts[0].startswith("SELFTEST n=256 min=256 max=256") and texts[0].endswith("flat")
+    assert "min=4095" in texts[1] and "min=2048" in texts[2] and texts[3] == "no such channel"
+
+
 def remove(path):
     try:
         os.remove(path)
