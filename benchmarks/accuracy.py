@@ -46,12 +46,12 @@ from scipy import signal as sps
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 
-from myotwitch.dsp.filters import design_conditioning_sos  # noqa: E402
-from myotwitch.events import Twitch  # noqa: E402
-from myotwitch.monitor import Monitor  # noqa: E402
-from myotwitch.recordings import open_recording  # noqa: E402
-from myotwitch.sources import SampleBlock  # noqa: E402
-from myotwitch.sources import synthetic as syn  # noqa: E402
+from myotwitch.dsp.filters import design_conditioning_sos
+from myotwitch.events import Twitch
+from myotwitch.monitor import Monitor
+from myotwitch.recordings import open_recording
+from myotwitch.sources import SampleBlock
+from myotwitch.sources import synthetic as syn
 
 DATA = ROOT / "data"
 MATCH_S = 0.015
@@ -158,10 +158,11 @@ def widened(intervals, rate_hz: float, margin_s: float) -> list[tuple[int, int]]
 
 def inject(x: np.ndarray, rate_hz: float, sigma_uv: float, amplitude_sigma, rng: np.random.Generator,
            avoid: list[tuple[int, int]] = (), min_gap_s: float = 1.2, start_s: float = 3.0,
-           doublet_share: float = 0.1) -> np.ndarray:
-    """Isolated potentials from 4 motor units at amplitude_sigma x sigma (or a random choice of a tuple),
-    none inside the `avoid` intervals (sample indices, margins included)."""
-    templates = syn.motor_unit_templates(rate_hz, 4, rng)
+           doublet_share: float = 0.1, templates: list[np.ndarray] | None = None) -> np.ndarray:
+    """Isolated potentials from 4 motor units (or `templates`) at amplitude_sigma x sigma (or a random choice
+    of a tuple), none inside the `avoid` intervals (sample indices, margins included)."""
+    if templates is None:
+        templates = syn.motor_unit_templates(rate_hz, 4, rng)
     truth = []
     t = start_s * rate_hz
     while t < len(x) - 2 * rate_hz:
@@ -251,6 +252,86 @@ def build_cases(seed: int = 0, quick: bool = False) -> list[Case]:
     syn.add_mains(background, 1000.0, 60.0, 10 * rest_sigma)
     cases.append(Case("rest + 60 Hz mains at 10 sigma, 6 sigma", "rest", 1000.0, x, background, truth, 6,
                       weak_activity=weak))
+    cases += quiet_cases(rest, rng, quick)
+    return cases
+
+
+def phase_randomised(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same spectrum with random phases: Gaussian, none of the recording's own potentials."""
+    spectrum = np.abs(np.fft.rfft(x))
+    phases = np.exp(2j * np.pi * rng.random(len(spectrum)))
+    phases[0] = 1.0
+    return np.fft.irfft(spectrum * phases, len(x))
+
+
+def polyphasic(rate_hz: float, lobe_gap_ms: float) -> np.ndarray:
+    """One potential with two lobes of one sign `lobe_gap_ms` apart and a trough between (a reinnervated
+    unit, smoothed by tissue), unit peak."""
+    t_ms = np.arange(-3 * lobe_gap_ms, 4 * lobe_gap_ms, 1000.0 / rate_hz)
+
+    def lobe(at_ms: float) -> np.ndarray:
+        return np.exp(-0.5 * ((t_ms - at_ms) / (lobe_gap_ms / 5)) ** 2)
+
+    x = -0.3 * lobe(-lobe_gap_ms / 2) + lobe(0.0) - 0.6 * lobe(lobe_gap_ms / 2) + 0.85 * lobe(lobe_gap_ms)
+    return x / np.abs(x).max()
+
+
+def quiet_cases(rest: np.ndarray, rng: np.random.Generator, quick: bool) -> list[Case]:
+    """Cases on quiet backgrounds: the rest recording phase-randomised (its spectrum, none of its potentials),
+    so that every detection that is not an injected twitch is a false one and strict precision means
+    something. Also: the same at 2 kHz under 50 Hz mains; polyphasic and long units; frequent small
+    potentials around; short ECG-like trains."""
+    cases: list[Case] = []
+    quiet = phase_randomised(rest, rng)
+    sigma = robust_sigma(band_passed(quiet, 1000.0))
+    for k in AMPLITUDES_SIGMA:
+        x = quiet.copy()
+        cases.append(Case(f"quiet 1 kHz, {k} sigma", "quiet", 1000.0, x, quiet, inject(x, 1000.0, sigma, k, rng), k))
+    # 2 kHz with mains (issue 13 item 7): the quiet background upsampled, 50 Hz and harmonics at 10 sigma.
+    quiet2k = sps.resample_poly(quiet, 2, 1)
+    sigma2k = robust_sigma(band_passed(quiet2k, 2000.0))
+    hum = np.zeros(len(quiet2k))
+    syn.add_mains(hum, 2000.0, 50.0, 10 * sigma2k)
+    for k in (4, 6):
+        x = quiet2k.copy()
+        truth = inject(x, 2000.0, sigma2k, k, rng)
+        cases.append(Case(f"quiet 2 kHz + 50 Hz mains at 10 sigma, {k} sigma", "quiet", 2000.0, x + hum,
+                          quiet2k + hum, truth, k))
+    # Polyphasic (two lobes of one sign 8-15 ms apart) and long (30-40 ms, triphasic) units.
+    shapes = [polyphasic(1000.0, g) for g in rng.uniform(8, 15, 2)] + [
+        syn.motor_unit_potential(1000.0, d, 3, rng) for d in rng.uniform(30, 40, 2)]
+    for k in (6, 20):
+        x = quiet.copy()
+        cases.append(Case(f"quiet 1 kHz, polyphasic and long units, {k} sigma", "quiet", 1000.0, x, quiet,
+                          inject(x, 1000.0, sigma, k, rng, doublet_share=0.0, templates=shapes), k))
+    # Frequent small potentials (4-8 sigma, 40 a minute, five units at random times) around 10-20 sigma
+    # twitches: the background holds them, so adjusted scoring leaves them out and strict counts them.
+    busy = quiet.copy()
+    small_units = syn.motor_unit_templates(1000.0, 5, rng)
+    t_s = rng.exponential(1.5)
+    while t_s < len(busy) / 1000.0 - 0.1:
+        syn.add_potential(busy, int(t_s * 1000), small_units[rng.integers(5)], rng.uniform(4, 8) * sigma)
+        t_s += rng.exponential(1.5)
+    x = busy.copy()
+    cases.append(Case("quiet + small potentials 40/min, 10-20 sigma", "busy", 1000.0, x, busy,
+                      inject(x, 1000.0, sigma, (10, 20), rng), None))
+    # Short ECG-like trains: 3-4 QRS-like complexes at 60-75 beats/min, R at 8-15 sigma, then quiet.
+    x = quiet.copy()
+    artifacts: list[tuple[str, int, int]] = []
+    at_s = 3.0
+    while at_s < len(x) / 1000.0 - 6:
+        beats = int(rng.integers(3, 5))
+        for r in syn.add_ecg_train(x, int(at_s * 1000), 1000.0, beats, rng.uniform(60, 75),
+                                   rng.uniform(8, 15) * sigma, rng):
+            artifacts.append((f"ecg{beats}", r - 60, r + 300))
+        at_s += beats + rng.uniform(3, 6)
+    clean = quiet.copy()
+    background = x.copy()
+    spans = [(a, b) for _, a, b in artifacts]
+    truth = inject(x, 1000.0, sigma, (6, 10, 20), rng, avoid=widened(spans, 1000.0, 0.6))
+    clean += x - background
+    cases.append(Case("quiet + short ECG trains (3-4 beats)", "artifacts", 1000.0, x, background, truth, None,
+                      artifacts=artifacts, without_artifacts_uv=clean))
     return cases
 
 
@@ -318,8 +399,8 @@ def count(case: Case, found: np.ndarray, in_background: np.ndarray, without_arti
     # has labels). Strict scoring counts them false; adjusted leaves them out.
     unmatched = far_from(found, case.truth_index, tol)
     own = len(unmatched) - len(far_from(unmatched, in_background, tol))
-    out = {"case": case.name, "kind": case.kind, "truth": int(len(case.truth_index)), "found": int(len(found)),
-           "hits": hits, "background_own": own, "background_found": int(len(in_background)),
+    out = {"case": case.name, "kind": case.kind, "truth": len(case.truth_index), "found": len(found),
+           "hits": hits, "background_own": own, "background_found": len(in_background),
            "minutes": len(case.signal_uv) / case.rate_hz / 60.0}
     if case.contraction:
         out["active_found"], out["active_minutes"] = inside(found, case.contraction, case.rate_hz)
@@ -375,6 +456,41 @@ def pooled_f1(rows: list[dict], adjusted: bool) -> float:
     hits = sum(r["hits"] for r in scored)
     found = sum(r["found"] - (r["background_own"] if adjusted else 0) for r in scored)
     return f1(hits / truth, hits / found if found else 0.0)
+
+
+def pooled(rows: list[dict], adjusted: bool) -> float | None:
+    """F1 of the rows pooled (hits, truth and detections summed); None without truth."""
+    truth = sum(r["truth"] for r in rows)
+    if not truth:
+        return None
+    hits = sum(r["hits"] for r in rows)
+    found = sum(r["found"] - (r["background_own"] if adjusted else 0) for r in rows)
+    return f1(hits / truth, hits / found if found else 0.0)
+
+
+def per_snr_summary(rows: list[dict]) -> str:
+    """Strict and adjusted F1 on the real rest background, and F1 on the quiet (phase-randomised) ones, per
+    SNR; quiet-background F1 over all quiet cases; artifacts -> twitch over all artifact cases."""
+    lines = ["| SNR | F1 rest, strict | F1 rest, adjusted | F1 quiet (strict) | sensitivity quiet |", "|---|---|---|---|---|"]
+    for k in AMPLITUDES_SIGMA:
+        rest = [r for r in rows if r["kind"] == "rest" and r["case"].endswith(f", {k} sigma")]
+        quiet = [r for r in rows if r["kind"] == "quiet" and r["case"].endswith(f", {k} sigma")]
+        hits, truth = sum(r["hits"] for r in quiet), sum(r["truth"] for r in quiet)
+        lines.append(f"| {k} sigma | {fmt(pooled(rest, False))} | {fmt(pooled(rest, True))} | "
+                     f"{fmt(pooled(quiet, False))} | {fmt(hits / truth if truth else None)} |")
+    quiet = [r for r in rows if r["kind"] == "quiet"]
+    six_up = [r for r in quiet if not r["case"].endswith(" 4 sigma")]
+    hits, truth = sum(r["hits"] for r in six_up), sum(r["truth"] for r in six_up)
+    artifacts = [r for r in rows if "artifacts" in r]
+    shares = sum(r["artifacts"] * r["artifact_twitch_share"] for r in artifacts) / max(1, sum(r["artifacts"] for r in artifacts))
+    ecg_short = [(k, r[k], r[k + "_twitch"]) for r in artifacts for k in r if k.startswith("artifacts_ecg") and
+                 not k.endswith("_twitch") and k != "artifacts_ecg"]
+    lines.append("quiet-background F1 (all quiet cases, strict) {}; adjusted F1 over all cases {}; sensitivity at "
+                 ">= 6 sigma on quiet backgrounds {}; artifacts -> twitch over all artifact cases {:.3f}{}".format(
+                     fmt(pooled(quiet, False)), fmt(pooled([r for r in rows if r["kind"] != "continual"], True)),
+                     fmt(hits / truth if truth else None), shares,
+                     "".join(f"; {k[len('artifacts_'):]} beats -> twitch {t} of {n}" for k, n, t in ecg_short)))
+    return "\n".join(lines)
 
 
 def fmt(v, digits=3):
@@ -433,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
               ", ".join(fmt(r["sensitivity"]) for r in six),
               ", ".join(fmt(r["false_per_min_active"], 2) for r in mine if "false_per_min_active" in r),
               ", ".join(fmt(r["artifact_twitch_share"]) for r in mine if "artifact_twitch_share" in r)))
+    print(per_snr_summary(mine))
     surrogate = surrogate_check(args.quick)
     results["surrogate"] = surrogate
     print("the rest background's own detections are structure in the recording, not noise: on {n} phase-randomised "

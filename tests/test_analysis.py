@@ -49,3 +49,41 @@ def test_too_short_a_file_says_so(tmp_path):
     np.savetxt(path, np.random.default_rng(0).normal(0, 2, 500), fmt="%.3f", header="emg_uv", comments="")
     with pytest.raises(MyotwitchError, match="too short to estimate the noise floor"):
         analyze_file(path, rate_hz=1000)
+
+
+def noisy_capture() -> bytes:
+    """A version 2 capture of 4 s at 1 kHz: hello, OK to START, 80 data frames of noise around mid-scale."""
+    from myotwitch import protocol as P
+    from test_protocol_capture import HELLO, START, Recorder
+
+    rng = np.random.default_rng(3)
+    r = Recorder()
+    r.read(0.1, HELLO)
+    r.read(0.2, START)
+    for k in range(80):
+        counts = np.clip(2048 + rng.normal(0, 20, 50), 0, 4095).astype(np.uint16)
+        r.read(1.0 + k * 0.05, P.encode_data(50 * k, 50_000 * k, 0, counts, P.FORMAT_PACKED12))
+        r.clock(1.0 + k * 0.05 + 0.001)
+    return r.file.getvalue()
+
+
+def test_a_capture_is_told_by_its_first_bytes_not_its_name(tmp_path):
+    capture = noisy_capture()
+    outputs = []
+    for name in ("board.mtwcap", "board.bin"):
+        path = tmp_path / name
+        path.write_bytes(capture)
+        out = io.StringIO()
+        assert main(["analyze", str(path), "--format", "jsonl"], stdout=out) == 0
+        summary = json.loads(out.getvalue().splitlines()[-1])
+        assert summary["samples"] == 4000 and summary["frames"] == 80 and summary["lost_samples"] == 0
+        outputs.append({k: v for k, v in summary.items() if k != "path"})
+    assert outputs[0] == outputs[1]
+
+
+def test_a_capture_given_where_a_recording_of_samples_is_needed_says_so(tmp_path, capsys):
+    path = tmp_path / "board.bin"
+    path.write_bytes(noisy_capture())
+    assert main(["demo", "--recording", str(path), "--speed", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "a raw capture of a board's bytes" in err and len(err.strip().splitlines()) == 1

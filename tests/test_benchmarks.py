@@ -63,3 +63,31 @@ def test_doublet_benchmark_runs_and_finds_overlapping_doublets(capsys):
     # One seed (378 doublets): nearly every one found and flagged, the overlapping ones included.
     assert int(found) >= 0.97 * int(total) and int(flagged) >= 0.95 * int(total)
     assert abs(int(reported) - int(total)) <= 0.02 * int(total)
+
+
+def test_batch_benchmark_runs_and_both_ways_agree(capsys):
+    import batch as batch_benchmark
+
+    # Tiny files: this checks the benchmark runs and that --jobs 1 and 2 write the same table; no timing here.
+    assert batch_benchmark.main(["--files", "2", "--hours", "0.01"]) == 0
+    assert "| 2 | 0.01 |" in capsys.readouterr().out
+
+
+def test_live_realtime_reads_a_process_cpu_from_proc():
+    import os
+    import resource
+
+    import live_realtime
+
+    busy = sum(i * i for i in range(2_000_000))  # some CPU to see
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # /proc counts in clock ticks (1/100 s here): the same figure as getrusage, to a few ticks.
+    assert busy and abs(live_realtime.cpu_s(os.getpid()) - (usage.ru_utime + usage.ru_stime)) < 0.1
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert child.pid in live_realtime.children(os.getpid())
+    finally:
+        child.communicate(b"")  # its stdin closed: it ends

@@ -234,3 +234,36 @@ def test_small_commands_import_nothing_heavy(argv, tmp_path):
     assert done.stderr.strip().splitlines()[-1].startswith("imported:")
     allowed = {m for m in imported if m.startswith("serial")} if argv == ["ports"] else set()
     assert imported - allowed == set()
+
+
+def test_a_files_own_pauses_and_its_invalid_values_are_told_apart(tmp_path, capsys):
+    # 3000 jumps of one sample in the time column (the file's pauses), and an empty cell (an invalid value)
+    x = np.random.default_rng(5).normal(0, 2, 20_000)
+    index = np.arange(len(x)) + np.clip(np.arange(len(x)) - 10_000, 0, 3000)  # rows 10 001-13 000 step 2 ms
+    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x)]
+    rows[5000] = "5.000,"
+    path = tmp_path / "pauses.csv"
+    path.write_text("time_s,emg_uv\n" + "\n".join(rows) + "\n")
+    code, text = run(["analyze", str(path), "--format", "jsonl"])
+    gaps = [e for e in jsonl(text) if e["type"] == "gap"]
+    assert code == 0 and len(gaps) == 3001
+    assert [g["why"].startswith("not numbers") for g in gaps].count(True) == 1
+    assert all(g["why"].startswith("no samples in the file") for g in gaps if g["start_s"] != 5.0)
+    err = capsys.readouterr().err
+    assert "3.000 s missing from the file in 3000 places" in err and "0.001 s of values that are not numbers" in err
+
+
+def test_an_invalid_value_next_to_a_pause_is_told_apart_from_it(tmp_path, capsys):
+    # The sample before a 2 s jump in time is empty: the replay source joins the two into one run of
+    # missing samples, which is still one invalid value and a pause of the file's own
+    x = np.random.default_rng(6).normal(0, 2, 20_000)
+    index = np.arange(len(x)) + np.where(np.arange(len(x)) >= 15_000, 2000, 0)
+    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x)]
+    rows[14_999] = "14.999,"
+    path = tmp_path / "r.csv"
+    path.write_text("time_s,emg_uv\n" + "\n".join(rows) + "\n")
+    code, text = run(["analyze", str(path), "--format", "jsonl"])
+    gaps = [(g["start_s"], g["samples"], g["why"].split(" ")[0]) for g in jsonl(text) if g["type"] == "gap"]
+    assert code == 0 and gaps == [(14.999, 1, "not"), (15.0, 2000, "no")]
+    err = capsys.readouterr().err
+    assert "2.000 s missing from the file in 1 place" in err and "0.001 s of values that are not numbers" in err

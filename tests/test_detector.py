@@ -6,15 +6,20 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
-from myotwitch.dsp.detector import ActivitySegment, DetectorConfig, Rejected, Twitch, TwitchDetector
+from myotwitch.dsp import rules
+from myotwitch.dsp.candidates import CandidateFinder
+from myotwitch.dsp.config import SampleCounts
+from myotwitch.dsp.decisions import Decisions
+from myotwitch.dsp.detector import ActivitySegment, DetectorConfig, DetectorStats, Rejected, Twitch, TwitchDetector
+from myotwitch.dsp.features import Features
+from myotwitch.dsp.streaming import Ring
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 
 RATE_HZ = 1000.0
 
 
-def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
-    det = TwitchDetector(rate_hz, config)
+def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=None):
+    det = TwitchDetector(rate_hz, config or DetectorConfig())
     out, i, k = [], 0, 0
     while i < len(signal_uv):
         n = block_sizes[k % len(block_sizes)]
@@ -24,7 +29,7 @@ def events(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ,
     return out + det.flush(), det
 
 
-def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=DetectorConfig()):
+def detect(signal_uv: np.ndarray, block_sizes=(4096,), rate_hz: float = RATE_HZ, config=None):
     out, det = events(signal_uv, block_sizes, rate_hz, config)
     return [e for e in out if isinstance(e, Twitch)], det
 
@@ -244,23 +249,22 @@ def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
     # The artifact features of the candidates due for a decision are measured
     # together (a speed-up); with that switched off, every event is the same.
     x = rich_signal()
-    classify = TwitchDetector._classify
+    classify = Decisions._classify
 
     def run():
         seen = []
 
-        def recording(self, i):
-            classify(self, i)
-            c = self._candidates[i]
+        def recording(self, i, c):
+            classify(self, i, c)
             seen.append((c.peak_index, c.baseline_swing_uv, c.max_jump_uv, c.clipped, c.reason))
 
-        monkeypatch.setattr(TwitchDetector, "_classify", recording)
+        monkeypatch.setattr(Decisions, "_classify", recording)
         out, _ = events(x, block_sizes=(1000, 4096, 333))
         return out, seen
 
     bulk, bulk_features = run()
     assert {e.reason for e in bulk if isinstance(e, Rejected)} >= {"artifact: clipping", "artifact: electrode pop"}
-    monkeypatch.setattr(TwitchDetector, "_features_batch", lambda self, batch: None)
+    monkeypatch.setattr(Features, "measure_batch", lambda self, batch, processed: None)
     one_by_one, features = run()
     assert bulk == one_by_one
     assert len(features) > 50
@@ -269,11 +273,11 @@ def test_features_measured_in_bulk_are_those_measured_one_by_one(monkeypatch):
         assert b[1] == pytest.approx(f[1], rel=1e-9, abs=1e-9) and b[2:] == f[2:], (b, f)
 
 
-def _reference_candidate(det: TwitchDetector, first: int, last: int, floor: float):
+def _reference_candidate(ring: Ring, counts: SampleCounts, first: int, last: int, floor: float):
     """How one run group became a candidate before groups were measured together (the oracle)."""
-    cfg = det.config
-    lo = first - det._energy_window
-    y = det._ring_y.read(lo, last + 1)
+    cfg = DetectorConfig()
+    lo = first - counts.energy_window
+    y = ring.read(lo, last + 1)
     if not len(y):
         return None
     mag = np.abs(y)
@@ -281,9 +285,9 @@ def _reference_candidate(det: TwitchDetector, first: int, last: int, floor: floa
     peak_uv = float(mag[k])
     if peak_uv < cfg.peak_sigma * floor:
         return None
-    ring_lo, _ = det._ring_y.span(lo, last + 1)
+    ring_lo, _ = ring.span(lo, last + 1)
     over = np.flatnonzero(mag > max(cfg.delimit_sigma * floor, cfg.delimit_share * peak_uv))
-    split = np.flatnonzero(np.diff(over) > det._merge)
+    split = np.flatnonzero(np.diff(over) > counts.merge)
     group = int(np.searchsorted(split, int(np.searchsorted(over, k))))
     lo_i = 0 if group == 0 else int(split[group - 1]) + 1
     hi_i = len(over) - 1 if group == len(split) else int(split[group])
@@ -298,20 +302,20 @@ def test_run_groups_measured_together_match_one_by_one(seed, gaps_and_lengths):
     # the ring's start, some touching): each candidate is what the one-group
     # computation gives.
     rng = np.random.default_rng(seed)
-    det = TwitchDetector(RATE_HZ)
-    n = det._ring_y.size + 3000
+    counts = SampleCounts.of(DetectorConfig(), RATE_HZ)
+    ring = Ring(counts.delay + counts.piece + round(1.5 * RATE_HZ))  # as large as the detector's
+    n = ring.size + 3000
     y = rng.normal(0, 1.0, n) * rng.choice([1.0, 5.0, 20.0], n)
-    det._ring_y.write(0, y)
+    ring.write(0, y)
     groups, at = [], n - 12_000
     for gap, length in gaps_and_lengths:
         first = at + gap
         groups.append((first, first + length, float(rng.uniform(0.5, 3.0))))
         at = first + length + 1
-    groups.insert(0, (det._ring_y.end - det._ring_y.size - 5, det._ring_y.end - det._ring_y.size + 20, 1.0))
-    expected = [r for r in (_reference_candidate(det, *g) for g in groups) if r is not None]
-    det._closed = list(groups)
-    det._measure_closed()
-    got = [(c.peak_index, c.onset_index, c.end_index, c.peak_uv, c.noise_uv, c.potentials) for c in det._candidates]
+    groups.insert(0, (ring.end - ring.size - 5, ring.end - ring.size + 20, 1.0))
+    expected = [r for r in (_reference_candidate(ring, counts, *g) for g in groups) if r is not None]
+    found = CandidateFinder(DetectorConfig(), counts, ring).measure_groups(list(groups))
+    got = [(c.peak_index, c.onset_index, c.end_index, c.peak_uv, c.noise_uv, c.potentials) for c in found]
     assert got == expected
 
 
@@ -324,43 +328,45 @@ def test_dense_firing_counts_in_bulk_match_one_by_one(candidates, data):
     # Counted for all candidates due at once (arrays); each count is the
     # one-by-one count: the others within half busy_window_s either side, no
     # echo, at least 1 / busy_ratio of the candidate's peak.
-    from myotwitch.dsp import rules
-
-    det = TwitchDetector(RATE_HZ)
+    config = DetectorConfig()
+    counts = SampleCounts.of(config, RATE_HZ)
+    ring = Ring(10)
+    d = Decisions(config, counts, Features(config, counts, ring, ring), [], DetectorStats(), [].append)
     peaks = np.cumsum([gap for gap, _, _ in candidates])  # some gaps of 1 sample, some beyond the window
     cands = [rules.Candidate(int(p), int(p) - 2, int(p) + 2, uv, 1.0, echo=echo)
              for p, (_, uv, echo) in zip(peaks, candidates)]
-    det._candidates, det._peaks = cands, [c.peak_index for c in cands]
-    det._arrays.extend(peaks, np.array([c.peak_uv for c in cands]), np.array([c.echo for c in cands]))
+    d.candidates, d.peaks = cands, [c.peak_index for c in cands]
+    d.arrays.extend(peaks, np.array([c.peak_uv for c in cands]), np.array([c.echo for c in cands]))
     first = data.draw(st.integers(0, len(cands) - 1))
     due = data.draw(st.integers(first, len(cands)))
-    det._count_neighbours(first, due)
-    half, ratio = det._busy_half, det.config.busy_ratio
+    d.count_neighbours(first, due)
+    half, ratio = counts.busy_half, config.busy_ratio
     for i in range(first, due):
         c = cands[i]
         expected = sum(1 for n in cands if n is not c and abs(n.peak_index - c.peak_index) <= half
                        and not n.echo and n.peak_uv >= c.peak_uv / ratio)
-        assert det._neighbours[i - first] == expected
+        assert d.neighbours(i) == expected
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.0, 3.0), st.integers(-4, 4))
 def test_shape_comparison_is_the_best_correlation_over_the_lags(seed, noise, shift):
     # Two snippets of a filtered signal; one is the other shifted and noisier.
-    # _same_shape answers whether Pearson's r at the best lag (within
+    # Features.same_shape answers whether Pearson's r at the best lag (within
     # shape_lag_ms) reaches same_unit_similarity, as np.corrcoef gives it.
-    from myotwitch.dsp import rules
-
     rng = np.random.default_rng(seed)
-    det = TwitchDetector(2000.0)
-    h, lag = det._shape_half, det._shape_lag
+    config = DetectorConfig()
+    counts = SampleCounts.of(config, 2000.0)
+    ring = Ring(10)
+    features = Features(config, counts, ring, ring)
+    h, lag = counts.shape_half, counts.shape_lag
     base = rng.normal(0, 1, 2 * (h + lag) + 1 + 8)
     a = rules.Candidate(0, 0, 0, 1.0, 1.0, snippet=base[4 : 4 + 2 * (h + lag) + 1])
     b = rules.Candidate(0, 0, 0, 1.0, 1.0, snippet=base[4 + shift : 4 + shift + 2 * (h + lag) + 1]
                         + rng.normal(0, noise, 2 * (h + lag) + 1))
     core = a.snippet[lag : lag + 2 * h + 1]
     best = max(np.corrcoef(core, b.snippet[k : k + 2 * h + 1])[0, 1] for k in range(2 * lag + 1))
-    if abs(best - det.config.same_unit_similarity) > 1e-9:
-        assert det._same_shape(a, b) == (best >= det.config.same_unit_similarity)
+    if abs(best - config.same_unit_similarity) > 1e-9:
+        assert features.same_shape(a, b) == (best >= config.same_unit_similarity)
     if noise == 0.0:
-        assert det._same_shape(a, b)  # the same potential, moved by at most shape_lag: r = 1
+        assert features.same_shape(a, b)  # the same potential, moved by at most shape_lag: r = 1

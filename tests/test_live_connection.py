@@ -124,6 +124,18 @@ def test_a_reconnect_places_the_new_counter_after_the_gap():
     assert board.errors == ["bad command"]  # kept across the reconnect
 
 
+def test_a_lost_board_is_said_as_disconnected_with_its_reason_not_the_serial_library_text():
+    clock = FakeClock()
+    attempts = iter([FakeSource(clock, 3), FakeSource(clock, 2, lost=False)])
+    said: list[str] = []
+    board = ReconnectingBoard(lambda: next(attempts), "fake", clock=clock, sleep=clock.sleep, say=said.append)
+    board.open()
+    board.start()
+    list(board.blocks())
+    assert said[0] == "board disconnected (board unplugged); reconnecting (Ctrl-C stops)"
+    assert "port gone" not in said[0]  # FakeSource's stand-in for pyserial's own message
+
+
 def test_giving_up_is_a_clear_error():
     clock = FakeClock()
     sources = iter([FakeSource(clock, 5)])

@@ -9,7 +9,7 @@ import numpy as np
 from rich.console import Console
 
 from myotwitch.live.view import LiveView, TraceColumns, render_trace
-from myotwitch.events import Mark
+from myotwitch.events import Gap, Mark
 from myotwitch.monitor import Monitor
 from myotwitch.protocol import DecoderStats
 from myotwitch.sources import SampleBlock
@@ -58,3 +58,88 @@ def test_the_view_draws_its_figures():
     text = plain.file.getvalue()
     assert "0:00:20 elapsed" in text and "noise floor 1.8" in text and "marks: 1" in text
     assert "3 flat frames: electrode off?" in text and "myotwitch informs" in text
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def rendered(view: LiveView, width: int, height: int) -> list[str]:
+    out = Console(file=io.StringIO(), width=width, height=height, color_system=None)
+    out.print(view)
+    return out.file.getvalue().rstrip("\n").split("\n")
+
+
+def small_view(width: int, height: int, clock=None, muscle=None):
+    console = Console(file=io.StringIO(), force_terminal=True, width=width, height=height)
+    view = LiveView(console=console, muscle=muscle, clock=clock or FakeClock())
+    monitor = Monitor(1000)
+    view.begin(SimpleNamespace(rate_hz=1000, board="sim", firmware="myotwitch-fw 0.1.0"), monitor)
+    return view, monitor
+
+
+def feed(view, monitor, start_index: int, n_samples: int, events=()):
+    source = SimpleNamespace(stats=DecoderStats(), gaps=[])
+    rng = np.random.default_rng(7)
+    for i in range(start_index, start_index + n_samples, 50):
+        block = SampleBlock(i, rng.normal(0, 2, 50))
+        view.update(block, monitor.feed(block) + (list(events) if i == start_index else []), source)
+
+
+def test_a_60_by_15_terminal_keeps_every_line_of_the_view():
+    """rich crops what does not fit: the view must fit the terminal itself, or its figures are lost."""
+    view, monitor = small_view(60, 15, muscle="left FDI")
+    feed(view, monitor, 0, 12_000, [Mark(1000, "felt-twitch")])
+    lines = rendered(view, 60, 15)
+    view.end()
+    assert len(lines) <= 15 and all(len(line) <= 60 for line in lines)
+    text = "\n".join(lines)
+    assert "noise floor" in text and "marks: 1" in text and "samples lost: 0" in text and "receiving" in text
+    assert "left FDI" in lines[0]  # the muscle, in the title
+    assert sum(1 for line in lines if "█" in line) >= 2  # the trace keeps rows of its own
+
+
+def test_a_silent_board_shows_disconnected_then_reconnected():
+    clock = FakeClock()
+    view, monitor = small_view(100, 30, clock=clock)
+    feed(view, monitor, 0, 2_000)
+    clock.now_s = 3.0  # no block for 3 s: the session is looking for the board
+    assert "DISCONNECTED: no samples for 3 s, reconnecting" in "\n".join(rendered(view, 100, 30))
+    feed(view, monitor, 4_000, 500, [Gap(2000, 2000, "x")])
+    text = "\n".join(rendered(view, 100, 30))
+    assert "reconnected: 2.0 s lost" in text and "DISCONNECTED" not in text
+    clock.now_s = 3.0 + 6.0
+    feed(view, monitor, 4_500, 50)
+    assert "receiving" in "\n".join(rendered(view, 100, 30))
+    view.end()
+
+
+def test_mark_keys_are_read_with_echo_off_and_the_terminal_restored(monkeypatch):
+    """An echoed Enter moves the cursor under the live view, which then redraws one line lower and
+    leaves its top border in the scrollback: keys are read one by one with echo off, `m` alone marks."""
+    import os
+    import pty
+    import termios
+    import threading
+
+    from myotwitch.live.view import read_mark_keys
+
+    master, slave = pty.openpty()
+    stdin = os.fdopen(slave, "r", closefd=True)
+    monkeypatch.setattr("sys.stdin", stdin)
+    before = termios.tcgetattr(slave)
+    marked = threading.Event()
+    restore = read_mark_keys(lambda label: marked.set())
+    try:
+        mode = termios.tcgetattr(slave)
+        assert not mode[3] & termios.ECHO and not mode[3] & termios.ICANON
+        os.write(master, b"m")  # no Enter needed
+        assert marked.wait(5)
+    finally:
+        restore()
+    assert termios.tcgetattr(slave) == before
+    os.close(master)

@@ -62,6 +62,35 @@ def test_time_ms_with_rate_is_time_not_signal(tmp_path):
     assert rec.label == "emg_uv" and read_all(rec).tolist() == [i % 5 for i in range(2000)]
 
 
+@pytest.mark.parametrize("header, scale", [
+    ("ms,emg", 1000), ("seconds,emg", 1), ("Elapsed time (s),EMG (uV)", 1), ("Zeit [ms],EMG", 1000),
+])
+@pytest.mark.parametrize("rate_hz", [None, 1000.0])
+def test_a_column_in_a_unit_of_time_is_the_time(tmp_path, header, scale, rate_hz):
+    # Named by its unit alone, it is still the time: never the signal, even with the rate given
+    p = tmp_path / "r.csv"
+    p.write_text(header + "\n" + "".join(f"{i * scale / 1000:g},{i % 7}\n" for i in range(2000)))
+    rec = open_recording(p, rate_hz)
+    assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 7 for i in range(2000)]
+
+
+@pytest.mark.parametrize("comments", ["# exported by a logger, v1.2; 2026\n", "%Sample Rate = 1000 Hz\n% 2 lines\n"])
+def test_comment_lines_above_the_header_are_skipped(tmp_path, comments):
+    p = tmp_path / "r.csv"
+    p.write_text(comments + "time_s\temg_uv\n" + "".join(f"{i / 1000:.3f}\t{i % 7}\n" for i in range(2000)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0 and rec.label == "emg_uv" and read_all(rec).tolist() == [i % 7 for i in range(2000)]
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_rows_ending_with_a_separator_the_header_lacks_are_read(tmp_path, sep):
+    # Loggers write "t,v," on every row under a "time_s,emg_uv" header: an empty last column, not decimal commas
+    p = tmp_path / "r.csv"
+    p.write_text(f"time_s{sep}emg_uv\n" + "".join(f"{i / 1000:.3f}{sep}{i % 7}{sep}\n" for i in range(2000)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 7 for i in range(2000)]
+
+
 @pytest.mark.parametrize("row", [1500, 2999])  # beyond the 1000 rows read when the file is opened
 @pytest.mark.parametrize("change, message", [
     (lambda ls, k: ls.__setitem__(k, ls[k - 1].split(",")[0] + ",1"), "time does not advance"),
@@ -86,6 +115,27 @@ def test_a_jump_in_time_is_counted_as_missing_samples(tmp_path):
     assert len(x) == 5000 and np.isnan(x[1500:3500]).all()
     assert rec.gaps == [(1500, 2000)]  # what analyze reports as missing from the file, not as invalid values
     assert np.array_equal(x[~np.isnan(x)], [i % 9 for i in range(3000)])
+
+
+@pytest.mark.parametrize("step_ms", [1.4, 0.6])
+def test_time_running_off_its_rate_is_refused(tmp_path, step_ms):
+    # 1 kHz for the 1000 rows read when opening, then 1.4 ms (or 0.6 ms) steps: each step alone looks like
+    # one sample period, yet read at 1 kHz the samples would drift 0.4 ms a row from their own times
+    times_ms = [i for i in range(2000)] + [2000 + step_ms * i for i in range(1, 3000)]
+    p = tmp_path / "r.csv"
+    p.write_text("time_ms,emg_uv\n" + "".join(f"{t:.1f},{i % 9}\n" for i, t in enumerate(times_ms)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0
+    with pytest.raises(MyotwitchError, match=r"line \d+: time is .* s off the 1000 Hz .* after 2\.\d+ s"):
+        read_all(rec)
+
+
+def test_time_within_a_rounded_rate_is_read(tmp_path):
+    # 1000.4 Hz timestamps give a 1000 Hz rate (within 0.1 %): 20 s drift 8 ms, no error
+    p = tmp_path / "r.csv"
+    p.write_text("time_s,emg_uv\n" + "".join(f"{i / 1000.4:.6f},{i % 9}\n" for i in range(20_000)))
+    rec = open_recording(p)
+    assert rec.rate_hz == 1000.0 and read_all(rec).tolist() == [i % 9 for i in range(20_000)] and rec.gaps == []
 
 
 def test_an_empty_cell_is_a_missing_sample(tmp_path):

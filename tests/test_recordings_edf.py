@@ -113,3 +113,20 @@ def test_a_header_byte_that_is_a_newline_still_gives_one_line(tmp_path):
     with pytest.raises(MyotwitchError) as caught:
         open_recording(tmp_path / "r.edf")
     assert "\n" not in str(caught.value) and "number of signals" in str(caught.value)
+
+
+@pytest.mark.parametrize("count, read, message", [
+    (b"+1  ", True, ""),  # a signed count is read as the other header integers are
+    (b"-1  ", False, "header says -1 signals"),
+    (b"1x  ", False, "number of signals '1x' is not a whole number"),
+])
+def test_the_signal_count_field_is_read_or_refused_for_what_it_holds(tmp_path, count, read, message):
+    data = bytearray(rf.edf_bytes([np.arange(-50, 50)], rate_hz=100))
+    data[252:256] = count
+    p = tmp_path / "r.edf"
+    p.write_bytes(bytes(data))
+    if read:
+        assert read_all(open_recording(p)).tolist() == list(range(-50, 50))
+    else:
+        with pytest.raises(MyotwitchError, match=message):
+            open_recording(p)

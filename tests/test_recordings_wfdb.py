@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,3 +77,37 @@ def test_the_dat_file_given_points_to_its_header(tmp_path):
     rf.wfdb_files(tmp_path, "r", [np.arange(10)], gain="1/uV")
     with pytest.raises(MyotwitchError, match="open its header, r.hea"):
         open_recording(tmp_path / "r.dat")
+
+
+def test_a_big_header_file_is_not_read_whole(tmp_path, monkeypatch):
+    # A header is a few lines: of a 3 MiB file named .hea no read takes more than its first MiB (the
+    # format sniffer reads 512 bytes besides), and a record whose lines come first still opens
+    hea = rf.wfdb_files(tmp_path, "r", [np.arange(10)], gain="1/uV")
+    with hea.open("a") as f:
+        f.write(("# " + "x" * 1021 + "\n") * 3 * 1024)
+    read_bytes: list[int] = []
+    path_open = Path.open
+
+    class Counted:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, size=-1):
+            data = self.f.read(size)
+            read_bytes.append(len(data))
+            return data
+
+    def spied_open(self, *args, **kwargs):
+        f = path_open(self, *args, **kwargs)
+        return Counted(f) if self.suffix == ".hea" else f
+
+    monkeypatch.setattr(Path, "open", spied_open)
+    rec = open_recording(hea)
+    assert hea.stat().st_size > 3 << 20 and max(read_bytes) == 1 << 20
+    assert read_all(rec).tolist() == list(range(10))

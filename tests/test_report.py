@@ -15,6 +15,7 @@ from myotwitch.cli import main
 from myotwitch.report import CLEAR_SNR, load_session, render, summarise, write_report
 from myotwitch.report import figures as report_figures
 from myotwitch.report.figures import nice_scale, strip_twitches
+from myotwitch.report.page import per_hour
 from myotwitch.report.session import SessionClock
 
 RATE_HZ = 1000.0
@@ -273,3 +274,62 @@ def test_events_outside_the_recording_are_left_out_and_counted(tmp_path):
     data = load_session(folder)
     assert data.outside == 5 and [t["t_s"] for t in data.of("twitch")] == [10.0, 31.5]  # 1.5 s late: kept
     assert "5 events of events.jsonl whose times lie outside the 30.0 s recorded" in render(data)[0]
+
+
+def test_rates_are_per_minute_of_signal_in_each_bin(tmp_path):
+    """One clear twitch a second over 65 s, none while 5 s of a bin were lost: every bin reads 60 per
+    minute, the half-lost one and the 5 s last one too (they read 30 when divided by the bin's length)."""
+    lost = (12.0, 17.0)
+    times = [t + 0.5 for t in range(65) if not lost[0] <= t + 0.5 < lost[1]]
+    folder = make_session(tmp_path / "s", duration_s=65, twitches=[twitch(t, 60.0, 30.0) for t in times], lost=[lost])
+    edges, clear, marginal = report_figures.binned_rates(load_session(folder), 10.0)
+    assert list(edges) == [0, 10, 20, 30, 40, 50, 60, 65]
+    assert np.allclose(clear, 60.0) and np.allclose(marginal, 0.0)
+
+
+def test_the_zone_named_is_the_one_of_the_sessions_date(tmp_path, zone):
+    """Central Europe: a July session reads CEST, a January one CET, whatever the date the report is made."""
+    zone("CET-1CEST,M3.5.0,M10.5.0/3")
+    for start_utc, shown in (("2026-07-01T10:00:00+00:00", "2026-07-01 12:00:00 CEST"),
+                             ("2026-01-15T10:00:00+00:00", "2026-01-15 11:00:00 CET")):
+        page, _ = render(load_session(make_session(tmp_path / shown[:10], duration_s=10, start_utc=start_utc)))
+        assert f"<td>{shown}</td>" in page and f"clock time ({shown.split()[-1]})" in page
+
+
+def test_hours_from_the_start_sort_in_time():
+    """Without a start time the hours are counted from the start: hour 10 comes after hour 9, not after 1."""
+    episodes = [episode(3600.0 * h + 60) for h in range(11)]
+    rows = per_hour(episodes, SessionClock(None))
+    assert [r[0] for r in rows] == [f"hour {h} from the start" for h in range(1, 12)]
+
+
+@pytest.mark.parametrize("start_utc", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:30-12:00",
+                                       "9999-12-31T23:59:50+00:00"])
+def test_a_start_at_the_calendars_ends_gives_seconds(tmp_path, zone, start_utc):
+    """A hand-edited session.json whose start (or start plus the session) lies beyond year 1 or 9999 in this
+    computer's zone: the page shows seconds from the start, as for no start at all, and does not fail."""
+    zone("UTC0")
+    folder = make_session(tmp_path / "s", duration_s=30, start_utc=start_utc, twitches=[twitch(10.0, 80.0, 40.0)])
+    page, _ = render(load_session(folder))
+    assert SessionClock.of(load_session(folder)).start is None and "time from the start (s)" in page
+
+
+def test_a_damaged_effective_rate_leaves_the_clock_as_it_is(tmp_path, zone):
+    """A summary saying the board ran at 1e-300 Hz is damaged, not a clock 1e303 times slow."""
+    zone("UTC0")
+    folder = make_session(tmp_path / "s", duration_s=10, summary={"type": "summary", "effective_rate_hz": 1e-300})
+    clock = SessionClock.of(load_session(folder))
+    assert clock.host_s_per_sample_s == 1.0 and clock.text(5.0) == "13:00:05"
+
+
+def test_the_timeline_and_amplitudes_draw_clear_and_marginal_apart(tmp_path):
+    """As in the summary and the rate figure: clear twitches dark, marginal ones light."""
+    folder = make_session(tmp_path / "s", duration_s=60, twitches=[twitch(10.0, 80.0, 40.0), twitch(20.0, 8.0, 4.0),
+                                                                   twitch(30.0, 9.0, 4.5)])
+    data = load_session(folder)
+    timeline = report_figures.timeline(data, SessionClock.of(data))
+    # The twitch ticks (#1f77b4): the 2 marginal ones light, the clear one dark.
+    ticks = re.findall(r'<use xlink:href="#[^"]+" x="[^"]+" y="[^"]+" style="fill: #1f77b4;([^"]*)"', timeline)
+    assert sorted("opacity: 0.35" in style for style in ticks) == [False, True, True], ticks
+    histograms = report_figures.histograms(data)
+    assert ">clear<" in histograms and ">marginal<" in histograms

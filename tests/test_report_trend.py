@@ -6,12 +6,12 @@ import io
 import json
 import re
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
 from myotwitch.cli import main
-from myotwitch.store import Store, session_counts
+from myotwitch.store import Store
 from myotwitch.trend import NO_MUSCLE, collect, daily_rates, render, write_trend
 from test_report import zone  # noqa: F401  (a fixture)
 
@@ -78,7 +78,7 @@ def week(tmp_path, zone):  # noqa: F811
 
 def test_counts_come_from_the_rows(week):
     store = Store(week)
-    counts = session_counts(store, 10.0)
+    counts = store.session_counts(10.0)
     store.close()
     assert counts[2] == {"clear": 18, "marginal": 9, "episodes": 2, "marks": 1}
     assert counts[4] == {"clear": 10, "marginal": 0, "episodes": 0, "marks": 0}
@@ -106,6 +106,7 @@ def test_the_page_says_what_it_is_and_has_the_table(week):
     store.close()
     assert "does not diagnose" in page and "persists or rises over days" in page
     assert "single session" in page
+    assert " *<" not in page and "folder is gone" not in page  # every folder is there: no footnote for it
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)]
     rows = [r for r in rows if r]
     assert rows == [
@@ -149,6 +150,7 @@ def test_sessions_it_cannot_measure_are_named_not_guessed(tmp_path, zone):  # no
                               "folder is gone)")]
     page = render(trend)
     assert "<td class=\"n\">0.17 *</td>" in page and "Not counted" in page
+    assert "* the session's folder is gone, so its activity is not known" in page
 
 
 def test_a_session_that_did_not_end_is_measured_from_its_raw_samples(tmp_path, zone):  # noqa: F811
@@ -217,3 +219,37 @@ def test_a_session_with_an_unreadable_start_is_named(week):
                                   "session 4: its start time or rate in the log is unreadable"]
     assert [(d.day.isoformat(), d.muscle, len(d.sessions)) for d in trend.days] == [
         ("2026-11-20", "left FDI", 1), ("2026-11-22", "left FDI", 1)]
+
+
+def test_the_raw_samples_of_an_ended_session_are_not_read(week, monkeypatch):
+    """The log holds an ended session's length: its samples.f32 (hundreds of MB for a night) stays unread."""
+    for folder in week.parent.glob("s*"):
+        np.zeros(1000, dtype="<f4").tofile(folder / "samples.f32")
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("samples.f32 read for a session the log measures")
+
+    monkeypatch.setattr(np, "fromfile", no_reading)
+    store = Store(week)
+    trend = collect(store, date(2026, 11, 20))
+    store.close()
+    assert [round(d.total("recorded_s")) for d in trend.days] == [3600, 1200, 3600]
+
+
+@pytest.mark.parametrize(("days", "shown"), [(1, ["Nov 20"]), (2, ["Nov 20", "Nov 21"]),
+                                             (25, ["Nov 20", "Nov 23", "Nov 26", "Nov 29", "Dec 02", "Dec 05",
+                                                   "Dec 08", "Dec 11", "Dec 14"])])
+def test_the_date_axis_ticks_each_day_once(tmp_path, zone, days, shown):  # noqa: F811
+    """One or two days recorded: a tick per day, not ticks every few hours that all read the same date."""
+    zone("UTC0")
+    db = tmp_path / "log.sqlite"
+    add_session(db, tmp_path, "2026-11-20T08:00:00+00:00", minutes=30, snrs=clear(18))
+    if days > 1:
+        last = date(2026, 11, 20) + timedelta(days=days - 1)
+        add_session(db, tmp_path, f"{last}T08:00:00+00:00", minutes=30, snrs=clear(18))
+    store = Store(db)
+    page = render(collect(store, date(2026, 11, 1)))
+    store.close()
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    labels = re.findall(r">\s*([A-Z][a-z]{2} \d\d)\s*<", svg)
+    assert labels == shown * 4, labels  # the same ticks under each of the 4 plots

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from myotwitch.dsp import rules
 from myotwitch.dsp.detector import DetectorConfig, Rejected, Twitch, TwitchDetector
 from myotwitch.dsp.filters import FilterConfig
@@ -18,8 +17,8 @@ def rest(seconds: float, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, NOISE_UV, int(seconds * RATE_HZ))
 
 
-def run(x: np.ndarray, config: DetectorConfig = DetectorConfig()):
-    det = TwitchDetector(RATE_HZ, config)
+def run(x: np.ndarray, config: DetectorConfig | None = None):
+    det = TwitchDetector(RATE_HZ, config or DetectorConfig())
     out = []
     for i in range(0, len(x), 1000):
         out += det.process(i, x[i : i + 1000])
@@ -31,6 +30,15 @@ def shape(duration_ms: float = 15.0, phases: int = 3, seed: int = 0) -> np.ndarr
     return syn.motor_unit_potential(RATE_HZ, duration_ms, phases, np.random.default_rng(seed))
 
 
+def at_a_phase(found_index: int, peak_index: int, unit: np.ndarray, tolerance: int) -> bool:
+    """Is a twitch at the potential's peak (its largest phase, injected at peak_index), or at its other phase if
+    that is as large (a symmetric biphasic unit: which one is the peak in noise is chance)?"""
+    centre = int(np.argmax(np.abs(unit)))
+    other = int(np.argmax(-np.sign(unit[centre]) * unit))
+    phases = [peak_index] + ([peak_index + other - centre] if abs(unit[other]) >= 0.95 * abs(unit[centre]) else [])
+    return any(abs(found_index - p) <= tolerance for p in phases)
+
+
 def reasons_near(rejected, index, tolerance=15):
     return {r.reason for r in rejected if abs(r.peak_index - index) <= tolerance}
 
@@ -38,7 +46,7 @@ def reasons_near(rejected, index, tolerance=15):
 def test_isolated_potential_is_a_twitch_with_its_fields():
     x = rest(10, 1)
     syn.add_potential(x, 5000, shape(15), 20 * NOISE_UV)
-    twitches, _, det = run(x)
+    twitches, _, _ = run(x)
     (t,) = twitches
     assert abs(t.peak_index - 5000) <= 3
     assert t.onset_index < t.peak_index < t.end_index
@@ -99,7 +107,7 @@ def test_strong_mains_does_not_make_a_twitch_look_like_a_moving_baseline(mains_h
         syn.add_potential(x, i, shape(20, 2, seed=i), 8 * NOISE_UV)
     twitches, rejected, _ = run(x)
     assert [r.reason for r in rejected if r.reason.startswith("artifact")] == []
-    assert len(twitches) == 4 and all(abs(t.peak_index - i) <= 5 for t, i in zip(twitches, found))
+    assert len(twitches) == 4 and all(at_a_phase(t.peak_index, i, shape(20, 2, seed=i), 5) for t, i in zip(twitches, found))
 
 
 def test_clipped_burst_gives_no_twitch():
@@ -190,7 +198,7 @@ def test_a_doublet_whose_potentials_overlap_is_one_twitch_at_the_first(interval_
         twitches, rejected, _ = run(x)
         assert len(twitches) == 1, seed
         (t,) = twitches
-        assert abs(t.peak_index - 5000) <= 3 and abs(t.doublet_interval_samples - interval_ms) <= 3, (seed, t)
+        assert at_a_phase(t.peak_index, 5000, unit, 3) and abs(t.doublet_interval_samples - interval_ms) <= 3, (seed, t)
         assert t.duration_ms(RATE_HZ) <= DetectorConfig().max_duration_ms
         assert rules.REASON_LONG not in reasons_near(rejected, 5000, 40)
 
@@ -265,3 +273,155 @@ def test_short_voluntary_burst_and_a_potential_just_before_it_are_not_twitches()
     assert {r.reason for r in rejected if 8000 <= r.peak_index < 8300} <= {
         rules.REASON_BURST, rules.REASON_LONG, rules.REASON_ACTIVITY, rules.REASON_ECHO,
         rules.REASON_DENSE, rules.REASON_CONTINUAL, rules.REASON_DOUBLET_SECOND}
+
+
+@pytest.mark.parametrize("beats", [3, 4])
+@pytest.mark.parametrize("r_sigma", [8, 12, 25])
+def test_a_short_regular_train_of_identical_complexes_is_ecg_like(beats, r_sigma):
+    # Issue 13 item 4: 3-4 QRS-like complexes 0.9 s apart gave twitches (the chain wanted five). A heart beats
+    # regularly with one shape; fasciculations fire irregularly.
+    x = rest(20, 40 + beats)
+    peaks = syn.add_ecg_train(x, 6000, RATE_HZ, beats, 66.7, r_sigma * NOISE_UV, np.random.default_rng(beats))
+    twitches, rejected, _ = run(x)
+    assert twitches == []
+    assert all(rules.REASON_ECG in reasons_near(rejected, p, 60) for p in peaks)
+
+
+@pytest.mark.parametrize("intervals_s", [(0.6, 1.1, 0.75), (1.3, 0.5, 0.9)])
+def test_an_irregular_short_series_of_one_unit_is_twitches(intervals_s):
+    # The counterpart: the same unit firing 3-4 times at irregular intervals is fasciculating, not a heart.
+    x = rest(20, 50)
+    at = [6000 + int(1000 * s) for s in np.cumsum((0.0, *intervals_s))]
+    for i in at:
+        syn.add_potential(x, i, shape(15, 3, seed=5), 12 * NOISE_UV)
+    twitches, _, _ = run(x)
+    assert sorted(t.peak_index for t in twitches) == pytest.approx(at, abs=3)
+
+
+# Not fixed yet: a run's second peak of the same sign, size and +/- 8 ms shape is taken for a second discharge.
+# Tried and dropped: a deconvolution test (y = u(t) + g u(t - d), residual past the run's end), which did not
+# separate these shapes from overlapping doublets of 12-20 ms units.
+_ITEM_2 = "issue 13 item 2 open: two same-sign lobes of one potential 10-15 ms apart are flagged as a doublet"
+
+
+def polyphasic(rate_hz: float, lobe_gap_ms: float, second_lobe: float = 0.85) -> np.ndarray:
+    """One motor-unit potential with two lobes of the same sign `lobe_gap_ms` apart and a trough between
+    (a reinnervated unit's shape, smoothed by tissue): Gaussian lobes, unit peak."""
+    t_ms = np.arange(-3 * lobe_gap_ms, 4 * lobe_gap_ms, 1000.0 / rate_hz)
+    width_ms = lobe_gap_ms / 5
+
+    def lobe(at_ms: float) -> np.ndarray:
+        return np.exp(-0.5 * ((t_ms - at_ms) / width_ms) ** 2)
+
+    x = -0.3 * lobe(-lobe_gap_ms / 2) + lobe(0.0) - 0.6 * lobe(lobe_gap_ms / 2) + second_lobe * lobe(lobe_gap_ms)
+    return x / np.abs(x).max()
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+@pytest.mark.parametrize("lobe_gap_ms", [8.0, pytest.param(10.0, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2)),
+                                         pytest.param(12.0, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2)),
+                                         pytest.param(15.0, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2))])
+def test_a_polyphasic_potential_with_two_same_sign_lobes_is_one_discharge(rate_hz, lobe_gap_ms):
+    # Issue 13 item 2: two lobes of one potential are not a doublet; a doublet is the whole potential repeated.
+    rng = np.random.default_rng(int(lobe_gap_ms))
+    x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
+    unit = polyphasic(rate_hz, lobe_gap_ms)
+    at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
+    for i in at:
+        syn.add_potential(x, i, unit, rng.uniform(10, 20) * NOISE_UV)
+    det = TwitchDetector(rate_hz)
+    out = det.process(0, x) + det.flush()
+    twitches = [e for e in out if isinstance(e, Twitch)]
+    assert len(twitches) >= len(at) - 1
+    assert [t.doublet_interval_samples for t in twitches if t.doublet_interval_samples is not None] == []
+
+
+def _busy_rest(seed: int, per_min: float) -> tuple[np.ndarray, list[int]]:
+    """Rest with frequent small potentials of five units (4-8 sigma, Poisson times) and a 10-20 sigma twitch
+    every 4 s."""
+    rng = np.random.default_rng(seed)
+    x = rest(60, 100 + seed)
+    units = syn.motor_unit_templates(RATE_HZ, 5, rng)
+    t_s = rng.exponential(60.0 / per_min)
+    while t_s < 59:
+        syn.add_potential(x, int(t_s * RATE_HZ), units[rng.integers(5)], rng.uniform(4, 8) * NOISE_UV)
+        t_s += rng.exponential(60.0 / per_min)
+    at = [int(s * RATE_HZ) for s in np.arange(5.0, 58.0, 4.0)]
+    for i in at:
+        syn.add_potential(x, i, shape(15, 3, seed=i), rng.uniform(10, 20) * NOISE_UV)
+    return x, at
+
+
+def test_the_short_ecg_rule_takes_few_twitches_from_irregular_firing():
+    # Units of one shape firing at random times (60 a minute) make chance chains of three at a heart's rhythm;
+    # the short chain needs its rhythm within 5 % and its complexes one shape over a whole QRS's width.
+    # Measured here (6 seeds): with the rhythm at 10 % and the shape at 0.6, one injected twitch of 84 was
+    # lost; now none, and 3 of 360 background potentials (one chance chain of three).
+    lost, background = 0, 0
+    for seed in range(6):
+        x, at = _busy_rest(seed, 60)
+        with_short, _, _ = run(x)
+        without, _, _ = run(x, DetectorConfig(ecg_short_min_beats=5))
+        kept = {t.peak_index for t in with_short}
+        assert [i for i in at if not any(abs(t - i) <= 5 for t in kept)] == [
+            i for i in at if not any(abs(t.peak_index - i) <= 5 for t in without)], seed
+        lost += len({t.peak_index for t in without} - kept)
+        background += len(without)
+    assert lost <= 0.02 * background
+
+
+def _cluster(seed: int, big_sigma: tuple[float, float]) -> tuple[np.ndarray, list[int]]:
+    """Every 3 s, eight small potentials (4-8 sigma, five units) within +/- 0.45 s of a larger one."""
+    rng = np.random.default_rng(seed)
+    x = rest(40, 200 + seed)
+    units = syn.motor_unit_templates(RATE_HZ, 5, rng)
+    at = [int(s * RATE_HZ) for s in np.arange(4.0, 38.0, 3.0)]
+    for i in at:
+        for j in np.sort(rng.choice(np.arange(-450, 450, 60), 8, replace=False)):
+            if abs(j) >= 60:
+                syn.add_potential(x, i + int(j), units[rng.integers(5)], rng.uniform(4, 8) * NOISE_UV)
+        syn.add_potential(x, i, shape(15, 3, seed=i), rng.uniform(*big_sigma) * NOISE_UV)
+    return x, at
+
+
+def test_a_potential_far_larger_than_frequent_small_neighbours_is_a_twitch():
+    # Issue 13 item 3: a large potential among frequent small ones (4-8 sigma) is not part of their firing.
+    # Before: 'dense firing' (its 5-8 sigma neighbours reached a third of its size).
+    found = 0
+    for seed in range(3):
+        x, at = _cluster(seed, (20, 25))
+        twitches, rejected, _ = run(x)
+        found += sum(any(abs(t.peak_index - i) <= 5 for t in twitches) for i in at)
+        assert not any(rules.REASON_DENSE in reasons_near(rejected, i, 5) for i in at)
+    assert found >= 0.95 * 3 * len(at)
+
+
+def test_a_potential_of_the_neighbours_size_stays_dense_firing():
+    # The counterpart: one of the firing, no larger than its neighbours, is still firing, not a twitch.
+    for seed in range(3):
+        x, at = _cluster(seed, (6, 8))
+        twitches, _, _ = run(x)
+        assert not any(abs(t.peak_index - i) <= 5 for t in twitches for i in at), seed
+
+
+_ITEM_5 = ("issue 13 item 5 open: a long unit at 20 sigma keeps late phases above a fifth of its peak that a 6 sigma "
+           "one loses under the 2 sigma floor, and is 'too long for a twitch'")
+
+
+@pytest.mark.xfail(strict=True, reason=_ITEM_5)
+def test_a_long_potential_gets_the_same_verdict_at_6_and_20_sigma():
+    # Issue 13 item 5: the duration must be measured relative to the potential. Measured (accuracy benchmark,
+    # 30-40 ms triphasic and polyphasic units, quiet background): sensitivity 1.000 at 6 sigma, 0.804 at 20
+    # sigma, every miss 'too long for a twitch'. Tried: the duration at 0.35 of the peak (the same share from
+    # 6 sigma up) found them all but let contraction through (0 -> 37 false twitches a minute: bursts were
+    # rejected as too long); delimiting 8 ms past the energy run changed nothing.
+    verdicts = {}
+    for sigma in (6, 20):
+        x = rest(30, 60)
+        unit = syn.motor_unit_potential(RATE_HZ, 36.0, 3, np.random.default_rng(1))
+        at = [int(s * RATE_HZ) for s in np.arange(3.0, 28.0, 1.5)]
+        for i in at:
+            syn.add_potential(x, i, unit, sigma * NOISE_UV)
+        twitches, _, _ = run(x)
+        verdicts[sigma] = sum(any(abs(t.peak_index - i) <= 15 for t in twitches) for i in at)
+    assert verdicts[6] == verdicts[20] == len(at), verdicts

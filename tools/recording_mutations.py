@@ -183,6 +183,8 @@ def _inf_every_half_second() -> str:
 
 _JUMP_AT = 15000
 _JUMP_TIMES = np.concatenate((np.arange(_JUMP_AT), np.arange(_JUMP_AT, N) + 2000)) / rf.RATE_HZ
+# 1.4 ms steps from 5 s: each alone passes as one sample period, together they run off the 1 kHz rate
+_STRETCHED_TIMES = np.concatenate((np.arange(5000), 5000 + 1.4 * np.arange(N - 5000))) / rf.RATE_HZ
 
 VALID = [
     Case("CSV time_s,emg_uv", _text("a.csv", _csv_text()), "valid", X_UV),
@@ -322,6 +324,8 @@ CORRUPT = [
     Case("CSV time_s backwards (rows swapped at 5 s)", _late_time(_swap), "refuse", says="time goes back"),
     Case("CSV time_s repeated at 5 s", _late_time(_duplicate), "refuse", says="does not advance"),
     Case("CSV time_s not a number at 5 s", _late_time(_word), "refuse", says="is not a number"),
+    Case("CSV time_s stepping 1.4 ms from 5 s", _text("stretch.csv", _csv_text(times=_STRETCHED_TIMES)), "refuse",
+         says="does the rate change within the file"),
     Case("CSV unquoted decimal commas under a header", _text("dc.csv", _values_only(head="emg_uv\n").replace(".", ","),
                                                              args=("--rate", "1000")), "refuse",
          says="decimal commas"),
@@ -442,8 +446,10 @@ def verdict(case: Case, r: Result) -> str:
         return "ok" if r.code == 1 and _one_error_line(r.stderr) and case.says in r.stderr else "wrong reason"
     if r.code != 0:
         return "wrong reason"  # a valid file refused
-    twitches = sum(e.get("type") == "twitch" for e in r.events)
-    gaps = sum(e.get("samples", 0) for e in r.events if e.get("type") == "gap")
+    # A file of several signals is analysed signal by signal: the case's signal is the first (channel 0).
+    first = [e for e in r.events if e.get("channel", 0) == 0]
+    twitches = sum(e.get("type") == "twitch" for e in first)
+    gaps = sum(e.get("samples", 0) for e in first if e.get("type") == "gap")
     if twitches != case.potentials or gaps != case.gap_samples:
         return "silent misread"
     whys = {e.get("why", "") for e in r.events if e.get("type") == "gap"}

@@ -11,18 +11,27 @@ Values a file holds that are not numbers (or beyond ±10 V) are never filled
 in: each run of them becomes a gap event, counted as lost samples. A file
 with no usable samples, a flat signal or too little signal for the noise
 floor raises MyotwitchError saying which.
+
+A file with several EMG signals (EDF/BDF signals, CSV columns) is analysed
+channel by channel, one detector each, and the cross-channel rules
+(dsp/channels.py) reject common-mode artifacts and crosstalk; every event is
+then a ChannelEvent naming its channel and muscle, and the summary holds one
+entry per channel under "channels". One signal gives the events and summary
+of before, unchanged.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.events import Event, Gap
-from myotwitch.monitor import Monitor
+from myotwitch.events import ChannelEvent, Event, Gap
+from myotwitch.monitor import Monitor, MultiMonitor
+from myotwitch.sources import SampleBlock
 from myotwitch.sources.capture import CaptureSource
 from myotwitch.sources.replay import NAN_GAP
 
@@ -37,18 +46,41 @@ def monitor_for(rate_hz: float) -> Monitor:
         raise MyotwitchError(str(exc)) from None
 
 
+def is_capture(path: str | os.PathLike) -> bool:
+    """A raw capture of a board's bytes (`--capture`), told by its first bytes (a version 1 capture by its name)."""
+    from myotwitch.recordings import sniff_format
+
+    return Path(path).is_file() and sniff_format(Path(path)) == "capture"
+
+
 def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     """A recording file or a raw capture (*.mtwcap) as a source; returns (source, rate Hz, length s or None,
     the file's own gaps: samples it says are missing, as EDF+D pauses or a time column's jumps)."""
     from myotwitch.recordings import open_recording
-    from myotwitch.sources.capture import CAPTURE_SUFFIX, CaptureSource
     from myotwitch.sources.replay import ReplaySource
 
-    if str(path).lower().endswith(CAPTURE_SUFFIX):
+    if is_capture(path):
         capture = CaptureSource(Path(path))
         return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
     return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps  # gaps grow while a CSV is read
+
+
+def split_gap(file_gaps: list[tuple[int, int]], first: int, count: int) -> Iterator[Gap]:
+    """A run of missing samples as gaps, each with its reason. The replay source joins runs that touch, so
+    one run may hold pauses of the file's own and invalid values next to them: each is said apart."""
+    # The file's gaps are in order of their first sample: found by bisection, not by scanning the list
+    # (a file may have thousands), which grows while a CSV is read
+    at, end = first, first + count
+    i = bisect.bisect_left(file_gaps, (first, 0))
+    while i < len(file_gaps) and sum(file_gaps[i]) <= end:
+        start, missing = file_gaps[i]
+        if start > at:
+            yield Gap(at, start - at, NAN_GAP)
+        yield Gap(start, missing, FILE_GAP)
+        at, i = start + missing, i + 1
+    if at < end:
+        yield Gap(at, end - at, NAN_GAP)
 
 
 @dataclass
@@ -63,17 +95,39 @@ class FileAnalysis:
     rate_hz: float | None = None  # for a CSV without a time column
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said on stderr, not warnings: a file's own pauses
+    muscles: list[str] | None = None  # where each channel's electrodes are, one name per EMG signal
 
     def __post_init__(self) -> None:
+        self.multi: MultiChannelAnalysis | None = None
+        self.label: Path = Path(self.path)
+        if not is_capture(self.path):
+            from myotwitch.dsp.detector import MIN_RATE_HZ
+            from myotwitch.recordings import open_signals
+
+            try:
+                recordings, skipped = open_signals(self.path, self.rate_hz, MIN_RATE_HZ)
+            except MyotwitchError:
+                recordings, skipped = [], []  # the one-signal path below says what is wrong, as it always has
+            if len(recordings) > 1:
+                self.multi = MultiChannelAnalysis(recordings, skipped, self.muscles)
+                self.stream_rate_hz, self.total_s = self.multi.rate_hz, recordings[0].duration_s
+                self.label = recordings[0].path
+                self.notes += [f"{self.label}: skipped {s}" for s in skipped]
+                return
+        if self.muscles is not None and len(self.muscles) > 1:
+            raise MyotwitchError(f"{len(self.muscles)} muscles named for {self.path}, which has one EMG signal")
         self.source, self.stream_rate_hz, self.total_s, self.file_gaps = open_source(self.path, self.rate_hz)
         label = getattr(self.source, "recording", None)
-        self.label: Path = label.path if label is not None else Path(self.source.path)
+        self.label = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
 
-    def _gap(self, first: int, count: int) -> Gap:
-        return Gap(first, count, FILE_GAP if (first, count) in self.file_gaps else NAN_GAP)
+    def _gaps(self, first: int, count: int) -> Iterator[Gap]:
+        return split_gap(self.file_gaps, first, count)
 
     def events(self, on_progress: Callable[[float, float | None], None] | None = None) -> Iterator[Event]:
+        if self.multi is not None:
+            yield from self.multi.events(on_progress, self.total_s)
+            return
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
         capture = source if isinstance(source, CaptureSource) else None
@@ -84,16 +138,18 @@ class FileAnalysis:
             # A run of skipped values is reported once the next block shows it has ended.
             skipped = source.skipped
             for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield self._gap(first, count)
+                yield from self._gaps(first, count)
             reported_gaps = max(reported_gaps, len(skipped) - 1)
             if on_progress is not None:
                 on_progress(monitor.samples / rate_hz, self.total_s)
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
-            yield self._gap(first, count)
+            yield from self._gaps(first, count)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
+        if self.multi is not None:
+            return self.multi.summary(self.warnings, self.notes)
         source, monitor, rate_hz, label = self.source, self.monitor, self.stream_rate_hz, self.label
         if monitor.samples == 0:
             raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
@@ -108,8 +164,9 @@ class FileAnalysis:
                                      f"({monitor.samples / rate_hz:.2f} s of signal cut by {len(source.skipped)} gaps)")
             raise MyotwitchError(f"{label}: too short to estimate the noise floor "
                                  f"({monitor.samples / rate_hz:.2f} s of signal, at least {needed_s:g} s needed)")
-        invalid = [g for g in source.skipped if g not in self.file_gaps]
-        paused = [g for g in source.skipped if g in self.file_gaps]
+        gaps = [g for run in source.skipped for g in self._gaps(*run)]
+        invalid = [(g.first_index, g.samples) for g in gaps if g.why != FILE_GAP]
+        paused = [(g.first_index, g.samples) for g in gaps if g.why == FILE_GAP]
         if paused:
             self.notes.append(
                 f"{label}: {sum(n for _, n in paused) / rate_hz:.3f} s missing from the file in {len(paused)} "
@@ -120,13 +177,128 @@ class FileAnalysis:
             self.warnings.append(
                 f"{label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
                 f"in {len(invalid)} place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
-        return {
+        summary = {
             "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
             "samples": monitor.samples,
             "lost_samples": monitor.lost_samples,
             "rate_hz": rate_hz,
             **monitor.summary(),
             **(source.summary() if isinstance(source, CaptureSource) else {}),
+            "path": str(label),
+        }
+        if self.muscles:  # named on the command line: said in the summary, the events stay as they were
+            summary.update(muscle_fields(self.muscles[0]))
+        return summary
+
+
+def muscle_fields(name: str) -> dict:
+    """The muscle as named, and the nerve and roots that supply it where the table knows it."""
+    from myotwitch.anatomy import placement
+
+    known = placement(name).muscle
+    return {"muscle": name, "nerve": known.nerve if known else None, "roots": known.roots if known else None}
+
+
+def _no_floor(monitor: Monitor, skipped: list[tuple[int, int]], rate_hz: float) -> str | None:
+    """Why a channel gave no noise floor (nothing could be detected on it), or None: it did."""
+    if monitor.samples == 0:
+        return "no samples" + (" that are numbers within ±10 V" if skipped else "")
+    if monitor.detector.noise_uv is not None:
+        return None
+    flat_s = monitor.skipped_s.get("flat", 0.0)
+    if flat_s:
+        return f"the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), nothing to analyze"
+    needed_s = monitor.detector.warmup_s
+    return (f"too short to estimate the noise floor ({monitor.samples / rate_hz:.2f} s of signal without a gap, "
+            f"at least {needed_s:g} s needed)")
+
+
+class MultiChannelAnalysis:
+    """A file with several EMG signals: one ReplaySource each, read in step, through a MultiMonitor."""
+
+    def __init__(self, recordings: list, skipped: list[str], muscles: list[str] | None) -> None:
+        from myotwitch.sources.replay import ReplaySource
+
+        if muscles is not None and len(muscles) != len(recordings):
+            names = ", ".join(repr(r.label) for r in recordings)
+            raise MyotwitchError(f"{recordings[0].path}: {len(muscles)} muscle name{'' if len(muscles) == 1 else 's'} "
+                                 f"for {len(recordings)} EMG signals ({names}): name one per signal, in that order")
+        self.recordings = recordings
+        self.skipped_signals = skipped
+        self.rate_hz = recordings[0].rate_hz
+        self.muscles = muscles if muscles is not None else [r.label for r in recordings]
+        self.sources = [ReplaySource(r) for r in recordings]
+        self.monitor = MultiMonitor(self.rate_hz, self.muscles)
+
+    def _gaps(self, channel: int, first: int, count: int) -> list[ChannelEvent]:
+        return [ChannelEvent(channel, gap, self.muscles[channel])
+                for gap in split_gap(self.recordings[channel].gaps, first, count)]
+
+    def events(self, on_progress: Callable[[float, float | None], None] | None,
+               total_s: float | None) -> Iterator[Event]:
+        """Each channel read up to the same index before the detectors are fed: a block of every channel."""
+        streams = [s.blocks() for s in self.sources]
+        held: list[SampleBlock | None] = [next(s, None) for s in streams]
+        reported = [0] * len(streams)
+        step = self.sources[0].block_samples
+        target = 0
+        while any(b is not None for b in held):
+            target += step
+            while True:
+                due = [b if b is not None and b.start_index < target else None for b in held]
+                if all(b is None for b in due):
+                    break
+                yield from self.monitor.feed(due)
+                held = [next(streams[c], None) if due[c] is not None else held[c] for c in range(len(held))]
+            for c, source in enumerate(self.sources):
+                skipped, upto = source.skipped, held[c]
+                # A run of skipped values is over once a later block was read; at the end of the file, all are.
+                ended = len(skipped) if upto is None else sum(1 for first, _ in skipped if first < upto.start_index)
+                for first, count in skipped[reported[c] : ended]:
+                    yield from self._gaps(c, first, count)
+                reported[c] = max(reported[c], ended)
+            if on_progress is not None:
+                on_progress(min(target, max(m.samples + m.lost_samples for m in self.monitor.channels))
+                            / self.rate_hz, total_s)
+        yield from self.monitor.finish()
+
+    def summary(self, warnings: list[str], notes: list[str]) -> dict:
+        label = self.recordings[0].path
+        channels = self.monitor.summaries()
+        unusable = {}
+        for c, (monitor, source) in enumerate(zip(self.monitor.channels, self.sources)):
+            why = _no_floor(monitor, source.skipped, self.rate_hz)
+            if why is not None:
+                unusable[c] = why
+            invalid = [g for run in source.skipped for g in split_gap(self.recordings[c].gaps, *run)
+                       if g.why != FILE_GAP]
+            if invalid:
+                warnings.append(f"{label}: {self.muscles[c]}: {sum(g.samples for g in invalid) / self.rate_hz:.3f} s of "
+                                f"values that are not numbers or beyond ±10 V were skipped in {len(invalid)} "
+                                f"place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
+        if len(unusable) == len(channels):
+            raise MyotwitchError(f"{label}: {self.muscles[0]}: {unusable[0]}")
+        for c, why in unusable.items():
+            warnings.append(f"{label}: {self.muscles[c]}: {why}")
+        paused = self.recordings[0].gaps
+        if paused:
+            notes.append(f"{label}: {sum(n for _, n in paused) / self.rate_hz:.3f} s missing from the file in "
+                         f"{len(paused)} place{'' if len(paused) == 1 else 's'}, listed as gaps")
+        for s in channels:
+            s.update(muscle_fields(s["muscle"]))
+        # The file's time with signal is its best channel's: samples and lost_samples are that channel's (so a
+        # rate per minute of signal stays one), each channel's own are in its entry
+        fullest = max(self.monitor.channels, key=lambda m: m.samples)
+        return {
+            "seconds": round((fullest.samples + fullest.lost_samples) / self.rate_hz, 3),
+            "samples": fullest.samples,
+            "lost_samples": fullest.lost_samples,
+            "rate_hz": self.rate_hz,
+            "twitches": sum(s["twitches"] for s in channels),
+            "episodes": sum(s["episodes"] for s in channels),
+            "activity_segments": sum(s["activity_segments"] for s in channels),
+            "channels": channels,
+            "skipped_signals": self.skipped_signals,
             "path": str(label),
         }
 
@@ -139,8 +311,9 @@ class AnalysisResult:
     rate_hz: float
 
 
-def analyze_file(path: str | os.PathLike, rate_hz: float | None = None) -> AnalysisResult:
+def analyze_file(path: str | os.PathLike, rate_hz: float | None = None,
+                 muscles: list[str] | None = None) -> AnalysisResult:
     """Analyze a whole file at once (a program's entry point; the CLI streams with FileAnalysis)."""
-    analysis = FileAnalysis(path, rate_hz)
+    analysis = FileAnalysis(path, rate_hz, muscles=muscles)
     events = list(analysis.events())
     return AnalysisResult(events, analysis.summary(), analysis.warnings, analysis.stream_rate_hz)

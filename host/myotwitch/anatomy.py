@@ -108,7 +108,7 @@ def placement(text: str) -> Placement:
     """Read "right APB", "L tibialis anterior" or "calf" into a side and a muscle of the table."""
     words = _normalise(text).split(" ")
     side = None
-    if words and words[0] in SIDES + ("l", "r"):
+    if words and words[0] in (*SIDES, "l", "r"):
         side = {"l": "left", "r": "right"}.get(words[0], words[0])
         words = words[1:]
     name = " ".join(words)

@@ -4,7 +4,9 @@ From the detector (`dsp/detector.py`): Twitch (a counted fasciculation-like
 potential), Rejected (a candidate not counted, and why), ActivitySegment
 (sustained activity: contraction, cramp or spasm), SignalIssue (flat or
 clipped signal). From the episode grouper (`episodes.py`): Episode. From
-the sources and the session: Gap, StreamNote and Mark, declared here.
+the sources and the session: Gap, StreamNote and Mark, declared here. With
+several channels (`dsp/channels.py`), each event travels in a ChannelEvent
+naming its channel and muscle.
 
 Only `serialize.py` turns them into JSON objects, SQLite rows, EDF+
 annotations and LSL markers, in seconds from the first sample.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myotwitch.dsp.channels import ChannelEvent
 from myotwitch.dsp.detector import ActivitySegment, Rejected, SignalIssue, Twitch
 from myotwitch.episodes import Episode
 
@@ -46,6 +49,9 @@ class Mark:
     note: str | None = None
 
 
-Event = Twitch | Rejected | ActivitySegment | SignalIssue | Episode | Gap | StreamNote | Mark
+Event = Twitch | Rejected | ActivitySegment | SignalIssue | Episode | Gap | StreamNote | Mark | ChannelEvent
 
-__all__ = ["ActivitySegment", "Episode", "Event", "Gap", "Mark", "Rejected", "SignalIssue", "StreamNote", "Twitch"]
+__all__ = [
+    "ActivitySegment", "ChannelEvent", "Episode", "Event", "Gap", "Mark", "Rejected", "SignalIssue", "StreamNote",
+    "Twitch",
+]

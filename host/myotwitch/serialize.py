@@ -13,6 +13,9 @@ seconds from the first sample and rounded figures. The JSON objects are what
   stream    t_s, what, value, text
   mark      t_s, label, note
 
+With several channels every event also carries `channel` (0-based) and `muscle`
+(the name given, or the file's signal label); one channel's carry neither.
+
 EDF+ annotations (and the LSL markers, which carry the same text) are made
 from these JSON objects, because the EDF+ is written from a session's
 events.jsonl, which is read back as untrusted input.
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 
 from myotwitch.events import (
     ActivitySegment,
+    ChannelEvent,
     Episode,
     Event,
     Gap,
@@ -39,6 +43,9 @@ from myotwitch.events import (
 def to_json(event: Event, rate_hz: float) -> dict:
     """The JSON object of an event (see the module's docstring), times in seconds from the first sample."""
     match event:
+        case ChannelEvent():
+            inner = to_json(event.event, rate_hz)  # type: ignore[arg-type]
+            return {"type": inner["type"], "channel": event.channel, "muscle": event.muscle, **inner}
         case Twitch():
             return {
                 "type": "twitch",

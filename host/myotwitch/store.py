@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
@@ -88,8 +88,36 @@ def default_data_dir() -> Path:
     return base / "myotwitch"
 
 
+def new_session_dir(base: Path, now: datetime | None = None) -> Path:
+    """Create and return base/sessions/YYYY-MM-DD_HH-MM-SS, or -2, -3... when that second is taken.
+
+    The folder is made here, with exist_ok=False: two sessions started in the same second (two
+    myotwitch processes) cannot both pick the same free name before either has written to it."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    sessions = base / "sessions"
+    try:
+        sessions.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            path = sessions / (stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise MyotwitchError(f"cannot create a session folder in {sessions}: {exc.strerror}") from None
+    raise MyotwitchError(f"{sessions} has 10000 sessions started at {stamp}")
+
+
 def _now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _inserted_id(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just wrote (sqlite3 types `lastrowid` as optional: None before any INSERT)."""
+    if cur.lastrowid is None:
+        raise RuntimeError("sqlite3 gave no row id after an INSERT")
+    return cur.lastrowid
 
 
 class Store:
@@ -120,7 +148,7 @@ class Store:
             (kind, source, _now_utc(), rate_hz, board, firmware, out_dir),
         )
         self._db.commit()
-        return int(cur.lastrowid)
+        return _inserted_id(cur)
 
     def add_twitches(self, session_id: int, rows: list[dict]) -> None:
         self._db.executemany(
@@ -138,7 +166,8 @@ class Store:
 
     def add_gaps(self, session_id: int, rows: list[dict]) -> None:
         self._db.executemany(
-            "INSERT INTO gaps (session_id, start_s, end_s, samples, why) VALUES (:session_id, :start_s, :end_s, :samples, :why)",
+            "INSERT INTO gaps (session_id, start_s, end_s, samples, why)"
+            " VALUES (:session_id, :start_s, :end_s, :samples, :why)",
             [dict(row, session_id=session_id) for row in rows],
         )
 
@@ -160,7 +189,7 @@ class Store:
         cur = self._db.execute("INSERT INTO marks (session_id, t_s, label, note) VALUES (?, ?, ?, ?)",
                                (session_id, t_s, label, note))
         self._db.commit()
-        return int(cur.lastrowid)
+        return _inserted_id(cur)
 
     def marks(self, session_id: int) -> list[tuple[float, str, str | None]]:
         return list(self._db.execute("SELECT t_s, label, note FROM marks WHERE session_id = ? ORDER BY t_s",
@@ -168,29 +197,28 @@ class Store:
 
     def sessions(self) -> list[dict]:
         rows = self._db.execute(f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions ORDER BY id")
-        return [dict(zip(SESSION_COLUMNS, row)) for row in rows]
+        return [dict(zip(SESSION_COLUMNS, row, strict=True)) for row in rows]
 
     def session(self, session_id: int) -> dict | None:
         row = self._db.execute(f"SELECT {', '.join(SESSION_COLUMNS)} FROM sessions WHERE id = ?",
                                (session_id,)).fetchone()
-        return None if row is None else dict(zip(SESSION_COLUMNS, row))
+        return None if row is None else dict(zip(SESSION_COLUMNS, row, strict=True))
+
+    def session_counts(self, clear_snr: float) -> dict[int, dict[str, int]]:
+        """Per session id, counted from its rows (so a session that never ended has them too): twitches at
+        SNR >= clear_snr ("clear") and below ("marginal"), episodes, marks."""
+        counts: dict[int, dict[str, int]] = {}
+
+        def add(sql: str, *names: str, params: tuple = ()) -> None:
+            for session_id, *values in self._db.execute(sql, params):
+                counts.setdefault(session_id, dict.fromkeys(("clear", "marginal", "episodes", "marks"), 0))
+                counts[session_id].update(zip(names, (int(v or 0) for v in values), strict=True))
+
+        add("SELECT session_id, SUM(snr >= ?), SUM(snr < ?) FROM twitches GROUP BY session_id", "clear",
+            "marginal", params=(clear_snr, clear_snr))
+        add("SELECT session_id, COUNT(*) FROM episodes GROUP BY session_id", "episodes")
+        add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
+        return counts
 
     def close(self) -> None:
         self._db.close()
-
-
-def session_counts(store: Store, clear_snr: float) -> dict[int, dict[str, int]]:
-    """Per session id, counted from its rows (so a session that never ended has them too): twitches at
-    SNR >= clear_snr ("clear") and below ("marginal"), episodes, marks."""
-    counts: dict[int, dict[str, int]] = {}
-
-    def add(sql: str, *names: str, params: tuple = ()) -> None:
-        for session_id, *values in store._db.execute(sql, params):
-            counts.setdefault(session_id, dict.fromkeys(("clear", "marginal", "episodes", "marks"), 0))
-            counts[session_id].update(zip(names, (int(v or 0) for v in values)))
-
-    add("SELECT session_id, SUM(snr >= ?), SUM(snr < ?) FROM twitches GROUP BY session_id", "clear", "marginal",
-        params=(clear_snr, clear_snr))
-    add("SELECT session_id, COUNT(*) FROM episodes GROUP BY session_id", "episodes")
-    add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
-    return counts

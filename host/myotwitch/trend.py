@@ -4,12 +4,15 @@ What a single session cannot show: whether twitching persists or rises over days
 local date a session began) and muscle: twitches per minute of monitored rest (signal, less the activity
 segments, where the detector counts no twitches), clear and all, episodes, the person's marks, and hours
 recorded. Sessions of the demo, the simulated board or a replayed recording are not a measurement of the
-person (a replay would count its day twice): they are left out, and the page says how many. Days without a recording are absent from the plots, never drawn as zero.
+person (a replay would count its day twice): they are left out, and the page says how many. Days without a
+recording are absent from the plots, never drawn as zero.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from myotwitch.recorder import SAMPLES_F32, SESSION_JSON, finite_numbers, read_e
 from myotwitch.report import figures
 from myotwitch.report.page import DISCLAIMER, document, esc, figure_html, table
 from myotwitch.report.session import CLEAR_SNR, parse_start
-from myotwitch.store import Store, session_counts
+from myotwitch.store import Store
 
 NO_MUSCLE = "muscle not given"
 # Boards that play a file (live/recording_board.py, firmware/boards/sim.py): their sessions are not counted.
@@ -85,8 +88,11 @@ class Trend:
     left_out: list[str]  # why sessions were not counted, one line each
 
 
-def _folder_figures(out_dir: str | None, rate_hz: float) -> tuple[str | None, float | None, float | None]:
+def _folder_figures(out_dir: str | None, rate_hz: float,
+                    count_samples: bool) -> tuple[str | None, float | None, float | None]:
     """(muscle, seconds of signal, seconds of activity) from a session's folder, None for what it cannot say.
+    The seconds of signal only if count_samples: a night's samples.f32 is hundreds of MB, read only for a
+    session that did not end (the log has the others' counts).
     The folder is untrusted: gone, moved or hand-edited folders give None, not an error."""
     if not out_dir or not Path(out_dir).is_dir():
         return None, None, None
@@ -99,19 +105,17 @@ def _folder_figures(out_dir: str | None, rate_hz: float) -> tuple[str | None, fl
     except (OSError, ValueError):
         pass
     raw = folder / SAMPLES_F32
-    if raw.is_file():
+    if count_samples and raw.is_file():
         samples = np.fromfile(raw, dtype="<f4", count=raw.stat().st_size // 4)
         recorded_s = int(np.count_nonzero(~np.isnan(samples))) / rate_hz
-    try:
+    with contextlib.suppress(OSError):  # no events file: the activity is not known
         activity_s = sum(e["end_s"] - e["start_s"] for e in read_events(folder)
                          if e["type"] == "activity" and finite_numbers(e, "start_s", "end_s"))
-    except OSError:
-        pass
     return muscle, recorded_s, activity_s
 
 
 def collect(store: Store, since: date) -> Trend:
-    counts = session_counts(store, CLEAR_SNR)
+    counts = store.session_counts(CLEAR_SNR)
     left_out: list[str] = []
     demos = 0
     sessions: list[SessionFigures] = []
@@ -125,8 +129,8 @@ def collect(store: Store, since: date) -> Trend:
         if row["kind"] == "demo" or row["board"] in NOT_A_PERSON_BOARDS:
             demos += 1
             continue
-        muscle, folder_s, activity_s = _folder_figures(row["out_dir"], row["rate_hz"])
-        recorded_s = row["samples"] / row["rate_hz"] if row["samples"] is not None else folder_s
+        muscle, folder_s, activity_s = _folder_figures(row["out_dir"], row["rate_hz"], row["samples"] is None)
+        recorded_s = folder_s if row["samples"] is None else row["samples"] / row["rate_hz"]
         if not recorded_s:
             left_out.append(f"session {row['id']} ({started:%Y-%m-%d %H:%M}): its length is not known "
                             "(it did not end, and its folder is gone)" if recorded_s is None else
@@ -191,9 +195,12 @@ def _plot(trend: Trend) -> str:
     hours_ax.set_ylabel("hours recorded\n(light: activity)")
     marks_ax.set_ylabel("your marks")
     first, last = trend.days[0].day, trend.days[-1].day
+    # Ticks on whole days only, at most about 10: an automatic locator ticks every few hours over a day or
+    # two, and labelled by the date those ticks read "Nov 19, Nov 19, Nov 20, Nov 20".
+    every_days = math.ceil(((last - first).days + 1) / 10)
     for ax in (rate_ax, episodes_ax, hours_ax, marks_ax):
         ax.set_xlim(dates.date2num(first) - 0.7, dates.date2num(last) + 0.7)
-        ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=3, maxticks=10))
+        ax.xaxis.set_major_locator(dates.DayLocator(interval=every_days))
         ax.xaxis.set_major_formatter(dates.DateFormatter("%b %d"))
     marks_ax.set_xlabel("day the session began (days without a recording are left out, not zero)")
     return figures.to_svg(fig)
@@ -246,8 +253,10 @@ def render(trend: Trend) -> str:
                  table(["day", "muscle", "sessions", "hours recorded", "hours of rest", "twitches clear / marginal",
                         "clear per min of rest", "all per min of rest", "episodes", "your marks"], _rows(trend),
                        {2, 3, 4, 5, 6, 7, 8}),
-                 ("<p>A session is counted on the day it began. * the session's folder is gone, so its activity "
-                 "is not known: all its signal is counted as rest.</p>")]
+                 ("<p>A session is counted on the day it began."
+                  + ("" if all(d.activity_known for d in trend.days) else
+                     " * the session's folder is gone, so its activity is not known: all its signal is counted "
+                     "as rest.") + "</p>")]
     if trend.left_out:
         body.append("<h2>Not counted</h2><ul>" + "".join(f"<li>{esc(why)}</li>" for why in trend.left_out)
                     + "</ul>")

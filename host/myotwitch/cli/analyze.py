@@ -11,7 +11,12 @@ from myotwitch.cli.output import Output, status
 
 
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
-    analysis = FileAnalysis(args.path, args.rate)
+    from myotwitch import batch
+
+    if batch.batch_requested(args):
+        return batch.run_batch(args, out.stream, status)
+    args.path = args.path[0]
+    analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
     last_report = time.monotonic()
 
     def progress(done_s: float, total_s: float | None) -> None:

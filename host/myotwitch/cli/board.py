@@ -30,12 +30,11 @@ def _monitor(rate_hz: float) -> Monitor:
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    from myotwitch.live.session import default_out_dir
-    from myotwitch.store import default_data_dir
+    from myotwitch.store import default_data_dir, new_session_dir
 
     if args.out:
         return Path(args.out)
-    return default_out_dir(default_data_dir())
+    return new_session_dir(default_data_dir())
 
 
 def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output,
@@ -50,22 +49,32 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
     # A real board runs in real time; the simulated board and replays at --speed.
     paced = args.speed if (kind == "demo" or args.source is not None) else 1.0
+    muscles = args.muscle or []
+    if len(muscles) > 1:  # live sessions stream one channel so far
+        raise MyotwitchError(f"{len(muscles)} muscles named, but this session streams one channel: name one")
     options = SessionOptions(kind=kind, db_path=log_path(args), out_dir=_out_dir(args),
-                             duration_s=args.duration, muscle=args.muscle, speed=paced)
+                             duration_s=args.duration, muscle=muscles[0] if muscles else None, speed=paced)
     lsl = None
     if args.lsl:
         from myotwitch.live.lsl import LslOutlet
 
         lsl = LslOutlet()
     session = Session(options, out.event, status, lsl=lsl)  # events printed as found
-    from myotwitch.live.view import LiveView, read_marks_from_terminal
+    from myotwitch.live.view import LiveView, View, Views, read_marks_from_terminal
 
+    views: list[View] = []
+    if args.web:  # first, so its URL is printed before the terminal view takes the screen
+        from myotwitch.web.view import WebView, require_server
+
+        require_server()
+        views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=options.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        session.view = LiveView(marks_to=session.marks.put)
+        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
+    session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
     summary = session.run(source, _monitor)
-    summary.update(extra())
+    summary.update(extra(), speed=paced)
     out.summary(summary)
     if session.failure is not None:
         raise session.failure
@@ -103,9 +112,9 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
 
 def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
     from myotwitch.recordings import open_recording
-    from myotwitch.sources.simboard import SimBoard
+    from myotwitch.sources.simboard import SimBoard, at_rate
 
-    recording = open_recording(recording_path)
+    recording = at_rate(open_recording(recording_path), args.rate)
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
            f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
@@ -225,6 +234,8 @@ def cmd_ports(args: argparse.Namespace, out: Output) -> int:
     from myotwitch.live.ports import list_serial_ports
 
     ports = list_serial_ports()
+    if ports:
+        out.stream.write("port\tUSB id\tmaker\tdescription\n")
     for p in ports:
         out.stream.write(f"{p.device}\t{p.usb_id}\t{p.maker or ''}\t{p.description}\n")
     if not ports:

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
+from myotwitch.summary_text import frames_line, rate_line
+
 if TYPE_CHECKING:
     from myotwitch.events import Event
 
@@ -29,11 +31,25 @@ class Output:
     def event(self, event: Event, rate_hz: float) -> None:
         """One event of a stream at rate_hz: its JSON object, or a line for people."""
         from myotwitch import serialize
-        from myotwitch.events import ActivitySegment, Episode, Gap, Mark, SignalIssue, StreamNote, Twitch
+        from myotwitch.events import (
+            ActivitySegment,
+            ChannelEvent,
+            Episode,
+            Gap,
+            Mark,
+            Rejected,
+            SignalIssue,
+            StreamNote,
+            Twitch,
+        )
 
         e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
         if self.fmt == "jsonl":
             self.stream.write(json.dumps(e) + "\n")
+        elif isinstance(event, ChannelEvent):  # one channel of several: its line, after the muscle's name
+            if not isinstance(event.event, Rejected):
+                self.stream.write(f"[{event.channel} {event.muscle}] ")
+                self.event(event.event, rate_hz)  # type: ignore[arg-type]
         elif isinstance(event, Twitch):
             self.stream.write(
                 f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
@@ -86,14 +102,12 @@ class Output:
         if "firmware" in s:
             lines.append(f"  board         {s.get('board')} running {s['firmware']}")
         if "frames" in s:
-            sent = f" (the board sent {s['frames_sent']})" if s.get("frames_sent") is not None else ""
-            lines.append(f"  frames        {s['frames']}{sent}")
+            lines.append(f"  frames        {frames_line(s['frames'], s.get('frames_sent'))}")
         lines.append(f"  samples       {s['samples']} received, {s['lost_samples']} lost")
         if s.get("gaps"):
             lines.append(f"  gaps          {s['gaps']} (board reconnected {s.get('reconnects', 0)} times)")
         if s.get("effective_rate_hz"):
-            lines.append(f"  rate          {s['rate_hz']:g} Hz nominal, {s['effective_rate_hz']:.2f} samples per "
-                         "second of this computer's clock")
+            lines.append(f"  rate          {rate_line(s['rate_hz'], s['effective_rate_hz'], s.get('speed'))}")
         if s.get("device_rate_hz"):
             lines.append(f"  board clock   {s['device_rate_hz']:.2f} samples per second of the board's clock; frame "
                          f"timing jitter {s['device_jitter_us_rms']:g} µs RMS, "
@@ -104,6 +118,8 @@ class Output:
             lines.append(f"  signal        {s['saturated_frames']} frames at the ADC's rails, "
                          f"{s['flat_frames']} flat frames (electrode off?)")
         lines.append(f"  twitches      {s['twitches']}")
+        for c in s.get("channels", ()):
+            lines.append(channel_line(c))
         lines.append(f"  episodes      {s['episodes']}")
         if s.get("activity_segments") is not None:
             lines.append(f"  activity      {s['activity_segments']} segments")
@@ -118,6 +134,16 @@ class Output:
             lines.append(f"  recording     {s['out_dir']} (session.edf, events.jsonl; `myotwitch report` it)")
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
+
+
+def channel_line(c: dict) -> str:
+    """A channel of several in the text summary: its muscle, its counts, and what supplies the muscle."""
+    supply = f"; the muscle is supplied by the {c['nerve']} nerve, roots {c['roots']}" if c.get("nerve") else ""
+    rejected = sum(n for why, n in c["rejected"].items() if why in ("artifact: common-mode", "crosstalk"))
+    others = f", {rejected} seen on other channels too (common-mode or crosstalk)" if rejected else ""
+    counts = f"{c['twitches']} twitch{'' if c['twitches'] == 1 else 'es'}, " \
+        f"{c['episodes']} episode{'' if c['episodes'] == 1 else 's'}"
+    return f"    [{c['channel']}] {c['muscle']}: {counts}{others}{supply}"
 
 
 def status(message: str) -> None:

@@ -10,20 +10,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from myotwitch import __version__
+from myotwitch import __version__, batch, check, marks
 from myotwitch.cli import options
 from myotwitch.cli.output import DISCLAIMER
 
 DEMO_RECORDING = str(Path(__file__).resolve().parents[1] / "data" / "demo_forearm_rest.edf")  # bundled
-MARK_LABELS = ("cramp", "spasm", "voluntary", "felt-twitch", "other")
 
 
 def _sensor_option(p: argparse.ArgumentParser, what: str) -> None:
-    from myotwitch.sensors import SENSORS
+    from myotwitch.builds import SENSORS
 
     p.add_argument("--sensor", action="append", choices=sorted(SENSORS), metavar="NAME",
                    help=f"the sensor on channel 0 ({what}; sets its gain, hence µV): "
-                        + ", ".join(f"{s.name} (gain {s.gain:g})" for s in SENSORS.values())
+                        + ", ".join(f"{s.key} (gain {s.gain:g})" for s in SENSORS.values())
                         + "; repeat for channels 1, 2, ...")
 
 
@@ -33,7 +32,9 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR",
                    help="session folder: session.edf, events.jsonl, raw samples "
                         "(default: a new folder under sessions/ in the per-user data folder)")
-    p.add_argument("--muscle", metavar="NAME", help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+")
+    p.add_argument("--muscle", metavar="NAME", action="append",
+                   help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+ "
+                        "(see `myotwitch muscles`)")
     p.add_argument("--capture", metavar="PATH",
                    help="also save every byte the board sends, to replay with `analyze PATH` (name it *.mtwcap)")
     p.add_argument("--give-up-after", type=options.positive_float, metavar="S",
@@ -43,6 +44,10 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                         "(pip install -e '.[lsl]')")
     p.add_argument("--no-view", action="store_true",
                    help="plain lines even on a terminal (the live view is shown only when stdout is one)")
+    p.add_argument("--web", action="store_true",
+                   help="also show a live page in the browser (served on 127.0.0.1 with a token; needs the "
+                        "'web' extra)")
+    p.add_argument("--no-browser", action="store_true", help="with --web: print the page's URL, open no browser")
     p.add_argument("--baud", type=int, default=115200, help="baud rate for USB-UART bridges (default 115200)")
     p.add_argument("--speed", type=options.speed, default=1.0,
                    help="simulated board or recording: N times real time; 0 = as fast as possible (default 1)")
@@ -100,17 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("analyze", "analyze",
                 "find twitches in a recording (CSV, EDF/EDF+/EDF+D/BDF, WFDB .hea, .mtwcap capture)",
                 options.shared_parent(jsonl=True, db=False))
-    p.add_argument("path", help="the recording")
+    p.add_argument("path", nargs="+", help="a recording; or several, or folders, analyzed in parallel (see --out)")
+    batch.add_batch_options(p)
     p.add_argument("--rate", type=options.analyze_rate, metavar="HZ",
                    help="sampling rate of a CSV without a time column (time_s, time_ms or t); at least 500")
+    p.add_argument("--muscle", metavar="NAME", action="append",
+                   help="where each EMG signal's electrodes were, one --muscle per signal in the file's order "
+                        "(e.g. --muscle 'right APB' --muscle 'right FDI'; default: the signals' labels); "
+                        "see `myotwitch muscles`")
 
     p = command("mark", "sessions",
                 "note what a moment of a session was (a cramp, a voluntary contraction, a felt twitch)",
                 options.shared_parent(jsonl=False, db=True))
-    p.add_argument("session", type=int, help="session number (from the summary of demo or live)")
+    p.add_argument("session", metavar="SESSION|DIR", help="session number (from the summary of demo or live) or folder")
     p.add_argument("--at", type=options.non_negative_float, required=True, metavar="S",
                    help="seconds from the session's start")
-    p.add_argument("label", choices=MARK_LABELS, help="what it was")
+    p.add_argument("label", choices=marks.MARK_LABELS, help="what it was")
     p.add_argument("--note", help="free text")
 
     p = command("flash", "board", "build the firmware for a board (mpy-cross) and install it (mpremote)",
@@ -136,5 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "beside the log)")
 
     command("sessions", "sessions", "list the sessions in the log", options.shared_parent(jsonl=True, db=True))
+    check.add_arguments(command("check", "check", check.HELP, options.shared_parent(jsonl=False, db=False)))
     command("ports", "board", "list serial ports with their USB ids", options.shared_parent(jsonl=False, db=False))
+
+    p = command("muscles", "muscles", "list the muscles myotwitch knows, with the nerve and roots supplying each, "
+                "and where to put which channel (--preset)", options.shared_parent(jsonl=True, db=False))
+    p.add_argument("--preset", metavar="NAME", help="a situation: where to put which channel "
+                                                    "(carpal-tunnel, cubital-tunnel, cervical, lumbar)")
     return parser

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from myotwitch.cli.options import db_path as log_path
@@ -13,26 +12,9 @@ from myotwitch.errors import MyotwitchError
 
 def cmd_mark(args: argparse.Namespace, out: Output) -> int:
     """Say what an activity segment (or a moment) was: one channel cannot tell a cramp from a contraction."""
-    from myotwitch.store import Store
+    from myotwitch import marks
 
-    db_path = log_path(args)
-    if not db_path.exists():
-        raise MyotwitchError(f"no log at {db_path}: record a session first (demo or live), or give --db")
-    store = Store(db_path)
-    try:
-        row = store.session(args.session)
-        if row is None:
-            raise MyotwitchError(f"{db_path} has no session {args.session}")
-        store.add_mark(args.session, args.at, args.label, args.note)
-        if row["out_dir"] and Path(row["out_dir"]).is_dir():
-            from myotwitch.serialize import mark_json
-
-            _mark_in_folder(Path(row["out_dir"]), mark_json(args.at, args.label, args.note))
-        for t_s, label, note in store.marks(args.session):
-            out.stream.write(f"mark     {t_s:10.3f} s   {label}" + (f"   {note}" if note else "") + "\n")
-    finally:
-        store.close()
-    return 0
+    return marks.run(args, log_path(args), out.stream, status)
 
 
 def _session_dir(args: argparse.Namespace, what: str) -> Path:
@@ -104,16 +86,3 @@ def cmd_sessions(args: argparse.Namespace, out: Output) -> int:
                          f"{r['twitches'] if r['twitches'] is not None else '-':>8} "
                          f"{r['episodes'] if r['episodes'] is not None else '-':>8}  {r['out_dir'] or '-'}\n")
     return 0
-
-
-def _mark_in_folder(folder: Path, mark: dict) -> None:
-    """The session's own files carry the mark too: events.jsonl, and its EDF+ written again."""
-    from myotwitch.recorder import EVENTS_JSONL, write_session_edf
-
-    try:
-        with open(folder / EVENTS_JSONL, "a", encoding="utf-8") as f:
-            f.write(json.dumps(mark) + "\n")
-    except OSError as exc:
-        raise MyotwitchError(f"cannot add the mark to {folder}: {exc.strerror}") from None
-    write_session_edf(folder)
-    status(f"marked in {folder} (events.jsonl, session.edf)")

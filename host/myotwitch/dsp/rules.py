@@ -1,56 +1,139 @@
 """What a candidate potential is: a twitch, or something that only looks like one.
 
-Pure functions over candidates (peaks found by the detector) and what is known
-around them. Each rule has its reason in DetectorConfig. The detector calls
-`classify` once a candidate is old enough that everything these rules look at
-(up to DetectorConfig.decision_delay_s later) has been seen.
+RULES is the decision, in order: the first rule that names a reason rejects the candidate; a candidate no
+rule rejects is a twitch. Each rule is (decisions, i, candidate) -> Reason | None, where `decisions` holds
+what is known around candidate i (Decisions: its neighbours, the activity segments, the signal's features).
+Each rule's reason is in DetectorConfig. The rules run once a candidate is old enough that everything they
+look at (up to DetectorConfig.decision_delay_s later) has been seen. Below them, the pure predicates they use.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from myotwitch.dsp.candidates import Candidate
+from myotwitch.dsp.events import Reason
+
 if TYPE_CHECKING:
-    import numpy as np
+    from myotwitch.dsp.decisions import Decisions
 
-REASON_ACTIVITY = "activity"
-REASON_DENSE = "dense firing"
-REASON_CONTINUAL = "continual firing"
-REASON_ECHO = "echo"
-REASON_DOUBLET_SECOND = "doublet second"
-REASON_POP = "artifact: electrode pop"
-REASON_MOTION = "artifact: motion"
-REASON_CLIPPING = "artifact: clipping"
-REASON_ECG = "artifact: ECG-like"
-REASON_LONG = "too long for a twitch"
-REASON_BURST = "burst of activity"
+__all__ = ["RULES", "Candidate", "Reason"]
+
+# The reasons under their former names (callers compare with them; Reason members equal these strings).
+REASON_ACTIVITY = Reason.ACTIVITY
+REASON_DENSE = Reason.DENSE
+REASON_CONTINUAL = Reason.CONTINUAL
+REASON_ECHO = Reason.ECHO
+REASON_DOUBLET_SECOND = Reason.DOUBLET_SECOND
+REASON_POP = Reason.POP
+REASON_MOTION = Reason.MOTION
+REASON_CLIPPING = Reason.CLIPPING
+REASON_ECG = Reason.ECG
+REASON_LONG = Reason.LONG
+REASON_BURST = Reason.BURST
+
+Rule = Callable[["Decisions", int, Candidate], "Reason | None"]
 
 
-@dataclass
-class Candidate:
-    peak_index: int
-    onset_index: int
-    end_index: int
-    peak_uv: float  # largest |filtered| excursion
-    noise_uv: float
-    # Filled in when decided:
-    baseline_swing_uv: float = 0.0  # range of the low-passed raw signal around the candidate
-    max_jump_uv: float = 0.0  # largest sample-to-sample change of the raw signal
-    clipped: bool = False
-    features_final: bool = False  # the three above were measured with all their context in hand
-    reason: str | None = None  # None: a twitch
-    doublet_interval_samples: int | None = None
-    echo: bool = False  # below the ringing of an earlier, larger candidate (set when it is found)
-    potentials: int = 1  # separate potentials above the delimit threshold in the candidate's run
-    snippet: np.ndarray | None = None  # filtered signal around the peak, for shape comparisons (when asked)
-    # A second discharge of the same unit in the candidate's own run (too close to be a candidate of its own):
-    # the other peak's offset from peak_index in samples, and its size. Looked for when asked, in the run's
-    # samples [start, end) kept in `run_to_search` until then (None: nothing there could be one).
-    merged: tuple[int, float] | None = None
-    run_to_search: tuple[int, int] | None = None
+def echo(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Below the decaying ringing of an earlier, larger candidate (decided when it was found)."""
+    return Reason.ECHO if c.echo else None
+
+
+def artifact(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Clipping, pop or motion (the raw signal's shape); heart beats are steep and carry slow waves: named."""
+    d.features.measure(c, d.processed)  # an echo's own shape is never asked about: its reason answers for it
+    reason = d.artifact_reason(c)
+    if reason in (Reason.MOTION, Reason.POP) and d.ecg(i):
+        return Reason.ECG
+    return reason
+
+
+def too_long(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Longer than a twitch, unless it is two discharges of one unit run together. A heart beat's QRS can
+    outlast a twitch: named, so that it does not guard the time after it as a short burst would."""
+    if c.end_index - c.onset_index + 1 > d.counts.max_duration and not d.features.two_discharges(c):
+        return Reason.ECG if d.ecg(i) else Reason.LONG
+    return None
+
+
+def burst(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Too many separate potentials in one run for a twitch (a doublet holds two)."""
+    return Reason.BURST if c.potentials >= d.config.burst_min_potentials else None
+
+
+def in_activity(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Inside an activity segment, or within its guards."""
+    return Reason.ACTIVITY if in_any(c.peak_index, d.segments, d.counts.pre_guard, d.counts.guard) else None
+
+
+def near_a_burst(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Short bursts (too long or too many potentials for a twitch) get the guard that activity segments get."""
+    return Reason.ACTIVITY if d.near_burst(i) else None
+
+
+def dense(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """Many other candidates of comparable size within busy_window_s: firing, not an isolated twitch; unless
+    it stands out above all of them (a potential much larger than its neighbours is not part of their firing)."""
+    if d.neighbours(i) >= d.config.busy_min_candidates and not d.stands_out(i):
+        return Reason.DENSE
+    return None
+
+
+def doublet_second(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """The second discharge of a doublet already reported with the first."""
+    before = d.discharges_before(i)
+    if before:
+        p = before[-1]
+        if p.reason is None and p.doublet_interval_samples == c.peak_index - p.peak_index:
+            return Reason.DOUBLET_SECOND
+    return None
+
+
+def continual(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """One unit firing on (Sleutjes et al. 2016): same-unit discharges within continual_isi_ms on both sides.
+    Finds the candidate's doublet second on the way (a doublet counts as one discharge)."""
+    return Reason.CONTINUAL if d.continual(i) and not d.stands_out(i) else None
+
+
+def heart_beat(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """One of a regular train of similar complexes at a heart rate."""
+    return Reason.ECG if d.ecg(i) else None
+
+
+def beside_a_heart_beat(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """A heart beat's Q and S waves (a doublet's first or second, or a lone small peak) beside an ECG-like
+    R wave belong to that beat."""
+    if d.beside_heart_beat(i):
+        c.doublet_interval_samples = None
+        return Reason.ECG
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    echo,
+    artifact,
+    too_long,
+    burst,
+    in_activity,
+    near_a_burst,
+    dense,
+    doublet_second,
+    continual,
+    heart_beat,
+    beside_a_heart_beat,
+)
+
+
+def classify(d: Decisions, i: int, c: Candidate) -> Reason | None:
+    """The first reason RULES give, in order; None: a twitch."""
+    for rule in RULES:
+        reason = rule(d, i, c)
+        if reason is not None:
+            return reason
+    return None
 
 
 def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
@@ -58,12 +141,12 @@ def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) 
     return c.baseline_swing_uv > max(baseline_ratio * c.peak_uv, baseline_min_uv)
 
 
-def artifact_reason(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> str | None:
+def artifact_reason(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> Reason | None:
     """Clipping, or a baseline that moves with the candidate: a pop (an abrupt step) or motion (a smooth swing)."""
     if c.clipped:
-        return REASON_CLIPPING
+        return Reason.CLIPPING
     if baseline_moves(c, baseline_ratio, baseline_min_uv):
-        return REASON_POP if c.max_jump_uv > 0.5 * c.baseline_swing_uv else REASON_MOTION
+        return Reason.POP if c.max_jump_uv > 0.5 * c.baseline_swing_uv else Reason.MOTION
     return None
 
 
@@ -72,7 +155,7 @@ def comparable(a: float, b: float, ratio: float) -> bool:
     return max(a, b) <= ratio * min(a, b)
 
 
-def in_any(index: int, intervals: Sequence[tuple[int, int]], before: int, after: int) -> bool:
+def in_any(index: int, intervals: Sequence[tuple[int, int | None]], before: int, after: int) -> bool:
     """Is index inside any [start - before, end + after]? end may be None (still open)."""
     for start, end in intervals:
         if start - before <= index and (end is None or index <= end + after):
@@ -97,9 +180,9 @@ def ecg_chain(origin: int, similar: list[int], min_beats: int, min_interval: int
         k = bisect.bisect_left(similar, want)
         best = None
         for j in (k - 1, k):
-            if 0 <= j < len(similar) and abs(similar[j] - want) <= slack and similar[j] != origin:
-                if best is None or abs(similar[j] - want) < abs(best - want):
-                    best = similar[j]
+            if (0 <= j < len(similar) and abs(similar[j] - want) <= slack and similar[j] != origin
+                    and (best is None or abs(similar[j] - want) < abs(best - want))):
+                best = similar[j]
         return best
 
     for other in first_steps:

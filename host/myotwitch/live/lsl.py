@@ -9,6 +9,8 @@ Two streams, so that LabRecorder and LSL viewers work with them as they are:
 
 from __future__ import annotations
 
+from typing import Any
+
 from myotwitch.errors import MyotwitchError
 from myotwitch.events import Event
 from myotwitch.serialize import lsl_marker
@@ -24,8 +26,9 @@ class LslOutlet:
             raise MyotwitchError(f"--lsl needs pylsl: pip install -e '.[lsl]' ({exc})") from None
         self._lsl = pylsl
         self.name = name
-        self._signal = self._markers = None
-        self._t0 = None  # LSL time of stream index 0
+        self._signal: Any = None  # pylsl.StreamOutlet once open (pylsl has no types)
+        self._markers: Any = None
+        self._t0: float | None = None  # LSL time of stream index 0
 
     def open(self, info, rate_hz: float) -> None:
         lsl = self._lsl
@@ -49,12 +52,13 @@ class LslOutlet:
         now = self._lsl.local_clock()
         if self._t0 is None:
             self._t0 = now - end / self.rate_hz
+        t0 = self._t0
         if len(block.samples_uv):
             self._signal.push_chunk(block.samples_uv.astype("float32").reshape(-1, 1).tolist(), now)
         for e in events:
             marker = lsl_marker(e, self.rate_hz)
             if marker is not None:
-                self._markers.push_sample([marker[1]], self._t0 + marker[0])
+                self._markers.push_sample([marker[1]], t0 + marker[0])
 
     def close(self) -> None:
         self._signal = self._markers = None

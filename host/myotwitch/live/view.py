@@ -8,17 +8,15 @@ from __future__ import annotations
 import math
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from myotwitch.dsp.filters import StreamingSosFilter, design_bandpass_sos
-from myotwitch.events import ActivitySegment, Event, Mark, Twitch
-
-if TYPE_CHECKING:
-    from rich.live import Live
+from myotwitch.events import ActivitySegment, Event, Gap, Mark, Twitch
 
 TRACE_S = 15.0  # decisions come ~5.5 s after a twitch: its mark still lands inside the trace
 TRACE_ROWS = 9
@@ -109,21 +107,110 @@ def render_trace(trace: TraceColumns, twitch_indices: list[int], rows: int = TRA
             marks[column] = "▲"
     lines = ["".join(row) for row in grid]
     lines.append("".join(marks))
-    lines.append(f"±{scale:.0f} µV, last {TRACE_S:g} s; ▲ twitch (shown when decided, ~5.5 s after it)")
+    lines.append(f"±{scale:.0f} µV, last {TRACE_S:g} s; ▲ twitch (shown when decided, ~5.5 s later)")
+    return lines
+
+
+class View(Protocol):
+    """What a live session shows its progress on: the terminal view, the web page, or both (Views)."""
+
+    def begin(self, info, monitor) -> None: ...
+
+    def update(self, block, events: list[Event], source) -> None: ...
+
+    def end(self) -> None: ...
+
+
+class Views:
+    """Several views held as one (the web page and the terminal): each gets every call, in order."""
+
+    def __init__(self, views: list[View]) -> None:
+        self.views = list(views)
+
+    def begin(self, info, monitor) -> None:
+        for view in self.views:
+            view.begin(info, monitor)
+
+    def update(self, block, events: list[Event], source) -> None:
+        for view in self.views:
+            view.update(block, events, source)
+
+    def end(self) -> None:
+        for view in reversed(self.views):
+            view.end()
+
+
+SILENT_S = 1.0  # no block for this long: the board is away (the session is reconnecting meanwhile)
+RECONNECTED_SHOWN_S = 5.0  # how long "reconnected" stays up after the board is back
+
+
+def read_mark_keys(put: Callable[[str], None]) -> Callable[[], None] | None:
+    """`m` alone marks "felt a twitch", read key by key with echo off (a daemon thread), so no key the
+    user types moves the cursor under the live view (Enter used to leave a stray border in the
+    scrollback). Returns what restores the terminal, or None where keys cannot be read so (not a
+    terminal, or no termios: the caller falls back to lines)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    try:
+        import termios
+        import tty
+    except ImportError:  # Windows: lines it is
+        return None
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)  # key by key; Ctrl-C still interrupts
+    mode = termios.tcgetattr(fd)
+    mode[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+
+    stream = sys.stdin
+
+    def read() -> None:
+        while True:
+            try:
+                key = stream.read(1)
+            except (OSError, ValueError):  # the terminal went away (hung up, or closed)
+                return
+            if not key:
+                return
+            if key in "mM":
+                put("felt-twitch")
+
+    threading.Thread(target=read, name="mark-keys", daemon=True).start()
+    return lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def pack_items(items: list[str], width: int, gap: str = "   ") -> list[str]:
+    """Items side by side while they fit in `width`, then on the next line; an item wider than a line
+    is cut with an ellipsis, so the view's height is what it counted."""
+    lines: list[str] = []
+    for item in items:
+        if len(item) > width:
+            item = item[: max(1, width - 1)] + "…"
+        if lines and len(lines[-1]) + len(gap) + len(item) <= width:
+            lines[-1] += gap + item
+        else:
+            lines.append(item)
     return lines
 
 
 class LiveView:
-    def __init__(self, marks_to: Callable[[str], None] | None = None, console=None) -> None:
+    def __init__(self, marks_to: Callable[[str], None] | None = None, console=None, muscle: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         from rich.console import Console
 
         self.console = console or Console()
         self._marks_to = marks_to
-        self._live: Live | None = None
+        self._muscle = muscle
+        self._clock = clock
+        self._live: Any = None  # rich.live.Live while shown
+        self._restore_keys: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self.twitch_indices: deque[int] = deque(maxlen=500)
         self.twitch_times_s: deque[float] = deque(maxlen=100_000)
         self.state: dict = {}
+        self._last_block_at: float | None = None
+        self._back_at: float | None = None  # when the board came back after a gap
 
     # -- called by the session loop -----------------------------------------
     def begin(self, info, monitor) -> None:
@@ -131,19 +218,21 @@ class LiveView:
 
         self.monitor = monitor
         self.rate_hz = float(info.rate_hz)
-        width = max(20, min(self.console.width - 2, 160))
+        width = max(20, min(self.console.width - 4, 160))
         self.trace = TraceColumns(self.rate_hz, width)
         self.state = {"board": f"{info.board} {info.firmware}", "elapsed_s": 0.0, "lost": 0, "marks": 0,
-                      "activity": 0, "saturated": 0, "flat": 0, "gaps": 0}
-        live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
-                    redirect_stderr=True, transient=True)
-        live.start()
-        self._live = live
+                      "activity": 0, "saturated": 0, "flat": 0, "gaps": 0, "gap_s": 0.0}
+        self._live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
+                          redirect_stderr=True, transient=True, vertical_overflow="crop")
+        self._live.start()
         if self._marks_to is not None:
-            read_marks_from_terminal(self._marks_to)
+            self._restore_keys = read_mark_keys(self._marks_to)
+            if self._restore_keys is None:
+                read_marks_from_terminal(self._marks_to)
 
     def update(self, block, events: list[Event], source) -> None:
         with self._lock:
+            self._last_block_at = self._clock()
             self.trace.add(block.start_index, block.samples_uv)
             for e in events:
                 if isinstance(e, Twitch):
@@ -153,15 +242,33 @@ class LiveView:
                     self.state["activity"] += 1
                 elif isinstance(e, Mark):
                     self.state["marks"] += 1
+                elif isinstance(e, Gap):
+                    self.state["gap_s"] = e.samples / self.rate_hz
+                    self._back_at = self._last_block_at
             stats = source.stats
             self.state.update(elapsed_s=(block.start_index + len(block.samples_uv)) / self.rate_hz,
                               lost=self.monitor.lost_samples, saturated=stats.saturated_frames,
                               flat=stats.flat_frames, gaps=len(source.gaps))
 
     def end(self) -> None:
+        if self._restore_keys is not None:
+            self._restore_keys()
+            self._restore_keys = None
         if self._live is not None:
             self._live.stop()
             self._live = None
+
+    def connection(self) -> tuple[str, str]:
+        """(text, style) of the stream's state: receiving, disconnected (reconnecting), reconnected."""
+        now = self._clock()
+        if self._last_block_at is None:
+            return "waiting for samples", "dim"
+        silent_s = now - self._last_block_at
+        if silent_s > SILENT_S:
+            return f"DISCONNECTED: no samples for {silent_s:.0f} s, reconnecting (Ctrl-C stops)", "bold red"
+        if self._back_at is not None and now - self._back_at < RECONNECTED_SHOWN_S:
+            return f"reconnected: {self.state['gap_s']:.1f} s lost, counted as a gap", "bold yellow"
+        return "receiving", "green"
 
     # -- called by rich, from its refresh thread ------------------------------
     def __rich__(self):
@@ -169,34 +276,53 @@ class LiveView:
         from rich.panel import Panel
         from rich.text import Text
 
+        width = max(20, self.console.size.width - 4)  # inside the panel's border and padding
+        height = self.console.size.height
         with self._lock:
             s = dict(self.state)
             noise = self.monitor.detector.noise_uv
-            lines = render_trace(self.trace, list(self.twitch_indices), floor_uv=noise)
             now = s["elapsed_s"]
             last_minute = sum(1 for t in self.twitch_times_s if t > now - 60.0)
             total = len(self.twitch_times_s)
             start_index, open_count = self.monitor.grouper.open_twitches
             mains = self.monitor.detector.mains_hz
+            twitches = list(self.twitch_indices)
+            connection, connection_style = self.connection()
         minutes = max(now, 1e-9) / 60.0
         quality = []
         if s["flat"]:
-            quality.append(f"[red]{s['flat']} flat frames: electrode off?[/]")
+            quality.append(f"{s['flat']} flat frames: electrode off?")
         if s["saturated"]:
-            quality.append(f"[yellow]{s['saturated']} frames at the ADC's rails[/]")
+            quality.append(f"{s['saturated']} frames at the ADC's rails")
         quality.append("mains notched: " + (" and ".join(f"{f:g} Hz" for f in mains) if mains else "none")
                        if mains is not None else "mains: measuring")
         episode = f"open since {start_index / self.rate_hz:.0f} s, {open_count} twitches" \
             if start_index is not None else "none open"
-        figures = Text.from_markup(
-            f"[b]{_clock(now)}[/] elapsed   noise floor [b]{'-' if noise is None else f'{noise:.2f} µV'}[/]   "
-            f"twitches [b]{total}[/] ({last_minute} in the last minute, {total / minutes:.1f}/min overall)\n"
-            f"episode: {episode}   activity segments: {s['activity']}   samples lost: {s['lost']} "
-            f"({s['gaps']} gaps)   marks: {s['marks']}\n"
-            f"signal: {'   '.join(quality)}\n"
-            "[dim]m + Enter: mark 'felt a twitch'   Ctrl-C: stop and save.   "
-            "myotwitch informs; it does not diagnose.[/]")
-        return Panel(Group(Text("\n".join(lines), style="cyan"), figures), title=f"myotwitch · {s['board']}")
+        figures = pack_items([
+            f"{_clock(now)} elapsed", f"noise floor {'-' if noise is None else f'{noise:.2f} µV'}",
+            f"twitches {total} ({last_minute} in the last minute, {total / minutes:.1f}/min overall)",
+            f"episode: {episode}", f"activity segments: {s['activity']}",
+            f"samples lost: {s['lost']} ({s['gaps']} gaps)", f"marks: {s['marks']}"], width)
+        signal = pack_items(quality, width)
+        help_line = pack_items(["m: mark 'felt a twitch'", "Ctrl-C: stop and save",
+                                "myotwitch informs; it does not diagnose."], width)
+        # Rows for the trace: what the terminal has left after the border (2), the marks and scale
+        # rows (2), the state line and the figures; at least 2, at most TRACE_ROWS.
+        fixed = 2 + 2 + 1 + len(figures) + len(signal)
+        if height - fixed - len(help_line) < 2:
+            help_line = []  # a small terminal keeps the trace and the figures, not the help
+        rows = max(2, min(TRACE_ROWS, height - fixed - len(help_line)))
+        lines = render_trace(self.trace, twitches, rows=rows, floor_uv=noise)
+        lines[-1] = pack_items([lines[-1]], width)[0]
+        body = [Text("\n".join(lines), style="cyan", no_wrap=True, overflow="crop"),
+                Text(connection, style=connection_style, no_wrap=True, overflow="ellipsis"),
+                Text("\n".join(figures), no_wrap=True),
+                Text("\n".join(signal), style="red" if s["flat"] else "yellow" if s["saturated"] else "",
+                     no_wrap=True)]
+        if help_line:
+            body.append(Text("\n".join(help_line), style="dim", no_wrap=True))
+        title = f"myotwitch · {self._muscle or 'muscle not given (--muscle)'} · {s['board']}"
+        return Panel(Group(*body), title=title[: max(10, width - 2)])
 
 
 def _clock(seconds: float) -> str:

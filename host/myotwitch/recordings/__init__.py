@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +29,14 @@ from myotwitch.errors import MyotwitchError
 
 DEFAULT_BLOCK_SAMPLES = 65536
 _UNIT_TO_UV = {"uv": 1.0, "µv": 1.0, "μv": 1.0, "mv": 1000.0, "v": 1e6, "nv": 1e-3}
-FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .hea (WFDB)"
+FORMATS = ".csv (also .tsv, .txt), .edf, .bdf (EDF, EDF+, EDF+D, BDF, BDF+), .hea (WFDB), .mtwcap (a raw capture)"
 # A gap longer than this in a file's own time-keeping is taken as a corrupt time, not a pause:
 # replaying it as lost samples would take minutes for nothing.
 MAX_GAP_S = 24 * 3600.0
+# Labels of signals that are not surface EMG, as EDF files from sleep and EEG labs and CSV exports name
+# them (`_` separates words too: ecg_uv): with several signals these are skipped, and said so
+NOT_EMG_LABEL = re.compile(r"(?<![a-z0-9])(ecg|ekg|eeg|eog|resp[a-z]*|temp[a-z]*|spo2|sao2|pleth[a-z]*|pulse|hr|"
+                           r"acc[a-z]*|gyro[a-z]*|event|status|trigger|marker)(?![a-z0-9])", re.IGNORECASE)
 MAX_TOTAL_GAP_S = 7 * MAX_GAP_S  # all of a file's pauses together: a week (a minute or two to skip at 20 kHz)
 
 
@@ -71,6 +76,27 @@ def unit_scale_to_uv(unit: str, path: Path | None = None) -> float:
         raise RecordingError(f"{where}unknown physical unit '{unit}' (expected uV, mV or V)") from None
 
 
+INTEGER = re.compile(r"^[-+]?\d+$")
+
+
+def header_number(text: str, what: str, where: str) -> float:
+    """A header field that must be a finite number; `where` begins the error (the file, and which header)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise RecordingError(f"{where}: the {what} '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise RecordingError(f"{where}: the {what} '{text}' is not a finite number")
+    return value
+
+
+def header_integer(text: str, what: str, where: str) -> int:
+    """A header field that must be a whole number (a sign allowed); `where` begins the error."""
+    if not INTEGER.fullmatch(text):
+        raise RecordingError(f"{where}: the {what} '{text}' is not a whole number")
+    return int(text)
+
+
 def nan_blocks(count: int, block_samples: int) -> Iterator[np.ndarray]:
     """`count` missing samples as NaN blocks of at most `block_samples`."""
     for start in range(0, count, block_samples):
@@ -96,10 +122,15 @@ def rechunk(pieces: Iterator[np.ndarray], block_samples: int) -> Iterator[np.nda
 
 EDF_MAGIC = b"0       "
 BDF_MAGIC = b"\xffBIOSEMI"
+# What `--capture` writes (sources/capture.py): every byte the board sent. Version 2 starts with this line;
+# version 1 holds the bare bytes, so only its name tells it.
+CAPTURE_SUFFIX = ".mtwcap"
+CAPTURE_MAGIC = b"MTWCAP2\n"
 
 
 def sniff_format(path: Path) -> str:
-    """'edf', 'wfdb' or 'csv' from the first bytes, the name deciding only for text; else RecordingError."""
+    """'edf', 'wfdb', 'csv' or 'capture' from the first bytes, the name deciding only where the bytes cannot
+    (text, a version 1 capture); else RecordingError."""
     try:
         with path.open("rb") as f:
             head = f.read(512)
@@ -108,6 +139,8 @@ def sniff_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if head.startswith((EDF_MAGIC, BDF_MAGIC)):
         return "edf"
+    if head.startswith(CAPTURE_MAGIC) or suffix == CAPTURE_SUFFIX:
+        return "capture"
     if suffix in (".edf", ".bdf", ".rec"):
         return "edf"  # the EDF reader says what the first bytes are instead
     if suffix == ".hea":
@@ -130,6 +163,9 @@ def open_recording(path: str | os.PathLike, rate_hz: float | None = None) -> Rec
     if path.is_dir():
         raise RecordingError(f"{path}: is a folder, not a recording")
     fmt = sniff_format(path)
+    if fmt == "capture":
+        raise RecordingError(f"{path}: a raw capture of a board's bytes, not a recording of samples: "
+                             "`myotwitch analyze` replays it")
     if fmt == "edf":
         from myotwitch.recordings.edf import open_edf
 
@@ -141,3 +177,32 @@ def open_recording(path: str | os.PathLike, rate_hz: float | None = None) -> Rec
     from myotwitch.recordings.csvfile import open_csv
 
     return open_csv(path, rate_hz)
+
+
+def open_signals(path: str | os.PathLike, rate_hz: float | None = None,
+                 min_rate_hz: float = 0.0) -> tuple[list[Recording], list[str]]:
+    """Every EMG signal of a recording, one Recording each, and why each other signal was skipped.
+
+    EDF/BDF: every signal but annotations and those that say they are not EMG (label, unit, rate below
+    `min_rate_hz`, or another rate than the first); CSV: every column but the time, a sample counter and
+    columns that say they are not EMG (label or unit; the first signal column is read as always).
+    A WFDB record gives its first signal, as `open_recording` does."""
+    path = Path(path)
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise RecordingError(f"the sampling rate must be a positive number of Hz, not {rate_hz}")
+    if not path.exists() or path.is_dir():
+        return [open_recording(path, rate_hz)], []  # which says what is wrong
+    fmt = sniff_format(path)
+    if fmt == "edf":
+        from myotwitch.recordings.edf import open_edf_signals
+
+        recordings, skipped = open_edf_signals(path, min_rate_hz)
+        if not recordings:
+            raise RecordingError(f"{path}: no EMG signal in this file (" + "; ".join(skipped or ["only annotations"])
+                                 + ")")
+        return recordings, skipped
+    if fmt == "csv":
+        from myotwitch.recordings.csvfile import open_csv_signals
+
+        return open_csv_signals(path, rate_hz)
+    return [open_recording(path, rate_hz)], []

@@ -3,18 +3,21 @@
 Read: UTF-8 (with or without a BOM), UTF-16 (with a BOM, or told by its NUL
 bytes), other bytes as Latin-1; `,` `;` or tab between columns (or a first
 line `sep=;` as spreadsheets write it); decimal commas where they cannot be a
-separator (`;` or tab between columns, or quoted); CRLF line ends; an
-optional header row, and an optional units row under it.
+separator (`;` or tab between columns, or quoted); CRLF line ends; comment
+lines (`#`, `%`) above an optional header row, and an optional units row
+under it.
 
 A column is the time when its name says so (`time`, `t`, `timestamp`) and its
-unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row):
+unit, if any, is a time unit (`time_s`, `time_ms`, `t (s)`, or a units row),
+or when its unit is one of time whatever its name (`ms`, `Elapsed (s)`):
 it gives the rate, is checked on every row, and is never taken as the signal.
 A step of about one sample period is normal; a longer step is a jump whose
 missing samples are yielded as NaN (counted as lost, reported as a gap); a
-step back, a repeated time or a time that is not a number is an error. The
-signal is the first other column (`sample`/`index` counters are skipped); an
-empty cell in it is a missing sample (NaN), anything else not a number is an
-error naming the line.
+step back, a repeated time, a time that is not a number, or times that run
+off the rate of the first rows (steps of 1.4 periods, each alone passing as
+one) are an error. The signal is the first other column (`sample`/`index`
+counters are skipped); an empty cell in it is a missing sample (NaN),
+anything else not a number is an error naming the line.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import itertools
 import math
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +38,7 @@ from myotwitch.recordings import (
     DEFAULT_BLOCK_SAMPLES,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
+    NOT_EMG_LABEL,
     Recording,
     RecordingError,
     nan_blocks,
@@ -48,6 +52,10 @@ _TIME_NAMES = ("time", "t", "timestamp", "elapsed")
 _INDEX_NAMES = ("sample", "samples", "index", "n", "sample_index", "sample_number")
 _TIME_UNITS_S = {"s": 1.0, "sec": 1.0, "secs": 1.0, "seconds": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6,
                  "μs": 1e-6}
+# Time may run off the rate found in the first rows by this much (1 % of the time elapsed, and 0.1 s):
+# room for a rate rounded to a whole number (0.1 %) and a logger's clock, none for a rate that changes
+_DRIFT_FRACTION = 0.01
+_DRIFT_S = 0.1
 _BRACKETED = re.compile(r"^(.*?)\s*[\(\[]\s*([^\)\]]*)\s*[\)\]]$")
 
 
@@ -69,6 +77,13 @@ class _Layout:
     time_column: int | None
     time_scale_s: float  # the time column's unit in seconds
     scale_to_uv: float
+    # The signal columns after the first: (column, header label, unit or None), for several channels
+    more_signals: tuple[tuple[int, str, str | None], ...] = ()
+
+
+def _is_comment(text: str) -> bool:
+    """A line a logger writes above its header: `# device ...`, `%Sample Rate = ...` (OpenBCI)."""
+    return text.lstrip().startswith(("#", "%"))
 
 
 def _dialect_of(path: Path, head: bytes) -> Dialect:
@@ -91,7 +106,7 @@ def _dialect_of(path: Path, head: bytes) -> Dialect:
         except UnicodeDecodeError:
             encoding = "latin-1"  # what a spreadsheet writes when it does not write UTF-8; µ is 0xB5
     first = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
-    line = next((ln for ln in first if ln.strip()), "")
+    line = next((ln for ln in first if ln.strip() and not _is_comment(ln)), "")
     if line.lower().startswith("sep=") and len(line.strip()) == 5:
         delimiter = line.strip()[4]
     else:
@@ -146,8 +161,10 @@ def _number(text: str, decimal_comma: bool) -> float | None:
 
 
 def _name_and_unit(name: str) -> tuple[str, str | None]:
-    """'time_ms' -> ('time', 'ms'), 'EMG (mV)' -> ('emg', 'mv'), 'emg' -> ('emg', None)."""
+    """'time_ms' -> ('time', 'ms'), 'EMG (mV)' -> ('emg', 'mv'), 'ms' -> ('time', 'ms'), 'emg' -> ('emg', None)."""
     name = name.strip().lower()
+    if name in _TIME_UNITS_S:
+        return "time", name  # a column named by its unit of time alone
     m = _BRACKETED.match(name)
     if m:
         return m.group(1).strip(), m.group(2).strip()
@@ -163,8 +180,11 @@ def _is_unit(cell: str) -> bool:
 
 
 def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) -> tuple[_Layout, str]:
-    sep_rows = 1 if probe and probe[0][1][0].lower().startswith("sep=") and len(probe[0][1]) <= 2 else 0
-    rows = [r for _, r in probe[sep_rows:]]
+    # Rows before the header: a spreadsheet's `sep=;` line, then a logger's comment lines
+    lead_rows = 1 if probe and probe[0][1][0].lower().startswith("sep=") and len(probe[0][1]) <= 2 else 0
+    while lead_rows < len(probe) and _is_comment(probe[lead_rows][1][0]):
+        lead_rows += 1
+    rows = [r for _, r in probe[lead_rows:]]
     if not rows:
         raise RecordingError(f"{path}: empty file, no samples")
     first = rows[0]
@@ -172,19 +192,20 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
     if header is None:
         if len(first) != 1:
             raise RecordingError(f"{path}: {len(first)} columns and no header: name them (time_s, emg_uv)")
-        return _Layout(dialect, sep_rows, 1, 0, None, 1.0, 1.0), "emg"
+        return _Layout(dialect, lead_rows, 1, 0, None, 1.0, 1.0), "emg"
     names = [_name_and_unit(c) for c in header]
     header_rows = 1
     units = [c.strip().strip("()[]").strip().lower() for c in rows[1]] if len(rows) > 1 else []
     if len(units) == len(header) and any(units) and all(_is_unit(u) or not u for u in units):
         names = [(base, unit if unit is not None else (u or None)) for (base, unit), u in zip(names, units)]
         header_rows = 2
-    skip = sep_rows + header_rows
+    skip = lead_rows + header_rows
     if len(probe) <= skip:
         raise RecordingError(f"{path}: a header but no samples")
     time_column, time_scale_s = None, 1.0
     for i, (base, unit) in enumerate(names):
-        if base in _TIME_NAMES and unit not in _UNIT_TO_UV:
+        # The time by its name (in any unit but a voltage) or by its unit of time, whatever its name
+        if (base in _TIME_NAMES and unit not in _UNIT_TO_UV) or unit in _TIME_UNITS_S:
             if unit is not None and unit not in _TIME_UNITS_S:
                 raise RecordingError(f"{path}: the time column '{header[i].strip()}' is in '{unit}': not a unit of "
                                      "time understood (s, ms, us)")
@@ -201,7 +222,11 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
                              "understood (uV, mV, V)")
     scale = _UNIT_TO_UV[unit] if unit else 1.0
     label = header[value_column].strip()
-    return _Layout(dialect, skip, len(header), value_column, time_column, time_scale_s, scale), label
+    n_columns = len(header)
+    if len(probe[skip][1]) == n_columns + 1 and not probe[skip][1][-1].strip():
+        n_columns += 1  # rows that end with a separator the header does not: an empty last column
+    more = tuple((i, header[i].strip(), names[i][1]) for i in signal[1:])
+    return _Layout(dialect, skip, n_columns, value_column, time_column, time_scale_s, scale, more), label
 
 
 @dataclass
@@ -289,6 +314,7 @@ class _CsvRecording(Recording):
         assert lay is not None
         period_s = 1.0 / self.rate_hz
         previous_s: float | None = None
+        first_s = 0.0  # the first row's time: sample 0
         index = 0  # of the next sample
         lost = 0
         pieces: list[np.ndarray | int] = []
@@ -302,6 +328,8 @@ class _CsvRecording(Recording):
             if not np.isfinite(t).all():
                 k = int(np.flatnonzero(~np.isfinite(t))[0])
                 raise RecordingError(f"{self.path}: line {lines[k]}: the time '{times[k]}' is not a number")
+            if previous_s is None:
+                first_s = float(t[0])
             full = t if previous_s is None else np.concatenate(([previous_s], t))
             steps = np.diff(full) / period_s
             first = 1 if previous_s is None else 0  # steps[i] leads to row i + first
@@ -312,6 +340,7 @@ class _CsvRecording(Recording):
                 raise RecordingError(f"{self.path}: line {lines[i + first]}: time {what} ({full[i + 1]:.6g} s after "
                                      f"{full[i]:.6g} s; {period_s * 1e3:.4g} ms steps expected)")
             jumps = np.flatnonzero(steps >= 1.5)
+            self._check_drift(t, first_s, index, steps, jumps, first, lines)
             pieces = []
             start = 0
             for i in jumps.tolist():
@@ -333,6 +362,24 @@ class _CsvRecording(Recording):
             pieces.append(x[start:])
             index += len(x) - start
             previous_s = float(t[-1])
+
+
+    def _check_drift(self, t: np.ndarray, first_s: float, index: int, steps: np.ndarray, jumps: np.ndarray,
+                     first: int, lines: list[int]) -> None:
+        """Raise where a row's time runs off the time its sample index gives: steps of 0.6 or 1.4 periods
+        each pass as one period, yet add up to a rate that is not the file's."""
+        period_s = 1.0 / self.rate_hz
+        missing = np.zeros(len(t))
+        missing[jumps + first] = np.round(steps[jumps]) - 1
+        sample_index = index + np.arange(len(t)) + np.cumsum(missing)
+        off_s = t - (first_s + sample_index * period_s)
+        elapsed_s = t - first_s
+        bad = np.flatnonzero(np.abs(off_s) > _DRIFT_FRACTION * elapsed_s + _DRIFT_S)
+        if len(bad):
+            k = int(bad[0])
+            raise RecordingError(f"{self.path}: line {lines[k]}: time is {off_s[k]:+.3g} s off the {self.rate_hz:g} Hz "
+                                 f"its first rows give, after {elapsed_s[k]:.6g} s: does the rate change within the "
+                                 "file?")
 
 
 def _expanded(pieces: list[np.ndarray | int], block_samples: int) -> Iterator[np.ndarray]:
@@ -388,3 +435,22 @@ def open_csv(path: Path, rate_hz: float | None) -> Recording:
         raise RecordingError(f"{path}: no time column (time_s, time_ms or t), so its sampling rate is unknown",
                              needs_rate=True)
     return _CsvRecording(path, "csv", float(rate_hz), None, label, layout=lay)
+
+
+def open_csv_signals(path: Path, rate_hz: float | None) -> tuple[list[Recording], list[str]]:
+    """Every signal column as its own recording (time and sample-counter columns are not signals), and
+    why each other column was skipped (a unit that is not a voltage)."""
+    first = open_csv(path, rate_hz)
+    assert isinstance(first, _CsvRecording) and first.layout is not None
+    kept: list[Recording] = [first]
+    skipped: list[str] = []
+    for column, label, unit in first.layout.more_signals:
+        if NOT_EMG_LABEL.search(label):
+            skipped.append(f"column {column + 1} {label!r}: its name says it is not EMG")
+            continue
+        if unit is not None and unit not in _UNIT_TO_UV:
+            skipped.append(f"column {column + 1} {label!r}: in {unit!r}, not a voltage")
+            continue
+        layout = replace(first.layout, value_column=column, scale_to_uv=_UNIT_TO_UV[unit] if unit else 1.0)
+        kept.append(replace(first, label=label, layout=layout, gaps=[]))
+    return kept, skipped

@@ -14,7 +14,6 @@ gap. No library is involved (pyedflib refuses EDF+D and prints to stdout).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +22,18 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.recordings import (
+    _UNIT_TO_UV,
     BDF_MAGIC,
     DEFAULT_BLOCK_SAMPLES,
     EDF_MAGIC,
+    INTEGER,
     MAX_GAP_S,
     MAX_TOTAL_GAP_S,
+    NOT_EMG_LABEL,
     Recording,
     RecordingError,
+    header_integer,
+    header_number,
     nan_blocks,
     rechunk,
     unit_scale_to_uv,
@@ -38,7 +42,6 @@ from myotwitch.recordings import (
 _ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 _DIGITAL_RANGE = {2: (-32768, 32767), 3: (-(1 << 23), (1 << 23) - 1)}
 _TIME_KEEPING = re.compile(rb"^([+-]\d+(?:\.\d*)?)\x14\x14")
-_INTEGER = re.compile(r"^[-+]?\d+$")
 
 
 @dataclass
@@ -66,19 +69,11 @@ class EdfHeader:
 
 
 def _field(text: str, what: str, path: Path) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a number") from None
-    if not math.isfinite(value):
-        raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a finite number")
-    return value
+    return header_number(text, what, f"{path}: EDF header")
 
 
 def _int_field(text: str, what: str, path: Path) -> int:
-    if not _INTEGER.fullmatch(text):
-        raise RecordingError(f"{path}: EDF header: the {what} '{text}' is not a whole number")
-    return int(text)
+    return header_integer(text, what, f"{path}: EDF header")
 
 
 def read_header(path: Path) -> EdfHeader:
@@ -86,10 +81,11 @@ def read_header(path: Path) -> EdfHeader:
         size = path.stat().st_size
         with path.open("rb") as f:
             head = f.read(256)
-            if len(head) == 256 and head[252:256].strip().isdigit():
-                fields = f.read(256 * min(int(head[252:256]), max(0, size // 256)))
-            else:
-                fields = b""
+            # The signal fields, as many as the count says and the file holds; a count that is no whole
+            # number reads none, and is refused for what it holds below
+            count = head[252:256].decode("ascii", errors="replace").strip()
+            n_signals = int(count) if INTEGER.fullmatch(count) else 0
+            fields = f.read(256 * max(0, min(n_signals, size // 256)))
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}") from None
     if head[:8] == EDF_MAGIC:
@@ -263,8 +259,39 @@ def open_edf(path: Path) -> Recording:
     ordinary = [i for i, label in enumerate(h.labels) if label not in _ANNOTATION_LABELS]
     if not ordinary:
         raise RecordingError(f"{path}: no signal in this EDF file, only annotations")
-    signal = ordinary[0]
-    label = h.labels[signal] or "signal 1"
+    return _signal_recording(path, h, ordinary[0])
+
+
+def open_edf_signals(path: Path, min_rate_hz: float) -> tuple[list[Recording], list[str]]:
+    """Every EMG signal of the file as its own recording, and why each other signal was skipped.
+
+    Not EMG: annotation signals, a label saying so (ECG, EEG, EOG, respiration, ...), a unit that is not
+    a voltage, or a rate below `min_rate_hz`; a signal at another rate than the first EMG signal is
+    skipped too (the channels are compared sample by sample)."""
+    h = read_header(path)
+    kept: list[Recording] = []
+    skipped: list[str] = []
+    for i, label in enumerate(h.labels):
+        if label in _ANNOTATION_LABELS:
+            continue
+        name = label or f"signal {i + 1}"
+        rate_hz = h.samples_per_record[i] / h.record_s
+        if NOT_EMG_LABEL.search(label):
+            skipped.append(f"signal {i + 1} {name!r}: its label says it is not EMG")
+        elif (h.units[i] or "uV").strip().lower() not in _UNIT_TO_UV:
+            skipped.append(f"signal {i + 1} {name!r}: in {h.units[i]!r}, not a voltage")
+        elif rate_hz < min_rate_hz:
+            skipped.append(f"signal {i + 1} {name!r}: {rate_hz:g} Hz, too slow for EMG (at least {min_rate_hz:g})")
+        elif kept and rate_hz != kept[0].rate_hz:
+            skipped.append(f"signal {i + 1} {name!r}: {rate_hz:g} Hz, not the {kept[0].rate_hz:g} Hz of "
+                           f"{kept[0].label!r}")
+        else:
+            kept.append(_signal_recording(path, h, i, name))
+    return kept, skipped
+
+
+def _signal_recording(path: Path, h: EdfHeader, signal: int, unnamed: str = "signal 1") -> Recording:
+    label = h.labels[signal] or unnamed
     (pmin, pmax), (dmin, dmax) = h.physical[signal], h.digital[signal]
     low, high = _DIGITAL_RANGE[h.sample_bytes]
     if dmin >= dmax:

@@ -10,7 +10,6 @@ header (an empty or cut `.dat` is refused, never memory-mapped).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from myotwitch.recordings import DEFAULT_BLOCK_SAMPLES, Recording, RecordingError, unit_scale_to_uv
+from myotwitch.recordings import (
+    DEFAULT_BLOCK_SAMPLES,
+    Recording,
+    RecordingError,
+    header_integer,
+    header_number,
+    unit_scale_to_uv,
+)
 
 _BYTES_PER_SAMPLE = 2  # format 16
 _MAX_SIGNALS = 4096
@@ -27,7 +33,6 @@ _MAX_RATE_HZ = 1e6
 _DEFAULT_GAIN_PER_UNIT = 200.0  # WFDB's default when the gain is 0 or missing
 _GAIN = re.compile(r"^(?P<gain>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\((?P<baseline>[-+]?\d+)\))?"
                    r"(?:/(?P<unit>\S+))?$")
-_INTEGER = re.compile(r"^[-+]?\d+$")
 
 
 @dataclass
@@ -58,19 +63,11 @@ class _WfdbRecording(Recording):
 
 
 def _number(text: str, what: str, path: Path) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise RecordingError(f"{path}: the {what} '{text}' is not a number") from None
-    if not math.isfinite(value):
-        raise RecordingError(f"{path}: the {what} '{text}' is not a finite number")
-    return value
+    return header_number(text, what, str(path))
 
 
 def _integer(text: str, what: str, path: Path) -> int:
-    if not _INTEGER.fullmatch(text):
-        raise RecordingError(f"{path}: the {what} '{text}' is not a whole number")
-    return int(text)
+    return header_integer(text, what, str(path))
 
 
 def _data_file(path: Path, name: str) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from itertools import pairwise
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def x_of(clock: SessionClock, t_s):
     return dates.date2num(clock.start) + np.asarray(t_s, dtype=float) * clock.host_s_per_sample_s / 86400.0
 
 
-def x_width(clock: SessionClock, seconds: float) -> float:
+def x_width(clock: SessionClock, seconds: float | np.ndarray) -> float | np.ndarray:
     return seconds if clock.start is None else seconds / 86400.0
 
 
@@ -81,17 +82,28 @@ def _shade_gaps(ax, data: SessionData, clock: SessionClock) -> None:
         ax.axvspan(x_of(clock, g["start_s"]), x_of(clock, g["end_s"]), color="0.85", lw=0)
 
 
+def binned_rates(data: SessionData, bin_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bin edges in s, clear and marginal twitches per minute of signal in each bin). The last bin ends with
+    the recording; lost samples are not signal, so a bin half lost shows the rate of its other half, not
+    half the rate. A bin with under a quarter of bin_s of signal gives NaN (drawn as nothing): a rate from
+    a few seconds is noise."""
+    edges = np.append(np.arange(0.0, data.duration_s, bin_s), data.duration_s)
+    bounds = np.minimum(np.round(edges * data.rate_hz).astype(np.int64), len(data.samples_uv))
+    signal_s = np.array([np.count_nonzero(~np.isnan(data.samples_uv[a:b])) for a, b in pairwise(bounds)],
+                        dtype=float) / data.rate_hz
+    minutes = np.where(signal_s >= bin_s / 4, signal_s / 60.0, np.nan)
+    clear, marginal, unknown = split_by_snr(data.of("twitch"))
+    counts = [np.histogram([t["t_s"] for t in group], bins=edges)[0] for group in (clear, marginal + unknown)]
+    return edges, counts[0] / minutes, counts[1] / minutes
+
+
 def rate(data: SessionData, clock: SessionClock) -> str:
     fig, ((ax,),) = figure(2.6, "rate")
     bin_s = 60.0 if data.duration_s > 600 else 10.0
-    edges = np.arange(0, max(data.duration_s, bin_s) + bin_s, bin_s)
-    clear, marginal, unknown = split_by_snr(data.of("twitch"))
-    counts = [np.histogram([t["t_s"] for t in group], bins=edges)[0] * (60.0 / bin_s)
-              for group in (clear, marginal + unknown)]
-    ax.bar(x_of(clock, edges[:-1]), counts[0], width=x_width(clock, bin_s * clock.host_s_per_sample_s),
-           align="edge", color="C0", label="clear")
-    ax.bar(x_of(clock, edges[:-1]), counts[1], bottom=counts[0],
-           width=x_width(clock, bin_s * clock.host_s_per_sample_s), align="edge", color="C0", alpha=0.35,
+    edges, clear, marginal = binned_rates(data, bin_s)
+    widths = x_width(clock, np.diff(edges) * clock.host_s_per_sample_s)
+    ax.bar(x_of(clock, edges[:-1]), clear, width=widths, align="edge", color="C0", label="clear")
+    ax.bar(x_of(clock, edges[:-1]), marginal, bottom=clear, width=widths, align="edge", color="C0", alpha=0.35,
            label="marginal")
     _shade_gaps(ax, data, clock)
     ax.set_ylabel("twitches per minute")
@@ -111,8 +123,10 @@ def timeline(data: SessionData, clock: SessionClock) -> str:
                   x_width(clock, max(e["end_s"] - e["start_s"], least_s) * clock.host_s_per_sample_s))
                  for e in data.of(kind)]
         ax.broken_barh(spans, (y - 0.35, 0.7), color=color)
-    twitch_t = [t["t_s"] for t in data.of("twitch")]
-    ax.plot(x_of(clock, twitch_t), np.full(len(twitch_t), 3), "|", color="C0", ms=10)
+    clear, marginal, unknown = split_by_snr(data.of("twitch"))
+    for group, alpha in ((marginal + unknown, 0.35), (clear, 1.0)):  # as in the rate figure: clear ones dark
+        twitch_t = [t["t_s"] for t in group]
+        ax.plot(x_of(clock, twitch_t), np.full(len(twitch_t), 3), "|", color="C0", alpha=alpha, ms=10)
     marks = data.of("mark")
     ax.plot(x_of(clock, [m["t_s"] for m in marks]), np.full(len(marks), 4), "v", color="C3")
     for m in marks:
@@ -130,7 +144,10 @@ def histograms(data: SessionData) -> str | None:
     if not twitches:
         return None
     fig, ((a, d),) = figure(2.4, "histograms", ncols=2)
-    a.hist([t["peak_uv"] for t in twitches], bins=30, color="C0")
+    clear, marginal, unknown = split_by_snr(twitches)
+    a.hist([[t["peak_uv"] for t in clear], [t["peak_uv"] for t in marginal + unknown]], bins=30, stacked=True,
+           color=["C0", (0.12, 0.47, 0.71, 0.35)], label=["clear", "marginal"])
+    a.legend(fontsize=8)
     a.set_xlabel("peak amplitude (µV)")
     a.set_ylabel("twitches")
     d.hist([t["duration_ms"] for t in twitches if finite_numbers(t, "duration_ms")], bins=30, color="C1")
@@ -209,7 +226,7 @@ def strip(data: SessionData, clock: SessionClock) -> tuple[str, float] | None:
     fig, axes = figure(1.5 * rows + 0.2, "strip", ncols=2, nrows=rows)
     for ax in axes.flat:
         ax.set_axis_off()
-    for ax, (t, t_ms, w) in zip(axes.flat, windows):
+    for ax, (t, t_ms, w) in zip(axes.flat, windows, strict=False):  # an odd count leaves the last axis blank
         ax.plot(t_ms, w, lw=0.7, color="k")
         ax.set_xlim(-STRIP_HALF_MS, STRIP_HALF_MS)
         ax.set_ylim(-reach_uv * 1.05, reach_uv * 1.05)

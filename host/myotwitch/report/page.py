@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from datetime import datetime, timedelta
 
 from myotwitch.recorder import finite_numbers
 from myotwitch.report.session import SessionClock, SessionData, split_by_snr, twitch_snr
@@ -142,13 +143,15 @@ def _episode_rows(episodes: list[dict], clock: SessionClock) -> list[list[str]]:
 
 def per_hour(episodes: list[dict], clock: SessionClock) -> list[list[str]]:
     """One row per clock hour (by each episode's start): episodes, their twitches, time in them, largest peak."""
-    hours: dict[str, list[dict]] = defaultdict(list)
+    # Keyed by the hour's start (clock time, or hours from the start), so they sort in time, not as text.
+    hours: dict[datetime | int, list[dict]] = defaultdict(list)
     for e in episodes:
-        hours[clock.text(e["start_s"], "%Y-%m-%d %H:00") if clock.start else
-              f"hour {int(e['start_s'] // 3600) + 1} from the start"].append(e)
+        hours[clock.at(e["start_s"]).replace(minute=0, second=0, microsecond=0) if clock.start else
+              int(e["start_s"] // 3600)].append(e)
     rows = []
     for hour, group in sorted(hours.items()):
-        rows.append([hour if clock.start is None else hour[11:] + f"-{(int(hour[11:13]) + 1) % 24:02d}:00",
+        rows.append([f"{hour:%H:00}-{hour + timedelta(hours=1):%H:00}" if isinstance(hour, datetime) else
+                     f"hour {hour + 1} from the start",
                      str(len(group)), str(sum(e["count"] for e in group)),
                      f"{sum(e['end_s'] - e['start_s'] for e in group) / 60:.1f}",
                      f"{max(e['max_peak_uv'] for e in group):.1f}"])

@@ -163,9 +163,17 @@ class SessionClock:
 
     @classmethod
     def of(cls, data: SessionData) -> SessionClock:
-        start = parse_start(data.meta.get("start_utc"))
         effective = _last_summary(data).get("effective_rate_hz")
-        return cls(start, data.rate_hz / effective if effective else 1.0)
+        # A crystal is off by parts per million, a board's clock by a few percent at worst: a ratio beyond
+        # 1:2 is a damaged summary, not a clock.
+        ratio = data.rate_hz / effective if effective and 0.5 <= data.rate_hz / effective <= 2.0 else 1.0
+        clock = cls(parse_start(data.meta.get("start_utc")), ratio)
+        if clock.start is not None:
+            try:
+                clock.at(data.duration_s + _OUTSIDE_SLACK_S)
+            except OverflowError:  # a start at the calendar's end (a hand-edited session.json)
+                return cls(None, ratio)
+        return clock
 
     def at(self, t_s: float) -> datetime:
         if self.start is None:
@@ -177,7 +185,7 @@ class SessionClock:
 
     @property
     def zone(self) -> str:
-        return "" if self.start is None else (datetime.now().astimezone().strftime("%Z") or "local time")
+        return "" if self.start is None else (self.start.astimezone().strftime("%Z") or "local time")
 
 
 def parse_start(start: object) -> datetime | None:
@@ -190,4 +198,7 @@ def parse_start(start: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return None  # a time without its zone cannot be placed on this computer's clock
-    return parsed.astimezone().replace(tzinfo=None)
+    try:
+        return parsed.astimezone().replace(tzinfo=None)
+    except OverflowError:  # within a day of the calendar's ends (year 1 or 9999)
+        return None

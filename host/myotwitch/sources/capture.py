@@ -28,6 +28,7 @@ from typing import BinaryIO, Self
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.events import Event, Gap, StreamNote
+from myotwitch.recordings import CAPTURE_MAGIC
 from myotwitch.live.session import SEQUENCE_GAP
 from myotwitch.protocol import (
     STATUS_END,
@@ -45,8 +46,6 @@ from myotwitch.sources import SampleBlock
 from myotwitch.sources.reconnecting import ReconnectingBoard
 from myotwitch.sources.serial_source import frame_block
 
-CAPTURE_SUFFIX = ".mtwcap"
-CAPTURE_MAGIC = b"MTWCAP2\n"
 _RECORD = struct.Struct("<dI")  # host monotonic time of the read (s), bytes that follow
 _CLOCK_READ = 0xFFFFFFFF  # the length field of a record of one clock reading (no bytes follow)
 _MAX_RECORD_BYTES = 1 << 20  # a port read is far smaller: a longer record means a damaged file

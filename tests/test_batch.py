@@ -1,0 +1,143 @@
+"""`myotwitch analyze` over several recordings: per-file JSONL, one summary table, errors as rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from myotwitch import batch
+from myotwitch.cli import main
+from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
+
+
+def run(argv):
+    out = io.StringIO()
+    return main(argv, stdout=out), out.getvalue()
+
+
+def write_csv(path: Path, seed: int, rate_per_min: float) -> int:
+    src = SyntheticSource(SyntheticConfig(duration_s=20, peak_sigma_range=(20, 30), twitch_rate_per_min=rate_per_min,
+                                          seed=seed))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, src.signal_uv, fmt="%.3f", header="emg_uv", comments="")
+    return len(src.true_times_s)
+
+
+@pytest.fixture
+def study(tmp_path):
+    """A folder of three recordings (one in a subfolder, two sharing a name) and a broken one."""
+    root = tmp_path / "study"
+    truth = {
+        root / "p1" / "rest.csv": write_csv(root / "p1" / "rest.csv", 41, 30),
+        root / "p2" / "rest.csv": write_csv(root / "p2" / "rest.csv", 42, 12),
+        root / "calf.csv": write_csv(root / "calf.csv", 43, 20),
+    }
+    (root / "broken.csv").write_text("emg_uv\nnot a number\n")
+    (root / "notes.txt").write_text("not a recording")
+    return root, truth
+
+
+def read_table(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_folder_in_parallel_gives_one_row_per_recording_and_the_single_file_output(study, tmp_path, capsys):
+    root, truth = study
+    out_dir = tmp_path / "results"
+    code, text = run(["analyze", str(root), "--rate", "1000", "--out", str(out_dir), "--jobs", "2"])
+    assert code == 1  # one recording failed; the others were all analyzed
+    rows = read_table(out_dir / batch.SUMMARY_CSV)
+    assert [r["file"] for r in rows] == [str(p) for p in sorted([*truth, root / "broken.csv"])]
+    by_file = {Path(r["file"]): r for r in rows}
+    broken = by_file[root / "broken.csv"]
+    assert broken["status"] == "error" and "broken.csv" in broken["error"] and broken["twitches"] == ""
+    jsonl_names = set()
+    for path, n_true in truth.items():
+        row = by_file[path]
+        assert row["status"] == "ok" and row["error"] == ""
+        # The batch's file is exactly what the single-file analyze prints.
+        code_one, single = run(["analyze", str(path), "--rate", "1000", "--format", "jsonl"])
+        assert code_one == 0 and (out_dir / row["jsonl"]).read_text() == single
+        events = [json.loads(line) for line in single.splitlines()]
+        assert int(row["twitches"]) == sum(e["type"] == "twitch" for e in events) >= n_true
+        assert float(row["duration_s"]) == 20.0 and int(row["samples"]) == 20000
+        assert float(row["twitches_per_min"]) == pytest.approx(int(row["twitches"]) * 3, abs=1e-3)
+        jsonl_names.add(row["jsonl"])
+    assert jsonl_names == {"calf.csv.jsonl", "rest.csv.jsonl", "rest.csv.2.jsonl"}  # two rest.csv, two files
+    err = capsys.readouterr().err
+    assert "analyzing 4 recordings, 2 at a time" in err and "[4/4]" in err and "1 of 4 recordings" in err
+    assert "calf.csv" in text and "summary table:" in text
+
+
+def test_every_recording_is_analyzed_even_after_a_crash(tmp_path, monkeypatch):
+    # A bug in one file's analysis (not a MyotwitchError) is that file's row; the rest go on.
+    from myotwitch import cli
+
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for i, p in enumerate(paths):
+        write_csv(p, 50 + i, 10)
+    real_main = cli.main
+
+    def main_with_a_bug(argv, stdout=None):
+        if argv[1].endswith("a.csv"):
+            raise KeyError("boom")
+        return real_main(argv, stdout=stdout)
+
+    monkeypatch.setattr(cli, "main", main_with_a_bug)  # --jobs 1 analyzes in this process, so the patch holds
+    code, _ = run(["analyze", *map(str, paths), "--rate", "1000", "--out", str(tmp_path / "o"), "--jobs", "1"])
+    rows = read_table(tmp_path / "o" / batch.SUMMARY_CSV)
+    assert code == 1 and [r["status"] for r in rows] == ["error", "ok"]
+    assert rows[0]["error"] == "KeyError: 'boom'" and int(rows[1]["twitches"]) > 0
+
+
+def test_several_recordings_need_out_and_sane_jobs(tmp_path, capsys):
+    a = tmp_path / "a.csv"
+    write_csv(a, 60, 10)
+    code, _ = run(["analyze", str(a), str(a), "--rate", "1000"])
+    assert code == 1 and "need --out DIR" in capsys.readouterr().err
+    code, _ = run(["analyze", str(a), "--out", str(tmp_path / "o"), "--jobs", "0", "--rate", "1000"])
+    assert code == 1 and "--jobs must be 1 or more" in capsys.readouterr().err
+    code, _ = run(["analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    assert code == 1  # no such file: an error row, exit 1
+    (tmp_path / "nothing").mkdir()
+    code, _ = run(["analyze", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")])
+    assert code == 1 and "no recordings found" in capsys.readouterr().err
+
+
+def test_jsonl_rows_on_stdout(tmp_path):
+    a = tmp_path / "a.csv"
+    write_csv(a, 61, 10)
+    code, text = run(["analyze", str(a), "--rate", "1000", "--out", str(tmp_path / "o"), "--format", "jsonl"])
+    assert code == 0
+    (row,) = [json.loads(line) for line in text.splitlines()]
+    assert row["type"] == "recording" and row["status"] == "ok" and row["file"] == str(a)
+
+
+def test_dask_local_cluster_gives_the_same_table(study, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    root, _ = study
+    code, _ = run(["analyze", str(root), "--rate", "1000", "--out", str(tmp_path / "local"), "--jobs", "1"])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        code_dask, _ = run(["analyze", str(root), "--rate", "1000", "--out", str(tmp_path / "dask"),
+                            "--scheduler", c.scheduler_address])
+    assert code == code_dask == 1
+    local, dask = read_table(tmp_path / "local" / "summary.csv"), read_table(tmp_path / "dask" / "summary.csv")
+    assert local == dask and len(dask) == 4
+    for row in dask:
+        if row["jsonl"]:
+            assert (tmp_path / "dask" / row["jsonl"]).read_text() == (tmp_path / "local" / row["jsonl"]).read_text()
+
+
+def test_dask_without_distributed_names_the_extra(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    a = tmp_path / "a.csv"
+    write_csv(a, 62, 10)
+    code, _ = run(["analyze", str(a), "--rate", "1000", "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1"])
+    assert code == 1 and "myotwitch[dask]" in capsys.readouterr().err

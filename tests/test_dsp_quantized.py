@@ -1,0 +1,67 @@
+"""Quantized, integer-valued input straight to the detector: the normal case for clinical and consumer files."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from myotwitch.dsp.detector import Twitch, TwitchDetector
+from myotwitch.sources import synthetic as syn
+
+RATE_HZ = 2000.0
+
+
+def feed(x: np.ndarray, block_sizes: list[int], rate_hz: float = RATE_HZ) -> list:
+    det = TwitchDetector(rate_hz)
+    out, i, k = [], 0, 0
+    while i < len(x):
+        n = block_sizes[k % len(block_sizes)]
+        out += det.process(i, x[i : i + n])
+        i, k = i + n, k + 1
+    return out + det.flush()
+
+
+def issue_reproduction() -> np.ndarray:
+    """Issue 13's smallest case: 12 s of float noise at 2 kHz, potentials at 3.0 and 5.0 s, and four pairs of
+    equal neighbours (x[i+1] = x[i]) at 3.5-3.8 s: a decision batch holding fewer equal pairs than a clipped
+    run's length, but more than none."""
+    rng = np.random.default_rng(13)
+    x = rng.normal(0.0, 6.0, int(12 * RATE_HZ))
+    shape = syn.motor_unit_potential(RATE_HZ, 12.0, 2, rng)
+    for t_s in (3.0, 5.0):
+        syn.add_potential(x, int(t_s * RATE_HZ), shape, 120.0)
+    for t_s in (3.5, 3.6, 3.7, 3.8):
+        i = int(t_s * RATE_HZ)
+        x[i + 1] = x[i]
+    return x
+
+
+def test_a_few_equal_neighbours_do_not_crash_the_clipping_check():
+    # Before the fix: ValueError (operands could not be broadcast) in the batched clipping pre-check.
+    out = feed(issue_reproduction(), [len(issue_reproduction())])
+    twitches = [e for e in out if isinstance(e, Twitch)]
+    assert sorted(round(t.peak_index / RATE_HZ, 1) for t in twitches) == [3.0, 5.0]
+
+
+@settings(max_examples=40, deadline=None)
+# Steps: none (floats, equal neighbours only where placed), 16-bit EDF over +-500 and +-312.5 uV, coarse ADC
+# counts, plain integers.
+@given(st.integers(0, 2**32 - 1), st.sampled_from((None, 1000 / 65535, 625 / 65535, 0.5, 1.0, 2.0, 6.0)),
+       st.integers(0, 12), st.lists(st.integers(1, 30_000), min_size=1, max_size=6))
+@example(1, None, 4, [30_000])  # four equal pairs in one decision batch: the crash of issue 13
+@example(1, None, 5, [7, 4096])
+def test_integer_valued_samples_in_any_blocks(seed, step_uv, equal_pairs, block_sizes):
+    # ADC counts or 16-bit EDF values: integer multiples of a step, so equal neighbours are common or rare by
+    # luck; with a coarse step, runs of equal values too. No crash, and the same events however cut.
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 6.0, int(14 * RATE_HZ))
+    shape = syn.motor_unit_potential(RATE_HZ, 12.0, 2, rng)
+    for t_s in (3.0, 5.0, 7.0, 9.0, 11.0):
+        syn.add_potential(x, int(t_s * RATE_HZ), shape, float(rng.uniform(40, 150)))
+    for i in rng.integers(int(2.5 * RATE_HZ), len(x) - 2, equal_pairs):
+        x[i + 1] = x[i]
+    if step_uv is not None:
+        x = np.round(x / step_uv) * step_uv
+    whole = feed(x, [len(x)])
+    assert feed(x, block_sizes) == whole
+    assert sum(isinstance(e, Twitch) for e in whole) >= 3
