@@ -12,8 +12,15 @@ from __future__ import annotations
 from myotwitch.builds import SENSORS, Sensor
 from myotwitch.errors import MyotwitchError
 
-__all__ = ["SENSORS", "MAX_SENSOR_CHANNELS", "sensor", "sensor_commands", "settings_file_text", "uv_per_count",
-           "unset_sensor_warning"]
+__all__ = [
+    "MAX_SENSOR_CHANNELS",
+    "SENSORS",
+    "sensor",
+    "sensor_commands",
+    "settings_file_text",
+    "unset_sensor_warning",
+    "uv_per_count",
+]
 
 MAX_SENSOR_CHANNELS = 8
 
