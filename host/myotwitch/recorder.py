@@ -92,7 +92,7 @@ class SessionRecorder:
                 raise ValueError(f"a block of {len(rows)} channels in a session of {1 + len(self._more)}")
             self._open_channels(len(rows))
         written = 0
-        for f, row in zip([self._samples, *self._more], rows):
+        for f, row in zip([self._samples, *self._more], rows, strict=True):
             data = np.asarray(row, dtype=_SAMPLE)
             if missing:
                 data = np.concatenate((np.full(missing, np.nan, dtype=_SAMPLE), data))

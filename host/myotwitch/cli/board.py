@@ -211,7 +211,7 @@ def cmd_flash(args: argparse.Namespace, out: Output) -> int:
         # The board's stored sensors (firmware/lib/mtw_settings.py), copied before the reset that boots it.
         settings = build_dir / "sensors.txt"
         settings.write_text(settings_file_text(args.sensor))
-        command = command[:-2] + ["+", "fs", "cp", str(settings), ":sensors.txt"] + command[-2:]
+        command = [*command[:-2], "+", "fs", "cp", str(settings), ":sensors.txt", *command[-2:]]
     if args.dry_run:
         out.stream.write(shlex.join(command) + "\n")
         return 0

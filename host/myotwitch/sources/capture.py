@@ -28,7 +28,6 @@ from typing import BinaryIO, Self
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.events import Event, Gap, StreamNote
-from myotwitch.recordings import CAPTURE_MAGIC
 from myotwitch.live.session import SEQUENCE_GAP
 from myotwitch.protocol import (
     STATUS_END,
@@ -42,6 +41,7 @@ from myotwitch.protocol import (
     HelloFrame,
     StatusFrame,
 )
+from myotwitch.recordings import CAPTURE_MAGIC
 from myotwitch.sources import SampleBlock
 from myotwitch.sources.reconnecting import ReconnectingBoard
 from myotwitch.sources.serial_source import frame_block

@@ -123,7 +123,7 @@ class SerialSource:
         if len(self.sensors) > info.channels:
             raise MyotwitchError(f"{len(self.sensors)} sensors given for a board of {info.channels} channel(s)")
         changed = False
-        for c, (name, command) in enumerate(zip(self.sensors, sensor_commands(self.sensors))):
+        for c, (name, command) in enumerate(zip(self.sensors, sensor_commands(self.sensors), strict=True)):
             stored = info.sensors[c] if info.sensors else None
             if stored != name or info.channel_gains()[c] != sensor(name).gain:
                 if info.protocol < 2:
