@@ -54,6 +54,13 @@ def run(interpreter: str | None = None) -> dict[str, float]:
             figures[f"frame_us_{name}"] = float(words[3])
             figures[f"bytes_per_sample_{name}"] = float(words[5])
             figures[f"frame_alloc_bytes_{name}"] = float(words[7])
+        elif words[0] == "v1":
+            figures["frame_us_packed12_v1"] = float(words[2])
+            figures["bytes_per_sample_packed12_v1"] = float(words[4])
+        elif words[0] == "channels3":
+            figures["frame_us_per_value_3ch"] = float(words[2])
+            figures["bytes_per_value_3ch"] = float(words[4])
+            figures["frame_alloc_bytes_3ch"] = float(words[6])
         elif words[0] == "wire":
             figures[f"wire_bytes_per_sample_{words[2]}hz"] = float(words[4])
     return figures
@@ -76,6 +83,12 @@ def main() -> int:
         print(f"  framing, {name}: {both(f'frame_us_{name}', '.3f')} µs per sample, "
               f"{f[f'bytes_per_sample_{name}']:.2f} bytes per sample on the wire, "
               f"{both(f'frame_alloc_bytes_{name}', '.0f')} heap bytes allocated in 4,000 frames")
+    print(f"  framing, packed12, protocol v1 (CRC-16) for comparison: {both('frame_us_packed12_v1', '.3f')} µs per "
+          f"sample ({f['frame_us_packed12'] / f['frame_us_packed12_v1']:.2f}x for v2's CRC-32 and header), "
+          f"{f['bytes_per_sample_packed12_v1']:.2f} bytes per sample")
+    print(f"  framing, packed12, 3 channels: {both('frame_us_per_value_3ch', '.3f')} µs per value, "
+          f"{f['bytes_per_value_3ch']:.3f} bytes per value, {both('frame_alloc_bytes_3ch', '.0f')} heap bytes "
+          f"allocated; at 3 x 2 kHz that is {6000 * f['frame_us_per_value_3ch'] / 1e4:.2f} % of this CPU")
     for rate_hz in (500, 1000, 2000):
         wire = f[f"wire_bytes_per_sample_{rate_hz}hz"]
         print(f"  at {rate_hz} Hz, packed12, data frames and the STATS status each second: {wire:.3f} bytes "

@@ -2,6 +2,16 @@
 
     .venv/bin/python benchmarks/live_path.py [--minutes 60]
     .venv/bin/python benchmarks/live_path.py --minutes 1440     # the 24-hour soak
+    .venv/bin/python benchmarks/live_path.py --channels 3 --minutes 60   # 3 x 2 kHz through the wire
+
+With --channels N (2 to 4), N different 2 kHz signals (the same generator,
+other seeds) are played by the firmware as N channels, and the host's serial
+source (decoder, per-channel scaling) reads them as fast as they come: the
+firmware, the pty and the v2 decoder, not the live session (whose detectors
+per channel are other work). Reported: sample sets received and lost against
+what the board produced, every byte the board wrote (data, STATS, END: the
+decoder's bytes_in) per sample per channel, each channel compared with its
+own signal, and the host's CPU.
 
 A 2 kHz recording (benchmarks/throughput.py's: real surface-EMG rest from
 data/biosppy-emg, upsampled, with twitches and 50 Hz mains added, as EDF+) is played by our firmware in the
@@ -50,7 +60,11 @@ from throughput import RATE_HZ, make_signal, rss_mib  # noqa: E402  (the same 2 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0, help="minutes of 2 kHz signal (default 60)")
+    parser.add_argument("--channels", type=int, default=1, choices=(1, 2, 3, 4),
+                        help="channels the board streams (default 1: the whole live session)")
     args = parser.parse_args(argv)
+    if args.channels > 1:
+        return wire_path(args.minutes, args.channels)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print(f"writing {args.minutes:g} min of 2 kHz signal ...", flush=True)
@@ -90,6 +104,49 @@ def main(argv: list[str] | None = None) -> int:
           "in real time (target: below 2 %)")
     print("  resident memory at " + ", ".join(f"{int(f * 100)} %: {m:.0f} MiB" for f, m in samples))
     return 0
+
+
+def wire_path(minutes: float, channels: int) -> int:
+    """N channels x 2 kHz: the firmware (Unix port, maximum speed), the pty and the host's v2 serial source."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print(f"writing {minutes:g} min of 2 kHz signal on {channels} channels ...", flush=True)
+        recordings = []
+        for c in range(channels):
+            write_edf_hourly(tmp / f"ch{c}.edf", minutes * 60, seed=11 + 100 * c)
+            recordings.append(open_recording(tmp / f"ch{c}.edf"))
+        with SimBoard(recordings[0], speed=0, more_channels=tuple(recordings[1:])) as board:
+            # The board's own counts of each channel, to compare what arrives with (read_u16 >> 4).
+            sent_counts = np.fromfile(board._adc_path, dtype="<u2").reshape(-1, channels) >> 4
+            source = _open(board.port)
+            info = source.info
+            assert info is not None and info.channels == channels
+            lsb_uv = info.vref_mv * 1000.0 / (1 << info.adc_bits) / info.gain
+            mid = 1 << (info.adc_bits - 1)
+            c0, t0 = time.process_time(), time.perf_counter()
+            source.start()
+            received = mismatched = 0
+            for block in source.blocks():
+                assert block.channels_uv is not None
+                counts = np.round(block.channels_uv.T / lsb_uv + mid).astype(np.int64)
+                start = block.start_index
+                mismatched += int(np.count_nonzero(counts != sent_counts[start : start + len(counts)]))
+                received += len(counts)
+            cpu_s, wall_s = time.process_time() - c0, time.perf_counter() - t0
+            stats, produced = source.decoder.stats, source.board_counters.get("samples")
+            source.close()
+    signal_s = received / RATE_HZ
+    bytes_per_sample = stats.bytes_in / (received * channels)
+    print(f"wire path, {channels} channels x 2 kHz, {signal_s / 60:.1f} min of signal through the sim board's "
+          f"firmware at maximum speed (wall {wall_s:.1f} s):")
+    print(f"  sample sets {received} received, {stats.lost_samples} lost; the board produced {produced}; "
+          f"CRC errors {stats.crc_errors}, skipped bytes {stats.skipped_bytes}")
+    print(f"  values differing from the board's own counts: {mismatched}")
+    print(f"  bytes on the wire {stats.bytes_in} = {bytes_per_sample:.3f} per sample per channel (target: <= 2.0)")
+    print(f"  host CPU {cpu_s:.1f} s for {signal_s:.0f} s of signal = {100 * cpu_s / signal_s:.2f} % of one core "
+          "(decoding and scaling only)")
+    ok = stats.lost_samples == 0 and mismatched == 0 and produced == received and bytes_per_sample <= 2.0
+    return 0 if ok else 1
 
 
 def write_edf_hourly(path: Path, seconds: float, seed: int) -> None:

@@ -88,7 +88,7 @@ def test_the_simulated_board_passes_and_a_wrong_gain_is_named():
     assert found["gain"]["ok"] and found["noise floor"]["ok"] and found["railed"]["ok"]
     code, found = run(["--source", "sim", "--speed", "0", "--sensor", "myoware2", "--flex", "0"])
     assert code == 1 and not found["gain"]["ok"]
-    assert "5x too small" in found["gain"]["text"] and "SENSOR_GAIN = 200" in found["gain"]["text"]
+    assert "5x too small" in found["gain"]["text"] and "--sensor myoware2" in found["gain"]["text"]
 
 
 def test_phases_are_cut_by_sample_count_and_losses_counted():

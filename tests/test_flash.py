@@ -21,7 +21,8 @@ def test_dry_run_builds_every_module_and_prints_the_install(tmp_path, board):
     code, text = run(["flash", "--board", board, "--dry-run", "--build-dir", str(tmp_path), "--port", "/dev/ttyACM0"])
     assert code == 0
     module = "esp32" if board == "esp32" else "rp2"
-    expected = {"lib/mtw_app.mpy", "lib/mtw_frame.mpy", "lib/mtw_sampler.mpy", "boards/__init__.mpy",
+    expected = {"lib/mtw_app.mpy", "lib/mtw_frame.mpy", "lib/mtw_sampler.mpy", "lib/mtw_settings.mpy",
+                "boards/__init__.mpy",
                 f"boards/{module}.mpy", "main.py", "config.py"}
     if module == "rp2":
         expected.add("boards/rp2_adc_dma.mpy")  # the ADC divider + DMA pacing
@@ -32,6 +33,22 @@ def test_dry_run_builds_every_module_and_prints_the_install(tmp_path, board):
     assert cmd[:3] == ["mpremote", "connect", "/dev/ttyACM0"] and cmd[-2:] == ["+", "reset"]
     for remote in expected:
         assert ":" + remote in cmd
+
+
+def test_sensor_is_installed_as_the_boards_stored_settings(tmp_path):
+    # --sensor writes the board's sensors.txt (what SENSOR would store) and copies it before the reset.
+    code, text = run(["flash", "--board", "rp2040", "--dry-run", "--build-dir", str(tmp_path), "--port", "/dev/x",
+                      "--sensor", "myoware2", "--sensor", "bioamp"])
+    assert code == 0
+    assert (tmp_path / "sensors.txt").read_text() == "0 myoware2 200\n1 bioamp 2420\n"
+    cmd = shlex.split(text.strip())
+    assert cmd[-7:] == ["+", "fs", "cp", str(tmp_path / "sensors.txt"), ":sensors.txt", "+", "reset"]
+
+
+def test_an_unknown_sensor_is_a_usage_error(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        run(["flash", "--board", "rp2040", "--dry-run", "--build-dir", str(tmp_path), "--sensor", "nosuch"])
+    assert exc.value.code == 2
 
 
 def test_architectures_match_the_ports_builds_and_output_is_portable_bytecode(tmp_path):

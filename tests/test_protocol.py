@@ -190,7 +190,8 @@ def test_counts_to_uv_uses_gain_and_mid_scale():
 
 
 def test_flag_counts():
-    frames = [P.encode_data(i * 10, 0, f, [1] * 10) for i, f in enumerate(
+    # v1 sends the flags as given; v2's follow its channel masks (tests/test_protocol_v2.py).
+    frames = [P.encode_data(i * 10, 0, f, [1] * 10, version=P.VERSION_1) for i, f in enumerate(
         (0, P.FLAG_SATURATED, P.FLAG_FLAT, P.FLAG_SATURATED | P.FLAG_OVERFLOW))]
     d = P.FrameDecoder()
     d.feed(b"".join(frames))

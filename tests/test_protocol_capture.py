@@ -133,3 +133,21 @@ def test_a_capture_where_the_board_never_streams_is_a_clear_error(tmp_path):
     source = CaptureSource(r.save(tmp_path / "idle.mtwcap"))
     with pytest.raises(MyotwitchError, match="never streams"):
         list(source.blocks())
+
+
+def test_a_capture_of_three_channels_replays_each_channel_by_its_gain(tmp_path):
+    hello = P.encode_hello([("board", "rp2"), ("protocol", 2), ("rate_hz", 1000), ("adc_bits", 12),
+                            ("vref_mv", 3300), ("channels", 3), ("gain", "200,1000,2420"),
+                            ("sensor", "myoware2,oymotion,bioamp"), ("skew_ns", 333333), ("frame_samples", 50),
+                            ("format", 1)])
+    sets = np.tile(np.array([2049, 2049, 2049], dtype=np.uint16), (50, 1))
+    frames = b"".join(P.encode_data(50 * k, 50_000 * k, 0, sets, P.FORMAT_PACKED12) for k in range(4))
+    path = tmp_path / "three.mtwcap"
+    path.write_bytes(hello + P.encode_status(0, "START") + frames)
+    blocks = list(CaptureSource(path).blocks())
+    assert [b.start_index for b in blocks] == [0, 50, 100, 150]
+    b = blocks[0]
+    assert b.channels == 3 and b.channel_skew_s == pytest.approx(333333e-9)
+    one_count_uv = 3300e3 / 4096
+    assert b.channels_uv[:, 0] == pytest.approx([one_count_uv / 200, one_count_uv / 1000, one_count_uv / 2420])
+    assert np.array_equal(b.samples_uv, b.channels_uv[0])

@@ -84,13 +84,14 @@ def test_a_frame_behind_with_a_device_time_outside_the_gap_is_a_restart():
     assert d.stats.seq_resets == 1 and d.stats.stale_frames == 0 and d.stats.lost_samples == 50
 
 
-@pytest.mark.parametrize(("fmt", "largest"), [(P.FORMAT_PACKED12, 512), (P.FORMAT_U16, 506)])
-def test_count_limits_are_the_documented_ones(fmt, largest):
-    ok = P.encode_data(0, 0, 0, np.zeros(largest, dtype=np.uint16), fmt)
+@pytest.mark.parametrize(("fmt", "largest", "version"), [(P.FORMAT_PACKED12, 512, 1), (P.FORMAT_U16, 506, 1),
+                                                        (P.FORMAT_PACKED12, 512, 2), (P.FORMAT_U16, 504, 2)])
+def test_count_limits_are_the_documented_ones(fmt, largest, version):
+    ok = P.encode_data(0, 0, 0, np.zeros(largest, dtype=np.uint16), fmt, version=version)
     d, got = decode_all(ok)
     assert len(got) == 1 and d.stats.malformed_frames == 0
     if fmt == P.FORMAT_PACKED12:  # 600 packed samples fit the payload, but the count is beyond 512
-        too_many = P.encode_data(0, 0, 0, np.zeros(600, dtype=np.uint16), fmt)
+        too_many = P.encode_data(0, 0, 0, np.zeros(600, dtype=np.uint16), fmt, version=version)
         d, got = decode_all(too_many)
         assert got == [] and d.stats.malformed_frames == 1 and "600" in d.last_problem
 
@@ -103,9 +104,12 @@ def hello_fields(**changes) -> list[tuple[str, object]]:
 
 
 def test_a_hello_of_an_unknown_protocol_version_is_refused_and_said_why():
-    d, got = decode_all(P.encode_hello(hello_fields(protocol=2)))
+    d, got = decode_all(P.encode_hello(hello_fields(protocol=3), version=P.VERSION))
     assert got == [] and d.stats.malformed_frames == 1
-    assert "protocol version 2" in d.last_problem
+    assert "protocol version 3" in d.last_problem
+    # A hello whose protocol field is not its frame's version is refused too: which layout follows is unclear.
+    d, got = decode_all(P.encode_hello(hello_fields(protocol=1), version=P.VERSION))
+    assert got == [] and "protocol version 1 in a version 2 frame" in d.last_problem
     d, got = decode_all(P.encode_hello(hello_fields()))
     assert isinstance(got[0], P.HelloFrame)
 

@@ -38,7 +38,7 @@ def measure_ticks(tick, n):
     return t, alloc
 
 
-def measure_frames(data, fmt, frames, ring, ring_mask):
+def measure_frames(data, fmt, frames, ring, ring_mask, channels=1):
     total = 0
     gc.collect()
     gc.disable()
@@ -47,7 +47,7 @@ def measure_frames(data, fmt, frames, ring, ring_mask):
     # seq and t_us near the top of their 32-bit range: big ints on a 32-bit board if made whole
     for k in range(frames):
         total += data(0xFFFF, (k * FRAME) & 0xFFFF, 0xFFFF, k & 0xFFFF, 0, fmt, ring, ring_mask,
-                      (k * FRAME) & ring_mask, FRAME, 4095)
+                      (k * FRAME * channels) & ring_mask, FRAME, 4095, channels)
     t = time.ticks_diff(time.ticks_us(), t0)
     alloc = gc.mem_alloc() - a0
     gc.enable()
@@ -60,7 +60,15 @@ for fmt in (F.FORMAT_PACKED12, F.FORMAT_U16):
     t_frame, total, alloc = measure_frames(w.data, fmt, N // FRAME, s.ring, s.ring_mask)
     results.append((fmt, t_frame, total, N // FRAME, alloc))
 
+# Protocol v1's framing (CRC-16) beside v2's, one channel; and v2 with 3 channels, per value.
+w1 = F.FrameWriter(F.VERSION_1)
+t_v1, total_v1, _ = measure_frames(w1.data, F.FORMAT_PACKED12, N // FRAME, s.ring, s.ring_mask)
+t_3, total_3, alloc_3 = measure_frames(w.data, F.FORMAT_PACKED12, N // FRAME // 3, s.ring, s.ring_mask, 3)
+
 print("tick_us_per_sample %.4f alloc_bytes %d" % (t_tick / N, alloc_tick))
+print("v1 frame_us_per_sample %.4f bytes_per_sample %.3f" % (t_v1 / N, total_v1 / N))
+print("channels3 frame_us_per_value %.4f bytes_per_value %.3f alloc_bytes %d"
+      % (t_3 / ((N // FRAME // 3) * FRAME * 3), total_3 / ((N // FRAME // 3) * FRAME * 3), alloc_3))
 for fmt, t_frame, total, frames, alloc in results:
     print("format %d frame_us_per_sample %.4f bytes_per_sample %.3f alloc_bytes %d"
           % (fmt, t_frame / (frames * FRAME), total / (frames * FRAME), alloc))

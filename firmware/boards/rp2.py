@@ -1,4 +1,6 @@
-# Raspberry Pi Pico / Pico 2 (RP2040 / RP2350): sensor on GP26 (ADC0).
+# Raspberry Pi Pico / Pico 2 (RP2040 / RP2350): sensors on GP26 (ADC0), and
+# GP27, GP28 (ADC1, ADC2) for 2 or 3 channels (config.CHANNELS), converted in
+# turn by the ADC's round-robin into the same FIFO and DMA ring.
 #
 # The ADC runs on its own divider and DMA fills the sampler's ring
 # (boards/rp2_adc_dma.py): exact spacing, no per-sample IRQ (at 500 Hz it
@@ -11,9 +13,10 @@
 import time
 import machine
 
-from config import SENSOR_GAIN
+import config
 
-ADC_PIN = 26  # GP26 = ADC0
+ADC_PIN = 26  # GP26 = ADC0; channel c is on GP26 + c
+MAX_CHANNELS = 3  # GP26-28; GP29 (ADC3) measures VSYS/3 on the Pico
 
 
 class Board:
@@ -24,10 +27,20 @@ class Board:
     default_rate_hz = 1000
     exit_on_end = False
 
-    def __init__(self, adc_pin=ADC_PIN, gain=SENSOR_GAIN):
-        self.gain = gain
-        self._adc = machine.ADC(machine.Pin(adc_pin))  # also sets the pin up as an analog input
+    settings_path = "sensors.txt"  # the stored sensor per channel (SENSOR), on the board's flash
+
+    def __init__(self, adc_pin=ADC_PIN, gain=None, channels=None):
+        self.gain = config.SENSOR_GAIN if gain is None else gain
+        channels = getattr(config, "CHANNELS", 1) if channels is None else channels
+        if not 1 <= channels <= MAX_CHANNELS - (adc_pin - ADC_PIN):
+            raise ValueError("the Pico has ADC inputs GP26-GP28: 1 to 3 channels")
+        self.channels = channels
+        self.pins = tuple("GP%d" % (adc_pin + c) for c in range(channels))
+        # Each also sets its pin up as an analog input.
+        adcs = [machine.ADC(machine.Pin(adc_pin + c)) for c in range(channels)]
+        self._adc = adcs[0]
         self.read_u16 = self._adc.read_u16
+        self.reads = tuple(a.read_u16 for a in adcs)  # the timer path reads them in turn
         self.ticks_us = time.ticks_us
         # ticks_us wraps at 2**30 on 32-bit ports (MICROPY_PY_TIME_TICKS_PERIOD).
         self.ticks_mask = 0x3FFFFFFF
@@ -40,12 +53,20 @@ class Board:
             if hasattr(rp2, "DMA"):
                 from boards.rp2_adc_dma import AdcDma, chip_name
 
-                self._dma = AdcDma(rp2.DMA, machine.mem32, chip_name(), ain=adc_pin - 26)
+                self._dma = AdcDma(rp2.DMA, machine.mem32, chip_name(), ain=adc_pin - 26, channels=channels)
         except ImportError:
             pass
         # The sampler's ring: the DMA writes into it directly.
         self.ring = self._dma.ring if self._dma is not None else None
         self.pacing = "timer"
+
+    def skew_ns(self, rate_hz):
+        """How long after channel 0 channel 1 is converted: 1 / (N x rate) by round-robin; 0 for one channel
+        or on the timer path (read one after the other, a few µs apart: not measured)."""
+        if self.channels == 1 or self._dma is None:
+            return 0
+        conversions_hz = self.channels * rate_hz
+        return (1000000000 + conversions_hz // 2) // conversions_hz
 
     def heartbeat(self):
         self._led.toggle()
@@ -55,10 +76,12 @@ class Board:
 
     def start_sampling(self, rate_hz, sampler):
         dma = self._dma
-        factor = dma.factor_for(rate_hz) if dma is not None else 0
+        factor = dma.factor_for(dma.conversion_hz(rate_hz)) if dma is not None else 0
         if dma is not None and factor:
             self.pacing = "adc-dma" if factor == 1 else "adc-dma, pairs averaged"
-            sampler.follow(dma.produced, 1000000 // rate_hz, dma.fill if factor == 2 else None)
+            if self.channels > 1:
+                self.pacing += ", round-robin"
+            sampler.follow(dma.produced, 1000000 // rate_hz, dma.fill if factor == 2 else None, dma.discard)
             dma.start(rate_hz)
             return
         self.pacing = "timer"

@@ -5,7 +5,10 @@
 #
 # Registers (RP2040 datasheet, "4.9 ADC and Temperature Sensor", 4.9.6 List of
 # Registers; RP2350 datasheet "12.4 ADC and Temperature Sensor"; same layout):
-#   CS   +0x00  EN bit 0, START_MANY bit 3, AINSEL bits 14:12 (RP2040; 15:12 on RP2350)
+#   CS   +0x00  EN bit 0, START_ONCE bit 2, START_MANY bit 3, READY bit 8,
+#               AINSEL bits 14:12 (RP2040; 15:12 on RP2350), RROBIN bits 20:16
+#               (RP2040; 24:16 on RP2350): one bit per input; when not 0, AINSEL
+#               moves to the next enabled input after each conversion
 #   FCS  +0x08  EN bit 0, SHIFT bit 1, ERR bit 2, DREQ_EN bit 3, EMPTY bit 8,
 #               OVER bit 11 (write 1 to clear), THRESH bits 27:24
 #   FIFO +0x0c  read pops one result (bits 11:0)
@@ -28,6 +31,17 @@
 # takes them (a 2-point mean: exact spacing, and the band above 250 Hz damped
 # rather than folded down whole).
 #
+# Several channels (GP26-28 = AIN0-2): the ADC's round-robin (CS.RROBIN)
+# converts them in turn at N times the per-channel rate, into the same FIFO and
+# DMA ring, so a sample set is N consecutive values and channel c is converted
+# c / (N x rate) after channel 0 (a constant skew, reported in the hello). FIFO
+# entries carry no channel tag: if the FIFO overflows, a result is dropped and
+# the values after it shift channel. So on an overflow the rotation is
+# restarted: conversions stop, the DMA empties the FIFO, single conversions
+# pad the ring to a whole set, AINSEL goes back to channel 0; everything not yet
+# sent up to there is counted lost (`discard`), never sent under the wrong
+# channel. 500 Hz x 2 or 3 channels is within the divider's reach: no pairs.
+#
 # Verified only in simulation (sim/rp2.py models these registers and the DMA):
 # the register values written and the bookkeeping; not on silicon.
 import sys
@@ -42,7 +56,10 @@ _FCS = const(0x08)
 _FIFO = const(0x0C)
 _DIV = const(0x10)
 CS_EN = const(0x01)
+CS_START_ONCE = const(0x04)
 CS_START_MANY = const(0x08)
+CS_READY = const(0x100)
+_CS_RROBIN_SHIFT = const(16)
 FCS_EN = const(0x01)
 FCS_DREQ_EN = const(0x08)
 FCS_EMPTY = const(0x100)
@@ -89,7 +106,7 @@ def reachable(rate_hz):
 class AdcDma:
     """ADC input `ain` free-running into `ring` (array-like of uint16) by two chained DMA channels."""
 
-    def __init__(self, dma_class, mem32, chip="RP2040", ain=0, ring_samples=2048, transfers=TRANSFERS):
+    def __init__(self, dma_class, mem32, chip="RP2040", ain=0, ring_samples=2048, transfers=TRANSFERS, channels=1):
         if ring_samples & (ring_samples - 1) or ring_samples < 2:
             raise ValueError("ring must be a power of two")
         if ring_samples > MAX_RING_SAMPLES:
@@ -102,8 +119,15 @@ class AdcDma:
         # Computed once: the address is above 2**30, a big int on the board, so adding to it in the
         # main loop would allocate each time.
         self._fcs_address = self._base + _FCS
+        self._cs_address = self._base + _CS
         self._mem32 = mem32
         self._ain = ain
+        self._channels = channels
+        # Inputs ain .. ain + N - 1 in turn; 0 (off) for one channel.
+        self._rrobin = (((1 << channels) - 1) << ain) << _CS_RROBIN_SHIFT if channels > 1 else 0
+        self._phase = 0  # values produced modulo N: where in a set the next value lands
+        self._last_values = 0
+        self._discard_until = -1  # set by a rotation restart, taken by the sampler
         if transfers % (2 * ring_samples) or not 0 < transfers < (1 << 28):
             raise ValueError("transfers must be a multiple of both rings, below 2**28")
         self._transfers = transfers
@@ -138,6 +162,10 @@ class AdcDma:
             return 1
         return 2 if reachable(2 * rate_hz) else 0
 
+    def conversion_hz(self, rate_hz):
+        """Conversions a second for `rate_hz` sample sets a second."""
+        return self._channels * rate_hz
+
     def _ctrl(self, channel, chain_to, ring_bits):
         return channel.pack_ctrl(size=1, inc_read=False, inc_write=True, ring_size=ring_bits,
                                  ring_sel=True, treq_sel=self._dreq, chain_to=chain_to.channel,
@@ -145,10 +173,11 @@ class AdcDma:
 
     def start(self, rate_hz):
         """Arm both channels, then start free-running conversions for `rate_hz` samples a second."""
-        factor = self.factor_for(rate_hz)
-        if not factor:
-            raise ValueError("ADC divider cannot make %d Hz" % rate_hz)
-        div = div_for(factor * rate_hz)
+        conversions_hz = self.conversion_hz(rate_hz)
+        factor = self.factor_for(conversions_hz)
+        if not factor or (factor == 2 and self._channels > 1):
+            raise ValueError("ADC divider cannot make %d Hz" % conversions_hz)
+        div = div_for(factor * conversions_hz)
         m, base = self._mem32, self._base
         self.stop()
         self._factor = factor
@@ -162,14 +191,62 @@ class AdcDma:
         self._current = self._a
         self._done_samples = 0
         self.fifo_overruns = 0
+        self._phase = 0
+        self._last_values = 0
+        self._discard_until = -1
         m[base + _DIV] = div
         m[base + _FCS] = _FCS_STREAMING
         self._a.active(1)
-        m[base + _CS] = CS_EN | CS_START_MANY | (self._ain << 12)
+        m[base + _CS] = CS_EN | CS_START_MANY | (self._ain << 12) | self._rrobin  # AINSEL: channel 0 first
         self.running = True
 
     def produced(self):
-        """Samples ready since start, modulo 2**30 (main loop only): conversions, or whole pairs at 500 Hz."""
+        """Values ready since start, modulo 2**30 (main loop only): conversions, or whole pairs at 500 Hz.
+
+        On a FIFO overflow with several channels, restarts the rotation first (see the top of this file)."""
+        values = self._values()
+        if self._mem32[self._fcs_address] & FCS_OVER:
+            self.fifo_overruns += 1
+            if self._channels > 1:
+                return self._restart_rotation()
+            self._mem32[self._fcs_address] = _FCS_STREAMING
+        if self._channels > 1:
+            self._track_phase(values)
+        return values
+
+    def discard(self):
+        """The value index before which the ring cannot be trusted since the last call, or -1 (sampler)."""
+        until = self._discard_until
+        self._discard_until = -1
+        return until
+
+    def _track_phase(self, values):
+        new = (values - self._last_values) & 0x3FFFFFFF
+        self._phase = (self._phase + new) % self._channels
+        self._last_values = values
+
+    def _restart_rotation(self):
+        """Stop, let the DMA empty the FIFO, pad to a whole set, clear OVER, start again at channel 0."""
+        m = self._mem32
+        cs = self._cs_address
+        ain = self._ain
+        m[cs] = CS_EN | (ain << 12) | self._rrobin  # START_MANY off: the conversion under way ends
+        while not m[self._fcs_address] & FCS_EMPTY:
+            pass  # the DMA takes what the FIFO holds
+        self._track_phase(self._values())
+        for _ in range((self._channels - self._phase) % self._channels):
+            m[cs] = CS_EN | CS_START_ONCE | (ain << 12)  # a filler value, discarded with the rest
+            while not (m[cs] & CS_READY and m[self._fcs_address] & FCS_EMPTY):
+                pass
+        values = self._values()
+        self._track_phase(values)
+        self._discard_until = values  # a set boundary: phase 0
+        m[self._fcs_address] = _FCS_STREAMING  # clears OVER
+        m[cs] = CS_EN | CS_START_MANY | (ain << 12) | self._rrobin  # AINSEL back to channel 0
+        return values
+
+    def _values(self):
+        """Values the DMA has written since start, modulo 2**30 (re-arming a channel that finished)."""
         cur = self._current
         per_channel = self._transfers // self._factor  # whole samples: transfers is a multiple of 2
         if cur.count == 0 and not cur.active():
@@ -180,9 +257,6 @@ class AdcDma:
             cur.write = self._target
             cur.count = self._transfers
             cur = self._current = self._b if cur is self._a else self._a
-        if self._mem32[self._fcs_address] & FCS_OVER:
-            self._mem32[self._fcs_address] = _FCS_STREAMING
-            self.fifo_overruns += 1
         return wrap_add(self._done_samples, (self._transfers - cur.count) // self._factor)
 
     def fill(self, ring, first, count, mask):

@@ -1,10 +1,12 @@
 # The simulated board for the MicroPython Unix port: the ADC plays a recording
 # (see sim/machine.py) paced at its sampling rate, or faster.
 #
-#   micropython main.py --adc FILE --rate-hz 1000 [--speed 1] [--gain 1000]
-#                       [--power-off-after N] [--resume-sample N --resume-wall-ns T]
+#   micropython main.py --adc FILE --rate-hz 1000 [--channels N] [--speed 1] [--gain 1000]
+#                       [--settings FILE] [--power-off-after N] [--resume-sample N --resume-wall-ns T]
 #
-# FILE holds raw little-endian uint16 ADC readings (read_u16 scale), one per tick.
+# FILE holds raw little-endian uint16 ADC readings (read_u16 scale), N per
+# tick (one per channel, interleaved). --settings: where the board stores its
+# sensors (SENSOR); by default sensors.txt beside FILE (its own folder).
 # --power-off-after N: the process exits (code 17) once N samples are taken,
 # as a board does when its cable is pulled: what it had not sent is gone.
 # --resume-sample N --resume-wall-ns T: a board plugged in again. The
@@ -59,14 +61,23 @@ class Board:
     ticks_mask = 0x3FFFFFFF
 
     def __init__(self, adc_path, rate_hz, speed=1.0, gain=1000, power_off_after=0, resume_sample=0,
-                 resume_wall_ns=0, stall_at=0, stall_samples=0, garbage_at=0, garbage_bytes=0, clock_ppm=0):
+                 resume_wall_ns=0, stall_at=0, stall_samples=0, garbage_at=0, garbage_bytes=0, clock_ppm=0,
+                 channels=1, settings_path=None):
         # The recording has one rate: RATE n for any other would play it at the wrong speed.
         self.rates_hz = (rate_hz,)
         self.default_rate_hz = rate_hz
         self.gain = gain
         self.speed = speed
-        self._adc = machine.ADC(0)
+        self.channels = channels
+        self.pins = tuple("sim%d" % c for c in range(channels))
+        adcs = [machine.ADC(c) for c in range(channels)]
+        self._adc = adcs[0]
         self.read_u16 = self._adc.read_u16
+        self.reads = tuple(a.read_u16 for a in adcs)
+        if settings_path is None:
+            folder = adc_path.rpartition("/")[0]
+            settings_path = (folder + "/" if folder else "") + "sensors.txt"
+        self.settings_path = settings_path
         self._led = machine.Pin("LED", machine.Pin.OUT)
         self._timer = machine.Timer(-1)
         self._timer.speed = speed
@@ -79,7 +90,7 @@ class Board:
         self._timer.stop_after = power_off_after
         self._resume_sample = resume_sample
         self._resume_wall_ns = resume_wall_ns
-        machine.signal.load(adc_path)
+        machine.signal.load(adc_path, channels)
 
     @classmethod
     def from_argv(cls, argv):
@@ -91,7 +102,10 @@ class Board:
                    int(opts.get("resume-sample", "0")), int(opts.get("resume-wall-ns", "0")),
                    int(opts.get("stall-at", "0")), int(opts.get("stall-samples", "0")),
                    int(opts.get("garbage-at", "0")), int(opts.get("garbage-bytes", "0")),
-                   int(opts.get("clock-ppm", "0")))
+                   int(opts.get("clock-ppm", "0")), int(opts.get("channels", "1")), opts.get("settings"))
+
+    def skew_ns(self, rate_hz):
+        return 0  # a recording's channels were sampled together
 
     def heartbeat(self):
         self._led.toggle()

@@ -6,10 +6,11 @@ from micropython import const
 
 import mtw_frame as F
 from mtw_sampler import Sampler, wrap_add
+from mtw_settings import Sensors, parse_gain, valid_name
 
 FW_NAME = "myotwitch-fw"
-FW_VERSION = "0.1.0"
-PROTOCOL_VERSION = const(1)
+FW_VERSION = "0.2.0"
+PROTOCOL_VERSION = const(2)
 _LINE_MAX = const(40)
 _SELFTEST_SAMPLES = const(256)
 _HEARTBEAT_FRAMES = const(10)  # the LED changes every 10 frames while streaming
@@ -36,9 +37,17 @@ class StdinCommands:
         return b[0] if b else -1
 
 
+def _joined(values):
+    """Per-channel hello values as one comma-separated field."""
+    return ",".join(str(v) for v in values)
+
+
 class App:
     def __init__(self, board, out, commands, frame_samples=50, sample_format=None, watchdog_ms=0):
         self.board = board
+        self.channels = getattr(board, "channels", 1)
+        # The sensor per channel, stored on the board (SENSOR); boards without a settings file use their gain.
+        self.sensors = Sensors(getattr(board, "settings_path", "sensors.txt"), self.channels, board.gain)
         # Opt-in: a board's watchdog cannot be stopped once started, so it is
         # started by the first START (a board left at the REPL is not reset)
         # and fed by the main loop from then on.
@@ -51,14 +60,17 @@ class App:
         if sample_format is None:
             sample_format = F.FORMAT_PACKED12 if board.adc_bits <= 12 else F.FORMAT_U16
         self.sample_format = sample_format
-        if not 1 <= frame_samples <= F.max_frame_samples(sample_format):
-            raise ValueError("frame_samples must be 1 to %d in format %d" % (F.max_frame_samples(sample_format),
-                                                                            sample_format))
+        most = F.max_frame_samples(sample_format, self.channels)
+        if not 1 <= frame_samples <= most:
+            raise ValueError("frame_samples must be 1 to %d in format %d with %d channels"
+                             % (most, sample_format, self.channels))
         self.rate_hz = board.default_rate_hz
         # Pre-bound: looked up once, not per STATS frame (0 on boards without the rp2 DMA path).
         self._fifo_overruns = getattr(board, "fifo_overruns", None)
         self.sampler = Sampler(board.read_u16, board.ticks_us, board.ticks_mask, board.adc_bits,
-                               ring=getattr(board, "ring", None))
+                               ring=getattr(board, "ring", None), reads=getattr(board, "reads", None))
+        if self.sampler.channels != self.channels:
+            raise ValueError("the board reads %d channels but says %d" % (self.sampler.channels, self.channels))
         self.writer = F.FrameWriter()
         self.streaming = False
         self.running = True
@@ -83,20 +95,28 @@ class App:
         return True
 
     def hello_fields(self):
-        return (
-            ("board", self.board.name),
+        board = self.board
+        fields = [
+            ("board", board.name),
             ("fw", FW_NAME + " " + FW_VERSION),
             ("protocol", PROTOCOL_VERSION),
             ("upy", ".".join(str(v) for v in sys.implementation.version[:3])),
             ("rate_hz", self.rate_hz),
-            ("adc_bits", self.board.adc_bits),
-            ("vref_mv", self.board.vref_mv),
-            ("gain", self.board.gain),
+            ("adc_bits", board.adc_bits),
+            ("vref_mv", board.vref_mv),
+            ("channels", self.channels),
+            ("pins", _joined(getattr(board, "pins", ("?",) * self.channels))),
+            ("gain", _joined(self.sensors.gains)),
+            ("sensor", _joined(self.sensors.names)),
+            ("skew_ns", board.skew_ns(self.rate_hz) if hasattr(board, "skew_ns") else 0),
             ("frame_samples", self.frame_samples),
             ("format", self.sample_format),
-            ("uid", self.board.uid()),
+            ("uid", board.uid()),
             ("watchdog_ms", self.watchdog_ms),
-        )
+        ]
+        if self.sensors.problem:
+            fields.append(("settings", self.sensors.problem))
+        return fields
 
     def send_hello(self):
         self._send(self.writer.hello(self.hello_fields()))
@@ -125,18 +145,30 @@ class App:
             self._status(F.STATUS_OK, "PONG")
         elif word == "RATE" and len(parts) == 2:
             self._set_rate(parts[1])
-        elif word == "SELFTEST" and len(parts) == 1:
-            self._selftest()
+        elif word == "SELFTEST" and len(parts) <= 2:
+            self._selftest(parts[1] if len(parts) == 2 else b"0")
+        elif word == "SENSOR" and len(parts) == 4:
+            self._set_sensor(parts[1], parts[2], parts[3])
+        elif word == "SENSOR" and len(parts) == 3:
+            self._set_sensor(parts[1], parts[2], b"0")
         else:
             self._status(F.STATUS_ERROR, "unknown command")
 
-    def _selftest(self):
-        """Read the ADC directly and report its noise and range, in ADC counts."""
+    def _selftest(self, channel_arg):
+        """SELFTEST [channel]: read that channel's ADC directly and report its noise and range, in ADC counts."""
         if self.streaming:
             self._status(F.STATUS_ERROR, "SELFTEST while streaming: STOP first")
             return
+        reads = getattr(self.board, "reads", (self.board.read_u16,))
+        try:
+            channel = int(channel_arg)
+        except ValueError:
+            channel = -1
+        if not 0 <= channel < len(reads):
+            self._status(F.STATUS_ERROR, "no such channel")
+            return
         shift = 16 - self.board.adc_bits
-        read = self.board.read_u16
+        read = reads[channel]
         lo, hi, total, squares = 1 << 16, -1, 0, 0
         for _ in range(_SELFTEST_SAMPLES):
             v = read() >> shift
@@ -150,6 +182,31 @@ class App:
         full = (1 << self.board.adc_bits) - 1
         verdict = "flat" if hi == lo else ("rail" if lo == 0 or hi == full else "ok")
         self._status(F.STATUS_OK, "SELFTEST n=%d min=%d max=%d mean=%.1f sd=%.2f %s" % (n, lo, hi, mean, sd, verdict))
+
+    def _set_sensor(self, channel_arg, name_arg, gain_arg):
+        """SENSOR <channel> <name> <gain>, or SENSOR <channel> none: stored on the board, in the hello from now on."""
+        if self.streaming:
+            self._status(F.STATUS_ERROR, "SENSOR while streaming: STOP first")
+            return
+        try:
+            channel = int(channel_arg)
+            name = name_arg.decode()
+        except (ValueError, UnicodeError):
+            channel, name = -1, ""
+        gain = parse_gain(gain_arg.decode()) if name != "none" else 0
+        if not 0 <= channel < self.channels:
+            self._status(F.STATUS_ERROR, "no such channel")
+        elif not valid_name(name):
+            self._status(F.STATUS_ERROR, "bad sensor name")
+        elif name != "none" and gain < 0:
+            self._status(F.STATUS_ERROR, "bad gain (1 to 100000)")
+        else:
+            try:
+                self.sensors.set(channel, name, gain)
+            except OSError:
+                self._status(F.STATUS_ERROR, "cannot write " + self.sensors.path)
+                return
+            self._status(F.STATUS_OK, "SENSOR %d %s %s" % (channel, name, self.sensors.gains[channel]))
 
     def _set_rate(self, arg):
         if self.streaming:
@@ -234,7 +291,7 @@ class App:
             s.first_time()
             length = self.writer.data(
                 s.seq_hi16, s.seq_lo16, s.t_hi16, s.t_lo16, flags, self.sample_format,
-                s.ring, s.ring_mask, s.first_pos(), count, s.full_scale,
+                s.ring, s.ring_mask, s.first_pos(), count, s.full_scale, s.channels,
             )
             if not s.still_intact():
                 s.drop(count)  # overwritten while we copied: counted, not sent

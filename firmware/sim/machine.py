@@ -1,7 +1,8 @@
 # A stand-in for MicroPython's `machine` module on the Unix port.
 #
 # Only the parts the firmware's sim board uses: an ADC that plays a recording
-# (raw little-endian uint16 read_u16 values, one per timer tick) and a Timer
+# (raw little-endian uint16 read_u16 values, one per channel per timer tick,
+# interleaved: tick 0's channels 0..N-1, then tick 1's) and a Timer
 # whose ticks are fired by `pump()` from the main loop, each under
 # micropython.heap_lock(), so that any allocation in the callback raises
 # MemoryError here as it would break a hard IRQ on a board.
@@ -17,12 +18,16 @@ class _Signal:
     def __init__(self):
         self.file = None
         self.chunk = array("H", bytes(2 * _CHUNK_SAMPLES))
-        self.chunk_len = 0
-        self.pos = 0
-        self.current = 0
+        self.chunk_len = 0  # in ticks (sets of `channels` values)
+        self.pos = 0  # in ticks
+        self.channels = 1
+        self.current = array("H", bytes(16))  # each channel's value at the tick being fired
         self.exhausted = True
 
-    def load(self, path):
+    def load(self, path, channels=1):
+        self.channels = channels
+        # A whole number of ticks per chunk, so a tick never straddles two reads.
+        self.chunk = array("H", bytes(2 * (_CHUNK_SAMPLES - _CHUNK_SAMPLES % channels)))
         self.file = open(path, "rb")
         self.chunk_len = 0
         self.pos = 0
@@ -35,12 +40,12 @@ class _Signal:
         self.pos += in_chunk
         rest = count - in_chunk
         if rest > 0 and not self.exhausted:
-            self.file.seek(self.file.tell() + 2 * rest)
+            self.file.seek(self.file.tell() + 2 * rest * self.channels)
             self._refill()
 
     def _refill(self):
         n = self.file.readinto(self.chunk)
-        self.chunk_len = (n or 0) // 2
+        self.chunk_len = (n or 0) // (2 * self.channels)
         self.pos = 0
         if self.chunk_len == 0:
             self.exhausted = True
@@ -62,13 +67,19 @@ class ADC:
 
     def __init__(self, pin=None, **kwargs):
         self.pin = pin
+        # ADC(c) with an int reads channel c of the recording; ADC(Pin(..)) (the real boards' modules) channel 0.
+        self.channel = pin if isinstance(pin, int) and 0 <= pin < 16 else 0
         self.attenuation = None
+        self.read_u16 = self._read_channel0 if self.channel == 0 else self._read
 
     def atten(self, value):
         self.attenuation = value
 
-    def read_u16(self):
-        return signal.current
+    def _read(self):
+        return signal.current[self.channel]
+
+    def _read_channel0(self):
+        return signal.current[0]
 
 
 class Pin:
@@ -146,13 +157,19 @@ class Timer:
     def _fire(self, n):
         sig = signal
         chunk = sig.chunk
+        current = sig.current
+        channels = sig.channels
         cb = self.callback
         pos = sig.pos
         ticks = range(n)
         micropython.heap_lock()
         try:
             for _ in ticks:
-                sig.current = chunk[pos]
+                base = pos * channels
+                c = 0
+                while c < channels:
+                    current[c] = chunk[base + c]
+                    c += 1
                 cb(self)
                 pos += 1
                 self.fired += 1

@@ -8,7 +8,12 @@
 # channel whose TREQ is the ADC's DREQ pops it into its write buffer, wrapping
 # the write address on a (1 << RING_SIZE) byte boundary; a channel that
 # finishes its count goes idle and triggers its CHAIN_TO channel. Tests call
-# adc.convert(n) to let n conversions happen. What the silicon does beyond
+# adc.convert(n) to let n conversions happen. With CS.RROBIN set, AINSEL moves
+# to the next enabled input after each conversion (RP2040 datasheet 4.9.2.2),
+# and each result is tagged with its input in its low 2 bits (the counter in
+# the bits above) so that tests see which channel a value came from; a
+# dropped result (FIFO full) shifts the channels of the values after it, as on
+# the chip. CS.START_ONCE starts one conversion at once. What the silicon does beyond
 # this model is not verified here.
 import machine
 import uctypes
@@ -42,6 +47,15 @@ def _fields():
     return _LAYOUTS[_chip]
 
 
+def _field(value, wanted):
+    """One CTRL field, without building unpack_ctrl's dict: the firmware's heap-locked main loop reaches the
+    model (a rotation restart's single conversions are moved by the DMA at once)."""
+    for name, shift, width in _LAYOUTS[_chip]:
+        if name == wanted:
+            return (value >> shift) & ((1 << width) - 1)
+    return 0
+
+
 class DMA:
     channels = []
 
@@ -57,6 +71,7 @@ class DMA:
         self._live = 0
         self.ctrl = 0
         self._busy = False
+        self._aligned = None  # the write buffer last checked for alignment
 
     def pack_ctrl(self, default=None, **fields):
         if default is None:
@@ -119,26 +134,29 @@ class DMA:
 
     def _trigger(self):
         """A trigger (active(1), or a chain from another channel): starts only an enabled channel."""
-        if DMA.unpack_ctrl(self.ctrl)["enable"]:
+        if _field(self.ctrl, "enable"):
             self._live = self._reload
             self._busy = self._live > 0
 
     def _transfer(self, v):
         """Write one halfword (size=1) at the write address, then advance it."""
-        fields = DMA.unpack_ctrl(self.ctrl)
+        ctrl = self.ctrl
         buf = self._buffer
-        if fields["ring_sel"] and fields["ring_size"]:
-            ring = (1 << fields["ring_size"]) // 2
-            if uctypes.addressof(buf) % (2 * ring):
-                raise AssertionError("write ring not aligned to its size")
+        ring_size = _field(ctrl, "ring_size")
+        if _field(ctrl, "ring_sel") and ring_size:
+            ring = (1 << ring_size) // 2
+            if self._aligned is not buf:  # checked once per buffer (addressof may make a big int)
+                if uctypes.addressof(buf) % (2 * ring):
+                    raise AssertionError("write ring not aligned to its size")
+                self._aligned = buf
             buf[self._pos % ring] = v
         else:
             buf[self._pos] = v
-        self._pos += fields["inc_write"]
+        self._pos += _field(ctrl, "inc_write")
         self._live -= 1
         if self._live == 0:
             self._busy = False
-            nxt = fields["chain_to"]
+            nxt = _field(ctrl, "chain_to")
             if nxt != self.channel:
                 DMA.channels[nxt]._trigger()
 
@@ -169,6 +187,8 @@ class _Adc:
         if offset == 0x00:
             return self.cs | 0x100  # READY
         if offset == 0x08:
+            if self.fifo:
+                self._serve()  # the DMA empties the FIFO on its own, not only when a conversion lands
             level = len(self.fifo)
             return self.fcs | (0x100 if level == 0 else 0) | (0x200 if level == _FIFO_DEPTH else 0) | (level << 16)
         if offset == 0x0C:
@@ -179,7 +199,9 @@ class _Adc:
 
     def write(self, offset, value):
         if offset == 0x00:
-            self.cs = value
+            self.cs = value & ~0x4  # START_ONCE reads back 0
+            if value & 0x4 and value & 0x1:
+                self._convert_one()
         elif offset == 0x08:
             over = (self.fcs & 0x800) and not value & 0x800  # write 1 clears OVER
             self.fcs = (value & ~0xF00) | (0x800 if over else 0)
@@ -190,20 +212,33 @@ class _Adc:
         for _ in range(n):
             if not (self.cs & 0x1 and self.cs & 0x8):
                 return
-            if self.fcs & 0x1:
-                if len(self.fifo) < _FIFO_DEPTH:
-                    self.fifo.append(self.value)
-                else:
-                    self.fcs |= 0x800
-            self.value = (self.value + 1) & 0xFFF
-            self.conversions += 1
-            self._serve()
+            self._convert_one()
+
+    def _convert_one(self):
+        ain = (self.cs >> 12) & 0xF
+        rrobin = (self.cs >> 16) & 0x1FF
+        result = self.value if not rrobin else ((self.value << 2) | ain) & 0xFFF
+        if self.fcs & 0x1:
+            if len(self.fifo) < _FIFO_DEPTH:
+                self.fifo.append(result)
+            else:
+                self.fcs |= 0x800
+        if rrobin:  # the next enabled input after this one, cyclically
+            nxt = ain
+            for _ in range(9):
+                nxt = (nxt + 1) % 9
+                if rrobin >> nxt & 1:
+                    break
+            self.cs = (self.cs & ~0xF000) | (nxt << 12)
+        self.value = (self.value + 1) & (0xFFF if not rrobin else 0x3FF)
+        self.conversions += 1
+        self._serve()
 
     def _serve(self):
         if self.dma_stalled or not self.fcs & 0x8:
             return
         for ch in DMA.channels:
-            if ch._busy and DMA.unpack_ctrl(ch.ctrl)["treq_sel"] == self.dreq:
+            if ch._busy and _field(ch.ctrl, "treq_sel") == self.dreq:
                 while self.fifo and ch._busy:
                     ch._transfer(self.fifo.pop(0))
 

@@ -162,8 +162,9 @@ def assess(phases: Phases, sensor: builds.Sensor | None, board: builds.Board | N
         factor = reported_gain / sensor.gain
         wrong = f"{factor:.3g}x too small" if factor > 1 else f"{1 / factor:.3g}x too large"
         found.append(Finding("gain", same, f"the board reports gain {reported_gain:g}; a {sensor.name} has "
-                             f"{sensor.gain:g}" + ("" if same else f": every µV would read {wrong}. Set SENSOR_GAIN = "
-                             f"{sensor.gain:g} in config.py on the board, then reset it"), reported_gain))
+                             f"{sensor.gain:g}" + ("" if same else f": every µV would read {wrong}. Store the sensor "
+                             f"on the board: myotwitch live --sensor {sensor.key} (or flash --sensor), which sets "
+                             f"its gain to {sensor.gain:g}"), reported_gain))
 
     moving_uv = float(np.std(relax))
     flat_limit = 0.25 * step_uv if step_uv else 0.05  # nearly every sample on one ADC code

@@ -3,9 +3,11 @@
     DIR/session.json   what the session is: rate, start time, board, source (written first)
     DIR/samples.f32    every sample in µV as little-endian float32, one per stream index;
                        NaN where a sample was lost (an unplug, a gap on the wire): never filled in
+    DIR/samples.chC.f32  channel C's (C = 1, 2, ...) of a board with several channels, the same way;
+                       samples.f32 is channel 0's, and session.json says "channels"
     DIR/events.jsonl   the same JSON-lines objects `myotwitch analyze --format jsonl` prints,
                        plus gap and mark events, one line as each is found
-    DIR/session.edf    EDF+ written at the end from the three files above
+    DIR/session.edf    EDF+ written at the end from the files above: one signal per channel
 
 Raw samples and events are written through to the operating system after
 every batch the live session hands over (about 0.25 s: a kill -9 loses at
@@ -24,6 +26,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +38,12 @@ from myotwitch.sources import SampleBlock
 
 SESSION_JSON = "session.json"
 SAMPLES_F32 = "samples.f32"
+
+
+def channel_samples_name(channel: int) -> str:
+    """The raw file of a channel: samples.f32 for channel 0, samples.ch1.f32 for channel 1, ..."""
+    return SAMPLES_F32 if channel == 0 else f"samples.ch{channel}.f32"
+
 EVENTS_JSONL = "events.jsonl"
 SESSION_EDF = "session.edf"
 _SAMPLE = np.dtype("<f4")
@@ -66,6 +75,7 @@ class SessionRecorder:
         except OSError as exc:
             raise MyotwitchError(f"cannot write the session folder {self.dir}: {exc.strerror}") from None
         self.samples_written = 0  # stream indices on disk, lost ones (NaN) included
+        self._more: list = []  # the raw files of channels 1, 2, ... (a board with several channels)
         self._last_sync = clock()
 
     def set_start(self, start_utc: datetime) -> None:
@@ -77,11 +87,30 @@ class SessionRecorder:
         missing = block.start_index - self.samples_written
         if missing < 0:
             raise ValueError(f"block at {block.start_index} overlaps what is written ({self.samples_written})")
-        data = np.asarray(block.samples_uv, dtype=_SAMPLE)
-        if missing:
-            data = np.concatenate((np.full(missing, np.nan, dtype=_SAMPLE), data))
-        self._guard(lambda: self._samples.write(data.tobytes()))
-        self.samples_written += len(data)
+        rows = [block.samples_uv] if block.channels_uv is None else list(block.channels_uv)
+        if len(rows) != 1 + len(self._more):
+            if self.samples_written or self._more:
+                raise ValueError(f"a block of {len(rows)} channels in a session of {1 + len(self._more)}")
+            self._open_channels(len(rows))
+        written = 0
+        for f, row in zip([self._samples, *self._more], rows, strict=True):
+            data = np.asarray(row, dtype=_SAMPLE)
+            if missing:
+                data = np.concatenate((np.full(missing, np.nan, dtype=_SAMPLE), data))
+            self._guard(partial(f.write, data.tobytes()))
+            written = len(data)
+        self.samples_written += written
+
+    def _open_channels(self, channels: int) -> None:
+        """The first block has several channels: a raw file for each beyond channel 0, and say so."""
+        try:
+            # Open for the session's life, like samples.f32: closed by close().
+            self._more = [open(self.dir / channel_samples_name(c), "wb")  # noqa: SIM115
+                          for c in range(1, channels)]
+        except OSError as exc:
+            raise MyotwitchError(f"cannot write the session folder {self.dir}: {exc.strerror}") from None
+        self.meta["channels"] = channels
+        self._guard(lambda: _write_json(self.dir / SESSION_JSON, self.meta))
 
     def add_events(self, events: Iterable[Event]) -> None:
         self.add_json(to_json(e, self.rate_hz) for e in events)
@@ -97,16 +126,17 @@ class SessionRecorder:
         self._guard(self._flush)
 
     def _flush(self) -> None:
-        self._samples.flush()
-        self._events.flush()
+        files = [self._samples, *self._more, self._events]
+        for f in files:
+            f.flush()
         now = self._clock()
         if now - self._last_sync >= self._sync_every_s:
-            os.fsync(self._samples.fileno())
-            os.fsync(self._events.fileno())
+            for f in files:
+                os.fsync(f.fileno())
             self._last_sync = now
 
     def close(self) -> None:
-        for f in (self._samples, self._events):
+        for f in (self._samples, *self._more, self._events):
             try:
                 f.flush()
                 os.fsync(f.fileno())
@@ -170,12 +200,12 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
     out_dir = Path(out_dir)
     meta = read_meta(out_dir)
     rate_hz = float(meta["rate_hz"])
-    raw_path = out_dir / SAMPLES_F32
-    try:
-        whole = raw_path.stat().st_size // _SAMPLE.itemsize  # a crash can cut the last value short: left out
-        raw = np.memmap(raw_path, dtype=_SAMPLE, mode="r", shape=(whole,)) if whole else np.zeros(0, dtype=_SAMPLE)
-    except OSError as exc:
-        raise MyotwitchError(f"cannot read {raw_path}: {exc.strerror}") from None
+    channels = int(meta.get("channels", 1))
+    raws = [_read_raw(out_dir / channel_samples_name(c)) for c in range(channels)]
+    # A crash can leave one channel's file a block shorter than another's: all end where the shortest does.
+    shortest = min(len(r) for r in raws)
+    raws = [r[:shortest] for r in raws]
+    raw = raws[0]  # losses (NaN) are the same on every channel: gaps come from channel 0
     if len(raw) == 0:
         raise MyotwitchError(f"{out_dir}: no samples were recorded, so there is no EDF+ to write")
     record_s = next((d for d in _RECORD_DURATIONS_S if abs(rate_hz * d - round(rate_hz * d)) < 1e-9), None)
@@ -183,9 +213,8 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
         raise MyotwitchError(f"EDF+ needs a whole number of samples per record: {rate_hz:g} Hz has none")
     per_record = round(rate_hz * record_s)
     records = math.ceil(len(raw) / per_record)
-    low, high = _finite_range(raw)
     # Whole µV outward: the header field holds 8 characters, and a rounded-in limit would clip.
-    physical_max, physical_min = math.floor(high) + 1.0, math.ceil(low) - 1.0
+    ranges = [(math.floor(high) + 1.0, math.ceil(low) - 1.0) for low, high in map(_finite_range, raws)]
 
     events = read_events(out_dir)
     why = {round(e["start_s"] * rate_hz): e.get("why") for e in events if e["type"] == "gap"}
@@ -197,14 +226,15 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
 
     path = out_dir / SESSION_EDF
     tmp = out_dir / (SESSION_EDF + ".tmp")
-    writer = pyedflib.EdfWriter(str(tmp), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+    writer = pyedflib.EdfWriter(str(tmp), channels, file_type=pyedflib.FILETYPE_EDFPLUS)
     try:
-        writer.setSignalHeader(0, {
-            "label": f"EMG {meta.get('muscle') or 'surface'}"[:16], "dimension": "uV",
-            "sample_frequency": rate_hz, "physical_max": physical_max, "physical_min": physical_min,
-            "digital_max": 32767, "digital_min": -32768,
-            "transducer": "surface EMG electrodes"[:80], "prefilter": meta.get("prefilter", "sensor board")[:80],
-        })
+        for c, (physical_max, physical_min) in enumerate(ranges):
+            writer.setSignalHeader(c, {
+                "label": _signal_label(meta, c, channels), "dimension": "uV",
+                "sample_frequency": rate_hz, "physical_max": physical_max, "physical_min": physical_min,
+                "digital_max": 32767, "digital_min": -32768,
+                "transducer": "surface EMG electrodes"[:80], "prefilter": meta.get("prefilter", "sensor board")[:80],
+            })
         # EDF+ header subfields: ASCII, no spaces, at most 80 characters together.
         writer.setEquipment(_edf_word(f"{meta.get('board', '?')}_{meta.get('firmware', '')}")[:40])
         writer.setRecordingAdditional("myotwitch_informs_not_diagnoses")
@@ -215,12 +245,15 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
             writer.setDatarecordDuration(record_s)
         writer.set_number_of_annotation_signals(annotation_signals)
         for first in range(0, records * per_record, per_record * _EDF_CHUNK_RECORDS):
-            chunk = np.asarray(raw[first : first + per_record * _EDF_CHUNK_RECORDS], dtype=np.float64)
-            chunk = np.nan_to_num(chunk, nan=0.0)
-            whole = math.ceil(len(chunk) / per_record) * per_record
-            chunk = np.concatenate((chunk, np.zeros(whole - len(chunk))))
+            chunks = []
+            for one in raws:
+                chunk = np.asarray(one[first : first + per_record * _EDF_CHUNK_RECORDS], dtype=np.float64)
+                chunk = np.nan_to_num(chunk, nan=0.0)
+                whole = math.ceil(len(chunk) / per_record) * per_record
+                chunks.append(np.concatenate((chunk, np.zeros(whole - len(chunk)))))
             for r in range(0, whole, per_record):
-                writer.writePhysicalSamples(chunk[r : r + per_record])
+                for chunk in chunks:  # a record holds each signal's samples in turn
+                    writer.writePhysicalSamples(chunk[r : r + per_record])
         for onset_s, duration_s, text in sorted(annotations):
             writer.writeAnnotation(onset_s, duration_s, text)
     finally:
@@ -230,6 +263,23 @@ def write_session_edf(out_dir: str | os.PathLike) -> Path:
         raise MyotwitchError(f"{path} could not be written completely (is the disk full?)")
     os.replace(tmp, path)
     return path
+
+
+def _read_raw(raw_path: Path) -> np.ndarray:
+    try:
+        whole = raw_path.stat().st_size // _SAMPLE.itemsize  # a crash can cut the last value short: left out
+        return np.memmap(raw_path, dtype=_SAMPLE, mode="r", shape=(whole,)) if whole else np.zeros(0, dtype=_SAMPLE)
+    except OSError as exc:
+        raise MyotwitchError(f"cannot read {raw_path}: {exc.strerror}") from None
+
+
+def _signal_label(meta: dict, channel: int, channels: int) -> str:
+    """EDF's 16-character label: the muscle named for the channel (`muscles`, else `muscle` for one channel)."""
+    muscles = meta.get("muscles") or []
+    muscle = muscles[channel] if channel < len(muscles) else (meta.get("muscle") if channels == 1 else None)
+    if channels == 1:
+        return f"EMG {muscle or 'surface'}"[:16]
+    return f"EMG{channel} {muscle or 'surface'}"[:16]
 
 
 def edf_complete(path: Path) -> bool:

@@ -5,7 +5,7 @@ from array import array
 from binascii import hexlify
 import mtw_frame as F
 
-w = F.FrameWriter()
+w = F.FrameWriter(version=1)
 
 
 def show(name, n):

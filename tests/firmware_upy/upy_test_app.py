@@ -172,8 +172,8 @@ def test_watchdog_is_opt_in_started_by_start_and_fed_by_the_loop():
 
 
 def test_frame_samples_beyond_the_payload_limit_are_refused():
-    # 1024 payload bytes hold 506 uint16 samples or 512 packed ones (the documented limits).
-    for fmt, largest in ((F.FORMAT_U16, 506), (F.FORMAT_PACKED12, 512)):
+    # 1024 payload bytes hold 504 uint16 samples (v2) or 512 packed ones (the documented limits).
+    for fmt, largest in ((F.FORMAT_U16, 504), (F.FORMAT_PACKED12, 512)):
         app = App(FakeBoard([0x8000]), FakeOut(), FakeCommands(), frame_samples=largest, sample_format=fmt)
         assert app.frame_samples == largest
         for bad in (0, largest + 1):
@@ -186,14 +186,14 @@ def test_frame_samples_beyond_the_payload_limit_are_refused():
 
 def test_a_largest_u16_frame_fits_its_buffer_and_is_sent_whole():
     board, out, cmds = FakeBoard([0x1230, 0xFFF0]), FakeOut(), FakeCommands()
-    app = App(board, out, cmds, frame_samples=506, sample_format=F.FORMAT_U16)
+    app = App(board, out, cmds, frame_samples=504, sample_format=F.FORMAT_U16)
     command(app, cmds, out, b"START\n")
     out.data = bytearray()
-    board.fire(506)
+    board.fire(504)
     app._flush_frames()
-    (kind, payload), stats = frames(out.data)  # at 1000 Hz, a STATS follows each 506-sample frame
+    (kind, payload), stats = frames(out.data)  # at 1000 Hz, a STATS follows each 504-sample frame
     assert kind == F.TYPE_DATA and len(payload) == F.MAX_PAYLOAD_BYTES and stats[0] == F.TYPE_STATUS
-    assert struct.unpack_from("<H", payload, 10)[0] == 506
+    assert struct.unpack_from("<H", payload, 10)[0] == 504
 
 
 run(globals())

@@ -41,6 +41,39 @@ def test_esp32_board_uses_adc1_with_11db():
     check_board(b, "esp32")
 
 
+def refused(make):
+    try:
+        make()
+    except ValueError:
+        return True
+    return False
+
+
+def test_esp32_takes_up_to_four_adc1_channels_each_at_11db():
+    from boards.esp32 import Board
+
+    b = Board(channels=4)
+    assert b.channels == 4 and b.pins == ("34", "35", "32", "33") and len(b.reads) == 4
+    assert b.skew_ns(1000) == 0  # read in turn by the callback: not measured
+    assert refused(lambda: Board(channels=5)) and refused(lambda: Board(channels=0))
+
+
+def test_rp2_takes_gp26_to_gp28_only():
+    from boards.rp2 import Board
+
+    b = Board(channels=3)
+    assert b.pins == ("GP26", "GP27", "GP28") and len(b.reads) == 3
+    assert refused(lambda: Board(channels=4))  # GP29 measures VSYS on the Pico
+    assert refused(lambda: Board(adc_pin=27, channels=3))
+    assert Board(channels=1).skew_ns(2000) == 0
+
+
+def test_headline_build_default_gain_is_myoware_raw():
+    import config
+
+    assert config.SENSOR_GAIN == 200 and config.CHANNELS == 1
+
+
 def test_sensor_gain_comes_from_config():
     import config
     from boards.rp2 import Board

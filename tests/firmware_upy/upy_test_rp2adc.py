@@ -37,7 +37,7 @@ def data_samples(out):
     for kind, payload in frames(out.data[: getattr(out, "n", len(out.data))]):
         if kind == F.TYPE_DATA:
             seq, t_us, flags, fmt, count = struct.unpack_from("<IIBBH", payload, 0)
-            body = payload[12:]
+            body = payload[F.DATA_HEADER_BYTES:]
             values = []
             for i in range(0, count - 1, 2):
                 a, b, c = body[3 * (i // 2)], body[3 * (i // 2) + 1], body[3 * (i // 2) + 2]
@@ -275,6 +275,162 @@ def test_dma_pairs_at_500_hz_allocate_nothing_across_the_index_wrap():
     app, checked = stream_dma_locked(500, 100000, 2000)
     assert checked >= 50000 - 50, checked
     assert app.sampler.lost == 0
+
+
+# -- several channels: the round-robin ---------------------------------------------------------------
+
+
+def rr_app(channels, rate_hz=2000, chip="RP2040", transfers=R.TRANSFERS, out=None, frame_samples=50):
+    from boards.rp2 import Board
+
+    rp2.reset(chip)
+    board = Board(channels=channels)
+    if transfers != R.TRANSFERS or chip != R.chip_name():  # the Unix port's chip_name() is RP2040
+        board._dma = R.AdcDma(rp2.DMA, machine.mem32, chip, transfers=transfers, channels=channels)
+        board.ring = board._dma.ring
+    out = FakeOut() if out is None else out
+    app = App(board, out, FakeCommands(), frame_samples=frame_samples)
+    if rate_hz != 1000:
+        app.handle_command(b"RATE %d" % rate_hz)
+    app.handle_command(b"START")
+    return board, app, out
+
+
+def sets_of(out, channels):
+    """(seq, [set, ...]) of each data frame: a set is its channels' values, from the packed body."""
+    result = []
+    for kind, payload in frames(out.data[: getattr(out, "n", len(out.data))]):
+        if kind == F.TYPE_DATA:
+            seq, _t, _flags, _fmt, count = struct.unpack_from("<IIBBH", payload, 0)
+            assert payload[12] == channels
+            body = payload[F.DATA_HEADER_BYTES:]
+            values = []
+            for i in range(count * channels):
+                j = 3 * (i // 2)
+                values.append(body[j] | (body[j + 1] & 0x0F) << 8 if i % 2 == 0
+                              else (body[j + 1] >> 4) | body[j + 2] << 4)
+            result.append((seq, [values[k * channels : (k + 1) * channels] for k in range(count)]))
+    return result
+
+
+def test_round_robin_registers_for_three_channels():
+    board, app, out = rr_app(3, rate_hz=2000)
+    adc = rp2.adc_rp2040
+    assert adc.div == (48000000 // 6000 - 1) << 8  # 3 x 2000 conversions a second
+    assert (adc.cs >> 16) & 0x1F == 0b111 and (adc.cs >> 12) & 0x7 == 0  # RROBIN AIN0-2, AINSEL 0 first
+    assert adc.cs & R.CS_START_MANY and board.pacing == "adc-dma, round-robin"
+    assert board.pins == ("GP26", "GP27", "GP28")
+    assert board.skew_ns(2000) == 166667  # 1 / 6000 s, rounded to the ns
+    app.stop()
+    assert (adc.cs >> 16) & 0x1FF == 0 and not adc.cs & R.CS_START_MANY  # one-shot reads after STOP
+
+
+def test_500_hz_on_two_channels_converts_at_1000_hz_without_pairs():
+    board, app, out = rr_app(2, rate_hz=500)
+    assert rp2.adc_rp2040.div == 47999 << 8 and board.pacing == "adc-dma, round-robin"
+    app.stop()
+
+
+def test_each_value_of_a_set_comes_from_its_channel_across_wraps_and_hand_overs():
+    board, app, out = rr_app(3, transfers=8192)  # hand-overs every 8192 values: mid-set, as 8192 is no multiple of 3
+    # No step longer than the ring less the sampler's margin and a frame's leftover (149 values).
+    for step in (37, 500, 1, 1600, 777, 1599, 1024, 1600, 333, 1500, 1600, 1600):
+        rp2.adc_rp2040.convert(step)
+        app._flush_frames()
+    app.stop()
+    got = sets_of(out, 3)
+    k = 0
+    for seq, sets in got:
+        assert seq == k, (seq, k)
+        for values in sets:
+            # the model tags each result with its input (low 2 bits) over a conversion counter
+            assert [v & 3 for v in values] == [0, 1, 2], (k, values)
+            assert [v >> 2 for v in values] == [(3 * k + c) & 0x3FF for c in range(3)], (k, values)
+            k += 1
+    assert k == (37 + 500 + 1 + 1600 + 777 + 1599 + 1024 + 1600 + 333 + 1500 + 1600 + 1600) // 3
+    assert app.sampler.lost == 0 and board.fifo_overruns() == 0
+
+
+def test_a_fifo_overflow_restarts_the_rotation_and_no_value_goes_out_under_the_wrong_channel():
+    board, app, out = rr_app(3)
+    adc = rp2.adc_rp2040
+    adc.convert(301)  # 100 sets and one value of the next
+    app._flush_frames()
+    adc.dma_stalled = True
+    adc.convert(6)  # 4 fill the FIFO, 2 are dropped: the ring's values from here on would shift channel
+    adc.dma_stalled = False
+    adc.convert(5)
+    before = sum(len(sets) for _, sets in sets_of(out, 3))
+    app._flush_frames()  # sees OVER: restarts the rotation
+    assert board.fifo_overruns() == 1
+    assert (adc.cs >> 12) & 0x7 == 0 and adc.cs & R.CS_START_MANY and (adc.cs >> 16) & 0x1F == 0b111
+    adc.convert(3 * 400)
+    app.stop()
+    got = sets_of(out, 3)
+    sent = sum(len(sets) for _, sets in got)
+    for seq, sets in got:
+        for values in sets:
+            assert [v & 3 for v in values] == [0, 1, 2], (seq, values)  # never shifted
+    # The stall's sets are counted lost (the overflow flag on the next frame), and the stream goes on.
+    assert app.sampler.lost > 0 and sent > before + 390
+    flagged = [p for k, p in frames(out.data) if k == F.TYPE_DATA and p[8] & F.FLAG_OVERFLOW]
+    assert len(flagged) == 1
+    # Every set is sent or counted: the sets the DMA wrote (fillers included) = sent + lost.
+    assert sent + app.sampler.lost == board._dma._values() // 3
+
+
+def test_without_the_restart_an_overflow_would_shift_the_channels():
+    # The reason for the restart, shown on the model: a dropped result moves every later value to the
+    # next channel's place (FIFO entries carry no channel tag).
+    rp2.reset()
+    dma = R.AdcDma(rp2.DMA, machine.mem32, "RP2040", channels=3)
+    dma.start(1000)
+    adc = rp2.adc_rp2040
+    adc.convert(3)
+    adc.dma_stalled = True
+    adc.convert(5)  # four wait in the FIFO, one is dropped
+    adc.dma_stalled = False
+    adc.convert(4)  # the first finds the FIFO still full: dropped too
+    ring = [dma.ring[i] & 3 for i in range(dma._values())]
+    assert ring == [0, 1, 2, 0, 1, 2, 0, 0, 1, 2], ring  # the third set reads channel 0 where 1 belongs
+    dma.stop()
+
+
+def test_the_round_robin_main_loop_allocates_nothing_through_an_overflow():
+    out = LockedOut(16384)
+    board, app, _ = rr_app(3, out=out, transfers=8192)
+    adc = rp2.adc_rp2040
+    flush = app._flush_frames
+    checked = 0
+    for n in range(40):
+        out.n = 0
+        adc.convert(1500)
+        if n == 20:
+            adc.dma_stalled = True
+            adc.convert(9)
+            adc.dma_stalled = False
+        micropython.heap_lock()
+        try:
+            flush()
+        finally:
+            micropython.heap_unlock()
+        for seq, sets in sets_of(out, 3):
+            for values in sets:
+                assert [v & 3 for v in values] == [0, 1, 2], (seq, values)
+                checked += 1
+    assert board.fifo_overruns() == 1 and checked > 19000
+    app.stop()
+
+
+def test_rp2350_round_robin_uses_its_wider_fields():
+    board, app, out = rr_app(2, chip="RP2350")
+    adc = rp2.adc_rp2350
+    assert (adc.cs >> 16) & 0x1FF == 0b11, hex(adc.cs)
+    assert adc.div == (48000000 // 4000 - 1) << 8, adc.div
+    adc.convert(10)
+    app._flush_frames()
+    app.stop()
+    assert [v & 3 for _, sets in sets_of(out, 2) for s in sets for v in s] == [0, 1] * 5
 
 
 def test_chip_name_comes_from_the_port():

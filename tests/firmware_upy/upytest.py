@@ -72,6 +72,7 @@ class FakeBoard:
     default_rate_hz = 1000
     exit_on_end = True
     ticks_mask = 0x3FFFFFFF
+    settings_path = "/nonexistent/myotwitch-fake-board/sensors.txt"  # nothing stored; SENSOR tests set their own
 
     def __init__(self, values):
         self.values = values
@@ -120,10 +121,26 @@ class FakeBoard:
         return self.end
 
 
+def crc_ok(data, i, end):
+    """Does the frame at data[i:] (payload ending at `end`) carry the right CRC for its version?
+    Returns the CRC's length in bytes."""
+    import struct
+    import mtw_frame as F
+
+    if data[i + 2] == F.VERSION_1:
+        assert F.crc16(data, i + 2, end) == struct.unpack_from("<H", data, end)[0], "crc16 at %d" % i
+        return F.CRC_BYTES_1
+    assert data[i + 2] == F.VERSION, "version at %d" % i
+    scratch = bytearray(end - i + 4)
+    scratch[: end - i] = data[i:end]
+    F.crc32_into(scratch, 2, end - i, end - i)
+    assert scratch[end - i :] == data[end : end + 4], "crc32 at %d" % i
+    return F.CRC_BYTES
+
+
 def frames(data):
     """Split a byte stream of well-formed frames into (type, payload) pairs, checking the CRC."""
     import struct
-    import mtw_frame as F
 
     out = []
     i = 0
@@ -131,7 +148,7 @@ def frames(data):
         assert data[i] == 0xA5 and data[i + 1] == 0x5A, "sync at %d" % i
         n = struct.unpack_from("<H", data, i + 4)[0]
         end = i + 6 + n
-        assert F.crc16(data, i + 2, end) == struct.unpack_from("<H", data, end)[0], "crc"
+        crc_bytes = crc_ok(data, i, end)
         out.append((data[i + 3], bytes(data[i + 6 : end])))
-        i = end + 2
+        i = end + crc_bytes
     return out

@@ -94,9 +94,17 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
     from myotwitch.sources.serial_source import SerialSource
 
     def open_port(port: str):
+        from myotwitch.sensors import unset_sensor_warning
+
         source = SerialSource(port, baudrate=args.baud, rate_hz=args.rate, capture=capture,
-                              silence_timeout_s=silence_timeout_s)
-        source.open()
+                              silence_timeout_s=silence_timeout_s, sensors=getattr(args, "sensor", None))
+        info = source.open()
+        warning = unset_sensor_warning(info.sensors, info.channel_gains())
+        if warning:
+            status(warning)
+        if info.channels > 1:
+            status(f"the board streams {info.channels} channels: all are recorded (one EDF+ signal each); "
+                   "twitches are detected on channel 0 only for now")
         return source
 
     return open_port
@@ -197,6 +205,13 @@ def cmd_flash(args: argparse.Namespace, out: Output) -> int:
     arch = flash.BOARDS[board][0]
     status(f"built {len(built)} files for {board} ({arch}) in {build_dir}")
     command = flash.mpremote_command(args.port, built)
+    if args.sensor:
+        from myotwitch.sensors import settings_file_text
+
+        # The board's stored sensors (firmware/lib/mtw_settings.py), copied before the reset that boots it.
+        settings = build_dir / "sensors.txt"
+        settings.write_text(settings_file_text(args.sensor))
+        command = [*command[:-2], "+", "fs", "cp", str(settings), ":sensors.txt", *command[-2:]]
     if args.dry_run:
         out.stream.write(shlex.join(command) + "\n")
         return 0

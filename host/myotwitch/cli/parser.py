@@ -17,6 +17,15 @@ from myotwitch.cli.output import DISCLAIMER
 DEMO_RECORDING = str(Path(__file__).resolve().parents[1] / "data" / "demo_forearm_rest.edf")  # bundled
 
 
+def _sensor_option(p: argparse.ArgumentParser, what: str) -> None:
+    from myotwitch.builds import SENSORS
+
+    p.add_argument("--sensor", action="append", choices=sorted(SENSORS), metavar="NAME",
+                   help=f"the sensor on channel 0 ({what}; sets its gain, hence µV): "
+                        + ", ".join(f"{s.key} (gain {s.gain:g})" for s in SENSORS.values())
+                        + "; repeat for channels 1, 2, ...")
+
+
 def _stream_options(p: argparse.ArgumentParser) -> None:
     """demo and live: a session streamed from a board, the simulated board or a recording."""
     p.add_argument("--duration", type=options.positive_float, metavar="S", help="stop after S seconds of signal")
@@ -90,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sim: the firmware in the MicroPython Unix port on the bundled recording; "
                         "PATH: stream a recording file in real time (see --speed)")
     p.add_argument("--rate", type=int, choices=(500, 1000, 2000), help="sampling rate in Hz (default: the board's)")
+    _sensor_option(p, "store on the board before streaming")
     _stream_options(p)
 
     p = command("analyze", "analyze",
@@ -119,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", default="auto", help="the board's serial port (default: mpremote finds it)")
     p.add_argument("--dry-run", action="store_true", help="build and print the mpremote command; touch no device")
     p.add_argument("--build-dir", metavar="DIR", help="where the compiled files go (default: a temporary folder)")
+    _sensor_option(p, "install on the board with the firmware")
 
     p = command("report", "sessions",
                 "write one self-contained HTML page for a session (folder or number), or over days (--since)",

@@ -22,13 +22,12 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import BinaryIO, Self
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.events import Event, Gap, StreamNote
-from myotwitch.recordings import CAPTURE_MAGIC
 from myotwitch.live.session import SEQUENCE_GAP
 from myotwitch.protocol import (
     STATUS_END,
@@ -42,9 +41,10 @@ from myotwitch.protocol import (
     HelloFrame,
     StatusFrame,
 )
+from myotwitch.recordings import CAPTURE_MAGIC
 from myotwitch.sources import SampleBlock
 from myotwitch.sources.reconnecting import ReconnectingBoard
-from myotwitch.sources.serial_source import why_lost
+from myotwitch.sources.serial_source import frame_block
 
 _RECORD = struct.Struct("<dI")  # host monotonic time of the read (s), bytes that follow
 _CLOCK_READ = 0xFFFFFFFF  # the length field of a record of one clock reading (no bytes follow)
@@ -254,8 +254,8 @@ class _Connection:
                     self._base_index = frame.stream_index - frame.lost_before
                 first = False
                 assert self._base_index is not None
-                yield SampleBlock(frame.stream_index - self._base_index, self._info.counts_to_uv(frame.samples),
-                                  frame.lost_before, frame.t_us, why_lost(frame), skipped)
+                yield replace(frame_block(self._info, frame), start_index=frame.stream_index - self._base_index,
+                              skipped_bytes=skipped)
             elif isinstance(frame, StatusFrame):
                 if frame.code == STATUS_END:
                     self.board_counters = frame.counters()

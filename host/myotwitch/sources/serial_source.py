@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
+import numpy as np
 import serial
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
@@ -57,6 +58,7 @@ class SerialSource:
         silence_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         capture: BinaryIO | None = None,
+        sensors: list[str] | None = None,
     ) -> None:
         self.url = url
         self.baudrate = baudrate
@@ -65,6 +67,7 @@ class SerialSource:
         self.silence_timeout_s = silence_timeout_s
         self._clock = clock
         self._capture = capture  # every byte received is appended here (a raw capture to replay)
+        self.sensors = list(sensors or [])  # sensor names (myotwitch.sensors) to store on channels 0, 1, ...
         self.decoder = FrameDecoder()
         self.info: BoardInfo | None = None
         self.errors: list[str] = []  # error status frames from the board
@@ -99,14 +102,36 @@ class SerialSource:
             self._write(b"STOP\n")  # a board left streaming by an earlier session
             self._write(b"INFO\n")
             self.info = self._await(lambda f: isinstance(f, HelloFrame), "a hello frame (INFO)").info
+            asked = False
             if self.requested_rate_hz and self.requested_rate_hz != self.info.rate_hz:
                 self._command(f"RATE {self.requested_rate_hz}")
+                asked = True
+            if self.sensors:
+                asked |= self._store_sensors(self.info)
+            if asked:
                 self._write(b"INFO\n")
                 self.info = self._await(lambda f: isinstance(f, HelloFrame), "a hello frame (INFO)").info
         except BaseException:
             self.close()
             raise
         return self.info
+
+    def _store_sensors(self, info: BoardInfo) -> bool:
+        """Store the sensors asked for on the board (SENSOR), those it does not already have; True if any."""
+        from myotwitch.sensors import sensor, sensor_commands
+
+        if len(self.sensors) > info.channels:
+            raise MyotwitchError(f"{len(self.sensors)} sensors given for a board of {info.channels} channel(s)")
+        changed = False
+        for c, (name, command) in enumerate(zip(self.sensors, sensor_commands(self.sensors), strict=True)):
+            stored = info.sensors[c] if info.sensors else None
+            if stored != name or info.channel_gains()[c] != sensor(name).gain:
+                if info.protocol < 2:
+                    raise MyotwitchError("this board's firmware (protocol 1) cannot store a sensor: "
+                                         "update it with myotwitch flash")
+                self._command(command)
+                changed = True
+        return changed
 
     def start(self) -> None:
         self.decoder.restart_sequence()
@@ -168,6 +193,14 @@ class SerialSource:
         )
 
     # -- streaming ----------------------------------------------------------
+    def block(self, frame: DataFrame) -> SampleBlock:
+        """A data frame as a block in µV: one channel, or (channels, n) in `channels_uv` with channel 0 in
+        `samples_uv`. A frame whose channel count is not the hello's cannot be scaled: MyotwitchError."""
+        info = self.info
+        if info is None:
+            raise RuntimeError("open() first")
+        return frame_block(info, frame)
+
     def blocks(self) -> Iterator[SampleBlock]:
         """Samples in µV until the board says END, or the caller stops iterating.
 
@@ -188,8 +221,7 @@ class SerialSource:
             while self._frames:
                 frame = self._frames.popleft()
                 if isinstance(frame, DataFrame):
-                    yield SampleBlock(frame.stream_index, self.info.counts_to_uv(frame.samples), frame.lost_before,
-                                      frame.t_us, why_lost(frame), frame.skipped_before)
+                    yield self.block(frame)
                 elif isinstance(frame, StatusFrame):
                     if frame.code == STATUS_END:
                         self.board_counters = frame.counters()
@@ -203,3 +235,17 @@ class SerialSource:
                     # and it waits for START. The caller decides whether to reconnect.
                     self.restarts += 1
                     raise ConnectionLost(f"{self.url}: the board restarted mid-stream", "board restarted")
+
+
+def frame_block(info: BoardInfo, frame: DataFrame) -> SampleBlock:
+    """A decoded data frame as a SampleBlock in µV, by the hello's per-channel gains (serial and capture)."""
+    if frame.channels != info.channels:
+        raise MyotwitchError(f"a data frame of {frame.channels} channels from a board whose hello said "
+                             f"{info.channels}: the stream cannot be scaled")
+    uv = info.counts_to_uv(frame.samples)
+    if frame.channels == 1:
+        return SampleBlock(frame.stream_index, uv, frame.lost_before, frame.t_us, why_lost(frame),
+                           frame.skipped_before)
+    rows = np.ascontiguousarray(uv.T)
+    return SampleBlock(frame.stream_index, rows[0], frame.lost_before, frame.t_us, why_lost(frame),
+                       frame.skipped_before, channels_uv=rows, channel_skew_s=info.skew_ns / 1e9)

@@ -84,6 +84,14 @@ def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> 
     return total, clipped
 
 
+def interleave_adc_files(paths: list[Path], path: Path) -> None:
+    """Several one-channel ADC files as one of sample sets (channel 0's value, channel 1's, ...), as the
+    simulated board plays N channels; cut to the shortest."""
+    columns = [np.fromfile(p, dtype="<u2") for p in paths]
+    n = min(len(c) for c in columns)
+    np.stack([c[:n] for c in columns], axis=1).astype("<u2").tofile(path)
+
+
 POWER_OFF_EXIT_CODE = 17  # firmware/boards/sim.py exits with it when its simulated cable is pulled
 
 
@@ -105,7 +113,7 @@ class SimBoard:
     def __init__(self, recording: Recording, speed: float = 1.0, gain: float = SIM_GAIN,
                  unplug_after_samples: int = 0, replug_after_s: float = 1.0, reset_after_samples: int = 0,
                  stall_at_samples: int = 0, stall_samples: int = 0, garbage_at_samples: int = 0,
-                 garbage_bytes: int = 0, clock_ppm: int = 0) -> None:
+                 garbage_bytes: int = 0, clock_ppm: int = 0, more_channels: tuple[Recording, ...] = ()) -> None:
         if unplug_after_samples and reset_after_samples:
             raise ValueError("a simulated board is either unplugged or reset, not both")
         if not (recording.rate_hz == int(recording.rate_hz)):
@@ -116,6 +124,7 @@ class SimBoard:
         self.recording = recording
         self.speed = speed
         self.gain = gain
+        self.channels = 1 + len(more_channels)  # channel c > 0 plays more_channels[c - 1]
         self.replug_after_s = replug_after_s
         self.unplugs = 0
         self.port: str | None = None
@@ -130,6 +139,19 @@ class SimBoard:
         try:
             self._adc_path = self._tmp / "adc.u16"
             self.samples, self.clipped_samples = write_adc_file(recording, self._adc_path, gain)
+            if more_channels:
+                paths = [self._adc_path]
+                for c, extra in enumerate(more_channels, 1):
+                    if extra.rate_hz != recording.rate_hz:
+                        raise MyotwitchError("the simulated board's channels need one rate")
+                    paths.append(self._tmp / f"adc{c}.u16")
+                    write_adc_file(extra, paths[-1], gain)
+                self._adc_path = self._tmp / "adc-sets.u16"
+                interleave_adc_files(paths, self._adc_path)
+                self.samples = self._adc_path.stat().st_size // (2 * self.channels)
+            # Its stored sensor (firmware/lib/mtw_settings.py reads it from the recording's folder): a
+            # simulated front end of this gain, so the hello names it and the host does not warn.
+            (self._tmp / "sensors.txt").write_text("".join(f"{c} sim {int(gain)}\n" for c in range(self.channels)))
             self._stderr_path = self._tmp / "firmware-stderr.txt"
             fault_after = int(unplug_after_samples or reset_after_samples)
             faults = (["--power-off-after", str(fault_after)] if fault_after else []) + [
@@ -160,7 +182,7 @@ class SimBoard:
                 self._process = subprocess.Popen(
                     [find_micropython(), str(fw / "main.py"), "--adc", str(self._adc_path),
                      "--rate-hz", str(int(self.recording.rate_hz)), "--speed", repr(float(self.speed)),
-                     "--gain", str(int(self.gain)), *extra_args],
+                     "--gain", str(int(self.gain)), "--channels", str(self.channels), *extra_args],
                     stdin=master_fd, stdout=master_fd, stderr=stderr, env=env, close_fds=True,
                 )
         except BaseException:
