@@ -113,9 +113,12 @@ class StoreRows:
 
 
 def store_rows(events: Iterable[Event], rate_hz: float) -> StoreRows:
+    """The rows of the events the log keeps: twitches, episodes, gaps and marks. A ChannelEvent's row carries
+    its `channel` and `muscle` (store.py fills in channel 0 and the session's muscle for rows without)."""
     rows = StoreRows()
     for event in events:
-        match event:
+        inner = event.event if isinstance(event, ChannelEvent) else event
+        match inner:
             case Twitch():
                 rows.twitches.append(to_json(event, rate_hz))
             case Episode():
