@@ -79,3 +79,29 @@ def test_a_channel_view_holds_its_own_samples_and_events(report):
 def test_a_file_label_names_the_muscle_the_table_knows():
     assert muscle_name("EMG right APB") == "right APB" and muscle_name("right APB") == "right APB"
     assert muscle_name("EMG") == "EMG"
+
+
+def test_the_report_command_says_each_channel(report):
+    import io
+
+    from myotwitch.cli import main
+
+    folder, _, _, _ = report
+    out = io.StringIO()
+    assert main(["report", str(folder), "--out", str(folder / "again.html")], stdout=out) == 0
+    lines = out.getvalue().splitlines()
+    assert "  channel 0   right APB: 41 (24 clear; 24.0 clear per minute of rest), median nerve, roots C8-T1" in lines
+    assert any(line.startswith("  channel 2   right FCR:") for line in lines)
+
+
+def test_a_folder_with_only_its_edf_reports_every_channel(report, tmp_path):
+    import shutil
+
+    folder, _, summary, _ = report
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "samples.f32").unlink()
+    data = load_session(copy)
+    assert data.channels_uv.shape == (60000, 3)
+    _, again = write_report(copy)
+    assert again["channels"] == summary["channels"]
