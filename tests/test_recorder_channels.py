@@ -118,3 +118,15 @@ def test_an_analysis_of_the_three_channel_demo_gives_its_session_folder(tmp_path
         assert any(abs(o - twitch["t_s"]) <= 0.01 and t.startswith("ch0 right APB: twitch") for o, _, t in notes)
     events = [json.loads(line) for line in (tmp_path / "s" / "events.jsonl").read_text().splitlines()]
     assert events[-1]["type"] == "summary" and [c["muscle"] for c in events[-1]["channels"]] == truth["channels"]
+
+
+def test_an_analysis_of_one_signal_gives_a_folder_of_one_channel(tmp_path):
+    from conftest import DEMO_EDF
+
+    path, summary = write_analysis_session(DEMO_EDF, tmp_path / "s", muscles=["right FDI"])
+    meta = json.loads((tmp_path / "s" / SESSION_JSON).read_text())
+    assert meta["muscle"] == "right FDI" and "channels" not in meta
+    assert (tmp_path / "s" / SAMPLES_F32).stat().st_size == 4 * 60000
+    labels, signals, notes = read_all(path)
+    assert labels == ["EMG right FDI"] and len(signals) == 1
+    assert sum(t.startswith("twitch") for _, _, t in notes) == summary["twitches"]
