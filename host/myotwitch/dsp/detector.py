@@ -85,6 +85,11 @@ class TwitchDetector:
         return self._floor.floor
 
     @property
+    def held_samples(self) -> int:
+        """How far back the rules can read the signal: the decision delay, a piece, and 1.5 s."""
+        return self._ring_y.size
+
+    @property
     def settled_index(self) -> int:
         """Every twitch peaking before this index has been returned already."""
         undecided = [self._decisions.first_undecided_peak, self._finder.open_from, self._probe_start]
@@ -158,6 +163,7 @@ class TwitchDetector:
         if self._filter is None and self._probe:
             self._start_filter()
         self._close_open()
+        self._features.stream_ends.append(self._processed)
         if self._filter is not None:
             self._filter.reset()
         self._squares.reset()

@@ -31,6 +31,9 @@ class Features:
         # The conditioning filter (band-pass and mains notches), for the zero-phase view of `raw_peak`; set
         # with the mains frequency.
         self.sos: np.ndarray | None = None
+        # Where the stream stopped before a gap (absolute indices, ascending): nothing after one belongs with
+        # the signal before it.
+        self.stream_ends: list[int] = []
 
     def raw_peaks(self, twitches: list[tuple[int, int, int, bool]]) -> list[int | None]:
         """Where potentials peak in the recording, for (peak, onset, end, stay) of each, all at once.
@@ -42,8 +45,10 @@ class Features:
         up to 10 ms; the peak is the view's largest |sample| within 1 ms of the causal peak moved back by the
         best lag, or over the whole stretch so moved if that is 1.2 times larger (the causal filter's 20 Hz edge
         can make a broad potential's side phase its largest); not with `stay` (a doublet's first, whose stretch
-        holds part of the second). The view is smoothed by [1, 2, 1] / 4 (zero phase) for the search: at 1 kHz noise moved the
-        top of a broad phase by 2 ms. None where the ring no longer holds the stretch."""
+        holds part of the second). The view is smoothed by [1, 2, 1] / 4 (zero phase) for the search: at 1 kHz
+        noise moved the top of a broad phase by 2 ms. Where the stream ends (its end, or a gap) less than 20 ms
+        after the potential, the backward pass starts there (the signal after it taken as zero). None where the
+        ring no longer holds the potential."""
         out: list[int | None] = [None] * len(twitches)
         if self.sos is None or not twitches:
             return out
@@ -54,12 +59,19 @@ class Features:
         width = max_lag + length + 2 * max_lag  # the backward pass starts 20 ms after: its start-up is over by then
         peak, onset, end, stay = (np.array(column) for column in zip(*twitches))
         starts = onset - max_lag
-        held = (starts >= max(ring.end - ring.size, 0)) & (starts + width <= ring.end)
+        held_from = max(ring.end - ring.size, 0)
+        del self.stream_ends[: bisect.bisect_left(self.stream_ends, held_from)]  # ends the ring no longer holds
+        # The stream's end after each potential: the first gap after its onset, else what the ring holds so far.
+        ends = np.append(np.array(self.stream_ends, dtype=np.intp), ring.end)
+        limits = np.minimum(ends[np.searchsorted(ends, onset, side="right").clip(max=len(ends) - 1)], ring.end)
+        held = (starts >= held_from) & (end + 1 <= limits)
         if not held.any():
             return out
         rows = np.flatnonzero(held)
-        peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
-        y = ring.buf[(starts[:, None] + np.arange(width)) % ring.size]
+        peak, onset, end, stay, starts, limits = (peak[rows], onset[rows], end[rows], stay[rows], starts[rows],
+                                                  limits[rows])
+        at = starts[:, None] + np.arange(width)
+        y = np.where(at < limits[:, None], ring.buf[at % ring.size], 0.0)
         view = signal.sosfilt(self.sos, y[:, ::-1], axis=1)[:, ::-1]  # view[m, k]: sample starts[m] + k
         n = np.minimum(end + 1 - onset, length)
         inside = np.arange(length) < n[:, None]

@@ -15,6 +15,14 @@ class Ring:
         self.end = 0  # absolute index after the last sample written
 
     def write(self, start: int, values: np.ndarray) -> None:
+        """Samples from `start`; indices skipped since the last write (a gap in the stream) read as zeros, not
+        as what their slots held a ring length earlier."""
+        if start > self.end:
+            skipped = min(start - self.end, self.size)
+            pos = (start - skipped) % self.size
+            first = min(skipped, self.size - pos)
+            self.buf[pos : pos + first] = 0.0
+            self.buf[: skipped - first] = 0.0
         if len(values) >= self.size:
             start, values = start + len(values) - self.size, values[-self.size :]
         pos = start % self.size
