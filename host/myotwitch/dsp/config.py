@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from myotwitch.dsp.filters import FilterConfig
 
-MIN_RATE_HZ = 450.0  # below this the 20-450 Hz band does not fit; 500 Hz is the lowest supported rate
+MIN_RATE_HZ = 500.0  # the lowest rate the detector is tuned and tested at (README, `--rate`, the CLI's check)
 MAX_RATE_HZ = 20000.0
 
 
@@ -163,7 +163,7 @@ class SampleCounts:
     @classmethod
     def of(cls, config: DetectorConfig, rate_hz: float) -> SampleCounts:
         if not (MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
-            raise ValueError(f"sampling rate {rate_hz:g} Hz is not supported (500 Hz to {MAX_RATE_HZ:g} Hz)")
+            raise ValueError(f"sampling rate {rate_hz:g} Hz is not supported ({MIN_RATE_HZ:g} Hz to {MAX_RATE_HZ:g} Hz)")
         c = config
         ms = rate_hz / 1000.0
         ecg_reach_s = c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance)  # 4 long beats on
