@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from myotwitch.dsp.detector import Twitch, TwitchDetector
 from myotwitch.sources import synthetic as syn
 

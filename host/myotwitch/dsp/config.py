@@ -197,7 +197,9 @@ class SampleCounts:
             # the readers' 65,536-sample blocks in two, 5 % faster than 16 s, which left a short third piece.
             piece=round(16.384 * rate_hz),
             busy_half=round(c.busy_window_s * rate_hz / 2),
-            clip_run=max(2, round(c.clip_run_ms * ms)),
+            # At least 3 samples: at 500 Hz 4 ms is 2, and two equal neighbours at an extreme are common in
+            # quantized signal (a potential's top within one step); three in a row at the rails are not.
+            clip_run=max(3, round(c.clip_run_ms * ms)),
             # At least 8 samples: an RMS over fewer (8 ms at 500 Hz is 4) lets Gaussian noise through.
             energy_window=max(8, round(c.energy_window_ms * ms)),
             envelope_window=max(1, round(c.envelope_window_ms * rate_hz / 1000.0)),

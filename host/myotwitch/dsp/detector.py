@@ -61,6 +61,7 @@ class TwitchDetector:
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
         self._squares = streaming.MovingSquares((counts.energy_window, counts.envelope_window))
+        self._rails = streaming.RailRuns(counts.clip_run)
         ring = counts.delay + counts.piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
         self._next_index: int | None = None
@@ -167,6 +168,7 @@ class TwitchDetector:
         if self._filter is not None:
             self._filter.reset()
         self._squares.reset()
+        self._rails.restart()
         self._floor.restart()
         self._processed = next_index
         self._floor.settle_until = next_index + self.counts.settle
@@ -186,7 +188,7 @@ class TwitchDetector:
         energy_sums, envelope_sums = self._squares.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
-        clip_mask = streaming.clip_mask(x, self.counts.clip_run)
+        clip_mask = self._rails.mask(x)
         if clip_mask.any():
             clipped_before = np.concatenate(([0], np.cumsum(clip_mask)))
         else:
