@@ -7,11 +7,11 @@ from __future__ import annotations
 import bisect
 
 import numpy as np
-from scipy import signal
 
 from myotwitch.dsp import streaming
 from myotwitch.dsp.candidates import Candidate
 from myotwitch.dsp.config import DetectorConfig, SampleCounts
+from myotwitch.dsp.filters import sosfilt
 
 _CLEARLY_LARGER = 1.2  # see Features.raw_peaks
 
@@ -72,7 +72,7 @@ class Features:
                                                   limits[rows])
         at = starts[:, None] + np.arange(width)
         y = np.where(at < limits[:, None], ring.buf[at % ring.size], 0.0)
-        view = signal.sosfilt(self.sos, y[:, ::-1], axis=1)[:, ::-1]  # view[m, k]: sample starts[m] + k
+        view = sosfilt(self.sos, y[:, ::-1])[0][:, ::-1]  # view[m, k]: sample starts[m] + k
         n = np.minimum(end + 1 - onset, length)
         inside = np.arange(length) < n[:, None]
         own = np.where(inside, y[:, max_lag : max_lag + length], 0.0)
