@@ -57,21 +57,30 @@ class Features:
         near = max(1, round(counts.merge / 8))  # 1 ms
         length = counts.max_duration + 1
         width = max_lag + length + 2 * max_lag  # the backward pass starts 20 ms after: its start-up is over by then
-        peak, onset, end, stay = (np.array(column) for column in zip(*twitches))
+        table = np.array(twitches, dtype=np.intp)
+        peak, onset, end, stay = table[:, 0], table[:, 1], table[:, 2], table[:, 3].astype(bool)
         starts = onset - max_lag
         held_from = max(ring.end - ring.size, 0)
         del self.stream_ends[: bisect.bisect_left(self.stream_ends, held_from)]  # ends the ring no longer holds
         # The stream's end after each potential: the first gap after its onset, else what the ring holds so far.
-        ends = np.append(np.array(self.stream_ends, dtype=np.intp), ring.end)
-        limits = np.minimum(ends[np.searchsorted(ends, onset, side="right").clip(max=len(ends) - 1)], ring.end)
+        limits: np.ndarray | int = ring.end
+        if self.stream_ends:
+            ends = np.array([*self.stream_ends, ring.end], dtype=np.intp)
+            limits = np.minimum(ends[np.searchsorted(ends, onset, side="right").clip(max=len(ends) - 1)], ring.end)
         held = (starts >= held_from) & (end + 1 <= limits)
-        if not held.any():
-            return out
-        rows = np.flatnonzero(held)
-        peak, onset, end, stay, starts, limits = (peak[rows], onset[rows], end[rows], stay[rows], starts[rows],
-                                                  limits[rows])
+        rows = np.arange(len(table))
+        if not held.all():
+            rows = np.flatnonzero(held)
+            if not len(rows):
+                return out
+            peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
+            if isinstance(limits, np.ndarray):
+                limits = limits[rows]
         at = starts[:, None] + np.arange(width)
-        y = np.where(at < limits[:, None], ring.buf[at % ring.size], 0.0)
+        y = ring.buf[at % ring.size]
+        if (starts + width > limits).any():
+            y[at >= (limits[:, None] if isinstance(limits, np.ndarray) else limits)] = 0.0
+        m = np.arange(len(rows))[:, None]
         view = sosfilt(self.sos, y[:, ::-1])[0][:, ::-1]  # view[m, k]: sample starts[m] + k
         n = np.minimum(end + 1 - onset, length)
         inside = np.arange(length) < n[:, None]
@@ -79,16 +88,17 @@ class Features:
         # Lag L: the view from onset - L, at offset max_lag - L of each row.
         windows = np.lib.stride_tricks.sliding_window_view(view[:, : max_lag + length], length, axis=1)
         lag = max_lag - np.argmax(np.einsum("mjl,ml->mj", windows, own), axis=1)
-        padded = np.pad(view, ((0, 0), (1, 1)))
+        padded = np.zeros((len(rows), width + 2))
+        padded[:, 1:-1] = view
         smooth = np.abs(0.25 * padded[:, :-2] + 0.5 * padded[:, 1:-1] + 0.25 * padded[:, 2:])
-        free = np.where(inside, np.take_along_axis(smooth, (max_lag - lag)[:, None] + np.arange(length), axis=1), -1.0)
+        free = np.where(inside, smooth[m, (max_lag - lag)[:, None] + np.arange(length)], -1.0)
         largest = np.argmax(free, axis=1)
         centre = peak - lag - starts  # the causal peak moved back, in the row
-        around = np.take_along_axis(smooth, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1), axis=1)
+        around = smooth[m, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1)]
         kept = np.argmax(around, axis=1)
         # Another phase only if clearly larger: of a symmetric biphasic potential either phase is the peak, and
         # the one the causal filter chose keeps twitches of one unit on the same phase.
-        move = ~stay & (free[np.arange(len(free)), largest] >= _CLEARLY_LARGER * around[np.arange(len(around)), kept])
+        move = ~stay & (free[m[:, 0], largest] >= _CLEARLY_LARGER * around[m[:, 0], kept])
         found = np.where(move, onset - lag + largest, peak - lag - near + kept)
         for m, k in enumerate(rows.tolist()):
             out[k] = int(found[m])
