@@ -78,7 +78,8 @@ class DetectorConfig:
     # 1 / busy_ratio of its size (a large twitch's ringing tail is not firing).
     busy_window_s: float = 1.0
     busy_min_candidates: int = 6
-    busy_ratio: float = 3.0  # 2 let needle continual firing through (4.7 twitches/min); 4 lost large twitches amid small bursts
+    # 2 let needle continual firing through (4.7 twitches/min); 4 lost large twitches amid small bursts
+    busy_ratio: float = 3.0
     # A candidate this many times larger than every other within busy_window_s is not part of their firing
     # (dense or continual), however many they are (issue 13: large twitches amid frequent small potentials
     # at rest, 4-8 sigma, were lost as dense firing).
@@ -163,11 +164,13 @@ class SampleCounts:
     @classmethod
     def of(cls, config: DetectorConfig, rate_hz: float) -> SampleCounts:
         if not (MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
-            raise ValueError(f"sampling rate {rate_hz:g} Hz is not supported ({MIN_RATE_HZ:g} Hz to {MAX_RATE_HZ:g} Hz)")
+            raise ValueError(f"sampling rate {rate_hz:g} Hz is not supported "
+                             f"({MIN_RATE_HZ:g} Hz to {MAX_RATE_HZ:g} Hz)")
         c = config
         ms = rate_hz / 1000.0
         ecg_reach_s = c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance)  # 4 long beats on
-        reach_s = max(ecg_reach_s, c.busy_window_s / 2 + c.echo_window_ms / 1000, c.activity_pre_guard_s + c.activity_min_s,
+        reach_s = max(ecg_reach_s, c.busy_window_s / 2 + c.echo_window_ms / 1000,
+                      c.activity_pre_guard_s + c.activity_min_s,
                       (c.continual_isi_ms + c.doublet_max_ms) / 1000)
         if c.decision_delay_s < reach_s:
             raise ValueError(f"decision_delay_s must be at least {reach_s:.2f} s: the rules look that far ahead")

@@ -288,7 +288,7 @@ class Decisions:
         for k in range(bisect.bisect_left(self.peaks, n.peak_index - self.counts.echo), len(cands)):
             p = cands[k]
             delay = n.peak_index - p.peak_index
-            if 0 < delay and not p.echo and n.peak_uv < ratio * p.peak_uv * math.exp(-delay / self.counts.echo_decay):
+            if delay > 0 and not p.echo and n.peak_uv < ratio * p.peak_uv * math.exp(-delay / self.counts.echo_decay):
                 return True
         return False
 

@@ -13,7 +13,8 @@
    least 0.5 s opens an activity segment, below 2 sigma for 0.3 s closes
    it; six or more candidates within a second are activity too.
 5. Decide each candidate once `decision_delay_s` of signal after it has been
-   seen (decisions.py, by the table in rules.py, on features.py's measures): artifact (clipping, pop, motion, ECG-like train),
+   seen (decisions.py, by the table in rules.py, on features.py's measures): artifact (clipping, pop, motion,
+   ECG-like train),
    activity, continual firing, echo, doublet, or twitch.
 
 Everything is keyed to absolute sample indices (noise windows are aligned to

@@ -80,7 +80,7 @@ class Features:
         y = ring.buf[at % ring.size]
         if (starts + width > limits).any():
             y[at >= (limits[:, None] if isinstance(limits, np.ndarray) else limits)] = 0.0
-        m = np.arange(len(rows))[:, None]
+        row = np.arange(len(rows))[:, None]
         view = sosfilt(self.sos, y[:, ::-1])[0][:, ::-1]  # view[m, k]: sample starts[m] + k
         n = np.minimum(end + 1 - onset, length)
         inside = np.arange(length) < n[:, None]
@@ -91,14 +91,14 @@ class Features:
         padded = np.zeros((len(rows), width + 2))
         padded[:, 1:-1] = view
         smooth = np.abs(0.25 * padded[:, :-2] + 0.5 * padded[:, 1:-1] + 0.25 * padded[:, 2:])
-        free = np.where(inside, smooth[m, (max_lag - lag)[:, None] + np.arange(length)], -1.0)
+        free = np.where(inside, smooth[row, (max_lag - lag)[:, None] + np.arange(length)], -1.0)
         largest = np.argmax(free, axis=1)
         centre = peak - lag - starts  # the causal peak moved back, in the row
-        around = smooth[m, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1)]
+        around = smooth[row, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1)]
         kept = np.argmax(around, axis=1)
         # Another phase only if clearly larger: of a symmetric biphasic potential either phase is the peak, and
         # the one the causal filter chose keeps twitches of one unit on the same phase.
-        move = ~stay & (free[m[:, 0], largest] >= _CLEARLY_LARGER * around[m[:, 0], kept])
+        move = ~stay & (free[row[:, 0], largest] >= _CLEARLY_LARGER * around[row[:, 0], kept])
         found = np.where(move, onset - lag + largest, peak - lag - near + kept)
         for m, k in enumerate(rows.tolist()):
             out[k] = int(found[m])
@@ -139,7 +139,8 @@ class Features:
             c.features_final = True
             self._measure_jump(c)
             a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
-            if b - a >= self._counts.clip_run and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a):
+            if (b - a >= self._counts.clip_run
+                    and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a)):
                 c.clipped = bool(streaming.clip_mask(raw[a:b], self._counts.clip_run).any())
             else:
                 c.clipped = False

@@ -135,7 +135,7 @@ def clip_mask(raw: np.ndarray, run_samples: int) -> np.ndarray:
         if np.count_nonzero(at) < run_samples:
             continue  # not held long enough anywhere
         starts, ends = runs(at)
-        for s, e in zip(starts.tolist(), ends.tolist()):
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             if e - s >= run_samples:
                 mask[s:e] = True
     return mask
