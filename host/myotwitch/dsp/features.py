@@ -168,6 +168,19 @@ class Features:
         if len(raw) >= self._counts.clip_run:
             c.clipped = bool(streaming.clip_mask(raw, self._counts.clip_run).any())
 
+    def core_samples(self, c: Candidate) -> int:
+        """The shortest stretch of the candidate's filtered signal [onset, end] holding energy_core_share of its
+        energy: its duration relative to itself, the same at any size (0 if the ring no longer holds it)."""
+        y = self._ring_y.read(c.onset_index, c.end_index + 1)
+        if len(y) != c.end_index + 1 - c.onset_index:
+            return 0
+        energy = np.concatenate(([0.0], np.cumsum(y * y)))
+        want = self._config.energy_core_share * energy[-1]
+        # For each start, the first end reaching the share: the shortest such [start, end).
+        ends = np.searchsorted(energy, energy[:-1] + want, side="left")
+        fits = ends < len(energy)
+        return int((ends[fits] - np.flatnonzero(fits)).min()) if fits.any() else len(y)
+
     def snippet_at(self, index: int) -> np.ndarray:
         """The filtered signal around a peak, with room for the lags `similar` tries (empty if not all held)."""
         reach = self._counts.shape_half + self._counts.shape_lag

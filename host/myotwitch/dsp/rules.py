@@ -54,7 +54,8 @@ def artifact(d: Decisions, i: int, c: Candidate) -> Reason | None:
 def too_long(d: Decisions, i: int, c: Candidate) -> Reason | None:
     """Longer than a twitch, unless it is two discharges of one unit run together. A heart beat's QRS can
     outlast a twitch: named, so that it does not guard the time after it as a short burst would."""
-    if c.end_index - c.onset_index + 1 > d.counts.max_duration and not d.features.two_discharges(c):
+    if (c.end_index - c.onset_index + 1 > d.counts.max_duration and d.features.core_samples(c) > d.counts.max_core
+            and not d.features.two_discharges(c)):
         return Reason.ECG if d.ecg(i) else Reason.LONG
     return None
 
