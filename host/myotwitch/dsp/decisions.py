@@ -300,18 +300,22 @@ class Decisions:
         """Is candidate i one of an ECG-like train (rules.ecg_chain over the candidates of similar size)?"""
         cfg = self.config
         at = self.peaks[i]
-        a, b = self.between(at - self.counts.ecg_reach, at + self.counts.ecg_reach)
         arrays = self.arrays
-        amps, own = arrays.peak_uv[a:b], arrays.peak_uv[i]
-        # rules.comparable with this one, for all at once; echoes and doublet seconds already decided are no beats
-        similar = (np.maximum(amps, own) <= cfg.ecg_amplitude_ratio * np.minimum(amps, own)) & ~arrays.excluded[a:b]
-        similar[i - a] = False
-        found = arrays.peak_index[a:b][similar]
+        ratio, own = cfg.ecg_amplitude_ratio, float(arrays.peak_uv[i])
+        # No comparable candidate (rules.comparable; echoes and doublet seconds already decided are no beats) a
+        # heart beat's interval away: no chain of any length starts here (most candidates). The few in those two
+        # windows, in Python: cheaper than numpy on them.
         lo, hi = self.counts.ecg_intervals
-        steps = np.abs(found - at)
-        if not ((steps >= lo) & (steps <= hi)).any():
-            return False  # no neighbour a heart beat away: no chain of any length starts (most candidates)
-        peaks = found.tolist()
+        steps = (*range(*self.between(at - hi, at - lo)), *range(*self.between(at + lo, at + hi)))
+        if not any(max(amp, own) <= ratio * min(amp, own) and not arrays.excluded[k]
+                   for k in steps for amp in (float(arrays.peak_uv[k]),)):
+            return False
+        a, b = self.between(at - self.counts.ecg_reach, at + self.counts.ecg_reach)
+        amps = arrays.peak_uv[a:b]
+        # rules.comparable with this one, for all at once
+        similar = (np.maximum(amps, own) <= ratio * np.minimum(amps, own)) & ~arrays.excluded[a:b]
+        similar[i - a] = False
+        peaks = arrays.peak_index[a:b][similar].tolist()
         if rules.ecg_chain(at, peaks, cfg.ecg_min_beats, *self.counts.ecg_intervals, cfg.ecg_tolerance):
             return True
         short = cfg.ecg_short_min_beats
