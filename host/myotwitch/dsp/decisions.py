@@ -95,6 +95,7 @@ class Decisions:
         self.features.measure_batch(cands[self.decided : due], processed)
         self.count_neighbours(self.decided, due)
         events: list[Twitch | Rejected] = []
+        twitches: list[int] = []  # where the twitches are among the events
         while self.decided < due:
             c = cands[self.decided]
             self._classify(self.decided, c)
@@ -103,11 +104,13 @@ class Decisions:
             self.decided += 1
             if c.reason is None:
                 self.stats.twitches += 1
+                twitches.append(len(events))
                 events.append(self._twitch(c))
             else:
                 self.stats.rejected[c.reason] = self.stats.rejected.get(c.reason, 0) + 1
                 events.append(Rejected(c.peak_index, c.peak_uv, c.reason))
-        for event in self._at_raw_peaks(events):
+        self._at_raw_peaks(events, twitches)
+        for event in events:
             self._emit(event)
         # Forget what no later rule can look back at (in batches: deleting from a list's front is linear).
         horizon = (processed if upto is None else upto) - self.counts.delay
@@ -137,21 +140,19 @@ class Decisions:
             peak_uv, interval = other_uv if offset < 0 else c.peak_uv, abs(offset)
         return Twitch(peak, onset, end, peak_uv, c.noise_uv, interval)
 
-    def _at_raw_peaks(self, events: list[Twitch | Rejected]) -> list[Twitch | Rejected]:
-        """Candidates live in the causally filtered signal's time; each twitch is placed at its peak in the
-        recording (Features.raw_peaks, all of them at once), onset and end moved with it."""
-        twitches = [e for e in events if isinstance(e, Twitch)]
-        raws = iter(self.features.raw_peaks([(t.peak_index, t.onset_index, t.end_index,
-                                              t.doublet_interval_samples is not None) for t in twitches]))
-        placed: list[Twitch | Rejected] = []
-        for e in events:
-            raw = next(raws) if isinstance(e, Twitch) else None
-            if isinstance(e, Twitch) and raw is not None:
-                shift = raw - e.peak_index
-                e = Twitch(raw, min(e.onset_index + shift, raw), max(e.end_index + shift, raw), e.peak_uv, e.noise_uv,
-                           e.doublet_interval_samples)  # not dataclasses.replace: a tenth of its time
-            placed.append(e)
-        return placed
+    def _at_raw_peaks(self, events: list[Twitch | Rejected], twitches: list[int]) -> None:
+        """Candidates live in the causally filtered signal's time; each twitch (events[k] for k in `twitches`) is
+        placed at its peak in the recording (Features.raw_peaks, all of them at once), onset and end moved with
+        it, in place."""
+        found = [e for e in (events[k] for k in twitches) if isinstance(e, Twitch)]
+        raws = self.features.raw_peaks([(t.peak_index, t.onset_index, t.end_index,
+                                         t.doublet_interval_samples is not None) for t in found])
+        for k, t, raw in zip(twitches, found, raws, strict=True):
+            if raw is not None:
+                shift = raw - t.peak_index
+                # not dataclasses.replace: a tenth of its time
+                events[k] = Twitch(raw, min(t.onset_index + shift, raw), max(t.end_index + shift, raw), t.peak_uv,
+                                   t.noise_uv, t.doublet_interval_samples)
 
     # -- what the rules ask ---------------------------------------------------------
     def between(self, lo: int, hi: int) -> tuple[int, int]:
