@@ -189,9 +189,9 @@ class TwitchDetector:
         energy_sums, envelope_sums = self._squares.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
-        clip_mask = self._rails.mask(x)
-        if clip_mask.any():
-            clipped_before = np.concatenate(([0], np.cumsum(clip_mask)))
+        clipped = self._rails.counts(x)
+        if clipped.any():
+            clipped_before = np.concatenate(([0], np.cumsum(clipped)))
         else:
             clipped_before = np.zeros(len(x) + 1, dtype=np.intp)  # the usual case: no pass over the piece
         floors = self._floor.update(start, x, np.abs(y), clipped_before)

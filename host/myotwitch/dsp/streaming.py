@@ -142,13 +142,14 @@ def clip_mask(raw: np.ndarray, run_samples: int) -> np.ndarray:
 
 
 class RailRuns:
-    """Samples held at the stream's rails, block by block: the k-th sample is clipped when it and the
-    `run_samples` - 1 before it are one value, at the highest or lowest value of the whole stream so far.
+    """Samples held at the stream's rails, block by block: runs of one value at the highest or lowest value of
+    the whole stream so far, `run_samples` long or longer.
 
     The stream's extremes, not a block's: in short blocks (live frames) two equal quantized samples are often
-    the block's top by chance, while the ADC's rails are the extremes of everything. Causal, and carried across
-    blocks, so the mask does not depend on how the stream is cut (the first run_samples - 1 samples of a run
-    are not counted: at most a few per clipped stretch)."""
+    the block's top by chance, while the ADC's rails are the extremes of everything. `counts` says how many
+    clipped samples each sample adds: a run's first run_samples at the sample where it reaches that length, then
+    one each. So every sample of a clipped run is counted, causally and carried across blocks: the counts do
+    not depend on how the stream is cut."""
 
     def __init__(self, run_samples: int) -> None:
         self.run_samples = run_samples
@@ -161,13 +162,13 @@ class RailRuns:
         """A gap: a run does not continue over it (the extremes, the rails, stay)."""
         self._last, self._run = np.nan, 0
 
-    def mask(self, raw: np.ndarray) -> np.ndarray:
+    def counts(self, raw: np.ndarray) -> np.ndarray:
         n = len(raw)
         if not n:
-            return np.zeros(0, dtype=bool)
+            return np.zeros(0, dtype=np.intp)
         if self._run == 0 and self._low < raw.min() and raw.max() < self._high:
             self._last = float(raw[-1])  # the usual case: nothing at the extremes so far, no run going on
-            return np.zeros(n, dtype=bool)
+            return np.zeros(n, dtype=np.intp)
         high = np.maximum(np.maximum.accumulate(raw), self._high)
         low = np.minimum(np.minimum.accumulate(raw), self._low)
         at = (raw == high) | (raw == low)
@@ -181,4 +182,4 @@ class RailRuns:
         run = np.where(last_start >= 0, index - last_start + 1, index + 1 + self._run)
         run[~at] = 0
         self._high, self._low, self._last, self._run = float(high[-1]), float(low[-1]), float(raw[-1]), int(run[-1])
-        return run >= self.run_samples
+        return np.where(run == self.run_samples, self.run_samples, (run > self.run_samples).astype(np.intp))
