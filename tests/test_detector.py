@@ -370,3 +370,19 @@ def test_shape_comparison_is_the_best_correlation_over_the_lags(seed, noise, shi
         assert features.same_shape(a, b) == (best >= config.same_unit_similarity)
     if noise == 0.0:
         assert features.same_shape(a, b)  # the same potential, moved by at most shape_lag: r = 1
+
+
+@pytest.mark.parametrize("rate_hz", [450.0, 480.0, 499.0])
+def test_a_file_at_its_own_rate_below_500_hz_is_a_one_line_error(tmp_path, capsys, rate_hz):
+    # 500 Hz is the lowest supported rate (README, --rate, the detector's own message): a CSV whose time column
+    # says 450-499 Hz must be refused like `--rate 499`, not analysed with a band that does not fit.
+    from myotwitch import cli
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "slow.csv"
+    t_s = np.arange(int(20 * rate_hz)) / rate_hz
+    path.write_text("time_s,emg_uv\n" + "".join(f"{t:.6f},{v:.3f}\n" for t, v in zip(t_s, rng.normal(0, 5, len(t_s)),
+                                                                                        strict=True)))
+    assert cli.main(["analyze", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "500 Hz" in err and "Traceback" not in err, err

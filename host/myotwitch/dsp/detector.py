@@ -13,7 +13,8 @@
    least 0.5 s opens an activity segment, below 2 sigma for 0.3 s closes
    it; six or more candidates within a second are activity too.
 5. Decide each candidate once `decision_delay_s` of signal after it has been
-   seen (decisions.py, by the table in rules.py, on features.py's measures): artifact (clipping, pop, motion, ECG-like train),
+   seen (decisions.py, by the table in rules.py, on features.py's measures): artifact (clipping, pop, motion,
+   ECG-like train),
    activity, continual firing, echo, doublet, or twitch.
 
 Everything is keyed to absolute sample indices (noise windows are aligned to
@@ -61,6 +62,7 @@ class TwitchDetector:
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
         self._squares = streaming.MovingSquares((counts.energy_window, counts.envelope_window))
+        self._rails = streaming.RailRuns(counts.clip_run)
         ring = counts.delay + counts.piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
         self._next_index: int | None = None
@@ -83,6 +85,11 @@ class TwitchDetector:
     def noise_uv(self) -> float | None:
         """Current noise floor (sigma of the filtered signal at rest), or None while warming up."""
         return self._floor.floor
+
+    @property
+    def held_samples(self) -> int:
+        """How far back the rules can read the signal: the decision delay, a piece, and 1.5 s."""
+        return self._ring_y.size
 
     @property
     def settled_index(self) -> int:
@@ -158,9 +165,11 @@ class TwitchDetector:
         if self._filter is None and self._probe:
             self._start_filter()
         self._close_open()
+        self._features.stream_ends.append(self._processed)
         if self._filter is not None:
             self._filter.reset()
         self._squares.reset()
+        self._rails.restart()
         self._floor.restart()
         self._processed = next_index
         self._floor.settle_until = next_index + self.counts.settle
@@ -180,9 +189,9 @@ class TwitchDetector:
         energy_sums, envelope_sums = self._squares.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
-        clip_mask = streaming.clip_mask(x, self.counts.clip_run)
-        if clip_mask.any():
-            clipped_before = np.concatenate(([0], np.cumsum(clip_mask)))
+        clipped = self._rails.counts(x)
+        if clipped.any():
+            clipped_before = np.concatenate(([0], np.cumsum(clipped)))
         else:
             clipped_before = np.zeros(len(x) + 1, dtype=np.intp)  # the usual case: no pass over the piece
         floors = self._floor.update(start, x, np.abs(y), clipped_before)
