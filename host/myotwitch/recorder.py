@@ -26,7 +26,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -73,8 +73,9 @@ class SessionRecorder:
             if muscles is not None and len(muscles) > 1:  # one channel's session.json stays as it was
                 self.meta.update(channels=len(muscles), muscles=list(muscles), samples_layout=SAMPLES_LAYOUT)
             _write_json(self.dir / SESSION_JSON, self.meta)
-            self._samples = open(self.dir / SAMPLES_F32, "wb")
-            self._events = open(self.dir / EVENTS_JSONL, "w", encoding="utf-8")
+            # Open for the session's life (written as blocks come), closed by close(): no with-block fits.
+            self._samples = open(self.dir / SAMPLES_F32, "wb")  # noqa: SIM115
+            self._events = open(self.dir / EVENTS_JSONL, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise MyotwitchError(f"cannot write the session folder {self.dir}: {exc.strerror}") from None
         self.samples_written = 0  # stream indices on disk, lost ones (NaN) included
@@ -87,7 +88,7 @@ class SessionRecorder:
 
     def set_start(self, start_utc: datetime) -> None:
         """Wall-clock time of the first sample (the host's clock when it arrived, less its frame's length)."""
-        self.meta["start_utc"] = start_utc.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        self.meta["start_utc"] = start_utc.astimezone(UTC).isoformat(timespec="milliseconds")
         self._guard(lambda: _write_json(self.dir / SESSION_JSON, self.meta))
 
     def add_block(self, block: SampleBlock) -> None:
@@ -357,7 +358,7 @@ def _gap_events(raw: np.ndarray, rate_hz: float, why: dict[int, object]) -> list
     for first in range(0, len(raw), 1 << 22):
         lost = np.isnan(raw[first : first + (1 << 22)]).view(np.int8)
         edges = np.flatnonzero(np.diff(np.concatenate(([0], lost, [0]))))
-        for s, e in zip((edges[0::2] + first).tolist(), (edges[1::2] + first).tolist()):
+        for s, e in zip((edges[0::2] + first).tolist(), (edges[1::2] + first).tolist(), strict=True):
             if gaps and gaps[-1]["_end"] == s:  # a run crossing the chunk boundary
                 gaps[-1]["_end"] = e
             else:

@@ -153,15 +153,22 @@ class SerialSource:
                 pass  # the board is gone already
             port.close()
 
+    def _opened(self) -> serial.SerialBase:
+        if self._port is None:  # closed (or never opened): the session's own mistake, said plainly
+            raise MyotwitchError(f"{self.url}: the port is not open")
+        return self._port
+
     def _write(self, data: bytes) -> None:
+        port = self._opened()
         try:
-            self._port.write(data)
+            port.write(data)
         except (serial.SerialException, OSError) as exc:
             raise MyotwitchError(f"{self.url}: write failed: {exc}") from None
 
     def _read(self) -> bytes:
+        port = self._opened()
         try:
-            data = self._port.read(READ_CHUNK_BYTES)
+            data = port.read(READ_CHUNK_BYTES)
         except (serial.SerialException, OSError) as exc:
             raise ConnectionLost(f"{self.url}: the port disappeared ({exc})", "board unplugged") from None
         if data and self._capture is not None:
