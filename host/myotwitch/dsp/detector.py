@@ -67,6 +67,7 @@ class TwitchDetector:
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
         self._next_index: int | None = None
         self._processed = 0  # absolute index after the last sample run through the detector
+        self._settling: tuple[int, int] | None = None  # after a gap: [start, end) where nothing can be detected
         self._out: list = []
         self.stats = DetectorStats()
         emit = self._out.append
@@ -120,6 +121,7 @@ class TwitchDetector:
         if self._filter is None and self._probe:
             self._start_filter()
         self._close_open()
+        self._end_settling()
         self._decide(upto=None)
         return self._take()
 
@@ -162,6 +164,7 @@ class TwitchDetector:
     def _discontinuity(self, next_index: int) -> None:
         """Samples are missing: close what is open, restart the filters, let them settle."""
         self.stats.gaps += 1
+        self._end_settling()
         if self._filter is None and self._probe:
             self._start_filter()
         self._close_open()
@@ -173,6 +176,18 @@ class TwitchDetector:
         self._floor.restart()
         self._processed = next_index
         self._floor.settle_until = next_index + self.counts.settle
+        self._settling = (next_index, next_index + self.counts.settle)
+
+    def _end_settling(self) -> None:
+        """The stretch after a gap where the filters settle is kept but cannot be analysed: say so (a signal
+        issue, as flat stretches are), up to where the stream got, so no twitch in it is lost unsaid."""
+        if self._settling is None:
+            return
+        start, end = self._settling
+        self._settling = None
+        end = min(end, self._processed)
+        if end > start:
+            self._out.append(SignalIssue("settling", start, end - 1))
 
     # -- the stream -----------------------------------------------------------
     def _run(self, start: int, x: np.ndarray) -> None:
@@ -181,6 +196,8 @@ class TwitchDetector:
         piece = self.counts.piece
         for i in range(0, len(x), piece):
             self._run_piece(start + i, x[i : i + piece])
+            if self._settling is not None and self._processed >= self._settling[1]:
+                self._end_settling()
             self._decide(upto=self._processed - self.counts.delay)
 
     def _run_piece(self, start: int, x: np.ndarray) -> None:
