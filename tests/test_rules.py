@@ -67,11 +67,16 @@ def test_electrode_pop_gives_no_twitch(step_sigma):
     assert rules.REASON_POP in reasons_near(rejected, 5000, 50)
 
 
-def test_motion_swing_gives_no_twitch():
+@pytest.mark.parametrize(("swing_sigma", "swing_s"), [(80, 0.3), (160, 0.2)])
+def test_motion_swing_gives_no_twitch_and_is_named_motion(swing_sigma, swing_s):
+    """Swings quick enough to leave potential-like candidates in the band-pass (a slower one leaves none, so
+    it cannot show the rule): each is rejected as motion, the reason checked, not only the absence of twitches."""
     x = rest(10, 3)
-    syn.add_motion(x, 4000, RATE_HZ, 80 * NOISE_UV, 0.6, np.random.default_rng(3))
-    twitches, _, _ = run(x)
+    syn.add_motion(x, 4000, RATE_HZ, swing_sigma * NOISE_UV, swing_s, np.random.default_rng(3))
+    twitches, rejected, _ = run(x)
     assert twitches == []
+    middle = 4000 + round(swing_s * RATE_HZ / 2)
+    assert rules.REASON_MOTION in reasons_near(rejected, middle, round(swing_s * RATE_HZ))
 
 
 def test_ecg_train_gives_no_twitch():
