@@ -119,6 +119,7 @@ def test_jsonl_rows_on_stdout(tmp_path):
     assert row["type"] == "recording" and row["status"] == "ok" and row["file"] == str(a)
 
 
+@pytest.mark.slow  # a Dask cluster starts
 def test_dask_local_cluster_gives_the_same_table(study, tmp_path):
     distributed = pytest.importorskip("distributed")
     root, _ = study

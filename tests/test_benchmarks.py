@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import accuracy  # noqa: E402
 
 
+@pytest.mark.slow  # the accuracy benchmark
 def test_accuracy_benchmark_quick_run(tmp_path, capsys):
     out = tmp_path / "accuracy.json"
     assert accuracy.main(["--quick", "--json", str(out)]) == 0
@@ -31,6 +32,7 @@ def test_accuracy_benchmark_quick_run(tmp_path, capsys):
     assert artifacts and all(r["artifact_twitch_share"] <= 0.2 for r in artifacts)
 
 
+@pytest.mark.slow  # the benchmark in MicroPython
 def test_firmware_hotpath_benchmark_runs_and_default_format_fits_the_wire():
     import firmware_hotpath
 

@@ -43,7 +43,9 @@ def test_there_are_firmware_tests():
 
 
 @pytest.mark.parametrize("bits", WIDTHS)
-@pytest.mark.parametrize("script", UPY_TEST_FILES, ids=lambda p: p.stem)
+# The register model of the Pico's ADC + DMA path runs for seconds: in the full run only.
+@pytest.mark.parametrize("script", [pytest.param(p, marks=pytest.mark.slow) if p.stem == "upy_test_rp2adc" else p
+                                    for p in UPY_TEST_FILES], ids=lambda p: p.stem)
 def test_firmware_module_under_micropython(script, bits):
     result = run_upy(script, bits)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -180,6 +180,7 @@ def test_effective_rate_is_stored_beside_the_nominal(tmp_path):
             printed[-1]["effective_rate_hz"], rel=1e-3)
 
 
+@pytest.mark.slow  # a demo and its report
 def test_report_page_and_plots_from_a_recorded_session(tmp_path, capsys):
     out, db = tmp_path / "s", tmp_path / "l.sqlite"
     code, printed = run(["live", "--source", "sim", "--speed", "0", "--duration", "60", "--out", str(out),
@@ -203,6 +204,7 @@ def test_report_page_and_plots_from_a_recorded_session(tmp_path, capsys):
     assert f"twitches    {twitches} " in text.getvalue()
 
 
+@pytest.mark.slow  # a demo and its report
 def test_report_of_a_session_that_crashed_writes_its_edf_first(tmp_path, capsys):
     out = tmp_path / "s"
     code, _ = run(["live", "--source", "sim", "--speed", "0", "--duration", "20", "--out", str(out),

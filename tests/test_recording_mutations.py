@@ -15,6 +15,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import recording_mutations as mutations
 
+pytestmark = pytest.mark.slow  # 236 files read and corrupted, about 1.5 s
+
 
 @pytest.mark.parametrize("case", mutations.all_cases(random_n=40), ids=lambda c: c.name)
 def test_mutation(case, tmp_path):

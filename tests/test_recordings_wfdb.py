@@ -31,6 +31,7 @@ def records(draw):
     return columns, baseline, draw(st.booleans()), draw(st.integers(1, 400))
 
 
+@pytest.mark.slow  # hypothesis examples
 @settings(max_examples=60, deadline=None)
 @given(records())
 def test_quantized_format_16_reads_exactly(tmp_path_factory, r):

@@ -107,6 +107,7 @@ def test_the_same_session_gives_the_same_page_and_no_shared_ids(tmp_path):
     assert len(clip_ids) > 5 and len(set(clip_ids)) == len(clip_ids)
 
 
+@pytest.mark.slow  # a whole report
 def test_print_css_keeps_figures_whole_and_fits_a4_and_letter(tmp_path):
     folder = make_session(tmp_path / "s", duration_s=60, twitches=[twitch(30.0, 80.0, 40.0)])
     page, _ = render(load_session(folder))
@@ -121,6 +122,7 @@ def test_print_css_keeps_figures_whole_and_fits_a4_and_letter(tmp_path):
     assert "<script" not in page and "<details>" in page
 
 
+@pytest.mark.slow  # reports in two zones
 def test_time_axes_show_the_clock_time_of_day(tmp_path, zone):
     """A session started 13:00 UTC, ten minutes: the rate and timeline axes read 13:00-13:10, and in a zone
     two hours ahead, 15:00-15:10: the clock on the wall, not seconds from the start."""
@@ -147,6 +149,7 @@ def test_clock_times_follow_the_boards_measured_rate(tmp_path, zone):
     assert clock.text(600.0) == "13:10:06"
 
 
+@pytest.mark.slow  # a whole report
 def test_no_start_time_gives_seconds_and_says_so(tmp_path):
     folder = make_session(tmp_path / "s", duration_s=60, start_utc=None, twitches=[twitch(30.0, 80.0, 40.0)])
     page, _ = render(load_session(folder))
@@ -179,6 +182,7 @@ def test_clear_and_marginal_counts_in_the_summary(tmp_path):
     assert page.index("<details><summary>All 11 twitches (6 clear)") > page.index("<h2>Twitches</h2>")
 
 
+@pytest.mark.slow  # a whole report
 def test_the_strip_shows_the_largest_twitches_with_scale_bars(tmp_path, zone):
     zone("UTC0")
     peaks = [30.0, 118.0, 60.0, 115.0, 90.0, 20.0, 100.0, 70.0]
@@ -216,6 +220,7 @@ def test_marks_table_with_labels_notes_and_clock_times(tmp_path, zone):
                         "<td>calf, &lt;b&gt;left&lt;/b&gt;</td>")]
 
 
+@pytest.mark.slow  # reports of many episodes in two zones
 def test_many_episodes_are_summarised_per_hour(tmp_path, zone):
     """A 2-hour night of 45 episodes reads as 3 hourly rows first; the full list stays one click away."""
     zone("UTC0")
@@ -234,6 +239,7 @@ def test_many_episodes_are_summarised_per_hour(tmp_path, zone):
     assert len(re.findall(r"<tr>", full[: full.index("</details>")])) == 46
 
 
+@pytest.mark.slow  # a whole report
 def test_few_episodes_are_listed_in_full(tmp_path, zone):
     zone("UTC0")
     episodes = [episode(60.0 * i) for i in range(1, 21)]
@@ -252,6 +258,7 @@ def test_lost_samples_stay_gaps_in_the_strip(tmp_path):
     assert trace.count("M ") == 2  # one move before the gap, one after it: two pieces
 
 
+@pytest.mark.slow  # a whole report
 def test_report_through_the_command(tmp_path):
     folder = make_session(tmp_path / "s", duration_s=60, twitches=[twitch(10.0, 80.0, 40.0), twitch(20, 8.0, 4.0)])
     text = io.StringIO()
@@ -289,6 +296,7 @@ def test_rates_are_per_minute_of_signal_in_each_bin(tmp_path):
     assert np.allclose(clear, 60.0) and np.allclose(marginal, 0.0)
 
 
+@pytest.mark.slow  # a whole report
 def test_the_zone_named_is_the_one_of_the_sessions_date(tmp_path, zone):
     """Central Europe: a July session reads CEST, a January one CET, whatever the date the report is made."""
     zone("CET-1CEST,M3.5.0,M10.5.0/3")

@@ -29,6 +29,7 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@pytest.mark.slow  # a three-channel session
 def test_each_channel_is_counted_from_its_own_events(report):
     _, _, summary, events = report
     assert [c["muscle"] for c in summary["channels"]] == ["right APB", "right FDI", "right FCR"]
@@ -81,6 +82,7 @@ def test_a_file_label_names_the_muscle_the_table_knows():
     assert muscle_name("EMG") == "EMG"
 
 
+@pytest.mark.slow  # a whole three-channel report
 def test_the_report_command_says_each_channel(report):
     import io
 
@@ -94,6 +96,7 @@ def test_the_report_command_says_each_channel(report):
     assert any(line.startswith("  channel 2   right FCR:") for line in lines)
 
 
+@pytest.mark.slow  # a whole three-channel report
 def test_a_folder_with_only_its_edf_reports_every_channel(report, tmp_path):
     import shutil
 

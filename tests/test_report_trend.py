@@ -168,6 +168,7 @@ def test_a_session_that_did_not_end_is_measured_from_its_raw_samples(tmp_path, z
     assert day.rest_min == 2.0 and day.clear_per_min == 3.0
 
 
+@pytest.mark.slow  # a page over days
 def test_report_since_through_the_command(week, capsys):
     text = io.StringIO()
     assert main(["report", "--since", "2026-11-20", "--db", str(week)], stdout=text) == 0
