@@ -47,6 +47,9 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                         "(pip install 'myotwitch[lsl]')")
     p.add_argument("--no-view", action="store_true",
                    help="plain lines even on a terminal (the live view is shown only when stdout is one)")
+    p.add_argument("--view-channel", type=int, metavar="C",
+                   help="several channels: the terminal view traces channel C (0-based; default: the channel "
+                        "with the latest twitch)")
     p.add_argument("--web", action="store_true",
                    help="also show a live page in the browser (served on 127.0.0.1 with a token; needs the "
                         "'web' extra)")

@@ -56,6 +56,10 @@ class LiveChannels:
     def channels(self) -> int:
         return len(self.muscles)
 
+    def channel_monitor(self, channel: int):
+        """Channel `channel`'s Monitor (its detector's noise floor and mains, its open episode), for the views."""
+        return self.multi.channels[channel]
+
     # The one-channel views read a Monitor's detector (noise floor, mains) and grouper (the open episode):
     # they get channel 0's.
     @property
