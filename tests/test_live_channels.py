@@ -159,3 +159,11 @@ def test_the_skew_correction_lets_the_rules_compare_the_right_samples():
 
     assert max(offsets(common)) <= 2
     assert min(offsets([e for e in uncorrected if type(e.event).__name__ == "Twitch"])) >= 10
+
+
+def test_one_channel_demo_keeps_its_events_and_summary_as_they_were(tmp_path):
+    """One channel's JSON carries neither channel nor muscle, and its summary no per-channel list."""
+    code, lines = demo(tmp_path, "--duration", "20")
+    assert code == 0 and any(e["type"] == "twitch" for e in lines)
+    assert not any("channel" in e or "muscle" in e for e in lines[:-1])
+    assert "channels" not in lines[-1] and lines[-1]["samples"] == 20_000
