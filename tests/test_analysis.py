@@ -10,7 +10,7 @@ import pytest
 from myotwitch.analysis import analyze_file
 from myotwitch.cli import main
 from myotwitch.errors import MyotwitchError
-from myotwitch.events import Gap
+from myotwitch.events import Gap, SignalIssue
 from myotwitch.serialize import to_json
 from myotwitch.sources.replay import NAN_GAP
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
@@ -87,3 +87,25 @@ def test_a_capture_given_where_a_recording_of_samples_is_needed_says_so(tmp_path
     assert main(["demo", "--recording", str(path), "--speed", "0"]) == 1
     err = capsys.readouterr().err
     assert "a raw capture of a board's bytes" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_twitch_in_the_filters_settling_after_a_gap_is_not_lost_unsaid(tmp_path):
+    """After lost samples the filters restart and nothing can be detected for settle_s: that stretch is kept,
+    not analysed, and said (a signal event and skipped_s), so a twitch in it is not dropped silently."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 5.0, 12_000)
+    unit = synthetic_unit()
+    x[6_100 : 6_100 + len(unit)] += 40 * unit / np.max(np.abs(unit))  # 0.1 s after the lost sample
+    x[6_000] = np.nan
+    path = tmp_path / "gap.csv"
+    np.savetxt(path, x, fmt="%.3f", header="emg_uv", comments="")
+    result = analyze_file(path, rate_hz=1000)
+    settling = [e for e in result.events if isinstance(e, SignalIssue) and e.kind == "settling"]
+    assert [(e.start_index, e.end_index) for e in settling] == [(6_001, 6_200)]
+    assert result.summary["skipped_s"]["settling"] == pytest.approx(0.2)
+
+
+def synthetic_unit() -> np.ndarray:
+    from myotwitch.sources.synthetic import motor_unit_potential
+
+    return motor_unit_potential(1000, 12.0, 2, np.random.default_rng(1))

@@ -91,6 +91,13 @@ def test_the_simulated_board_passes_and_a_wrong_gain_is_named():
     assert "5x too small" in found["gain"]["text"] and "--sensor myoware2" in found["gain"]["text"]
 
 
+def test_the_simulated_board_is_not_asked_to_squeeze(capsys):
+    """The sim plays a rest recording: a flex phase there could only fail, so it is left out and said so."""
+    code, found = run(["--source", "sim", "--speed", "0", "--relax", "3"])  # --flex at its default, 5 s
+    assert code == 0 and "flex" not in found, found
+    assert "the simulated board cannot be squeezed" in capsys.readouterr().err
+
+
 def test_phases_are_cut_by_sample_count_and_losses_counted():
     blocks = [SampleBlock(i * 300, np.full(300, float(i)), lost_before=5 if i == 2 else 0) for i in range(20)]
     flexed = []

@@ -10,7 +10,15 @@ from myotwitch.dsp import rules
 from myotwitch.dsp.candidates import CandidateFinder
 from myotwitch.dsp.config import SampleCounts
 from myotwitch.dsp.decisions import Decisions
-from myotwitch.dsp.detector import ActivitySegment, DetectorConfig, DetectorStats, Rejected, Twitch, TwitchDetector
+from myotwitch.dsp.detector import (
+    ActivitySegment,
+    DetectorConfig,
+    DetectorStats,
+    Rejected,
+    SignalIssue,
+    Twitch,
+    TwitchDetector,
+)
 from myotwitch.dsp.features import Features
 from myotwitch.dsp.streaming import Ring
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
@@ -139,7 +147,8 @@ def test_gap_in_the_stream_restarts_the_filter_without_false_twitches():
     # 300 samples lost; the signal comes back at another DC level.
     found += det.process(5300, 900.0 + rng.normal(0, 2.0, 5000))
     found += det.flush()
-    assert found == []
+    # No twitch; the filters' settling after the gap is said, so nothing in it is lost unsaid.
+    assert found == [SignalIssue("settling", 5300, 5300 + round(0.2 * RATE_HZ) - 1)]
     assert det.stats.gaps == 1
 
 
@@ -370,3 +379,19 @@ def test_shape_comparison_is_the_best_correlation_over_the_lags(seed, noise, shi
         assert features.same_shape(a, b) == (best >= config.same_unit_similarity)
     if noise == 0.0:
         assert features.same_shape(a, b)  # the same potential, moved by at most shape_lag: r = 1
+
+
+@pytest.mark.parametrize("rate_hz", [450.0, 480.0, 499.0])
+def test_a_file_at_its_own_rate_below_500_hz_is_a_one_line_error(tmp_path, capsys, rate_hz):
+    # 500 Hz is the lowest supported rate (README, --rate, the detector's own message): a CSV whose time column
+    # says 450-499 Hz must be refused like `--rate 499`, not analysed with a band that does not fit.
+    from myotwitch import cli
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "slow.csv"
+    t_s = np.arange(int(20 * rate_hz)) / rate_hz
+    path.write_text("time_s,emg_uv\n" + "".join(f"{t:.6f},{v:.3f}\n" for t, v in zip(t_s, rng.normal(0, 5, len(t_s)),
+                                                                                        strict=True)))
+    assert cli.main(["analyze", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "500 Hz" in err and "Traceback" not in err, err

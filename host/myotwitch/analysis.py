@@ -63,7 +63,8 @@ def open_source(path: str | os.PathLike, rate_hz: float | None = None):
         capture = CaptureSource(Path(path))
         return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
-    return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps  # gaps grow while a CSV is read
+    # The recording's gaps grow while a CSV is read.
+    return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps
 
 
 def split_gap(file_gaps: list[tuple[int, int]], first: int, count: int) -> Iterator[Gap]:
@@ -259,14 +260,15 @@ class MultiChannelAnalysis:
         totals = self.monitor.summary()
         channels = totals["channels"]
         unusable = {}
-        for c, (monitor, source) in enumerate(zip(self.monitor.channels, self.sources)):
+        for c, (monitor, source) in enumerate(zip(self.monitor.channels, self.sources, strict=True)):
             why = _no_floor(monitor, source.skipped, self.rate_hz)
             if why is not None:
                 unusable[c] = why
             invalid = [g for run in source.skipped for g in split_gap(self.recordings[c].gaps, *run)
                        if g.why != FILE_GAP]
             if invalid:
-                warnings.append(f"{label}: {self.muscles[c]}: {sum(g.samples for g in invalid) / self.rate_hz:.3f} s of "
+                skipped_s = sum(g.samples for g in invalid) / self.rate_hz
+                warnings.append(f"{label}: {self.muscles[c]}: {skipped_s:.3f} s of "
                                 f"values that are not numbers or beyond ±10 V were skipped in {len(invalid)} "
                                 f"place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
         if len(unusable) == len(channels):

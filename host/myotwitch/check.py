@@ -288,13 +288,17 @@ def run(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], None]) ->
         sys.stdin.readline()
     else:
         say(relax_text)
+    flex_s = args.flex
+    if args.source == "sim" and flex_s:  # the simulated board plays a rest recording: nobody can squeeze it
+        say("the simulated board cannot be squeezed: no flex phase")
+        flex_s = 0.0
     with open_source(args, say) as (blocks, rate_hz, info):
         board_key = args.board or (builds.HELLO_BOARDS.get(info.board) if info is not None else None)
         board = builds.BOARDS[board_key] if board_key else None
         if info is not None:
             say(f"{info.board} board, {info.rate_hz} Hz, gain {info.gain:g}")
-        phases = collect(blocks, rate_hz, args.relax, args.flex,
-                         on_flex=lambda: say(f"now squeeze the muscle hard for {args.flex:g} s"))
+        phases = collect(blocks, rate_hz, args.relax, flex_s,
+                         on_flex=lambda: say(f"now squeeze the muscle hard for {flex_s:g} s"))
     found = assess(phases, sensor, board, info.gain if info is not None else None)
     for f in found:
         if args.format == "jsonl":

@@ -53,8 +53,7 @@ def build(board: str, build_dir: Path) -> list[Built]:
     arch, module = BOARDS[resolve_board(board)]
     fw_dir = firmware_dir()
     # The portable lib/, and the board's own modules: boards/rp2.py and its helpers boards/rp2_*.py.
-    sources = (sorted((fw_dir / "lib").glob("*.py")) + [fw_dir / "boards" / "__init__.py"]
-               + board_modules(module))
+    sources = [*sorted((fw_dir / "lib").glob("*.py")), fw_dir / "boards" / "__init__.py", *board_modules(module)]
     out: list[Built] = []
     for src in sources:
         folder = src.parent.name
@@ -85,7 +84,7 @@ def mpremote_command(port: str, built: list[Built]) -> list[str]:
     cmd = ["mpremote", "connect", port, "exec", prepare]
     for b in built:
         cmd += ["+", "fs", "cp", str(b.local), ":" + b.remote]
-    return cmd + ["+", "reset"]
+    return [*cmd, "+", "reset"]
 
 
 def run_mpremote(cmd: list[str]) -> None:

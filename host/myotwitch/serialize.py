@@ -18,7 +18,8 @@ With several channels every event also carries `channel` (0-based) and `muscle`
 
 EDF+ annotations (and the LSL markers, which carry the same text) are made
 from these JSON objects, because the EDF+ is written from a session's
-events.jsonl, which is read back as untrusted input.
+events.jsonl, which is read back as untrusted input. An event of one channel
+of several names its channel and muscle first: "ch0 right APB: twitch 42.1 uV".
 """
 
 from __future__ import annotations
@@ -113,9 +114,12 @@ class StoreRows:
 
 
 def store_rows(events: Iterable[Event], rate_hz: float) -> StoreRows:
+    """The rows of the events the log keeps: twitches, episodes, gaps and marks. A ChannelEvent's row carries
+    its `channel` and `muscle` (store.py fills in channel 0 and the session's muscle for rows without)."""
     rows = StoreRows()
     for event in events:
-        match event:
+        inner = event.event if isinstance(event, ChannelEvent) else event
+        match inner:
             case Twitch():
                 rows.twitches.append(to_json(event, rate_hz))
             case Episode():
@@ -127,10 +131,27 @@ def store_rows(events: Iterable[Event], rate_hz: float) -> StoreRows:
     return rows
 
 
+_ANNOTATION_CHARS = 40
+
+
 def annotation(event: dict) -> tuple[float, float, str] | None:
     """(onset s, duration s or -1, text) of a JSON event in the EDF+, or None for events not annotated.
 
-    EDF+ annotation texts are cut at 40 characters where free text can make them long."""
+    An event of one channel of several names it first: "ch0 right APB: twitch 42.1 uV" (the muscle is
+    shortened so that what happened fits). EDF+ annotation texts are cut at 40 characters where free text
+    can make them long."""
+    note = _annotation(event)
+    channel = event.get("channel")
+    if note is None or not isinstance(channel, int) or isinstance(channel, bool) or channel < 0:
+        return note
+    onset_s, duration_s, text = note
+    muscle = event.get("muscle")
+    head = f"ch{channel}" + (f" {muscle}" if isinstance(muscle, str) and muscle else "")
+    room = max(len(f"ch{channel}"), _ANNOTATION_CHARS - len(text) - 2)
+    return onset_s, duration_s, f"{head[:room].rstrip()}: {text}"[:_ANNOTATION_CHARS]
+
+
+def _annotation(event: dict) -> tuple[float, float, str] | None:
     kind = event["type"]
     if kind == "twitch":
         doublet = " doublet" if event.get("doublet_ms") else ""

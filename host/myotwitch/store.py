@@ -42,7 +42,9 @@ CREATE TABLE IF NOT EXISTS twitches (
     duration_ms REAL NOT NULL,
     peak_uv REAL NOT NULL,
     snr REAL NOT NULL,
-    noise_uv REAL NOT NULL
+    noise_uv REAL NOT NULL,
+    channel INTEGER NOT NULL DEFAULT 0,  -- 0-based; a log from before channels: 0
+    muscle TEXT                      -- the channel's muscle; NULL: the session's (its session.json), if any
 );
 CREATE TABLE IF NOT EXISTS episodes (
     id INTEGER PRIMARY KEY,
@@ -52,7 +54,9 @@ CREATE TABLE IF NOT EXISTS episodes (
     count INTEGER NOT NULL,
     rate_per_min REAL NOT NULL,
     median_peak_uv REAL NOT NULL,
-    max_peak_uv REAL NOT NULL
+    max_peak_uv REAL NOT NULL,
+    channel INTEGER NOT NULL DEFAULT 0,  -- episodes group the twitches of one channel
+    muscle TEXT
 );
 CREATE TABLE IF NOT EXISTS marks (
     id INTEGER PRIMARY KEY,
@@ -74,6 +78,11 @@ CREATE INDEX IF NOT EXISTS twitches_by_session ON twitches(session_id, t_s);
 
 
 _ADDED_SESSION_COLUMNS = (("out_dir", "TEXT"), ("rate_hz_effective", "REAL"), ("gaps", "INTEGER"))
+# Columns added since the first release, per table: a log written before them keeps its rows, which read as
+# channel 0 with the session's muscle (NULL here).
+_ADDED_COLUMNS = {"sessions": _ADDED_SESSION_COLUMNS,
+                  "twitches": (("channel", "INTEGER NOT NULL DEFAULT 0"), ("muscle", "TEXT")),
+                  "episodes": (("channel", "INTEGER NOT NULL DEFAULT 0"), ("muscle", "TEXT"))}
 SESSION_COLUMNS = ("id", "kind", "source", "started_utc", "ended_utc", "rate_hz", "board", "firmware", "samples",
                    "lost_samples", "crc_errors", "twitches", "episodes", "out_dir", "rate_hz_effective", "gaps")
 
@@ -135,10 +144,11 @@ class Store:
 
     def _migrate(self) -> None:
         """Add the columns a log written by an older myotwitch lacks."""
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}
-        for column, kind in _ADDED_SESSION_COLUMNS:
-            if column not in have:
-                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {kind}")
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns:
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.commit()
 
     def begin_session(self, kind: str, source: str, rate_hz: float, board: str | None = None,
@@ -153,16 +163,17 @@ class Store:
 
     def add_twitches(self, session_id: int, rows: list[dict]) -> None:
         self._db.executemany(
-            "INSERT INTO twitches (session_id, t_s, onset_s, duration_ms, peak_uv, snr, noise_uv)"
-            " VALUES (:session_id, :t_s, :onset_s, :duration_ms, :peak_uv, :snr, :noise_uv)",
-            [dict(row, session_id=session_id) for row in rows],
+            "INSERT INTO twitches (session_id, t_s, onset_s, duration_ms, peak_uv, snr, noise_uv, channel, muscle)"
+            " VALUES (:session_id, :t_s, :onset_s, :duration_ms, :peak_uv, :snr, :noise_uv, :channel, :muscle)",
+            [_with_channel(row, session_id) for row in rows],
         )
 
     def add_episodes(self, session_id: int, rows: list[dict]) -> None:
         self._db.executemany(
-            "INSERT INTO episodes (session_id, start_s, end_s, count, rate_per_min, median_peak_uv, max_peak_uv)"
-            " VALUES (:session_id, :start_s, :end_s, :count, :rate_per_min, :median_peak_uv, :max_peak_uv)",
-            [dict(row, session_id=session_id) for row in rows],
+            "INSERT INTO episodes (session_id, start_s, end_s, count, rate_per_min, median_peak_uv, max_peak_uv,"
+            " channel, muscle) VALUES (:session_id, :start_s, :end_s, :count, :rate_per_min, :median_peak_uv,"
+            " :max_peak_uv, :channel, :muscle)",
+            [_with_channel(row, session_id) for row in rows],
         )
 
     def add_gaps(self, session_id: int, rows: list[dict]) -> None:
@@ -221,5 +232,29 @@ class Store:
         add("SELECT session_id, COUNT(*) FROM marks GROUP BY session_id", "marks")
         return counts
 
+    def channel_counts(self, session_id: int, clear_snr: float) -> list[dict]:
+        """Per channel of a session, in channel order: channel, muscle (None: the session's own), clear and
+        marginal twitches (SNR >= clear_snr and below), episodes. Channels with no rows are not listed."""
+        by_channel: dict[tuple[int, str | None], dict] = {}
+
+        def row(channel: int, muscle: str | None) -> dict:
+            return by_channel.setdefault((channel, muscle), {"channel": channel, "muscle": muscle, "clear": 0,
+                                                             "marginal": 0, "episodes": 0})
+
+        for channel, muscle, clear, marginal in self._db.execute(
+                "SELECT channel, muscle, SUM(snr >= ?), SUM(snr < ?) FROM twitches WHERE session_id = ?"
+                " GROUP BY channel, muscle", (clear_snr, clear_snr, session_id)):
+            row(channel, muscle).update(clear=int(clear or 0), marginal=int(marginal or 0))
+        for channel, muscle, count in self._db.execute(
+                "SELECT channel, muscle, COUNT(*) FROM episodes WHERE session_id = ? GROUP BY channel, muscle",
+                (session_id,)):
+            row(channel, muscle)["episodes"] = int(count)
+        return [by_channel[key] for key in sorted(by_channel, key=lambda k: (k[0], k[1] or ""))]
+
     def close(self) -> None:
         self._db.close()
+
+
+def _with_channel(row: dict, session_id: int) -> dict:
+    """A row as the INSERT takes it: one channel's events carry no channel or muscle (channel 0, the session's)."""
+    return dict(row, session_id=session_id, channel=row.get("channel", 0), muscle=row.get("muscle"))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.recorder import SAMPLES_F32, SESSION_JSON, finite_numbers, read_events
+from myotwitch.recorder import SAMPLES_F32, SESSION_JSON, finite_numbers, read_events, session_channels
 from myotwitch.report import figures
 from myotwitch.report.page import DISCLAIMER, document, esc, figure_html, table
 from myotwitch.report.session import CLEAR_SNR, parse_start
@@ -89,33 +89,38 @@ class Trend:
 
 
 def _folder_figures(out_dir: str | None, rate_hz: float,
-                    count_samples: bool) -> tuple[str | None, float | None, float | None]:
-    """(muscle, seconds of signal, seconds of activity) from a session's folder, None for what it cannot say.
-    The seconds of signal only if count_samples: a night's samples.f32 is hundreds of MB, read only for a
-    session that did not end (the log has the others' counts).
+                    count_samples: bool) -> list[tuple[str | None, float | None, float | None]]:
+    """Per channel (one entry for a session of one): (muscle, seconds of signal, seconds of activity) from a
+    session's folder, None for what it cannot say. The seconds of signal only if count_samples: a night's
+    samples.f32 is hundreds of MB, read only for a session that did not end (the log has the others' counts).
     The folder is untrusted: gone, moved or hand-edited folders give None, not an error."""
     if not out_dir or not Path(out_dir).is_dir():
-        return None, None, None
+        return [(None, None, None)]
     folder = Path(out_dir)
-    muscle = recorded_s = activity_s = None
+    muscles: list[str | None] = [None]
     try:
         meta = json.loads((folder / SESSION_JSON).read_text(encoding="utf-8"))
-        if isinstance(meta, dict) and isinstance(meta.get("muscle"), str) and meta["muscle"].strip():
-            muscle = meta["muscle"].strip()
-    except (OSError, ValueError):
+        if isinstance(meta, dict):
+            muscles = [m.strip() if m and m.strip() else None for m in session_channels(meta)]
+    except (OSError, ValueError, MyotwitchError):
         pass
+    channels = len(muscles)
+    recorded_s: list[float | None] = [None] * channels
     raw = folder / SAMPLES_F32
     if count_samples and raw.is_file():
-        samples = np.fromfile(raw, dtype="<f4", count=raw.stat().st_size // 4)
-        recorded_s = int(np.count_nonzero(~np.isnan(samples))) / rate_hz
+        sets = raw.stat().st_size // (4 * channels)
+        samples = np.fromfile(raw, dtype="<f4", count=sets * channels).reshape(sets, channels)
+        recorded_s = [int(n) / rate_hz for n in np.count_nonzero(~np.isnan(samples), axis=0)]
+    activity_s: list[float | None] = [None] * channels
     with contextlib.suppress(OSError):  # no events file: the activity is not known
-        activity_s = sum(e["end_s"] - e["start_s"] for e in read_events(folder)
-                         if e["type"] == "activity" and finite_numbers(e, "start_s", "end_s"))
-    return muscle, recorded_s, activity_s
+        events = read_events(folder)
+        activity_s = [sum(e["end_s"] - e["start_s"] for e in events if e["type"] == "activity"
+                          and e.get("channel", c) == c and finite_numbers(e, "start_s", "end_s"))
+                      for c in range(channels)]
+    return list(zip(muscles, recorded_s, activity_s, strict=True))
 
 
 def collect(store: Store, since: date) -> Trend:
-    counts = store.session_counts(CLEAR_SNR)
     left_out: list[str] = []
     demos = 0
     sessions: list[SessionFigures] = []
@@ -129,16 +134,21 @@ def collect(store: Store, since: date) -> Trend:
         if row["kind"] == "demo" or row["board"] in NOT_A_PERSON_BOARDS:
             demos += 1
             continue
-        muscle, folder_s, activity_s = _folder_figures(row["out_dir"], row["rate_hz"], row["samples"] is None)
-        recorded_s = folder_s if row["samples"] is None else row["samples"] / row["rate_hz"]
-        if not recorded_s:
-            left_out.append(f"session {row['id']} ({started:%Y-%m-%d %H:%M}): its length is not known "
-                            "(it did not end, and its folder is gone)" if recorded_s is None else
-                            f"session {row['id']} ({started:%Y-%m-%d %H:%M}): no signal recorded")
-            continue
-        c = counts.get(row["id"], {"clear": 0, "marginal": 0, "episodes": 0, "marks": 0})
-        sessions.append(SessionFigures(row["id"], started, muscle or NO_MUSCLE, recorded_s, activity_s, c["clear"],
-                                       c["marginal"], c["episodes"], [label for _, label, _ in store.marks(row["id"])]))
+        # One entry per channel: a session of several muscles counts each on its own muscle's days.
+        folder = _folder_figures(row["out_dir"], row["rate_hz"], row["samples"] is None)
+        logged = {r["channel"]: r for r in store.channel_counts(row["id"], CLEAR_SNR)}
+        marks = [label for _, label, _ in store.marks(row["id"])]
+        for channel in range(max(len(folder), max(logged, default=0) + 1)):
+            muscle, folder_s, activity_s = folder[channel] if channel < len(folder) else (None, None, None)
+            recorded_s = folder_s if row["samples"] is None else row["samples"] / row["rate_hz"]
+            if not recorded_s:
+                left_out.append(f"session {row['id']} ({started:%Y-%m-%d %H:%M}): its length is not known "
+                                "(it did not end, and its folder is gone)" if recorded_s is None else
+                                f"session {row['id']} ({started:%Y-%m-%d %H:%M}): no signal recorded")
+                break
+            c = logged.get(channel, {"muscle": None, "clear": 0, "marginal": 0, "episodes": 0})
+            sessions.append(SessionFigures(row["id"], started, c["muscle"] or muscle or NO_MUSCLE, recorded_s,
+                                           activity_s, c["clear"], c["marginal"], c["episodes"], marks))
     if demos:
         left_out.append(f"{demos} session{'s' if demos > 1 else ''} of the demo, the simulated board or a replayed "
                         "recording: not a measurement of you now (a replay would count its day twice)")

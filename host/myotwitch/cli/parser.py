@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="myotwitch",
         description="Surface-EMG twitch (fasciculation) monitor. " + DISCLAIMER,
+        epilog="First board? hardware/first-board.md in the source (MicroPython on the board, flash, the "
+               "sensor's gain, check). Try it without one: myotwitch demo.",
     )
     parser.add_argument("--version", action="version", version=f"myotwitch {__version__}")
     parser.add_argument("--debug", action="store_true", help=options.DEBUG_HELP)

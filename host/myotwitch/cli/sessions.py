@@ -59,7 +59,12 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
         f"{s['marginal_twitches']} marginal; {s['twitches_per_min']:.1f} per minute)\n"
         f"  episodes    {s['episodes']}\n"
         f"  activity    {s['activity_segments']} segments\n"
-        f"  {DISCLAIMER}\n")
+        + "".join(f"  channel {c['channel']}   {c['muscle'] or '?'}: {c['twitches']} ({c['clear_twitches']} clear; "
+                  + ("-" if c["clear_per_min_rest"] is None else f"{c['clear_per_min_rest']:.1f}")
+                  + " clear per minute of rest)"
+                  + (f", {c['nerve']} nerve, roots {c['roots']}" if c["nerve"] else "") + "\n"
+                  for c in s.get("channels", []))
+        + f"  {DISCLAIMER}\n")
     return 0
 
 

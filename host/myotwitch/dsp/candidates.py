@@ -60,7 +60,8 @@ class CandidateFinder:
                   (self._pending[0] if self._pending is not None else None, self._run_start) if p is not None]
         return min(opened, default=None)
 
-    def feed(self, abs_start: int, energy_sums: np.ndarray, floors: np.ndarray, floors_sq: np.ndarray) -> list[Candidate]:
+    def feed(self, abs_start: int, energy_sums: np.ndarray, floors: np.ndarray,
+             floors_sq: np.ndarray) -> list[Candidate]:
         """A piece's energy sums and floors (see NoiseFloor) in; the candidates complete so far out."""
         # The RMS over the energy window above detect_sigma x the floor
         above = energy_sums > floors_sq * (self._counts.energy_window * self._config.detect_sigma**2)
@@ -78,7 +79,8 @@ class CandidateFinder:
                 self._run_start, self._run_floor = int(firsts[-1]), float(run_floors[-1])
             else:
                 self._add_runs(firsts, lasts, run_floors)
-        if self._run_start is None and self._pending is not None and abs_start + n - 1 - self._pending[1] > self._counts.merge:
+        if (self._run_start is None and self._pending is not None
+                and abs_start + n - 1 - self._pending[1] > self._counts.merge):
             self._queue_pending()
         return self._measure_closed()
 
@@ -113,7 +115,8 @@ class CandidateFinder:
             p[1] = int(lasts[starts[0] - 1])
         self._queue_pending()
         group_lasts = lasts[np.append(starts[1:] - 1, len(firsts) - 1)]
-        self._closed.extend(zip(firsts[starts[:-1]].tolist(), group_lasts[:-1].tolist(), floors[starts[:-1]].tolist()))
+        self._closed.extend(zip(firsts[starts[:-1]].tolist(), group_lasts[:-1].tolist(), floors[starts[:-1]].tolist(),
+                                strict=True))
         self._pending = [int(firsts[starts[-1]]), int(group_lasts[-1])]
         self._pending_noise = float(floors[starts[-1]])
 
@@ -139,8 +142,9 @@ class CandidateFinder:
         if not groups:
             return []
         ring = self._ring_y
-        first, last, floor = (np.array(column) for column in zip(*groups))
-        lo = np.maximum(first - self._counts.energy_window, max(ring.end - ring.size, 0))  # the RMS window lags the signal
+        first, last, floor = (np.array(column) for column in zip(*groups, strict=True))
+        # the RMS window lags the signal
+        lo = np.maximum(first - self._counts.energy_window, max(ring.end - ring.size, 0))
         hi = np.minimum(last + 1, ring.end)
         keep = hi > lo
         if not keep.all():
@@ -174,7 +178,8 @@ class CandidateFinder:
         threshold = np.maximum(cfg.delimit_sigma * floor, cfg.delimit_share * peak_uv)
         over = np.flatnonzero(mag > np.repeat(threshold, lengths))
         over_segment = segment[over]
-        new_group = np.concatenate(([True], (np.diff(over) > self._counts.merge) | (over_segment[1:] != over_segment[:-1])))
+        new_group = np.concatenate(([True], (np.diff(over) > self._counts.merge)
+                                    | (over_segment[1:] != over_segment[:-1])))
         group_id = np.cumsum(new_group) - 1
         peak_group = group_id[np.searchsorted(over, peak_pos)]
         onset_pos = over[np.searchsorted(group_id, peak_group, side="left")]
@@ -191,7 +196,8 @@ class CandidateFinder:
         may_hold_two = np.unique(segment[sized[(from_peak >= doublet[0]) & (from_peak <= doublet[1])]])
         columns = (peak_pos + base, onset_pos + base, end_pos + base, peak_uv, floor, potentials)
         found = [Candidate(peak, onset, end, peak_uv_g, floor_g, potentials=potentials_g)
-                 for peak, onset, end, peak_uv_g, floor_g, potentials_g in zip(*(a.tolist() for a in columns))]
+                 for peak, onset, end, peak_uv_g, floor_g, potentials_g
+                 in zip(*(a.tolist() for a in columns), strict=True)]
         for g in may_hold_two.tolist():
             found[g].run_to_search = (int(lo[g]), int(hi[g]))
         return found

@@ -15,7 +15,8 @@ needs the copies to be of comparable size there (`common_mode_min_ratio`); cross
 
 "The same potential" is judged on this module's own band-passed copy of each channel (kept in a
 small buffer per channel, by absolute sample index): the twitch's snippet (+/- shape_half_ms around
-its peak for crosstalk, +/- common_mode_half_ms for common-mode) correlates at `min_similarity` or more with the other channel's snippet at some lag within
+its peak for crosstalk, +/- common_mode_half_ms for common-mode) correlates at `min_similarity` or more
+with the other channel's snippet at some lag within
 +/- max_skew_ms, and the other channel's copy stands out of its own noise by `min_sigma`.
 
 A twitch is decided only once every channel's detector has settled past its peak plus the window the
@@ -31,10 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from myotwitch.dsp.detector import Rejected, Twitch
+from myotwitch.dsp.events import Reason
 from myotwitch.dsp.filters import FilterConfig, StreamingSosFilter, design_bandpass_sos
 
-REASON_COMMON_MODE = "artifact: common-mode"
-REASON_CROSSTALK = "crosstalk"
+REASON_COMMON_MODE = Reason.COMMON_MODE
+REASON_CROSSTALK = Reason.CROSSTALK
 _MAD_TO_SIGMA = 1.4826  # sigma of Gaussian noise from the median of |x|
 
 
@@ -150,7 +152,7 @@ class ChannelRules:
 
     def decide(self, settled_indexes: list[int]) -> list[ChannelEvent]:
         """The twitches no later input can change: every channel settled past them and holding their window."""
-        ends = [b.end_index if n is not None else 0 for b, n in zip(self._buffers, self._next_index)]
+        ends = [b.end_index if n is not None else 0 for b, n in zip(self._buffers, self._next_index, strict=True)]
         # No twitch can still come before min(settled); each one needs its window in every channel.
         frontier = min(min(settled_indexes), min(ends) - self.reach)
         out = self._release(frontier)
@@ -179,7 +181,7 @@ class ChannelRules:
         self.rejected[channel][reason] = self.rejected[channel].get(reason, 0) + 1
         return ChannelEvent(channel, Rejected(twitch.peak_index, twitch.peak_uv, reason))
 
-    def reason(self, channel: int, peak_index: int) -> str | None:
+    def reason(self, channel: int, peak_index: int) -> Reason | None:
         """Why the twitch at peak_index on channel is not one of its own, or None: it is."""
         if self.n_channels == 1:
             return None

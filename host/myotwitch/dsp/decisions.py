@@ -7,7 +7,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -96,6 +95,7 @@ class Decisions:
         self.features.measure_batch(cands[self.decided : due], processed)
         self.count_neighbours(self.decided, due)
         events: list[Twitch | Rejected] = []
+        twitches: list[int] = []  # where the twitches are among the events
         while self.decided < due:
             c = cands[self.decided]
             self._classify(self.decided, c)
@@ -104,11 +104,13 @@ class Decisions:
             self.decided += 1
             if c.reason is None:
                 self.stats.twitches += 1
+                twitches.append(len(events))
                 events.append(self._twitch(c))
             else:
                 self.stats.rejected[c.reason] = self.stats.rejected.get(c.reason, 0) + 1
                 events.append(Rejected(c.peak_index, c.peak_uv, c.reason))
-        for event in self._at_raw_peaks(events):
+        self._at_raw_peaks(events, twitches)
+        for event in events:
             self._emit(event)
         # Forget what no later rule can look back at (in batches: deleting from a list's front is linear).
         horizon = (processed if upto is None else upto) - self.counts.delay
@@ -138,21 +140,19 @@ class Decisions:
             peak_uv, interval = other_uv if offset < 0 else c.peak_uv, abs(offset)
         return Twitch(peak, onset, end, peak_uv, c.noise_uv, interval)
 
-    def _at_raw_peaks(self, events: list[Twitch | Rejected]) -> list[Twitch | Rejected]:
-        """Candidates live in the causally filtered signal's time; each twitch is placed at its peak in the
-        recording (Features.raw_peaks, all of them at once), onset and end moved with it."""
-        twitches = [e for e in events if isinstance(e, Twitch)]
-        raws = iter(self.features.raw_peaks([(t.peak_index, t.onset_index, t.end_index,
-                                              t.doublet_interval_samples is not None) for t in twitches]))
-        placed: list[Twitch | Rejected] = []
-        for e in events:
-            raw = next(raws) if isinstance(e, Twitch) else None
-            if isinstance(e, Twitch) and raw is not None:
-                shift = raw - e.peak_index
-                e = replace(e, peak_index=raw, onset_index=min(e.onset_index + shift, raw),
-                            end_index=max(e.end_index + shift, raw))
-            placed.append(e)
-        return placed
+    def _at_raw_peaks(self, events: list[Twitch | Rejected], twitches: list[int]) -> None:
+        """Candidates live in the causally filtered signal's time; each twitch (events[k] for k in `twitches`) is
+        placed at its peak in the recording (Features.raw_peaks, all of them at once), onset and end moved with
+        it, in place."""
+        found = [e for e in (events[k] for k in twitches) if isinstance(e, Twitch)]
+        raws = self.features.raw_peaks([(t.peak_index, t.onset_index, t.end_index,
+                                         t.doublet_interval_samples is not None) for t in found])
+        for k, t, raw in zip(twitches, found, raws, strict=True):
+            if raw is not None:
+                shift = raw - t.peak_index
+                # not dataclasses.replace: a tenth of its time
+                events[k] = Twitch(raw, min(t.onset_index + shift, raw), max(t.end_index + shift, raw), t.peak_uv,
+                                   t.noise_uv, t.doublet_interval_samples)
 
     # -- what the rules ask ---------------------------------------------------------
     def between(self, lo: int, hi: int) -> tuple[int, int]:
@@ -289,7 +289,7 @@ class Decisions:
         for k in range(bisect.bisect_left(self.peaks, n.peak_index - self.counts.echo), len(cands)):
             p = cands[k]
             delay = n.peak_index - p.peak_index
-            if 0 < delay and not p.echo and n.peak_uv < ratio * p.peak_uv * math.exp(-delay / self.counts.echo_decay):
+            if delay > 0 and not p.echo and n.peak_uv < ratio * p.peak_uv * math.exp(-delay / self.counts.echo_decay):
                 return True
         return False
 
@@ -301,11 +301,20 @@ class Decisions:
         """Is candidate i one of an ECG-like train (rules.ecg_chain over the candidates of similar size)?"""
         cfg = self.config
         at = self.peaks[i]
-        a, b = self.between(at - self.counts.ecg_reach, at + self.counts.ecg_reach)
         arrays = self.arrays
-        amps, own = arrays.peak_uv[a:b], arrays.peak_uv[i]
-        # rules.comparable with this one, for all at once; echoes and doublet seconds already decided are no beats
-        similar = (np.maximum(amps, own) <= cfg.ecg_amplitude_ratio * np.minimum(amps, own)) & ~arrays.excluded[a:b]
+        ratio, own = cfg.ecg_amplitude_ratio, float(arrays.peak_uv[i])
+        # No comparable candidate (rules.comparable; echoes and doublet seconds already decided are no beats) a
+        # heart beat's interval away: no chain of any length starts here (most candidates). The few in those two
+        # windows, in Python: cheaper than numpy on them.
+        lo, hi = self.counts.ecg_intervals
+        steps = (*range(*self.between(at - hi, at - lo)), *range(*self.between(at + lo, at + hi)))
+        if not any(max(amp, own) <= ratio * min(amp, own) and not arrays.excluded[k]
+                   for k in steps for amp in (float(arrays.peak_uv[k]),)):
+            return False
+        a, b = self.between(at - self.counts.ecg_reach, at + self.counts.ecg_reach)
+        amps = arrays.peak_uv[a:b]
+        # rules.comparable with this one, for all at once
+        similar = (np.maximum(amps, own) <= ratio * np.minimum(amps, own)) & ~arrays.excluded[a:b]
         similar[i - a] = False
         peaks = arrays.peak_index[a:b][similar].tolist()
         if rules.ecg_chain(at, peaks, cfg.ecg_min_beats, *self.counts.ecg_intervals, cfg.ecg_tolerance):

@@ -13,7 +13,8 @@
    least 0.5 s opens an activity segment, below 2 sigma for 0.3 s closes
    it; six or more candidates within a second are activity too.
 5. Decide each candidate once `decision_delay_s` of signal after it has been
-   seen (decisions.py, by the table in rules.py, on features.py's measures): artifact (clipping, pop, motion, ECG-like train),
+   seen (decisions.py, by the table in rules.py, on features.py's measures): artifact (clipping, pop, motion,
+   ECG-like train),
    activity, continual firing, echo, doublet, or twitch.
 
 Everything is keyed to absolute sample indices (noise windows are aligned to
@@ -61,10 +62,12 @@ class TwitchDetector:
         self._probe: list[np.ndarray] = []
         self._probe_start: int | None = None
         self._squares = streaming.MovingSquares((counts.energy_window, counts.envelope_window))
+        self._rails = streaming.RailRuns(counts.clip_run)
         ring = counts.delay + counts.piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
         self._next_index: int | None = None
         self._processed = 0  # absolute index after the last sample run through the detector
+        self._settling: tuple[int, int] | None = None  # after a gap: [start, end) where nothing can be detected
         self._out: list = []
         self.stats = DetectorStats()
         emit = self._out.append
@@ -83,6 +86,11 @@ class TwitchDetector:
     def noise_uv(self) -> float | None:
         """Current noise floor (sigma of the filtered signal at rest), or None while warming up."""
         return self._floor.floor
+
+    @property
+    def held_samples(self) -> int:
+        """How far back the rules can read the signal: the decision delay, a piece, and 1.5 s."""
+        return self._ring_y.size
 
     @property
     def settled_index(self) -> int:
@@ -113,6 +121,7 @@ class TwitchDetector:
         if self._filter is None and self._probe:
             self._start_filter()
         self._close_open()
+        self._end_settling()
         self._decide(upto=None)
         return self._take()
 
@@ -155,15 +164,30 @@ class TwitchDetector:
     def _discontinuity(self, next_index: int) -> None:
         """Samples are missing: close what is open, restart the filters, let them settle."""
         self.stats.gaps += 1
+        self._end_settling()
         if self._filter is None and self._probe:
             self._start_filter()
         self._close_open()
+        self._features.stream_ends.append(self._processed)
         if self._filter is not None:
             self._filter.reset()
         self._squares.reset()
+        self._rails.restart()
         self._floor.restart()
         self._processed = next_index
         self._floor.settle_until = next_index + self.counts.settle
+        self._settling = (next_index, next_index + self.counts.settle)
+
+    def _end_settling(self) -> None:
+        """The stretch after a gap where the filters settle is kept but cannot be analysed: say so (a signal
+        issue, as flat stretches are), up to where the stream got, so no twitch in it is lost unsaid."""
+        if self._settling is None:
+            return
+        start, end = self._settling
+        self._settling = None
+        end = min(end, self._processed)
+        if end > start:
+            self._out.append(SignalIssue("settling", start, end - 1))
 
     # -- the stream -----------------------------------------------------------
     def _run(self, start: int, x: np.ndarray) -> None:
@@ -172,6 +196,8 @@ class TwitchDetector:
         piece = self.counts.piece
         for i in range(0, len(x), piece):
             self._run_piece(start + i, x[i : i + piece])
+            if self._settling is not None and self._processed >= self._settling[1]:
+                self._end_settling()
             self._decide(upto=self._processed - self.counts.delay)
 
     def _run_piece(self, start: int, x: np.ndarray) -> None:
@@ -180,9 +206,9 @@ class TwitchDetector:
         energy_sums, envelope_sums = self._squares.process(y)
         self._ring_y.write(start, y)
         self._ring_raw.write(start, x)
-        clip_mask = streaming.clip_mask(x, self.counts.clip_run)
-        if clip_mask.any():
-            clipped_before = np.concatenate(([0], np.cumsum(clip_mask)))
+        clipped = self._rails.counts(x)
+        if clipped.any():
+            clipped_before = np.concatenate(([0], np.cumsum(clipped)))
         else:
             clipped_before = np.zeros(len(x) + 1, dtype=np.intp)  # the usual case: no pass over the piece
         floors = self._floor.update(start, x, np.abs(y), clipped_before)

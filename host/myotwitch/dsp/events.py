@@ -21,6 +21,9 @@ class Reason(enum.StrEnum):
     ECG = "artifact: ECG-like"
     LONG = "too long for a twitch"
     BURST = "burst of activity"
+    # Across channels (dsp/channels.py): one potential on every channel at once, or a smaller copy of it.
+    COMMON_MODE = "artifact: common-mode"
+    CROSSTALK = "crosstalk"
 
 
 ARTIFACTS = (Reason.POP, Reason.MOTION, Reason.CLIPPING)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import bisect
 
 import numpy as np
-from scipy import signal
 
 from myotwitch.dsp import streaming
 from myotwitch.dsp.candidates import Candidate
 from myotwitch.dsp.config import DetectorConfig, SampleCounts
+from myotwitch.dsp.filters import sosfilt
 
 _CLEARLY_LARGER = 1.2  # see Features.raw_peaks
 
@@ -31,6 +31,9 @@ class Features:
         # The conditioning filter (band-pass and mains notches), for the zero-phase view of `raw_peak`; set
         # with the mains frequency.
         self.sos: np.ndarray | None = None
+        # Where the stream stopped before a gap (absolute indices, ascending): nothing after one belongs with
+        # the signal before it.
+        self.stream_ends: list[int] = []
 
     def raw_peaks(self, twitches: list[tuple[int, int, int, bool]]) -> list[int | None]:
         """Where potentials peak in the recording, for (peak, onset, end, stay) of each, all at once.
@@ -42,8 +45,10 @@ class Features:
         up to 10 ms; the peak is the view's largest |sample| within 1 ms of the causal peak moved back by the
         best lag, or over the whole stretch so moved if that is 1.2 times larger (the causal filter's 20 Hz edge
         can make a broad potential's side phase its largest); not with `stay` (a doublet's first, whose stretch
-        holds part of the second). The view is smoothed by [1, 2, 1] / 4 (zero phase) for the search: at 1 kHz noise moved the
-        top of a broad phase by 2 ms. None where the ring no longer holds the stretch."""
+        holds part of the second). The view is smoothed by [1, 2, 1] / 4 (zero phase) for the search: at 1 kHz
+        noise moved the top of a broad phase by 2 ms. Where the stream ends (its end, or a gap) less than 20 ms
+        after the potential, the backward pass starts there (the signal after it taken as zero). None where the
+        ring no longer holds the potential."""
         out: list[int | None] = [None] * len(twitches)
         if self.sos is None or not twitches:
             return out
@@ -52,31 +57,48 @@ class Features:
         near = max(1, round(counts.merge / 8))  # 1 ms
         length = counts.max_duration + 1
         width = max_lag + length + 2 * max_lag  # the backward pass starts 20 ms after: its start-up is over by then
-        peak, onset, end, stay = (np.array(column) for column in zip(*twitches))
+        table = np.array(twitches, dtype=np.intp)
+        peak, onset, end, stay = table[:, 0], table[:, 1], table[:, 2], table[:, 3].astype(bool)
         starts = onset - max_lag
-        held = (starts >= max(ring.end - ring.size, 0)) & (starts + width <= ring.end)
-        if not held.any():
-            return out
-        rows = np.flatnonzero(held)
-        peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
-        y = ring.buf[(starts[:, None] + np.arange(width)) % ring.size]
-        view = signal.sosfilt(self.sos, y[:, ::-1], axis=1)[:, ::-1]  # view[m, k]: sample starts[m] + k
+        held_from = max(ring.end - ring.size, 0)
+        del self.stream_ends[: bisect.bisect_left(self.stream_ends, held_from)]  # ends the ring no longer holds
+        # The stream's end after each potential: the first gap after its onset, else what the ring holds so far.
+        limits: np.ndarray | int = ring.end
+        if self.stream_ends:
+            ends = np.array([*self.stream_ends, ring.end], dtype=np.intp)
+            limits = np.minimum(ends[np.searchsorted(ends, onset, side="right").clip(max=len(ends) - 1)], ring.end)
+        held = (starts >= held_from) & (end + 1 <= limits)
+        rows = np.arange(len(table))
+        if not held.all():
+            rows = np.flatnonzero(held)
+            if not len(rows):
+                return out
+            peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
+            if isinstance(limits, np.ndarray):
+                limits = limits[rows]
+        at = starts[:, None] + np.arange(width)
+        y = ring.buf[at % ring.size]
+        if (starts + width > limits).any():
+            y[at >= (limits[:, None] if isinstance(limits, np.ndarray) else limits)] = 0.0
+        row = np.arange(len(rows))[:, None]
+        view = sosfilt(self.sos, y[:, ::-1])[0][:, ::-1]  # view[m, k]: sample starts[m] + k
         n = np.minimum(end + 1 - onset, length)
         inside = np.arange(length) < n[:, None]
         own = np.where(inside, y[:, max_lag : max_lag + length], 0.0)
         # Lag L: the view from onset - L, at offset max_lag - L of each row.
         windows = np.lib.stride_tricks.sliding_window_view(view[:, : max_lag + length], length, axis=1)
         lag = max_lag - np.argmax(np.einsum("mjl,ml->mj", windows, own), axis=1)
-        padded = np.pad(view, ((0, 0), (1, 1)))
+        padded = np.zeros((len(rows), width + 2))
+        padded[:, 1:-1] = view
         smooth = np.abs(0.25 * padded[:, :-2] + 0.5 * padded[:, 1:-1] + 0.25 * padded[:, 2:])
-        free = np.where(inside, np.take_along_axis(smooth, (max_lag - lag)[:, None] + np.arange(length), axis=1), -1.0)
+        free = np.where(inside, smooth[row, (max_lag - lag)[:, None] + np.arange(length)], -1.0)
         largest = np.argmax(free, axis=1)
         centre = peak - lag - starts  # the causal peak moved back, in the row
-        around = np.take_along_axis(smooth, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1), axis=1)
+        around = smooth[row, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1)]
         kept = np.argmax(around, axis=1)
         # Another phase only if clearly larger: of a symmetric biphasic potential either phase is the peak, and
         # the one the causal filter chose keeps twitches of one unit on the same phase.
-        move = ~stay & (free[np.arange(len(free)), largest] >= _CLEARLY_LARGER * around[np.arange(len(around)), kept])
+        move = ~stay & (free[row[:, 0], largest] >= _CLEARLY_LARGER * around[row[:, 0], kept])
         found = np.where(move, onset - lag + largest, peak - lag - near + kept)
         for m, k in enumerate(rows.tolist()):
             out[k] = int(found[m])
@@ -117,7 +139,8 @@ class Features:
             c.features_final = True
             self._measure_jump(c)
             a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
-            if b - a >= self._counts.clip_run and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a):
+            if (b - a >= self._counts.clip_run
+                    and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a)):
                 c.clipped = bool(streaming.clip_mask(raw[a:b], self._counts.clip_run).any())
             else:
                 c.clipped = False
@@ -144,6 +167,19 @@ class Features:
         raw = self._ring_raw.read(c.onset_index, c.end_index + 1)
         if len(raw) >= self._counts.clip_run:
             c.clipped = bool(streaming.clip_mask(raw, self._counts.clip_run).any())
+
+    def core_samples(self, c: Candidate) -> int:
+        """The shortest stretch of the candidate's filtered signal [onset, end] holding energy_core_share of its
+        energy: its duration relative to itself, the same at any size (0 if the ring no longer holds it)."""
+        y = self._ring_y.read(c.onset_index, c.end_index + 1)
+        if len(y) != c.end_index + 1 - c.onset_index:
+            return 0
+        energy = np.concatenate(([0.0], np.cumsum(y * y)))
+        want = self._config.energy_core_share * energy[-1]
+        # For each start, the first end reaching the share: the shortest such [start, end).
+        ends = np.searchsorted(energy, energy[:-1] + want, side="left")
+        fits = ends < len(energy)
+        return int((ends[fits] - np.flatnonzero(fits)).min()) if fits.any() else len(y)
 
     def snippet_at(self, index: int) -> np.ndarray:
         """The filtered signal around a peak, with room for the lags `similar` tries (empty if not all held)."""

@@ -54,7 +54,8 @@ def artifact(d: Decisions, i: int, c: Candidate) -> Reason | None:
 def too_long(d: Decisions, i: int, c: Candidate) -> Reason | None:
     """Longer than a twitch, unless it is two discharges of one unit run together. A heart beat's QRS can
     outlast a twitch: named, so that it does not guard the time after it as a short burst would."""
-    if c.end_index - c.onset_index + 1 > d.counts.max_duration and not d.features.two_discharges(c):
+    if (c.end_index - c.onset_index + 1 > d.counts.max_duration and d.features.core_samples(c) > d.counts.max_core
+            and not d.features.two_discharges(c)):
         return Reason.ECG if d.ecg(i) else Reason.LONG
     return None
 
@@ -137,7 +138,8 @@ def classify(d: Decisions, i: int, c: Candidate) -> Reason | None:
 
 
 def baseline_moves(c: Candidate, baseline_ratio: float, baseline_min_uv: float) -> bool:
-    """Does the signal below the EMG band swing with the candidate? A potential is zero-mean; pops and motion are not."""
+    """Does the signal below the EMG band swing with the candidate? A potential is zero-mean; pops and motion are
+    not."""
     return c.baseline_swing_uv > max(baseline_ratio * c.peak_uv, baseline_min_uv)
 
 
@@ -157,10 +159,7 @@ def comparable(a: float, b: float, ratio: float) -> bool:
 
 def in_any(index: int, intervals: Sequence[tuple[int, int | None]], before: int, after: int) -> bool:
     """Is index inside any [start - before, end + after]? end may be None (still open)."""
-    for start, end in intervals:
-        if start - before <= index and (end is None or index <= end + after):
-            return True
-    return False
+    return any(start - before <= index and (end is None or index <= end + after) for start, end in intervals)
 
 
 def ecg_chain(origin: int, similar: list[int], min_beats: int, min_interval: int, max_interval: int,

@@ -15,6 +15,14 @@ class Ring:
         self.end = 0  # absolute index after the last sample written
 
     def write(self, start: int, values: np.ndarray) -> None:
+        """Samples from `start`; indices skipped since the last write (a gap in the stream) read as zeros, not
+        as what their slots held a ring length earlier."""
+        if start > self.end:
+            skipped = min(start - self.end, self.size)
+            pos = (start - skipped) % self.size
+            first = min(skipped, self.size - pos)
+            self.buf[pos : pos + first] = 0.0
+            self.buf[: skipped - first] = 0.0
         if len(values) >= self.size:
             start, values = start + len(values) - self.size, values[-self.size :]
         pos = start % self.size
@@ -127,7 +135,51 @@ def clip_mask(raw: np.ndarray, run_samples: int) -> np.ndarray:
         if np.count_nonzero(at) < run_samples:
             continue  # not held long enough anywhere
         starts, ends = runs(at)
-        for s, e in zip(starts.tolist(), ends.tolist()):
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
             if e - s >= run_samples:
                 mask[s:e] = True
     return mask
+
+
+class RailRuns:
+    """Samples held at the stream's rails, block by block: runs of one value at the highest or lowest value of
+    the whole stream so far, `run_samples` long or longer.
+
+    The stream's extremes, not a block's: in short blocks (live frames) two equal quantized samples are often
+    the block's top by chance, while the ADC's rails are the extremes of everything. `counts` says how many
+    clipped samples each sample adds: a run's first run_samples at the sample where it reaches that length, then
+    one each. So every sample of a clipped run is counted, causally and carried across blocks: the counts do
+    not depend on how the stream is cut."""
+
+    def __init__(self, run_samples: int) -> None:
+        self.run_samples = run_samples
+        self._high = -np.inf
+        self._low = np.inf
+        self._last = np.nan
+        self._run = 0  # length of the run at an extreme ending at the last sample
+
+    def restart(self) -> None:
+        """A gap: a run does not continue over it (the extremes, the rails, stay)."""
+        self._last, self._run = np.nan, 0
+
+    def counts(self, raw: np.ndarray) -> np.ndarray:
+        n = len(raw)
+        if not n:
+            return np.zeros(0, dtype=np.intp)
+        if self._run == 0 and self._low < raw.min() and raw.max() < self._high:
+            self._last = float(raw[-1])  # the usual case: nothing at the extremes so far, no run going on
+            return np.zeros(n, dtype=np.intp)
+        high = np.maximum(np.maximum.accumulate(raw), self._high)
+        low = np.minimum(np.minimum.accumulate(raw), self._low)
+        at = (raw == high) | (raw == low)
+        before = np.empty(n)
+        before[0], before[1:] = self._last, raw[:-1]
+        at_before = np.empty(n, dtype=bool)
+        at_before[0], at_before[1:] = self._run > 0, at[:-1]
+        goes_on = at & at_before & (raw == before)
+        index = np.arange(n)
+        last_start = np.maximum.accumulate(np.where(goes_on, -1, index))
+        run = np.where(last_start >= 0, index - last_start + 1, index + 1 + self._run)
+        run[~at] = 0
+        self._high, self._low, self._last, self._run = float(high[-1]), float(low[-1]), float(raw[-1]), int(run[-1])
+        return np.where(run == self.run_samples, self.run_samples, (run > self.run_samples).astype(np.intp))

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.extras import install_hint
 from myotwitch.events import Event
+from myotwitch.extras import install_hint
 from myotwitch.serialize import lsl_marker
 
 STREAM_NAME = "myotwitch"

@@ -197,7 +197,8 @@ def _layout(path: Path, dialect: Dialect, probe: list[tuple[int, list[str]]]) ->
     header_rows = 1
     units = [c.strip().strip("()[]").strip().lower() for c in rows[1]] if len(rows) > 1 else []
     if len(units) == len(header) and any(units) and all(_is_unit(u) or not u for u in units):
-        names = [(base, unit if unit is not None else (u or None)) for (base, unit), u in zip(names, units)]
+        names = [(base, unit if unit is not None else (u or None))
+                 for (base, unit), u in zip(names, units, strict=True)]
         header_rows = 2
     skip = lead_rows + header_rows
     if len(probe) <= skip:

@@ -124,9 +124,9 @@ def read_header(path: Path) -> EdfHeader:
     if any(n < 1 for n in spr):
         raise RecordingError(f"{path}: EDF header: a signal with {min(spr)} samples per record")
     physical = list(zip((_field(v, "physical minimum", path) for v in column(104, 8)),
-                        (_field(v, "physical maximum", path) for v in column(112, 8))))
+                        (_field(v, "physical maximum", path) for v in column(112, 8)), strict=True))
     digital = list(zip((_int_field(v, "digital minimum", path) for v in column(120, 8)),
-                       (_int_field(v, "digital maximum", path) for v in column(128, 8))))
+                       (_int_field(v, "digital maximum", path) for v in column(128, 8)), strict=True))
     header = EdfHeader(sample_bytes, header_bytes, records, record_s, reserved.startswith(("EDF+D", "BDF+D")),
                        labels, column(96, 8), spr, physical, digital)
     data_bytes = size - header_bytes

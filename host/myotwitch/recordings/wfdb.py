@@ -141,7 +141,7 @@ def open_wfdb(path: Path) -> Recording:
     available = size // frame_bytes
     if n_declared is not None and n_declared > available:
         raise RecordingError(f"{dat_path}: holds {available} samples but its header says {n_declared}: cut short?")
-    n_samples = available if not n_declared else n_declared  # 0 in the header means "not given"
+    n_samples = n_declared or available  # 0 in the header means "not given"
     label = " ".join(fields[8:]) if len(fields) > 8 else "signal 1"
     return _WfdbRecording(path, "wfdb", rate_hz, n_samples, label, dat_path=dat_path,
                           signals_in_file=len(in_same_file), signal_in_file=0, baseline_counts=baseline,

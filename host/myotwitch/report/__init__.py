@@ -21,6 +21,7 @@ from myotwitch.report.page import (
     figure_html,
     headline,
     marks_table,
+    muscle_section,
     twitch_table,
 )
 from myotwitch.report.session import CLEAR_SNR, SessionClock, SessionData, load_session, summarise
@@ -33,6 +34,8 @@ __all__ = ["CLEAR_SNR", "DISCLAIMER", "REPORT_HTML", "SessionData", "load_sessio
 
 def render(data: SessionData) -> tuple[str, dict]:
     """The page's HTML and the summary's figures."""
+    if data.channels_uv is not None:
+        return _render_channels(data)
     s = summarise(data)
     clock = SessionClock.of(data)
     strip = figures.strip(data, clock)
@@ -55,6 +58,42 @@ def render(data: SessionData) -> tuple[str, dict]:
         ("<p>Files in this folder: <code>session.edf</code> (EDF+, opens in EDFbrowser and MNE, every twitch, "
         "episode, activity segment, mark and gap annotated), <code>events.jsonl</code> (one JSON object per "
         "event). This page holds its figures: it can be copied or e-mailed alone.</p>"),
+    ])
+    title = f"myotwitch report: {clock.start:%Y-%m-%d %H:%M}" if clock.start else "myotwitch report"
+    return document(title, body), s
+
+
+def _render_channels(data: SessionData) -> tuple[str, dict]:
+    """A session of several channels: the whole first (counts, the per-muscle table, what supplies the
+    muscles that twitch), then each channel's figures and tables as one channel's page has them."""
+    s = summarise(data)
+    clock = SessionClock.of(data)
+    sections = []
+    for c, muscle in enumerate(data.muscles):
+        one = data.channel(c)
+        name = muscle or f"channel {c}"
+        strip = figures.strip(one, clock)
+        sections += [
+            f"<h2>Channel {c}: {esc(name)}</h2>",
+            "" if strip is None else figure_html(
+                strip[0], f"{name}: raw signal around the {figures.STRIP_TWITCHES} largest twitches (as recorded, "
+                          f"offset removed, not filtered; bars {strip[1]:g} µV and {figures.STRIP_SCALE_MS:g} ms)"),
+            figure_html(figures.rate(one, clock), f"{name}: twitches per minute, clear (dark) and marginal (light)"),
+            figure_html(figures.timeline(one, clock), f"{name}: episodes, activity, gaps, twitches and your marks"),
+            figure_html(figures.waveforms(one), f"{name}: the largest twitches, band-passed 20-450 Hz"),
+            episode_section(one, clock).replace("<h2>", "<h3>").replace("</h2>", "</h3>"),
+            twitch_table(one, clock).replace("<h2>", "<h3>").replace("</h2>", "</h3>"),
+        ]
+    body = "".join([
+        f"<h1>Muscle twitch log: {len(data.muscles)} muscles</h1>",
+        f'<p class="note"><strong>{esc(DISCLAIMER)}</strong></p>',
+        "<h2>Summary</h2>", headline(s), facts(data, s, clock),
+        muscle_section(s),
+        marks_table(data, clock),
+        *sections,
+        ("<p>Files in this folder: <code>session.edf</code> (EDF+, one signal per channel, every twitch, "
+         "episode, activity segment, mark and gap annotated, naming its channel), <code>events.jsonl</code> "
+         "(one JSON object per event). This page holds its figures: it can be copied or e-mailed alone.</p>"),
     ])
     title = f"myotwitch report: {clock.start:%Y-%m-%d %H:%M}" if clock.start else "myotwitch report"
     return document(title, body), s

@@ -171,3 +171,38 @@ def episode_section(data: SessionData, clock: SessionClock) -> str:
             + table(["hour", "episodes", "twitches in them", "minutes in them", "largest (µV)"],
                     per_hour(episodes, clock), {1, 2, 3, 4})
             + f"<details><summary>All {len(episodes)} episodes</summary>{full}</details>")
+
+
+def muscle_section(s: dict) -> str:
+    """Several channels: one row per muscle, then, for each muscle with clear twitches, which nerve and roots
+    supply it, as information to bring to a clinician."""
+    rows = []
+    for c in s["channels"]:
+        per_min = "-" if c["clear_per_min_rest"] is None else f"{c['clear_per_min_rest']:.2f}"
+        every = "-" if c["per_min_rest"] is None else f"{c['per_min_rest']:.2f}"
+        rows.append([f"{c['channel']}", c["muscle"] or "not named", f"{c['rest_s'] / 60:.1f}", str(c["clear_twitches"]),
+                     str(c["marginal_twitches"]), per_min, every, str(c["episodes"]),
+                     f"{c['nerve']}, {c['roots']}" if c["nerve"] else "not in the table"])
+    header = ["channel", "muscle", "minutes of rest", "clear", "marginal", "clear per minute", "all per minute",
+              "episodes", "nerve, roots"]
+    supply = [supply_sentence(c) for c in s["channels"] if c["clear_twitches"]]
+    said = ("<p>Muscles with clear twitches, and what supplies them:</p><ul>"
+            + "".join(f"<li>{esc(line)}</li>" for line in supply) + "</ul>") if supply else \
+        f"<p>No muscle had clear twitches (SNR ≥ {s['clear_snr']:g}).</p>"
+    return ("<h2>Where it twitches</h2>"
+            "<p>Per minute of monitored rest: each channel's signal, less its activity segments (where no "
+            "twitches are counted). A potential seen at once on every channel is motion, the cable or the "
+            "heart, and a smaller copy on a neighbour is crosstalk: neither is counted.</p>"
+            + table(header, rows, {0, 2, 3, 4, 5, 6, 7}) + said)
+
+
+def supply_sentence(c: dict) -> str:
+    """'right APB (abductor pollicis brevis): supplied by the median nerve, roots C8-T1; ...' (information)."""
+    muscle = c["muscle"] or f"channel {c['channel']}"
+    count = f"{c['clear_twitches']} clear twitch{'' if c['clear_twitches'] == 1 else 'es'}"
+    if not c["nerve"]:
+        return (f"{muscle}: {count}; this muscle is not in myotwitch's table "
+                "(see `myotwitch muscles`), so its nerve and roots are not given.")
+    return (f"{muscle}: {count}; supplied by the {c['nerve']} nerve, roots "
+            f"{c['roots']}. Twitching here is one of the things a clinician may look at; many muscles share "
+            "these roots, and twitches alone do not point to a cause.")

@@ -17,7 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.recorder import SAMPLES_F32, SESSION_EDF, finite_numbers, read_events, read_meta, write_session_edf
+from myotwitch.recorder import (
+    SAMPLES_F32,
+    SESSION_EDF,
+    finite_numbers,
+    read_events,
+    read_meta,
+    session_channels,
+    write_session_edf,
+)
 
 # A twitch is "clear" at a peak of 10 noise sigmas or more. The detector accepts peaks from 3.5 sigma
 # (DetectorConfig.peak_sigma), where Gaussian noise alone reaches 3.5 sigma about once in 2,000 samples
@@ -30,11 +38,33 @@ CLEAR_SNR = 10.0
 
 @dataclass
 class SessionData:
+    """A session, or one channel of a session of several (`channel(c)`).
+
+    With several channels, samples_uv is not a signal: 0 where any channel has a sample, NaN where every
+    channel lost it (the session's time with signal); each channel's own samples are in channel(c)."""
+
     dir: Path
     meta: dict
     events: list[dict]
     samples_uv: np.ndarray  # NaN where lost
     outside: int = 0  # events left out: their times lie outside the recorded samples
+    channels_uv: np.ndarray | None = None  # several channels: (sample sets, channels), NaN where lost
+
+    @property
+    def muscles(self) -> list[str | None]:
+        """The muscle of each channel, as session.json names them (one entry for one channel)."""
+        return session_channels(self.meta)
+
+    def channel(self, c: int) -> SessionData:
+        """One channel of several as a session of its own: its samples, its events and those of the whole
+        session (gaps, marks, the summary), and its muscle as the session's."""
+        if self.channels_uv is None:
+            raise ValueError("a session of one channel has no channel views")
+        events = [e for e in self.events if e.get("channel", c) == c]
+        meta = {k: v for k, v in self.meta.items() if k not in ("channels", "muscles")}
+        if self.muscles[c] is not None:
+            meta["muscle"] = self.muscles[c]
+        return SessionData(self.dir, meta, events, np.ascontiguousarray(self.channels_uv[:, c]))
 
     def of(self, kind: str) -> list[dict]:
         return [e for e in self.events if e.get("type") == kind]
@@ -53,17 +83,23 @@ def load_session(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda
     if not out_dir.is_dir():
         raise MyotwitchError(f"{out_dir} is not a folder (give a session folder or a session number)")
     meta = read_meta(out_dir)
+    channels = len(session_channels(meta))
     raw = out_dir / SAMPLES_F32
     if raw.exists() and not (out_dir / SESSION_EDF).exists():
         say("the session did not end cleanly: writing its EDF+ from the raw samples first")
         write_session_edf(out_dir)
     if raw.exists():
-        samples = np.fromfile(raw, dtype="<f4", count=raw.stat().st_size // 4)
+        sets = raw.stat().st_size // (4 * channels)  # a set cut short by a crash is left out
+        samples = np.fromfile(raw, dtype="<f4", count=sets * channels).reshape(sets, channels)
     elif (out_dir / SESSION_EDF).exists():
         import pyedflib
 
         with pyedflib.EdfReader(str(out_dir / SESSION_EDF)) as f:
-            samples = f.readSignal(0).astype(np.float32)
+            signals = [f.readSignal(c).astype(np.float32) for c in range(min(channels, f.signals_in_file))]
+        length = min(len(x) for x in signals)
+        samples = np.stack([x[:length] for x in signals], axis=1)
+        if samples.shape[1] < channels:
+            raise MyotwitchError(f"{out_dir / SESSION_EDF} holds {samples.shape[1]} signals, not {channels}")
     else:
         raise MyotwitchError(f"{out_dir} holds no samples ({SAMPLES_F32} or {SESSION_EDF})")
     try:
@@ -72,7 +108,10 @@ def load_session(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda
         events = []
     duration_s = len(samples) / float(meta["rate_hz"])
     kept = [e for e in events if _within(e, duration_s)]
-    return SessionData(out_dir, meta, kept, samples, len(events) - len(kept))
+    if channels == 1:
+        return SessionData(out_dir, meta, kept, samples[:, 0], len(events) - len(kept))
+    presence = np.where(np.isnan(samples).all(axis=1), np.float32(np.nan), np.float32(0.0))
+    return SessionData(out_dir, meta, kept, presence, len(events) - len(kept), channels_uv=samples)
 
 
 # Events may end a little after the last sample on disk: samples.f32 is fsynced once a second.
@@ -116,7 +155,7 @@ def summarise(data: SessionData) -> dict:
     lost = int(np.count_nonzero(np.isnan(data.samples_uv)))
     minutes = max(data.duration_s - lost / data.rate_hz, 1e-9) / 60.0
     last = _last_summary(data)
-    return {
+    summary = {
         "start_utc": data.meta.get("start_utc"),
         "duration_s": round(data.duration_s, 3),
         "recorded_s": round(data.duration_s - lost / data.rate_hz, 3),
@@ -141,6 +180,35 @@ def summarise(data: SessionData) -> dict:
         "rate_hz": data.rate_hz,
         "effective_rate_hz": last.get("effective_rate_hz"),
     }
+    if data.channels_uv is not None:  # several channels: the whole session's counts, then each channel's
+        summary["channels"] = [dict(channel_summary(data.channel(c)), channel=c) for c in range(len(data.muscles))]
+    return summary
+
+
+def channel_summary(data: SessionData) -> dict:
+    """One channel's figures for the per-muscle table: twitches per minute of monitored rest (its signal,
+    less its activity segments, where the detector counts no twitches), clear and marginal, episodes, and
+    the nerve and roots that supply its muscle where the table knows it."""
+    from myotwitch.anatomy import placement
+
+    s = summarise(data)
+    activity_s = sum(e["end_s"] - e["start_s"] for e in data.of("activity") if finite_numbers(e, "start_s", "end_s"))
+    rest_min = max(s["recorded_s"] - activity_s, 0.0) / 60.0
+    known = placement(muscle_name(s["muscle"])).muscle if s["muscle"] else None
+    return {
+        "muscle": s["muscle"], "nerve": known.nerve if known else None, "roots": known.roots if known else None,
+        "rest_s": round(rest_min * 60.0, 3), "clear_twitches": s["clear_twitches"],
+        "marginal_twitches": s["marginal_twitches"], "twitches": s["twitches"],
+        "clear_per_min_rest": round(s["clear_twitches"] / rest_min, 2) if rest_min > 0 else None,
+        "per_min_rest": round(s["twitches"] / rest_min, 2) if rest_min > 0 else None,
+        "episodes": s["episodes"], "activity_segments": s["activity_segments"],
+    }
+
+
+def muscle_name(label: str) -> str:
+    """A muscle as the table looks it up: a file's signal label "EMG right APB" is the muscle "right APB"."""
+    words = label.split(maxsplit=1)
+    return words[1] if len(words) == 2 and words[0].upper() in ("EMG", "SEMG") else label
 
 
 def _last_summary(data: SessionData) -> dict:

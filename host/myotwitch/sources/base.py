@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from myotwitch.protocol import DecoderStats
+from myotwitch.protocol import BoardInfo, DecoderStats
 from myotwitch.sources import SampleBlock
 
 if TYPE_CHECKING:
@@ -106,3 +106,31 @@ if TYPE_CHECKING:  # mypy checks that each source implements its interface; noth
 
     def _boards_implement_board(reconnecting: ReconnectingBoard, replayed: ReplayBoard) -> list[Board]:
         return [reconnecting, replayed]
+
+
+class StatsHolder(Protocol):
+    @property
+    def stats(self) -> DecoderStats: ...
+
+
+class Connection(Protocol):
+    """One connection to a board, opened (its hello read), as `ReconnectingBoard` strings them together: a
+    SerialSource on a port, or one connection of a raw capture replayed (`capture._Connection`)."""
+
+    @property
+    def info(self) -> BoardInfo | None: ...
+
+    @property
+    def decoder(self) -> StatsHolder: ...  # its decoder's figures since this connection began
+
+    @property
+    def errors(self) -> list[str]: ...  # error status frames from the board
+
+    @property
+    def board_counters(self) -> dict[str, int]: ...  # the board's own counters at its last report
+
+    def start(self) -> None: ...
+
+    def blocks(self) -> Iterator[SampleBlock]: ...
+
+    def close(self) -> None: ...

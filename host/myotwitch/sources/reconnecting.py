@@ -19,7 +19,7 @@ from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.live.clock import DeviceClock, StreamClock
 from myotwitch.protocol import BoardInfo, DecoderStats
 from myotwitch.sources import SampleBlock
-from myotwitch.sources.serial_source import SerialSource
+from myotwitch.sources.base import Connection
 
 RETRY_S = (0.25, 0.5, 1.0, 2.0, 4.0)  # backoff between attempts; the last repeats
 
@@ -27,7 +27,7 @@ RETRY_S = (0.25, 0.5, 1.0, 2.0, 4.0)  # backoff between attempts; the last repea
 class ReconnectingBoard:
     """A Board (sources/base.py) over successive connections to one board."""
 
-    def __init__(self, connect: Callable[[], SerialSource], description: str, *,
+    def __init__(self, connect: Callable[[], Connection], description: str, *,
                  give_up_after_s: float | None = None, retry_s: tuple[float, ...] = RETRY_S,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
                  say: Callable[[str], None] = lambda message: None) -> None:
@@ -38,8 +38,8 @@ class ReconnectingBoard:
         self._clock = clock
         self._sleep = sleep
         self._say = say
-        self._source: SerialSource | None = None
-        self._closed: list[SerialSource] = []  # the session's earlier connections, for their figures
+        self._source: Connection | None = None
+        self._closed: list[Connection] = []  # the session's earlier connections, for their figures
         self.info: BoardInfo | None = None
         self.stream_clock: StreamClock | None = None
         self.device_clock: DeviceClock | None = None
@@ -62,12 +62,12 @@ class ReconnectingBoard:
         if self._source is not None:
             self._source.close()
 
-    def _connected(self) -> SerialSource:
+    def _connected(self) -> Connection:
         if self._source is None:
             raise RuntimeError("open() first")
         return self._source
 
-    def _connections(self) -> list[SerialSource]:
+    def _connections(self) -> list[Connection]:
         return self._closed + ([self._source] if self._source is not None else [])
 
     @property
