@@ -167,3 +167,22 @@ def test_one_channel_demo_keeps_its_events_and_summary_as_they_were(tmp_path):
     assert code == 0 and any(e["type"] == "twitch" for e in lines)
     assert not any("channel" in e or "muscle" in e for e in lines[:-1])
     assert "channels" not in lines[-1] and lines[-1]["samples"] == 20_000
+
+
+def test_the_contract_on_the_bundled_three_channel_recording(tmp_path):
+    """`myotwitch demo --channels 3 --speed 0 --format jsonl`: the bundled hand recording (twitches in the APB,
+    crosstalk on the FDI, motion and heart beats on all); every injected twitch found on its own channel."""
+    from conftest import ROOT
+
+    truth = json.loads((ROOT / "host" / "myotwitch" / "data" / "demo_hand_3ch.truth.json").read_text())
+    code, lines = demo(tmp_path, "--channels", "3")
+    assert code == 0
+    events, summary = lines[:-1], lines[-1]
+    muscles = ["right APB", "right FDI", "right FCR"]
+    assert all(e["muscle"] == muscles[e["channel"]] for e in events)
+    found = [e for e in events if e["type"] == "twitch"]
+    for t in truth["twitches"]:
+        assert any(e["channel"] == t["channel"] and abs(e["t_s"] - t["t_s"]) < 0.02 for e in found), t
+    assert [(c["channel"], c["muscle"]) for c in summary["channels"]] == list(enumerate(muscles))
+    assert sum(c["twitches"] for c in summary["channels"]) == summary["twitches"] == len(found)
+    assert summary["channels"][1]["rejected"].get("crosstalk", 0) > 0

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
-from myotwitch.events import ChannelEvent, Event, Gap, Mark, StreamNote
+from myotwitch.events import Event, Gap, Mark, StreamNote
 from myotwitch.live.batching import BATCH_S, BlockBatcher
 from myotwitch.live.channels import LiveChannels, channel_names
 from myotwitch.monitor import Monitor
@@ -111,10 +111,8 @@ class Session:
         muscle = o.muscle if channels == 1 else None
         meta = {"kind": o.kind, "source": source.description, "board": info.board, "firmware": info.firmware,
                 "board_id": info.fields.get("uid"), "gain": getattr(info, "gain", None), "muscle": muscle}
-        if muscles:
-            meta["muscles"] = muscles  # the EDF+ labels its signals with them
         try:
-            recorder = SessionRecorder(o.out_dir, rate_hz, meta)
+            recorder = SessionRecorder(o.out_dir, rate_hz, meta, muscles=muscles or None)  # EDF+ signal labels
             store = Store(o.db_path)
             session = store.begin_session(o.kind, source.description, rate_hz, info.board, info.firmware,
                                           out_dir=str(o.out_dir.resolve()))
@@ -273,7 +271,8 @@ class Session:
         self.failure = failure
         return summary
 
-    def _stream_events(self, block: SampleBlock, source: Board, rate_hz: float, since_last_s: float | None) -> list[Event]:
+    def _stream_events(self, block: SampleBlock, source: Board, rate_hz: float,
+                       since_last_s: float | None) -> list[Event]:
         """Gaps with their cause, pauses, and noise skipped before this block."""
         events: list[Event] = []
         if block.lost_before:  # the sources say why, where they can tell
@@ -305,9 +304,7 @@ class Session:
         for e in events:
             self.emit(e, recorder.rate_hz)
         recorder.add_events(events)
-        # The log has no channel column yet: a channel's twitches, episodes and gaps go in as one channel's.
-        rows = store_rows([e.event if isinstance(e, ChannelEvent) else e for e in events],  # type: ignore[misc]
-                          recorder.rate_hz)
+        rows = store_rows(events, recorder.rate_hz)  # a ChannelEvent's rows carry its channel and muscle
         store.add_twitches(session, rows.twitches)
         store.add_episodes(session, rows.episodes)
         store.add_gaps(session, rows.gaps)
