@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import sys
 
 import numpy as np
@@ -69,6 +70,9 @@ def test_demo_of_three_channels_names_each_twitchs_channel_and_muscle(hand, tmp_
     assert [e for e in logged if e["type"] != "summary"] == events
     session = json.loads((tmp_path / "session" / "session.json").read_text())
     assert session["muscles"] == LABELS and session["channels"] == 3
+    with sqlite3.connect(tmp_path / "log.sqlite") as db:  # the log keeps each twitch's channel and muscle
+        rows = db.execute("SELECT channel, muscle FROM twitches").fetchall()
+    assert rows == [(0, "EMG APB")] * len(twitches)
 
 
 def test_muscles_named_on_the_command_line_name_the_channels(hand, tmp_path, capsys):
