@@ -28,6 +28,17 @@ variant: this checkout with the serial port read in one blocking read of up to
 4 KiB with the port's timeout (50 ms) instead of a 1-byte read followed by a
 read of what is waiting (a wake-up per frame, two `select` calls), patched in at
 start-up to measure what that change to sources/serial_source.py would save.
+
+Several channels (target: below 3 % of one core for 3 channels at 2 kHz):
+
+    .venv/bin/python benchmarks/live_realtime.py --channels 3 --rounds 3
+
+runs `myotwitch demo --channels 3 --speed 1` (the simulated board streaming 3 channels, one detector
+each and the cross-channel rules on the host) and, in turn in the same run, `demo --channels 1` on the
+same recording's first signal, and prints both and their ratio. The recording is --recording PATH (3 EMG
+signals at --rate), else host/myotwitch/data/demo_hand_3ch.edf if it is there at --rate, else one made
+here from the bundled forearm recording resampled to --rate: channel 0 the recording, channels 1 and 2
+the same rest signal started a third and two thirds of the way in (other samples, the same statistics).
 """
 
 from __future__ import annotations
@@ -84,15 +95,46 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def live_command(seconds: float, rate_hz: int, out: Path, python: list[str]) -> list[str]:
-    return [*python, "live", "--source", "sim", "--speed", "1", "--rate", str(rate_hz), "--duration", f"{seconds:g}",
+def live_command(seconds: float, rate_hz: int, out: Path, python: list[str],
+                 channels: tuple[int, Path] | None = None) -> list[str]:
+    """`live --source sim`, or with `channels` (N, recording) `demo --channels N --recording PATH`."""
+    source = ["live", "--source", "sim", "--rate", str(rate_hz)] if channels is None else \
+        ["demo", "--channels", str(channels[0]), "--recording", str(channels[1])]
+    return [*python, *source, "--speed", "1", "--duration", f"{seconds:g}",
             "--no-view", "--format", "jsonl", "--out", str(out / "session"), "--db", str(out / "log.sqlite")]
 
 
-def measure(seconds: float, settle_s: float, rate_hz: int, root: Path = ROOT, read_chunk: bool = False) -> dict:
+def three_signal_recording(rate_hz: int, folder: Path, given: Path | None = None) -> Path:
+    """The recording of several EMG signals the --channels runs play (see the module's docstring)."""
+    if given is not None:
+        return given
+    bundled = ROOT / "host" / "myotwitch" / "data" / "demo_hand_3ch.edf"
+    sys.path.insert(0, str(ROOT / "host"))
+    sys.path.insert(0, str(ROOT / "tools"))
+    import numpy as np
+    import recording_files
+
+    from myotwitch.recordings import open_recording, open_signals
+    from myotwitch.sources.simboard import at_rate
+
+    if bundled.is_file() and open_signals(bundled)[0][0].rate_hz == rate_hz:
+        return bundled
+    recording = at_rate(open_recording(ROOT / "host" / "myotwitch" / "data" / "demo_forearm_rest.edf"), rate_hz)
+    x = np.concatenate(list(recording.blocks()))
+    rows = [np.roll(x, -k * len(x) // 3) for k in range(3)]
+    # 0.1 µV per count, as the bundled recording's own EDF step allows.
+    counts = [np.clip(np.round(r * 10), -32768, 32767).astype(np.int64) for r in rows]
+    path = folder / f"three-signals-{rate_hz}.edf"
+    path.write_bytes(recording_files.edf_bytes(counts, rate_hz=rate_hz, physical=(-3276.8, 3276.7),
+                                               digital=(-32768, 32767), labels=["EMG one", "EMG two", "EMG three"]))
+    return path
+
+
+def measure(seconds: float, settle_s: float, rate_hz: int, root: Path = ROOT, read_chunk: bool = False,
+            channels: tuple[int, Path] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="myotwitch-live-") as tmp:
         python = [sys.executable, "-c", READ_CHUNK_LAUNCHER] if read_chunk else [sys.executable, "-m", "myotwitch"]
-        command = live_command(settle_s + seconds + 5, rate_hz, Path(tmp), python)
+        command = live_command(settle_s + seconds + 5, rate_hz, Path(tmp), python, channels)
         env = dict(os.environ, PYTHONPATH=str(root / "host"), XDG_DATA_HOME=tmp)
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         try:
@@ -134,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-chunk", action="store_true",
                         help="also run this checkout with the serial port read in one blocking read (see above)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, interleaved")
+    parser.add_argument("--channels", type=int, choices=(2, 3),
+                        help="the simulated board streams N channels; compared with 1 channel in the same run")
+    parser.add_argument("--recording", type=Path, help="with --channels: the recording of N EMG signals to play")
     args = parser.parse_args(argv)
+    if args.channels:
+        return compare_channels(args)
     if args.compare or args.read_chunk:
         return compare(args)
     r = measure(args.seconds, args.settle, args.rate)
@@ -169,6 +216,27 @@ def compare(args: argparse.Namespace) -> int:
     for name, values in shares.items():
         median = statistics.median(values)
         print(f"median {name}: {median * 100:.2f} % of one core, {median / first:.2f}x the first")
+    return 0
+
+
+def compare_channels(args: argparse.Namespace) -> int:
+    """N channels and 1 channel of the same recording, in turn, `--rounds` times: each run and the medians."""
+    with tempfile.TemporaryDirectory(prefix="myotwitch-channels-") as tmp:
+        recording = three_signal_recording(args.rate, Path(tmp), args.recording)
+        shares: dict[int, list[float]] = {1: [], args.channels: []}
+        print("| round | channels | rate | seconds in real time | host CPU | host share of one core "
+              "| firmware process |")
+        print("|---|---|---|---|---|---|---|")
+        for n in range(args.rounds):
+            for channels in (1, args.channels):
+                r = measure(args.seconds, args.settle, args.rate, channels=(channels, recording))
+                shares[channels].append(r["host_share"])
+                print(f"| {n + 1} | {channels} | {args.rate} Hz | {r['wall_s']:.1f} s | {r['host_cpu_s']:.2f} s "
+                      f"| {r['host_share'] * 100:.2f} % | {r['firmware_share'] * 100:.2f} % |", flush=True)
+    print(f"load average {os.getloadavg()[0]:.2f} (other processes on these cores)", file=sys.stderr)
+    one, several = statistics.median(shares[1]), statistics.median(shares[args.channels])
+    print(f"median 1 channel: {one * 100:.2f} % of one core; {args.channels} channels: {several * 100:.2f} % "
+          f"({several / one:.2f}x)")
     return 0
 
 

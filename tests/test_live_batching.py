@@ -258,3 +258,15 @@ def test_stream_notes_keep_their_place_among_the_events(tmp_path):
     expected += direct.finish()
     assert sum(isinstance(e, StreamNote) for e in emitted) == 2
     assert emitted == expected
+
+
+def test_a_batch_of_a_boards_several_channels_keeps_every_channels_samples():
+    """The recorder writes each channel's raw file from `channels_uv`: a batch must hold every row's samples."""
+    batcher = BlockBatcher(batch_samples=100, batch_s=10.0)
+    for start in range(0, 100, 25):
+        rows = np.stack([np.arange(start, start + 25, dtype=float) + 1000 * c for c in range(3)])
+        batch = batcher.add(SampleBlock(start, rows[0], channels_uv=rows, channel_skew_s=1e-4), 0.0)
+    assert batch is not None and batch.channels_uv is not None
+    assert batch.channels_uv.shape == (3, 100) and batch.channel_skew_s == 1e-4
+    assert np.array_equal(batch.channels_uv[2], np.arange(100) + 2000.0)
+    assert np.array_equal(batch.samples_uv, batch.channels_uv[0])

@@ -143,3 +143,51 @@ def test_mark_keys_are_read_with_echo_off_and_the_terminal_restored(monkeypatch)
         restore()
     assert termios.tcgetattr(slave) == before
     os.close(master)
+
+
+def _three_channel_view(width: int, height: int, channel=None):
+    """A view of a 3-channel session: twitches (a potential well above the noise) on channel 2 only."""
+    from myotwitch.live.channels import LiveChannels
+    from test_channels import potential
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=width, height=height)
+    view = LiveView(console=console, clock=FakeClock(), channel=channel)
+    monitor = LiveChannels(2000, ["right APB", "right FDI", "right FCR"])
+    view.begin(SimpleNamespace(rate_hz=2000, board="sim", firmware="fw 1"), monitor)
+    rng = np.random.default_rng(8)
+    rows = rng.normal(0, 5, (3, 40_000))
+    unit = potential(2000, 10.0)
+    for t_s in np.arange(6.0, 19.0, 1.7):
+        at = int(t_s * 2000)
+        rows[2, at : at + len(unit)] += 120 * unit
+    source = SimpleNamespace(stats=DecoderStats(), gaps=[])
+    for i in range(0, rows.shape[1], 100):
+        block = SampleBlock(i, rows[0, i : i + 100], channels_uv=rows[:, i : i + 100])
+        view.update(block, monitor.feed(block), source)
+    return view
+
+
+def test_a_view_of_three_channels_counts_each_and_traces_the_one_that_twitched():
+    view = _three_channel_view(100, 30)
+    lines = rendered(view, 100, 30)
+    view.end()
+    text = "\n".join(lines)
+    counts = [line for line in lines if "twitches (" in line and "]" in line]
+    assert any("[0] right APB: 0 twitches" in line for line in counts)
+    assert any("[1] right FDI: 0 twitches" in line for line in counts)
+    twitched = [line for line in counts if "[2] right FCR:" in line]
+    assert twitched and "0 twitches" not in twitched[0] and "▶ [2]" in twitched[0]
+    assert sum("▶" in line for line in counts) == 1
+    assert "[2] right FCR: ±" in text  # the trace's caption names its channel
+    assert "3 channels" in lines[0]
+    # The trace marks the twitches of the channel it shows.
+    assert any("▲" in line and "twitch (shown" not in line for line in lines)
+
+
+def test_a_chosen_channel_keeps_the_trace_and_fits_a_small_terminal():
+    view = _three_channel_view(60, 20, channel=0)
+    lines = rendered(view, 60, 20)
+    view.end()
+    assert len(lines) <= 20 and all(len(line) <= 60 for line in lines)
+    assert any("▶ [0] right APB" in line for line in lines)
+    assert not any("▲" in line and "twitch (shown" not in line for line in lines)  # channel 0 did not twitch

@@ -7,6 +7,7 @@ Each test runs the demo at a few times real time for a few seconds; unplugging n
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from test_end_to_end import read_edf
@@ -91,5 +92,40 @@ def test_unplugging_the_board_shows_disconnected_then_reconnected(tmp_path, chro
         history = page.evaluate("window.mtw.connectionHistory")
         assert history.index("disconnected") < history.index("reconnected")
         session.wait()
+    finally:
+        session.stop()
+
+
+def test_three_channels_get_a_lane_each_and_twitches_are_marked_on_their_channel(tmp_path, chromium):
+    """demo --channels 3 --web: the page keeps a trace per channel and names each; the scene's twitches
+    (channel 0 only, crosstalk on 1, common-mode on all) are confirmed on channel 0 and nowhere else."""
+    import numpy as np
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import recording_files as rf
+    from test_channels import RATE_HZ, scene
+
+    x, twitches, _ = scene(seconds=12.0)
+    path = tmp_path / "hand.edf"
+    path.write_bytes(rf.edf_bytes([np.round(row).astype(np.int64) for row in x], rate_hz=RATE_HZ,
+                                  annotations=True, labels=["EMG APB", "EMG FDI", "EMG FCR"]))
+    errors: list[str] = []
+    session = WebSession(tmp_path, "--channels", "3", "--recording", str(path), "--speed", "3", "--duration", "12")
+    try:
+        page = chromium.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(session.url)
+        page.wait_for_function("[...window.mtw.markers.values()].some(k => k.state === 'twitch')", timeout=WAIT_MS)
+        page.wait_for_function("window.mtw.traces.every(t => t.length > 0)", timeout=WAIT_MS)
+        assert page.evaluate("window.mtw.traces.length") == 3
+        decided = page.evaluate("[...window.mtw.markers.values()].filter(k => k.state === 'twitch')"
+                                ".map(k => [k.channel, k.index])")
+        assert {c for c, _ in decided} == {0}
+        assert all(min(abs(i - t) for t in twitches) <= 0.015 * RATE_HZ for _, i in decided)
+        assert "3 channels" in page.text_content("#muscle")
+        page.wait_for_function("document.getElementById('channels').textContent.includes('[0] EMG APB')",
+                               timeout=WAIT_MS)
+        assert errors == []
     finally:
         session.stop()

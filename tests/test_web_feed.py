@@ -107,3 +107,33 @@ def test_the_model_marks_a_candidate_then_confirms_it_and_tells_a_silent_board()
     assert second["markers"][0]["kind"] == "twitch" and second["markers"][0]["id"] == candidates[0]["id"]
     assert second["status"]["connection"] == "receiving" and second["status"]["twitches"] == 1
     assert model.messages(now_s=3.0 + SILENT_S + 0.1)[1]["status"]["connection"] == "disconnected"
+
+
+def test_several_channels_get_a_trace_each_and_a_decision_marks_its_own_channel():
+    """Each channel's candidates come from its own trace and noise floor; the detector's twitch on channel 2
+    confirms channel 2's candidate, not channel 0's at the same moment (a common-mode potential)."""
+    model = ViewModel(RATE_HZ, peak_sigma=3.5, info={"muscles": ["a", "b", "c"]}, channels=3)
+    model.open_page(1, columns_per_s=100)
+    rows = np.stack([spikes([1500], n=3000, height_uv=60), spikes([], n=3000), spikes([1500, 2200], n=3000,
+                                                                                      height_uv=60)])
+    for start in range(0, 3000, 50):
+        status = {"noise_uv": 1.0, "mains_hz": None, "channel_noise_uv": [1.0, 1.0, 1.0]}
+        model.add_block(Handed(start, rows[0, start:start + 50], 0, status, 1_000_000.0 + start / RATE_HZ,
+                               start / RATE_HZ, rows[:, start:start + 50]))
+    first = model.messages(now_s=3.0)[1]
+    assert "columns" not in first and [len(t) for t in first["traces"]] == [300, 300, 300]
+    assert int(np.argmax([hi for _, _, hi in first["traces"][2]])) in (149, 150, 219, 220)
+    candidates = [m for m in first["markers"] if m["kind"] == "candidate"]
+    def near(channel, index):
+        return [m["id"] for m in candidates if m["channel"] == channel and abs(m["index"] - index) <= 3]
+
+    assert len(near(0, 1500)) == len(near(2, 1500)) == len(near(2, 2200)) == 1
+    assert not near(0, 2200) and not [m for m in candidates if m["channel"] == 1]
+    model.add_events([{"type": "twitch", "channel": 2, "muscle": "c", "t_s": 2.201, "peak_uv": 58.0, "snr": 20.0},
+                      {"type": "rejected", "channel": 0, "muscle": "a", "t_s": 1.501, "peak_uv": 58.0,
+                       "reason": "artifact: common-mode"}], decided_epoch_s=1.0)
+    second = model.messages(now_s=3.0)[1]
+    decided = {(m["channel"], m["kind"]): m["id"] for m in second["markers"]}
+    assert decided == {(2, "twitch"): near(2, 2200)[0], (0, "rejected"): near(0, 1500)[0]}
+    assert second["status"]["channel_twitches"] == [0, 0, 1] and second["status"]["twitches"] == 1
+    assert model.hello()["channels"] == 3 and model.hello()["muscles"] == ["a", "b", "c"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from myotwitch.errors import MyotwitchError
 from myotwitch.events import ChannelEvent, Event, Gap
-from myotwitch.monitor import Monitor, MultiMonitor
+from myotwitch.monitor import Monitor, MultiMonitor, muscle_fields
 from myotwitch.sources import SampleBlock
 from myotwitch.sources.capture import CaptureSource
 from myotwitch.sources.replay import NAN_GAP
@@ -192,14 +192,6 @@ class FileAnalysis:
         return summary
 
 
-def muscle_fields(name: str) -> dict:
-    """The muscle as named, and the nerve and roots that supply it where the table knows it."""
-    from myotwitch.anatomy import placement
-
-    known = placement(name).muscle
-    return {"muscle": name, "nerve": known.nerve if known else None, "roots": known.roots if known else None}
-
-
 def _no_floor(monitor: Monitor, skipped: list[tuple[int, int]], rate_hz: float) -> str | None:
     """Why a channel gave no noise floor (nothing could be detected on it), or None: it did."""
     if monitor.samples == 0:
@@ -265,7 +257,8 @@ class MultiChannelAnalysis:
 
     def summary(self, warnings: list[str], notes: list[str]) -> dict:
         label = self.recordings[0].path
-        channels = self.monitor.summaries()
+        totals = self.monitor.summary()
+        channels = totals["channels"]
         unusable = {}
         for c, (monitor, source) in enumerate(zip(self.monitor.channels, self.sources, strict=True)):
             why = _no_floor(monitor, source.skipped, self.rate_hz)
@@ -286,20 +279,11 @@ class MultiChannelAnalysis:
         if paused:
             notes.append(f"{label}: {sum(n for _, n in paused) / self.rate_hz:.3f} s missing from the file in "
                          f"{len(paused)} place{'' if len(paused) == 1 else 's'}, listed as gaps")
-        for s in channels:
-            s.update(muscle_fields(s["muscle"]))
-        # The file's time with signal is its best channel's: samples and lost_samples are that channel's (so a
-        # rate per minute of signal stays one), each channel's own are in its entry
-        fullest = max(self.monitor.channels, key=lambda m: m.samples)
+        time = {key: totals.pop(key) for key in ("seconds", "samples", "lost_samples")}
         return {
-            "seconds": round((fullest.samples + fullest.lost_samples) / self.rate_hz, 3),
-            "samples": fullest.samples,
-            "lost_samples": fullest.lost_samples,
+            **time,
             "rate_hz": self.rate_hz,
-            "twitches": sum(s["twitches"] for s in channels),
-            "episodes": sum(s["episodes"] for s in channels),
-            "activity_segments": sum(s["activity_segments"] for s in channels),
-            "channels": channels,
+            **totals,
             "skipped_signals": self.skipped_signals,
             "path": str(label),
         }

@@ -125,6 +125,26 @@ class MultiMonitor:
             out += self._tagged(c, monitor._episodes(monitor.grouper.flush()))
         return out
 
+    def summary(self) -> dict:
+        """Totals over the channels and each channel's summary (with its muscle's nerve and roots) under
+        "channels": what analyze of a multi-signal file and a live session of a multi-channel board print.
+
+        Time with signal is the fullest channel's (its samples and lost samples), so a rate per minute of
+        signal stays one; each channel's own counts are in its entry."""
+        channels = self.summaries()
+        for s in channels:
+            s.update(muscle_fields(s["muscle"]))
+        fullest = max(self.channels, key=lambda m: m.samples)
+        return {
+            "seconds": round((fullest.samples + fullest.lost_samples) / self.rate_hz, 3),
+            "samples": fullest.samples,
+            "lost_samples": fullest.lost_samples,
+            "twitches": sum(s["twitches"] for s in channels),
+            "episodes": sum(s["episodes"] for s in channels),
+            "activity_segments": sum(s["activity_segments"] for s in channels),
+            "channels": channels,
+        }
+
     def summaries(self) -> list[dict]:
         """Each channel's summary, as Monitor.summary, with the twitches and rejections after the rules."""
         out = []
@@ -147,3 +167,11 @@ class MultiMonitor:
 
     def _tagged(self, channel: int, events: list[Event]) -> list[ChannelEvent]:
         return [ChannelEvent(channel, e, self.muscles[channel]) for e in events]
+
+
+def muscle_fields(name: str) -> dict:
+    """The muscle as named, and the nerve and roots that supply it where the table knows it."""
+    from myotwitch.anatomy import placement
+
+    known = placement(name).muscle
+    return {"muscle": name, "nerve": known.nerve if known else None, "roots": known.roots if known else None}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from myotwitch.cli.options import db_path as log_path
 from myotwitch.cli.output import Output, status
-from myotwitch.cli.parser import DEMO_RECORDING
+from myotwitch.cli.parser import DEMO_HAND_RECORDING, DEMO_RECORDING
 from myotwitch.errors import MyotwitchError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _out_dir(args: argparse.Namespace) -> Path:
 
 
 def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output,
-                 extra: Callable[[], dict] = dict) -> int:
+                 extra: Callable[[], dict] = dict, labels: tuple[str, ...] = ()) -> int:
     """Stream until the source ends, --duration passes or Ctrl-C; log, record and summarise.
 
     If the stream ends on an error, what was found so far stays logged and
@@ -49,11 +49,10 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
 
     # A real board runs in real time; the simulated board and replays at --speed.
     paced = args.speed if (kind == "demo" or args.source is not None) else 1.0
-    muscles = args.muscle or []
-    if len(muscles) > 1:  # live sessions stream one channel so far
-        raise MyotwitchError(f"{len(muscles)} muscles named, but this session streams one channel: name one")
-    options = SessionOptions(kind=kind, db_path=log_path(args), out_dir=_out_dir(args),
-                             duration_s=args.duration, muscle=muscles[0] if muscles else None, speed=paced)
+    muscles = args.muscle or []  # one per channel: the session checks them against the board's channels
+    options = SessionOptions(kind=kind, db_path=log_path(args), out_dir=_out_dir(args), duration_s=args.duration,
+                             muscle=muscles[0] if len(muscles) == 1 else None, muscles=tuple(muscles),
+                             labels=labels, speed=paced)
     lsl = None
     if args.lsl:
         from myotwitch.live.lsl import LslOutlet
@@ -69,7 +68,7 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
         require_server()
         views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=options.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle))
+        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle, channel=args.view_channel))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
     session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
@@ -102,22 +101,38 @@ def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float =
         warning = unset_sensor_warning(info.sensors, info.channel_gains())
         if warning:
             status(warning)
-        if info.channels > 1:
-            status(f"the board streams {info.channels} channels: all are recorded (one EDF+ signal each); "
-                   "twitches are detected on channel 0 only for now")
         return source
 
     return open_port
 
 
-def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str) -> int:
-    from myotwitch.recordings import open_recording
-    from myotwitch.sources.simboard import SimBoard, at_rate
+def _sim_recordings(path: str, channels: int, rate_hz: float | None) -> list:
+    """The recordings the simulated board plays, one per channel: the file's first `channels` EMG signals."""
+    from myotwitch.recordings import open_recording, open_signals
+    from myotwitch.sources.simboard import at_rate
 
-    recording = at_rate(open_recording(recording_path), args.rate)
+    if channels == 1:
+        return [at_rate(open_recording(path), rate_hz)]
+    if not Path(path).is_file():
+        raise MyotwitchError(f"no recording with {channels} signals at {path}: give one with --recording")
+    from myotwitch.dsp.detector import MIN_RATE_HZ
+
+    signals, _ = open_signals(path, None, MIN_RATE_HZ)
+    if len(signals) < channels:
+        raise MyotwitchError(f"{path} has {len(signals)} EMG signal{'' if len(signals) == 1 else 's'}: "
+                             f"the simulated board cannot play {channels} channels from it")
+    return [at_rate(r, rate_hz) for r in signals[:channels]]
+
+
+def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: str, channels: int = 1) -> int:
+    from myotwitch.sources.simboard import SimBoard
+
+    recordings = _sim_recordings(recording_path, channels, args.rate)
+    recording = recordings[0]
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
+    playing = "" if channels == 1 else f", {channels} signals as {channels} channels"
     status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
-           f"{recording.rate_hz:g} Hz, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
+           f"{recording.rate_hz:g} Hz{playing}, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
            "in the MicroPython Unix port")
     unplug_after = round(args.sim_unplug_at * recording.rate_hz) if args.sim_unplug_at else 0
     reset_after = round(args.sim_reset_at * recording.rate_hz) if args.sim_reset_at else 0
@@ -130,7 +145,7 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
                   replug_after_s=args.sim_unplug_for, reset_after_samples=reset_after,
                   stall_at_samples=stall_at, stall_samples=round(args.sim_stall_for * rate) if stall_at else 0,
                   garbage_at_samples=noise_at, garbage_bytes=args.sim_noise_bytes if noise_at else 0,
-                  clock_ppm=args.sim_clock_ppm) as board:
+                  clock_ppm=args.sim_clock_ppm, more_channels=tuple(recordings[1:])) as board:
         if board.clipped_samples:
             status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
         status(f"firmware on pseudo-terminal {board.port}")
@@ -145,14 +160,16 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
 
                 source = _board_source(args, connect, "simulated board (firmware in the MicroPython Unix port)",
                                        capture)
-                return _run_session(source, args, kind, out, lambda: {"port": board.port})
+                labels = tuple(r.label for r in recordings) if channels > 1 else ()
+                return _run_session(source, args, kind, out, lambda: {"port": board.port}, labels)
         except MyotwitchError as exc:
             detail = board.firmware_stderr().strip()
             raise MyotwitchError(f"{exc}" + (f"\nfirmware said:\n{detail}" if detail else "")) from None
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
-    return _live_sim(args, out, args.recording, "demo")
+    default = DEMO_RECORDING if args.channels == 1 else DEMO_HAND_RECORDING
+    return _live_sim(args, out, args.recording or default, "demo", args.channels)
 
 
 def _open_capture(args: argparse.Namespace):

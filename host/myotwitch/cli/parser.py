@@ -15,6 +15,8 @@ from myotwitch.cli import options
 from myotwitch.cli.output import DISCLAIMER
 
 DEMO_RECORDING = str(Path(__file__).resolve().parents[1] / "data" / "demo_forearm_rest.edf")  # bundled
+# Three signals (right APB, FDI, FCR): twitches in one muscle, crosstalk to its neighbour, motion and ECG on all.
+DEMO_HAND_RECORDING = str(Path(__file__).resolve().parents[1] / "data" / "demo_hand_3ch.edf")
 
 
 def _sensor_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -33,8 +35,9 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                    help="session folder: session.edf, events.jsonl, raw samples "
                         "(default: a new folder under sessions/ in the per-user data folder)")
     p.add_argument("--muscle", metavar="NAME", action="append",
-                   help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+ "
-                        "(see `myotwitch muscles`)")
+                   help="where the electrodes are (e.g. 'left FDI'): goes into the EDF+ and the events; "
+                        "with several channels, one --muscle per channel in order (default: the recording's "
+                        "signal labels, or 'channel N'); see `myotwitch muscles`")
     p.add_argument("--capture", metavar="PATH",
                    help="also save every byte the board sends, to replay with `analyze PATH` (name it *.mtwcap)")
     p.add_argument("--give-up-after", type=options.positive_float, metavar="S",
@@ -44,6 +47,9 @@ def _stream_options(p: argparse.ArgumentParser) -> None:
                         "(pip install 'myotwitch[lsl]')")
     p.add_argument("--no-view", action="store_true",
                    help="plain lines even on a terminal (the live view is shown only when stdout is one)")
+    p.add_argument("--view-channel", type=int, metavar="C",
+                   help="several channels: the terminal view traces channel C (0-based; default: the channel "
+                        "with the latest twitch)")
     p.add_argument("--web", action="store_true",
                    help="also show a live page in the browser (served on 127.0.0.1 with a token; needs the "
                         "'web' extra)")
@@ -88,8 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("demo", "board", "run the firmware in the MicroPython Unix port on a bundled recording", streaming)
-    p.add_argument("--recording", default=DEMO_RECORDING, metavar="PATH",
-                   help="recording the simulated board plays (default: the bundled forearm recording)")
+    p.add_argument("--recording", metavar="PATH",
+                   help="recording the simulated board plays (default: the bundled forearm recording; with "
+                        "--channels 2 or 3, the bundled 3-signal hand recording)")
+    p.add_argument("--channels", type=int, choices=(1, 2, 3), default=1,
+                   help="the simulated board plays the recording's first N EMG signals as N channels, one "
+                        "detector each (default 1)")
     p.set_defaults(rate=None)
     _stream_options(p)
 

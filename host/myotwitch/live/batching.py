@@ -73,5 +73,7 @@ class BlockBatcher:
         first = held[0]
         # The first block's gap, device time and noise count stand for the batch: the later ones have
         # no samples lost before them (checked in add); their skipped bytes are summed.
+        # A board's several channels are joined row by row, so every channel keeps all its samples.
+        rows = None if first.channels_uv is None else np.concatenate([b.channels_uv for b in held], axis=1)
         return replace(first, samples_uv=np.concatenate([b.samples_uv for b in held]),
-                       skipped_bytes=sum(b.skipped_bytes for b in held))
+                       skipped_bytes=sum(b.skipped_bytes for b in held), channels_uv=rows)

@@ -22,6 +22,7 @@ from pathlib import Path
 from myotwitch.errors import MyotwitchError
 from myotwitch.events import Event, Gap, Mark, StreamNote
 from myotwitch.live.batching import BATCH_S, BlockBatcher
+from myotwitch.live.channels import LiveChannels, channel_names
 from myotwitch.monitor import Monitor
 from myotwitch.recorder import SessionRecorder, write_session_edf
 from myotwitch.serialize import store_rows, summary_json
@@ -40,7 +41,9 @@ class SessionOptions:
     db_path: Path
     out_dir: Path
     duration_s: float | None = None
-    muscle: str | None = None
+    muscle: str | None = None  # one channel's muscle
+    muscles: tuple[str, ...] = ()  # a multi-channel board's, one per channel (--muscle given several times)
+    labels: tuple[str, ...] = ()  # the names of the channels when no muscle is given: a played recording's signals
     speed: float = 1.0  # the source's pace against real time (a replay's or the simulated board's); 0 = unpaced
 
 
@@ -81,16 +84,35 @@ class Session:
         self.failure: MyotwitchError | None = None
 
     def run(self, source: Board, monitor_for: Callable[[float], Monitor]) -> dict:
+        """With a board of several channels, `monitor_for` is not used: one detector per channel and the
+        cross-channel rules (live/channels.py) detect, and every event names its channel and muscle."""
         info = source.open()
         if info.adc_bits:  # a board (a recording has no ADC to speak of)
             self.say(f"{info.board} board, firmware {info.firmware}, {info.rate_hz} Hz, {info.adc_bits}-bit ADC")
         o = self.options
         rate_hz = float(info.rate_hz)
-        monitor = monitor_for(rate_hz)
-        meta = {"kind": o.kind, "source": source.description, "board": info.board, "firmware": info.firmware,
-                "board_id": info.fields.get("uid"), "gain": getattr(info, "gain", None), "muscle": o.muscle}
+        channels = int(getattr(info, "channels", 1))
+        monitor: Monitor | LiveChannels
         try:
-            recorder = SessionRecorder(o.out_dir, rate_hz, meta)
+            if channels > 1:
+                muscles = channel_names(channels, list(o.muscles) or None, list(o.labels) or None)
+                monitor = LiveChannels(rate_hz, muscles, getattr(info, "skew_ns", 0) / 1e9)
+                self.say(f"{channels} channels, one detector each: "
+                         + ", ".join(f"[{c}] {m}" for c, m in enumerate(muscles)))
+            else:
+                if len(o.muscles) > 1:
+                    raise MyotwitchError(f"{len(o.muscles)} muscles named, but this session streams one channel: "
+                                         "name one")
+                muscles = []
+                monitor = monitor_for(rate_hz)
+        except MyotwitchError:
+            source.close()
+            raise
+        muscle = o.muscle if channels == 1 else None
+        meta = {"kind": o.kind, "source": source.description, "board": info.board, "firmware": info.firmware,
+                "board_id": info.fields.get("uid"), "gain": getattr(info, "gain", None), "muscle": muscle}
+        try:
+            recorder = SessionRecorder(o.out_dir, rate_hz, meta, muscles=muscles or None)  # EDF+ signal labels
             store = Store(o.db_path)
             session = store.begin_session(o.kind, source.description, rate_hz, info.board, info.firmware,
                                           out_dir=str(o.out_dir.resolve()))
@@ -128,7 +150,9 @@ class Session:
             for block in source.blocks():
                 room = limit - (block.start_index + len(block.samples_uv))
                 if room < 0:  # --duration ends inside this block: keep exactly up to it
-                    block = replace(block, samples_uv=block.samples_uv[: max(0, len(block.samples_uv) + int(room))])
+                    keep = max(0, len(block.samples_uv) + int(room))
+                    block = replace(block, samples_uv=block.samples_uv[:keep],
+                                    channels_uv=None if block.channels_uv is None else block.channels_uv[:, :keep])
                 if not started:
                     started = True
                     first_s = (block.start_index + len(block.samples_uv)) / rate_hz
@@ -247,7 +271,8 @@ class Session:
         self.failure = failure
         return summary
 
-    def _stream_events(self, block: SampleBlock, source: Board, rate_hz: float, since_last_s: float | None) -> list[Event]:
+    def _stream_events(self, block: SampleBlock, source: Board, rate_hz: float,
+                       since_last_s: float | None) -> list[Event]:
         """Gaps with their cause, pauses, and noise skipped before this block."""
         events: list[Event] = []
         if block.lost_before:  # the sources say why, where they can tell
@@ -279,7 +304,7 @@ class Session:
         for e in events:
             self.emit(e, recorder.rate_hz)
         recorder.add_events(events)
-        rows = store_rows(events, recorder.rate_hz)
+        rows = store_rows(events, recorder.rate_hz)  # a ChannelEvent's rows carry its channel and muscle
         store.add_twitches(session, rows.twitches)
         store.add_episodes(session, rows.episodes)
         store.add_gaps(session, rows.gaps)

@@ -1,6 +1,8 @@
 """The terminal live view: a scrolling trace of the filtered signal with twitches marked, and the
-figures a person glances at. It only renders: the session loop hands it each block and its events
-(cheap bookkeeping), and rich redraws a few times a second from its own thread.
+figures a person glances at. With several channels: a line of counts per channel with its muscle,
+and the trace of one channel (▶: the one with the latest twitch, or the one chosen with `channel=`).
+It only renders: the session loop hands it each block and its events (cheap bookkeeping), and rich
+redraws a few times a second from its own thread.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from myotwitch.dsp.filters import StreamingSosFilter, design_bandpass_sos
-from myotwitch.events import ActivitySegment, Event, Gap, Mark, Twitch
+from myotwitch.events import ActivitySegment, ChannelEvent, Event, Gap, Mark, Twitch
 
 TRACE_S = 15.0  # decisions come ~5.5 s after a twitch: its mark still lands inside the trace
 TRACE_ROWS = 9
@@ -196,7 +198,7 @@ def pack_items(items: list[str], width: int, gap: str = "   ") -> list[str]:
 
 class LiveView:
     def __init__(self, marks_to: Callable[[str], None] | None = None, console=None, muscle: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, channel: int | None = None) -> None:
         from rich.console import Console
 
         self.console = console or Console()
@@ -211,6 +213,9 @@ class LiveView:
         self.state: dict = {}
         self._last_block_at: float | None = None
         self._back_at: float | None = None  # when the board came back after a gap
+        self._chosen = channel  # several channels: the one whose trace is shown (None: the latest twitch's)
+        self.muscles: list[str] = []  # several channels: each one's muscle (empty: one channel)
+        self.shown = 0
 
     # -- called by the session loop -----------------------------------------
     def begin(self, info, monitor) -> None:
@@ -220,6 +225,14 @@ class LiveView:
         self.rate_hz = float(info.rate_hz)
         width = max(20, min(self.console.width - 4, 160))
         self.trace = TraceColumns(self.rate_hz, width)
+        self.muscles = list(getattr(monitor, "muscles", None) or [])  # LiveChannels: a board of several channels
+        if self.muscles:
+            self.traces = [self.trace, *(TraceColumns(self.rate_hz, width) for _ in self.muscles[1:])]
+            self.channel_twitches: list[deque[int]] = [deque(maxlen=500) for _ in self.muscles]
+            self.channel_times_s: list[deque[float]] = [deque(maxlen=100_000) for _ in self.muscles]
+            if self._chosen is not None and not 0 <= self._chosen < len(self.muscles):
+                self._chosen = None
+            self.shown = self._chosen or 0
         self.state = {"board": f"{info.board} {info.firmware}", "elapsed_s": 0.0, "lost": 0, "marks": 0,
                       "activity": 0, "saturated": 0, "flat": 0, "gaps": 0, "gap_s": 0.0}
         self._live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
@@ -233,8 +246,14 @@ class LiveView:
     def update(self, block, events: list[Event], source) -> None:
         with self._lock:
             self._last_block_at = self._clock()
-            self.trace.add(block.start_index, block.samples_uv)
+            if self.muscles and block.channels_uv is not None:
+                for trace, row in zip(self.traces, block.channels_uv, strict=False):
+                    trace.add(block.start_index, row)
+            else:
+                self.trace.add(block.start_index, block.samples_uv)
             for e in events:
+                if isinstance(e, ChannelEvent):
+                    e = self._channel_event(e)
                 if isinstance(e, Twitch):
                     self.twitch_indices.append(e.peak_index)
                     self.twitch_times_s.append(e.peak_index / self.rate_hz)
@@ -249,6 +268,29 @@ class LiveView:
             self.state.update(elapsed_s=(block.start_index + len(block.samples_uv)) / self.rate_hz,
                               lost=self.monitor.lost_samples, saturated=stats.saturated_frames,
                               flat=stats.flat_frames, gaps=len(source.gaps))
+
+    def _channel_event(self, e: ChannelEvent):
+        """Counts a channel's twitch on its channel (the trace follows it unless one was chosen); returns
+        the event inside, for the counts all channels share."""
+        if isinstance(e.event, Twitch) and 0 <= e.channel < len(self.muscles):
+            self.channel_twitches[e.channel].append(e.event.peak_index)
+            self.channel_times_s[e.channel].append(e.event.peak_index / self.rate_hz)
+            if self._chosen is None:
+                self.shown = e.channel
+        return e.event
+
+    def _channel_lines(self, now_s: float, width: int) -> list[str]:
+        """A line per channel: its muscle and counts; the one whose trace is shown is marked."""
+        minutes = max(now_s, 1e-9) / 60.0
+        lines = []
+        for c, muscle in enumerate(self.muscles):
+            times = self.channel_times_s[c]
+            last_minute = sum(1 for t in times if t > now_s - 60.0)
+            shown = "▶" if c == self.shown else " "  # first, so a narrow terminal's cut keeps it
+            line = f"{shown} [{c}] {muscle}: {len(times)} twitches ({last_minute} in the last minute, " \
+                f"{len(times) / minutes:.1f}/min)"
+            lines += pack_items([line], width)
+        return lines
 
     def end(self) -> None:
         if self._restore_keys is not None:
@@ -280,13 +322,17 @@ class LiveView:
         height = self.console.size.height
         with self._lock:
             s = dict(self.state)
-            noise = self.monitor.detector.noise_uv
+            # Several channels: the figures of the channel whose trace is shown, and a line per channel.
+            monitor = self.monitor.channel_monitor(self.shown) if self.muscles else self.monitor
+            trace = self.traces[self.shown] if self.muscles else self.trace
+            noise = monitor.detector.noise_uv
             now = s["elapsed_s"]
             last_minute = sum(1 for t in self.twitch_times_s if t > now - 60.0)
             total = len(self.twitch_times_s)
-            start_index, open_count = self.monitor.grouper.open_twitches
-            mains = self.monitor.detector.mains_hz
-            twitches = list(self.twitch_indices)
+            start_index, open_count = monitor.grouper.open_twitches
+            mains = monitor.detector.mains_hz
+            twitches = list(self.channel_twitches[self.shown] if self.muscles else self.twitch_indices)
+            channel_lines = self._channel_lines(now, width) if self.muscles else []
             connection, connection_style = self.connection()
         minutes = max(now, 1e-9) / 60.0
         quality = []
@@ -308,20 +354,24 @@ class LiveView:
                                 "myotwitch informs; it does not diagnose."], width)
         # Rows for the trace: what the terminal has left after the border (2), the marks and scale
         # rows (2), the state line and the figures; at least 2, at most TRACE_ROWS.
-        fixed = 2 + 2 + 1 + len(figures) + len(signal)
+        fixed = 2 + 2 + 1 + len(figures) + len(signal) + len(channel_lines)
         if height - fixed - len(help_line) < 2:
             help_line = []  # a small terminal keeps the trace and the figures, not the help
         rows = max(2, min(TRACE_ROWS, height - fixed - len(help_line)))
-        lines = render_trace(self.trace, twitches, rows=rows, floor_uv=noise)
+        lines = render_trace(trace, twitches, rows=rows, floor_uv=noise)
+        if self.muscles:
+            lines[-1] = f"[{self.shown}] {self.muscles[self.shown]}: " + lines[-1]
         lines[-1] = pack_items([lines[-1]], width)[0]
         body = [Text("\n".join(lines), style="cyan", no_wrap=True, overflow="crop"),
                 Text(connection, style=connection_style, no_wrap=True, overflow="ellipsis"),
+                *([Text("\n".join(channel_lines), style="bold", no_wrap=True)] if channel_lines else []),
                 Text("\n".join(figures), no_wrap=True),
                 Text("\n".join(signal), style="red" if s["flat"] else "yellow" if s["saturated"] else "",
                      no_wrap=True)]
         if help_line:
             body.append(Text("\n".join(help_line), style="dim", no_wrap=True))
-        title = f"myotwitch · {self._muscle or 'muscle not given (--muscle)'} · {s['board']}"
+        where = f"{len(self.muscles)} channels" if self.muscles else self._muscle or "muscle not given (--muscle)"
+        title = f"myotwitch · {where} · {s['board']}"
         return Panel(Group(*body), title=title[: max(10, width - 2)])
 
 

@@ -93,12 +93,18 @@ class WebView:
         self._failure: BaseException | None = None
         self.model: ViewModel | None = None
         self._monitor: Any = None  # the session's Monitor, read for status
+        self._channels = 1  # a board of several channels: one trace each on the page
 
     # -- called by the session loop (its thread): cheap, never blocks ------------
     def begin(self, info, monitor) -> None:
         self._monitor = monitor
-        self.model = ViewModel(float(info.rate_hz), monitor.detector.config.peak_sigma,
-                               {"board": f"{info.board} {info.firmware}", "muscle": self._muscle})
+        muscles = list(getattr(monitor, "muscles", None) or [])  # LiveChannels: a board of several channels
+        header: dict[str, object] = {"board": f"{info.board} {info.firmware}", "muscle": self._muscle}
+        if muscles:
+            header["muscles"] = muscles
+        self._channels = max(1, len(muscles))
+        self.model = ViewModel(float(info.rate_hz), monitor.detector.config.peak_sigma, header,
+                               channels=self._channels)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))  # this computer only, a free port
         port = sock.getsockname()[1]
@@ -123,8 +129,13 @@ class WebView:
                   "lost": m.lost_samples, "saturated": stats.saturated_frames, "flat": stats.flat_frames,
                   "gaps": len(source.gaps), "reconnects": getattr(source, "reconnects", 0),
                   "episode_start_s": start_s, "episode_count": open_count}
+        several = self._channels > 1
+        if several:  # each channel's candidates against its own noise floor
+            floors = [m.channel_monitor(c).detector.noise_uv for c in range(self._channels)]
+            status["channel_noise_uv"] = [None if f is None else round(f, 3) for f in floors]
         now_epoch = self._wall_clock()
-        item = Handed(block.start_index, block.samples_uv, block.lost_before, status, now_epoch, self._clock())
+        item = Handed(block.start_index, block.samples_uv, block.lost_before, status, now_epoch, self._clock(),
+                      block.channels_uv if several else None)
         with self._lock:
             if len(self._blocks) >= self._handoff_blocks:
                 self._blocks.popleft()

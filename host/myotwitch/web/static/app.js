@@ -1,5 +1,6 @@
 "use strict";
 // myotwitch live page: one WebSocket in, a canvas out. No libraries, works offline.
+// Several channels: one lane of the canvas per channel (its trace, its candidates and decisions).
 (function () {
   const token = new URLSearchParams(location.search).get("token") || "";
   const $ = (id) => document.getElementById(id);
@@ -7,7 +8,7 @@
   const ctx = canvas.getContext("2d");
   // Kept on window for the browser tests and for anyone curious in the console.
   const mtw = window.mtw = {
-    rateHz: null, samplesPerColumn: 1, columns: [], markers: new Map(), lastIndex: 0, startEpochS: null,
+    rateHz: null, samplesPerColumn: 1, columns: [], traces: [[]], muscles: [], markers: new Map(), lastIndex: 0, startEpochS: null,
     updates: 0, connection: "waiting", connectionHistory: ["waiting"], reconnectedUntil: 0, shown: [], marksSent: 0,
     status: {},
   };
@@ -46,22 +47,33 @@
     if (m.type === "hello") {
       mtw.rateHz = m.rate_hz;
       $("board").textContent = m.board || "";
-      $("muscle").textContent = m.muscle ? `· ${m.muscle}` : "· muscle not given (--muscle)";
+      mtw.muscles = m.muscles || [];
+      $("muscle").textContent = mtw.muscles.length ? `· ${mtw.muscles.length} channels`
+        : m.muscle ? `· ${m.muscle}` : "· muscle not given (--muscle)";
       $("sigma").textContent = m.peak_sigma;
       return;
     }
     if (m.type !== "update") return;
     mtw.updates += 1;
-    if (m.reset) { mtw.columns = []; mtw.markers.clear(); }
-    mtw.samplesPerColumn = m.samples_per_column;
-    for (const c of m.columns) mtw.columns.push(c);
-    if (mtw.columns.length) {
-      mtw.lastIndex = Math.max(mtw.lastIndex, mtw.columns[mtw.columns.length - 1][0] + m.samples_per_column);
+    const incoming = m.traces || [m.columns];  // one channel: "columns"; several: "traces", one per channel
+    if (m.reset || mtw.traces.length !== incoming.length) {
+      mtw.traces = incoming.map(() => []); mtw.markers.clear();
     }
-    const keepFrom = mtw.lastIndex - 61 * (mtw.rateHz || 1000);
-    let drop = 0;
-    while (drop < mtw.columns.length && mtw.columns[drop][0] < keepFrom) drop++;
-    if (drop) mtw.columns.splice(0, drop);
+    mtw.columns = mtw.traces[0];
+    mtw.samplesPerColumn = m.samples_per_column;
+    const keepFrom = () => mtw.lastIndex - 61 * (mtw.rateHz || 1000);
+    incoming.forEach((cols, c) => {
+      const trace = mtw.traces[c];
+      for (const col of cols) trace.push(col);
+      if (trace.length) {
+        mtw.lastIndex = Math.max(mtw.lastIndex, trace[trace.length - 1][0] + m.samples_per_column);
+      }
+    });
+    for (const trace of mtw.traces) {
+      let drop = 0;
+      while (drop < trace.length && trace[drop][0] < keepFrom()) drop++;
+      if (drop) trace.splice(0, drop);
+    }
     const fresh = [];
     for (const k of m.markers) fresh.push(addMarker(k));
     for (const e of m.events) logEvent(e);
@@ -72,17 +84,22 @@
     if (mtw.shown.length > 2000) mtw.shown.splice(0, mtw.shown.length - 2000);
   }
 
+  function channelName(c) {
+    return mtw.muscles.length ? `[${c}] ${mtw.muscles[c] || ""} ` : "";
+  }
+
   function addMarker(k) {
+    const channel = k.channel || 0;  // a candidate's id is its channel's own
     if (k.kind === "candidate") {
-      mtw.markers.set(`c${k.id}`, { index: k.index, state: "candidate", uv: k.uv });
+      mtw.markers.set(`${channel}c${k.id}`, { index: k.index, state: "candidate", uv: k.uv, channel });
       return k;
     }
-    const key = k.id !== null ? `c${k.id}` : `d${k.index}`;
+    const key = k.id !== null ? `${channel}c${k.id}` : `${channel}d${k.index}`;
     const had = mtw.markers.get(key);
-    mtw.markers.set(key, { index: had ? had.index : k.index, state: k.kind, uv: k.uv, reason: k.reason });
+    mtw.markers.set(key, { index: had ? had.index : k.index, state: k.kind, uv: k.uv, reason: k.reason, channel });
     if (k.kind === "twitch") click();
-    if (k.kind === "rejected") logLine(`${clock(k.index)} struck out: ${k.reason}`);
-    else logLine(`${clock(k.index)} twitch ${k.uv} µV (SNR ${k.snr})`);
+    if (k.kind === "rejected") logLine(`${clock(k.index)} ${channelName(channel)}struck out: ${k.reason}`);
+    else logLine(`${clock(k.index)} ${channelName(channel)}twitch ${k.uv} µV (SNR ${k.snr})`);
     return k;
   }
 
@@ -138,6 +155,8 @@
     showConnection(s);
     $("rate").textContent = s.twitches_last_min;
     $("counts").textContent = `in the last minute (${s.twitches} in all, ${s.per_min}/min overall)`;
+    $("channels").textContent = (s.channel_twitches || []).map((n, c) =>
+      `${channelName(c)}${n} (${s.channel_twitches_last_min[c]} in the last minute)`).join(" · ");
     $("episode").textContent = s.episode_count
       ? `open since ${clockOfS(s.episode_start_s)}, ${s.episode_count} twitches` : "none open";
     $("noise").textContent = s.noise_uv === null ? "measuring" : `${s.noise_uv} µV`;
@@ -178,20 +197,29 @@
       }
     }
     ctx.fillText(`${uvPerDiv} µV/div · ${windowS} s`, 4, 12);
-    ctx.strokeStyle = "#1f5fa8"; ctx.beginPath();
-    for (const [index, lo, hi] of mtw.columns) {
-      if (index < right - span) continue;
-      const x = Math.round(xOf(index)) + 0.5;
-      const yTop = Math.max(top, mid - hi * pxPerUv), yBot = Math.min(bottom, mid - lo * pxPerUv);
-      ctx.moveTo(x, yTop); ctx.lineTo(x, Math.max(yBot, yTop + 1));
-    }
-    ctx.stroke();
+    // One lane per channel, at the same µV per pixel; one channel's lane is the whole trace.
+    const lanes = mtw.traces.length, laneH = (bottom - top) / lanes;
+    mtw.traces.forEach((trace, c) => {
+      const laneTop = top + c * laneH, laneBottom = laneTop + laneH, laneMid = lanes > 1 ? laneTop + laneH / 2 : mid;
+      if (lanes > 1) {
+        ctx.fillStyle = "#333"; ctx.fillText(channelName(c), 4, laneTop + 24);
+        if (c) { ctx.strokeStyle = "#999"; ctx.beginPath(); ctx.moveTo(0, laneTop); ctx.lineTo(w, laneTop); ctx.stroke(); }
+      }
+      ctx.strokeStyle = "#1f5fa8"; ctx.beginPath();
+      for (const [index, lo, hi] of trace) {
+        if (index < right - span) continue;
+        const x = Math.round(xOf(index)) + 0.5;
+        const yTop = Math.max(laneTop, laneMid - hi * pxPerUv), yBot = Math.min(laneBottom, laneMid - lo * pxPerUv);
+        ctx.moveTo(x, yTop); ctx.lineTo(x, Math.max(yBot, yTop + 1));
+      }
+      ctx.stroke();
+    });
     for (const k of mtw.markers.values()) {
       if (k.index < right - span) continue;
-      const x = xOf(k.index);
-      if (k.state === "candidate") { ctx.fillStyle = "#888"; ctx.fillText("○", x - 4, top + 2); }
-      else if (k.state === "twitch") { ctx.fillStyle = "#1a8a1a"; ctx.fillText("▲", x - 5, top + 2); }
-      else { ctx.fillStyle = "#c0392b"; ctx.fillText("✕", x - 4, top + 2); }
+      const x = xOf(k.index), y = (k.channel || 0) === 0 ? top + 2 : top + k.channel * laneH + 12;
+      if (k.state === "candidate") { ctx.fillStyle = "#888"; ctx.fillText("○", x - 4, y); }
+      else if (k.state === "twitch") { ctx.fillStyle = "#1a8a1a"; ctx.fillText("▲", x - 5, y); }
+      else { ctx.fillStyle = "#c0392b"; ctx.fillText("✕", x - 4, y); }
     }
   }
 
