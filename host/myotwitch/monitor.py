@@ -98,7 +98,7 @@ class MultiMonitor:
 
     def feed(self, blocks: list[SampleBlock | None]) -> list[ChannelEvent]:
         out: list[ChannelEvent] = []
-        for c, (monitor, block) in enumerate(zip(self.channels, blocks)):
+        for c, (monitor, block) in enumerate(zip(self.channels, blocks, strict=True)):
             if block is None:
                 continue
             monitor.samples += len(block.samples_uv)

@@ -57,12 +57,13 @@ def at_rate(recording: Recording, rate_hz: float | None) -> Recording:
         return recording
     from fractions import Fraction
 
-    from scipy.signal import resample_poly  # type: ignore[import-untyped]
+    from scipy.signal import resample_poly
 
     samples = np.concatenate(list(recording.blocks()) or [np.zeros(0)])
     if not np.all(np.isfinite(samples)):
         raise MyotwitchError(f"{recording.path.name} has gaps (values that are not numbers): the simulated board "
-                             f"cannot play it at {rate_hz:g} Hz; leave --rate out to play it at {recording.rate_hz:g} Hz")
+                             f"cannot play it at {rate_hz:g} Hz; leave --rate out to play it at "
+                             f"{recording.rate_hz:g} Hz")
     ratio = Fraction(rate_hz / recording.rate_hz).limit_denominator(1000)
     resampled = resample_poly(samples, ratio.numerator, ratio.denominator)
     return _InMemoryRecording(recording.path, recording.format, float(rate_hz), len(resampled),
@@ -78,8 +79,8 @@ def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> 
         for block in recording.blocks():
             counts = np.round(block * counts_per_uv) + (1 << (SIM_ADC_BITS - 1))
             clipped += int(np.count_nonzero((counts < 0) | (counts > full_scale)))
-            counts = np.clip(counts, 0, full_scale).astype(np.uint16)
-            f.write((counts << (16 - SIM_ADC_BITS)).astype("<u2").tobytes())
+            codes = np.clip(counts, 0, full_scale).astype(np.uint16)
+            f.write((codes << (16 - SIM_ADC_BITS)).astype("<u2").tobytes())
             total += len(block)
     return total, clipped
 
