@@ -59,13 +59,6 @@ def test_a_burst_of_line_noise_is_skipped_and_noted_without_losing_a_sample(tmp_
     assert any(t == "3000 bytes of line noise skipped" for t in edf.texts)
 
 
-@pytest.mark.slow  # 3 s of real time; on a fake clock in test_replug.py
-def test_no_fault_no_notes(tmp_path):
-    summary, logged, _, _ = live_sim(tmp_path, speed="2", extra=("--duration", "6"))
-    assert not [e for e in logged if e["type"] in ("stream", "gap")]
-    assert abs(summary["clock_drift_ppm"]) < 2000 and summary["lost_samples"] == 0
-
-
 # -- a capture of the session replays to the same timeline (issue 15, items 7 and 8) ---------------------------
 _MUSCLE_AND_STREAM = ("twitch", "episode", "rejected", "activity", "gap", "stream")
 
