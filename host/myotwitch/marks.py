@@ -46,7 +46,7 @@ def log_length_s(row: dict) -> float | None:
 
 def find_target(target: str, db_path: Path) -> MarkTarget:
     """A session number looked up in the log, or a folder (and its number, if the log knows the folder)."""
-    from myotwitch.store import Store
+    from myotwitch.store import Store, logged_session
 
     if not target.isdigit():
         folder = Path(target)
@@ -65,16 +65,8 @@ def find_target(target: str, db_path: Path) -> MarkTarget:
             finally:
                 store.close()
         return MarkTarget(session_id, folder, folder_length_s(folder))
-    if not db_path.exists():
-        raise MyotwitchError(f"no log at {db_path}: record a session first (demo or live), or give --db or the "
-                             "session's folder")
-    store = Store(db_path)
-    try:
-        row = store.session(int(target))
-    finally:
-        store.close()
-    if row is None:
-        raise MyotwitchError(f"{db_path} has no session {target} (`myotwitch sessions` lists them)")
+    row = logged_session(db_path, int(target),
+                         "record a session first (demo or live), or give --db or the session's folder")
     kept = Path(row["out_dir"]) if row["out_dir"] and Path(row["out_dir"]).is_dir() else None
     length_s = log_length_s(row)
     if length_s is None and kept is not None:

@@ -258,3 +258,18 @@ class Store:
 def _with_channel(row: dict, session_id: int) -> dict:
     """A row as the INSERT takes it: one channel's events carry no channel or muscle (channel 0, the session's)."""
     return dict(row, session_id=session_id, channel=row.get("channel", 0), muscle=row.get("muscle"))
+
+
+def logged_session(db_path: Path, number: int, missing_log: str) -> dict:
+    """Session `number` of the log at db_path, or a MyotwitchError saying what is missing (`missing_log`: what
+    the user can do when there is no log at all)."""
+    if not db_path.exists():
+        raise MyotwitchError(f"no log at {db_path}: {missing_log}")
+    store = Store(db_path)
+    try:
+        row = store.session(number)
+    finally:
+        store.close()
+    if row is None:
+        raise MyotwitchError(f"{db_path} has no session {number} (`myotwitch sessions` lists them)")
+    return row

@@ -22,18 +22,9 @@ def _session_dir(args: argparse.Namespace, what: str) -> Path:
     target = args.session
     if not target.isdigit():
         return Path(target)
-    from myotwitch.store import Store
+    from myotwitch.store import logged_session
 
-    db_path = log_path(args)
-    if not db_path.exists():
-        raise MyotwitchError(f"no log at {db_path}: give the session's folder, or --db")
-    store = Store(db_path)
-    try:
-        row = store.session(int(target))
-    finally:
-        store.close()
-    if row is None:
-        raise MyotwitchError(f"{db_path} has no session {target} (`myotwitch sessions` lists them)")
+    row = logged_session(log_path(args), int(target), "give the session's folder, or --db")
     if not row["out_dir"]:
         raise MyotwitchError(f"session {target} has no folder to {what} (it was logged by an older myotwitch)")
     return Path(row["out_dir"])
