@@ -30,8 +30,6 @@ from myotwitch.errors import ConnectionLost, MyotwitchError
 from myotwitch.events import Event, Gap, StreamNote
 from myotwitch.live.session import SEQUENCE_GAP
 from myotwitch.protocol import (
-    STATUS_END,
-    STATUS_ERROR,
     STATUS_OK,
     BoardInfo,
     DataFrame,
@@ -44,7 +42,7 @@ from myotwitch.protocol import (
 from myotwitch.recordings import CAPTURE_MAGIC
 from myotwitch.sources import SampleBlock
 from myotwitch.sources.reconnecting import ReconnectingBoard
-from myotwitch.sources.serial_source import frame_block
+from myotwitch.sources.serial_source import frame_block, note_status
 
 _RECORD = struct.Struct("<dI")  # host monotonic time of the read (s), bytes that follow
 _CLOCK_READ = 0xFFFFFFFF  # the length field of a record of one clock reading (no bytes follow)
@@ -256,14 +254,8 @@ class _Connection:
                 assert self._base_index is not None
                 yield replace(frame_block(self._info, frame), start_index=frame.stream_index - self._base_index,
                               skipped_bytes=skipped)
-            elif isinstance(frame, StatusFrame):
-                if frame.code == STATUS_END:
-                    self.board_counters = frame.counters()
-                    return
-                if frame.code == STATUS_OK and frame.text.startswith("STATS "):
-                    self.board_counters = frame.counters()
-                if frame.code == STATUS_ERROR:
-                    self.errors.append(frame.text)
+            elif isinstance(frame, StatusFrame) and note_status(self, frame):
+                return
 
     def _why_ended(self, hello: HelloFrame, last_block: tuple[int, float]) -> str:
         """A boot hello followed by the next connection's own (INFO): a restart; only the latter: a new connection.

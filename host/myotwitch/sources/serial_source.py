@@ -12,7 +12,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import serial
@@ -46,6 +46,24 @@ def why_lost(frame: DataFrame) -> str | None:
 
 
 DEFAULT_BAUDRATE = 115200  # ignored by USB CDC boards; what a USB-UART bridge needs for 2 kHz
+
+class StatusNotes(Protocol):
+    board_counters: dict[str, int]
+    errors: list[str]
+
+
+def note_status(connection: StatusNotes, frame: StatusFrame) -> bool:
+    """A status frame while streaming, noted on the connection: the board's counters (STATS once a second, and
+    END), its errors. True at END: the board ended the stream."""
+    if frame.code == STATUS_END:
+        connection.board_counters = frame.counters()
+        return True
+    if frame.code == STATUS_OK and frame.text.startswith("STATS "):
+        connection.board_counters = frame.counters()
+    if frame.code == STATUS_ERROR:
+        connection.errors.append(frame.text)
+    return False
+
 
 # One read returns what arrived within the port's 50 ms timeout (about 200 bytes at 2 kHz), up to this:
 # one wake-up per 50 ms instead of two per frame (a 1-byte read, then what was waiting). Measured with
@@ -235,13 +253,8 @@ class SerialSource:
                 if isinstance(frame, DataFrame):
                     yield self.block(frame)
                 elif isinstance(frame, StatusFrame):
-                    if frame.code == STATUS_END:
-                        self.board_counters = frame.counters()
+                    if note_status(self, frame):
                         return
-                    if frame.code == STATUS_OK and frame.text.startswith("STATS "):
-                        self.board_counters = frame.counters()
-                    if frame.code == STATUS_ERROR:
-                        self.errors.append(frame.text)
                 elif isinstance(frame, HelloFrame):
                     # The board restarted (a watchdog, a reset button): its counter starts again,
                     # and it waits for START. The caller decides whether to reconnect.
