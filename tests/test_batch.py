@@ -46,6 +46,7 @@ def read_table(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow  # a process pool
 def test_a_folder_in_parallel_gives_one_row_per_recording_and_the_single_file_output(study, tmp_path, capsys):
     root, truth = study
     out_dir = tmp_path / "results"

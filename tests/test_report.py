@@ -333,6 +333,7 @@ def test_a_damaged_effective_rate_leaves_the_clock_as_it_is(tmp_path, zone):
     assert clock.host_s_per_sample_s == 1.0 and clock.text(5.0) == "13:00:05"
 
 
+@pytest.mark.slow  # a whole report
 def test_the_timeline_and_amplitudes_draw_clear_and_marginal_apart(tmp_path):
     """As in the summary and the rate figure: clear twitches dark, marginal ones light."""
     folder = make_session(tmp_path / "s", duration_s=60, twitches=[twitch(10.0, 80.0, 40.0), twitch(20.0, 8.0, 4.0),

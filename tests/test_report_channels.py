@@ -13,6 +13,8 @@ from myotwitch.analysis_session import write_analysis_session
 from myotwitch.report import load_session, write_report
 from myotwitch.report.session import CLEAR_SNR, muscle_name
 
+pytestmark = pytest.mark.slow  # three-channel sessions and their reports, about 1 s each
+
 DEMO_3CH = ROOT / "host" / "myotwitch" / "data" / "demo_hand_3ch.edf"
 
 

@@ -7,6 +7,7 @@ import ast
 import io
 import os
 import struct
+import pytest
 
 import numpy as np
 
@@ -44,6 +45,7 @@ def _python_files():
         yield from (p for p in (ROOT / folder).rglob("*.py") if ".venv" not in p.parts)
 
 
+@pytest.mark.slow  # parses every module
 def test_no_pickle_eval_exec_or_shell_anywhere():
     banned_modules = {"pickle", "marshal", "shelve", "dill", "cPickle"}
     for path in _python_files():
@@ -61,6 +63,7 @@ def test_no_pickle_eval_exec_or_shell_anywhere():
     assert FIRMWARE.exists()
 
 
+@pytest.mark.slow  # a demo, a mark, a report
 def test_files_are_written_only_in_the_chosen_places(tmp_path, private_data_dir, monkeypatch):
     """A live session, a mark, a report and a sessions listing, run from an empty working folder: every file
     they create is in --out, or is the --db log (and its SQLite journal)."""
