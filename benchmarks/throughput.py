@@ -13,7 +13,14 @@
 2. Live: the same pipeline fed 50 samples at a time (one frame of the
    board), its CPU time over the signal's duration: the share of one core
    that live use at 2 kHz costs.
-3. Memory (run first, so the figures hold only the pipeline and its input):
+3. Whole process, as a user runs it: `python -m myotwitch analyze FILE --format
+   jsonl > /dev/null` of the 1-hour EDF+ (start-up, imports, EDF+ read and
+   printing included) against a process that reads the same file with pyedflib
+   and runs BioSPPy's `emg` on it, taking turns; the ratio of the best times.
+   Then the same analyze of a 10-hour EDF+ (the hour ten times over), taking
+   turns with the 1-hour one: (10 h - 1 h samples) / (difference of the best
+   times) is the rate with start-up excluded.
+4. Memory (run first, so the figures hold only the pipeline and its input):
    `--soak-hours` of 2 kHz signal streamed through the pipeline in blocks,
    the process's resident memory sampled as it goes: it must stay flat.
 """
@@ -21,7 +28,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,6 +90,81 @@ def analyze(path: Path) -> tuple[int, int]:
     return monitor.samples, monitor.twitches
 
 
+def write_edf_repeated(path: Path, x: np.ndarray, times: int) -> None:
+    """`x` (whole 1 s records) `times` over, one EDF+ file, written a copy of `x` at a time."""
+    import pyedflib
+
+    w = pyedflib.EdfWriter(str(path), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+    w.setSignalHeaders([{"label": "EMG", "dimension": "uV", "sample_frequency": RATE_HZ, "physical_max": 3000.0,
+                         "physical_min": -3000.0, "digital_max": 32767, "digital_min": -32768}])
+    for _ in range(times):
+        w.writeSamples([x])
+    w.close()
+
+
+_BIOSPPY_PROCESS = """
+import sys
+import pyedflib
+from biosppy.signals import emg
+f = pyedflib.EdfReader(sys.argv[1])
+x = f.readSignal(0)
+out = emg.emg(signal=x, sampling_rate=f.getSampleFrequency(0), show=False)
+print(len(out["onsets"]))
+"""
+
+
+def run_process(args: list[str], out: int | None = subprocess.DEVNULL) -> tuple[float, str]:
+    """Wall seconds of one whole process (start-up included), and its stdout unless discarded."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "host"))  # this checkout's myotwitch, whatever is installed
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, *args], stdout=out, stderr=subprocess.PIPE, env=env, check=False)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[:3]} exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
+    return seconds, (done.stdout or b"").decode()
+
+
+def analyze_process(path: Path) -> float:
+    """`python -m myotwitch analyze FILE --format jsonl > /dev/null`: wall seconds."""
+    return run_process(["-m", "myotwitch", "analyze", str(path), "--format", "jsonl"])[0]
+
+
+def whole_process(x: np.ndarray, repeat: int, long_hours: int) -> None:
+    """Section 3: whole processes, 1 h against BioSPPy, then 1 h against `long_hours` h."""
+    repeat = max(1, repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        one, long = Path(tmp) / "hour.edf", Path(tmp) / f"{long_hours}h.edf"
+        write_edf(one, x)
+        ours, theirs = [], []
+        for _ in range(repeat):
+            ours.append(analyze_process(one))
+            seconds, onsets = run_process(["-c", _BIOSPPY_PROCESS, str(one)], out=subprocess.PIPE)
+            theirs.append(seconds)
+        print(f"whole process, {len(x) / RATE_HZ / 3600:g} h EDF+ at {RATE_HZ} Hz, best of {repeat} each, "
+              "taking turns:")
+        print(f"  myotwitch analyze --format jsonl > /dev/null: {min(ours):.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in ours)})")
+        print(f"  pyedflib read + BioSPPy emg.emg:              {min(theirs):.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in theirs)}), {onsets.strip()} onsets")
+        ratio = min(ours) / min(theirs)
+        print(f"  myotwitch takes {ratio:.3f} x BioSPPy's time "
+              f"(target <= 0.05: {'met' if ratio <= 0.05 else 'NOT met'})")
+        if long_hours <= 1:
+            return
+        write_edf_repeated(long, x, long_hours)
+        short_s, long_s = [], []
+        for _ in range(repeat):
+            short_s.append(analyze_process(one))
+            long_s.append(analyze_process(long))
+        extra = (long_hours - 1) * len(x)
+        slope = extra / (min(long_s) - min(short_s)) / 1e6
+        print(f"  {long_hours} h (the hour {long_hours} times over): {min(long_s):.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in long_s)}); 1 h again: {min(short_s):.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in short_s)})")
+        print(f"  rate between them, start-up excluded: {slope:.1f} M samples/s "
+              f"(target >= 20: {'met' if slope >= 20 else 'NOT met'})")
+
+
 def biosppy_emg(x: np.ndarray) -> int:
     from biosppy.signals import emg
 
@@ -126,11 +210,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=1.0, help="length of the offline recording")
     parser.add_argument("--soak-hours", type=float, default=24.0, help="length of the memory run")
     parser.add_argument("--live-minutes", type=float, default=10.0)
+    parser.add_argument("--long-hours", type=int, default=10,
+                        help="length of the long file of the whole-process runs (1: skip the long file)")
+    parser.add_argument("--only-process", action="store_true", help="only the whole-process runs (section 3)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="offline runs of each pipeline, taking turns (the best of each counts)")
     args = parser.parse_args(argv)
 
     print(f"machine: {sys.platform}, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    if args.only_process:
+        whole_process(make_signal(args.hours * 3600, seed=1), args.repeat, args.long_hours)
+        return 0
     memory_soak(args.soak_hours)  # first: the resident figures then hold only the pipeline and its input
     x = make_signal(args.hours * 3600, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     live_cpu_s = time.process_time() - c0
     print(f"live, 50-sample frames: {live_cpu_s:.2f} s CPU for {len(live) / RATE_HZ:.0f} s of signal = "
           f"{100 * live_cpu_s / (len(live) / RATE_HZ):.2f} % of one core at {RATE_HZ} Hz")
+    whole_process(x, args.repeat, args.long_hours)
     print(f"peak resident memory of the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
           "(BioSPPy's copies of the hour included)")
 

@@ -395,3 +395,52 @@ def test_a_file_at_its_own_rate_below_500_hz_is_a_one_line_error(tmp_path, capsy
     assert cli.main(["analyze", str(path)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "500 Hz" in err and "Traceback" not in err, err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 2.0), st.sampled_from([0.0, 1e3]), st.booleans())
+def test_complexes_alike_is_the_best_correlation_over_the_lags(seed, noise, offset, flat):
+    # Features.complexes_alike (the short ECG-train check) keeps the peaks whose
+    # stretch correlates with the one around at_index at some lag within +/- lag
+    # at least `threshold`: Pearson's r as np.corrcoef gives it, whatever the
+    # stretch's offset; a flat stretch (a lead off) is like nothing. The sums are
+    # running sums, not a centred copy of every window: this checks they agree.
+    rng = np.random.default_rng(seed)
+    config = DetectorConfig()
+    counts = SampleCounts.of(config, 2000.0)
+    half, lag, threshold = 40, 20, 0.7
+    complex_ = rng.normal(0, 1, 2 * half + 1)
+    y = rng.normal(0, 1, 4000) + offset
+    peaks = [500, 1200, 1900, 2600, 3300]
+    for k, p in enumerate(peaks):
+        shift = int(rng.integers(-lag, lag + 1)) if k else 0
+        y[p + shift - half : p + shift + half + 1] = offset + complex_ + rng.normal(0, noise, 2 * half + 1)
+    if flat:
+        y[peaks[-1] - half - lag : peaks[-1] + half + lag + 1] = offset
+    ring = Ring(len(y))
+    ring.write(0, y)
+    features = Features(config, counts, ring, ring)
+    core = y[peaks[0] - half : peaks[0] + half + 1]
+    expected, doubtful = [], False
+    for p in peaks[1:]:
+        windows = [y[p + s - half : p + s + half + 1] for s in range(-lag, lag + 1)]
+        r = max((np.corrcoef(core, w)[0, 1] if np.ptp(w) > 0 else 0.0) for w in windows)
+        doubtful |= abs(r - threshold) < 1e-6
+        if r >= threshold:
+            expected.append(p)
+    if not doubtful:
+        assert features.complexes_alike(peaks[0], peaks[1:], half, lag, threshold) == expected
+    if noise == 0.0 and not flat:
+        assert features.complexes_alike(peaks[0], peaks[1:], half, lag, threshold) == peaks[1:]
+
+
+def test_windows_are_sliding_window_views():
+    # streaming.windows: the same view as numpy's sliding_window_view along the last axis, read-only.
+    from myotwitch.dsp import streaming
+
+    a = np.arange(60.0).reshape(3, 20)[:, ::-1]  # negative strides too, as raw_peaks passes them
+    for length in (1, 7, 20):
+        got = streaming.windows(a, length)
+        assert np.array_equal(got, np.lib.stride_tricks.sliding_window_view(a, length, axis=-1))
+        assert not got.flags.writeable
+    assert np.array_equal(streaming.windows(np.arange(5.0), 2), [[0, 1], [1, 2], [2, 3], [3, 4]])

@@ -77,7 +77,7 @@ class Features:
             if isinstance(limits, np.ndarray):
                 limits = limits[rows]
         at = starts[:, None] + np.arange(width)
-        y = ring.buf[at % ring.size]
+        y = np.take(ring.buf, at, mode="wrap")  # ring.buf[at % ring.size], in one pass
         if (starts + width > limits).any():
             y[at >= (limits[:, None] if isinstance(limits, np.ndarray) else limits)] = 0.0
         row = np.arange(len(rows))[:, None]
@@ -86,7 +86,7 @@ class Features:
         inside = np.arange(length) < n[:, None]
         own = np.where(inside, y[:, max_lag : max_lag + length], 0.0)
         # Lag L: the view from onset - L, at offset max_lag - L of each row.
-        windows = np.lib.stride_tricks.sliding_window_view(view[:, : max_lag + length], length, axis=1)
+        windows = streaming.windows(view[:, : max_lag + length], length)
         lag = max_lag - np.argmax(np.einsum("mjl,ml->mj", windows, own), axis=1)
         padded = np.zeros((len(rows), width + 2))
         padded[:, 1:-1] = view
@@ -94,7 +94,7 @@ class Features:
         free = np.where(inside, smooth[row, (max_lag - lag)[:, None] + np.arange(length)], -1.0)
         largest = np.argmax(free, axis=1)
         centre = peak - lag - starts  # the causal peak moved back, in the row
-        around = smooth[row, np.clip(centre[:, None] + np.arange(-near, near + 1), 0, width - 1)]
+        around = smooth[row, (centre[:, None] + np.arange(-near, near + 1)).clip(0, width - 1)]
         kept = np.argmax(around, axis=1)
         # Another phase only if clearly larger: of a symmetric biphasic potential either phase is the peak, and
         # the one the causal filter chose keeps twitches of one unit on the same phase.
@@ -208,7 +208,7 @@ class Features:
         lag = self._counts.shape_lag if lag is None else lag
         core = sa[lag : lag + 2 * h + 1]
         core = core - core.mean()
-        others = np.lib.stride_tricks.sliding_window_view(sb, 2 * h + 1)  # one row per lag
+        others = streaming.windows(sb, 2 * h + 1)  # one row per lag
         others = others - others.mean(axis=1, keepdims=True)
         denom = np.sqrt(np.dot(core, core) * np.einsum("ij,ij->i", others, others))
         fit = denom > 0
@@ -233,12 +233,21 @@ class Features:
         peaks = peaks[held]
         if not len(peaks):
             return []
-        rows = ring.buf[(peaks[:, None] - half - lag + np.arange(2 * (half + lag) + 1)) % ring.size]
-        windows = np.lib.stride_tricks.sliding_window_view(rows, 2 * half + 1, axis=1)  # (peak, lag, sample)
-        windows = windows - windows.mean(axis=2, keepdims=True)
-        dots = windows @ core
-        norms = np.sqrt(np.einsum("pls,pls->pl", windows, windows) * float(core @ core))
-        r = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+        rows = np.take(ring.buf, peaks[:, None] - half - lag + np.arange(2 * (half + lag) + 1), mode="wrap")
+        # Each window's mean and centred energy from running sums along the row, not by centring a copy of every
+        # window (peaks x lags x samples): the same correlation to rounding, a fifth of the time.
+        n = 2 * half + 1
+        sums = np.zeros((len(peaks), rows.shape[1] + 1))
+        np.cumsum(rows, axis=1, out=sums[:, 1:])
+        squares = np.zeros_like(sums)
+        np.cumsum(rows * rows, axis=1, out=squares[:, 1:])
+        total = sums[:, n:] - sums[:, :-n]  # (peak, lag)
+        energy = squares[:, n:] - squares[:, :-n]
+        centred = energy - total * total / n
+        dots = streaming.windows(rows, n) @ core - total / n * float(core.sum())  # (peak, lag)
+        norms = np.sqrt(centred * float(core @ core))
+        # A window flat to rounding (centred energy a hair from zero or below) correlates with nothing.
+        r = np.divide(dots, norms, out=np.zeros_like(dots), where=centred > 1e-12 * energy)
         return peaks[r.max(axis=1) >= threshold].tolist()
 
     def two_discharges(self, c: Candidate) -> bool:

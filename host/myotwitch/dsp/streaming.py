@@ -6,6 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def windows(a: np.ndarray, length: int) -> np.ndarray:
+    """np.lib.stride_tricks.sliding_window_view(a, length, axis=-1): the same read-only view, for a fraction of
+    its cost (it checks and normalises its arguments in Python: a third of a short call's time)."""
+    *lead, n = a.shape
+    return np.lib.stride_tricks.as_strided(a, shape=(*lead, n - length + 1, length),
+                                           strides=(*a.strides, a.strides[-1]), writeable=False)
+
+
 class Ring:
     """The last `size` samples of a stream, addressed by absolute index."""
 
