@@ -15,7 +15,16 @@ Unlike benchmarks/throughput.py's live figure (the pipeline fed as fast as it
 goes), this includes what real time costs: a wake-up per frame, timers, the
 per-second flushes. `--profile` runs the same session under cProfile and
 prints where the host's time goes (cProfile slows the calls it counts: read
-the shares, not the totals). Target: below 1 % of one core at 2 kHz. Linux only (/proc).
+the shares, not the totals; the whole run, so start-up imports dominate). For
+the steady state alone, sample the running session after it settled:
+
+    .venv/bin/pip install py-spy
+    .venv/bin/myotwitch live --source sim --rate 2000 --speed 1 --duration 45 --no-view & sleep 9
+    .venv/bin/py-spy record --pid $! --duration 30 --rate 500 --format raw -o live.txt --nonblocking
+
+(py-spy leaves out idle threads by default; on 2026-12-01 its 208 samples at 500 Hz, 0.42 s, matched the
+0.37-0.43 s of CPU /proc gave for 30 s.)
+Target: below 1 % of one core at 2 kHz. Linux only (/proc).
 
 Before and after, side by side in one run (the same load on the machine):
 
