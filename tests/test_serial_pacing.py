@@ -29,8 +29,8 @@ HELLO = P.encode_hello([("board", "fake"), ("protocol", 2), ("fw", "fake 1"), ("
 class PacedPort:
     """Frames arriving every 25 ms of the fake clock once START is written; reads as pyserial's do."""
 
-    def __init__(self, clock: FakeClock, frames: int, timeout_s: float = 0.05) -> None:
-        self.clock, self.timeout_s = clock, timeout_s
+    def __init__(self, clock: FakeClock, frames: int, timeout_s: float = 0.05, first_after_s: float = 0.0) -> None:
+        self.clock, self.timeout_s, self.first_after_s = clock, timeout_s, first_after_s
         self.pending = bytearray()  # answers to commands: there at once
         self.arrivals: list[tuple[float, bytes]] = []
         self.frames = frames
@@ -44,7 +44,7 @@ class PacedPort:
                 self.pending += HELLO
             elif line == "START":
                 self.pending += P.encode_status(P.STATUS_OK, "START")
-                t0 = self.clock.now
+                t0 = self.clock.now + self.first_after_s
                 for k in range(self.frames):
                     samples = self.counts[k * FRAME_SAMPLES:(k + 1) * FRAME_SAMPLES]
                     frame = P.encode_data(k, k * 25_000, 0, samples, P.FORMAT_PACKED12)
@@ -129,3 +129,17 @@ def test_a_paced_read_delays_a_frame_by_at_most_the_interval(paced):
     due = {k * FRAME_SAMPLES: t for k, (t, _) in enumerate(port.arrivals[:port.frames])}
     late_s = [clock.now - due[b.start_index] for b in source.blocks()]
     assert max(late_s) <= READ_INTERVAL_S + 1e-9
+
+
+def test_the_first_frame_is_read_as_it_arrives(monkeypatch):
+    """A reconnection places the new counter after the gap by the first frame's arrival time
+    (sources/reconnecting.py): pacing starts after it, so that time is not up to an interval late."""
+    clock = FakeClock(100.0)
+    port = PacedPort(clock, frames=10, first_after_s=0.2)  # the board starts a moment after its START answer
+    monkeypatch.setattr(serial_source.serial, "serial_for_url", lambda *a, **k: port)
+    source = SerialSource("fake://board", clock=clock, sleep=clock.sleep)
+    source.open()
+    source.start()
+    first_due_s = port.arrivals[0][0]
+    next(iter(source.blocks()))
+    assert clock.now == first_due_s

@@ -72,6 +72,9 @@ def note_status(connection: StatusNotes, frame: StatusFrame) -> bool:
 # the OS's tty buffer (4 KiB) with room; a read that finds half of READ_CHUNK_BYTES or more (a backlog, or an
 # unpaced simulated board) reads again at once instead of sleeping. Only an empty port is read with a
 # blocking 1-byte read (up to the port's timeout), so an unplugged board still shows as a failed read.
+# Pacing starts after a connection's first data frame, which is read as it arrives: a reconnection places
+# the new counter after the gap by that frame's arrival time (sources/reconnecting.py), so it must not be
+# up to an interval late. The last arrival before a break is late by at most one frame's period.
 READ_CHUNK_BYTES = 4096
 READ_INTERVAL_S = 0.1
 
@@ -254,6 +257,7 @@ class SerialSource:
         if self.info is None:
             raise RuntimeError("open() first")
         last_data = self._clock()
+        paced = False  # from the first data frame on: the first one's arrival is read at once (see ConnectionLost)
         while True:
             woke = self._clock()
             chunk = self._read_waiting()
@@ -267,6 +271,7 @@ class SerialSource:
             while self._frames:
                 frame = self._frames.popleft()
                 if isinstance(frame, DataFrame):
+                    paced = True
                     yield self.block(frame)
                 elif isinstance(frame, StatusFrame):
                     if note_status(self, frame):
@@ -276,7 +281,7 @@ class SerialSource:
                     # and it waits for START. The caller decides whether to reconnect.
                     self.restarts += 1
                     raise ConnectionLost(f"{self.url}: the board restarted mid-stream", "board restarted")
-            if len(chunk) < READ_CHUNK_BYTES // 2:  # caught up: what arrives next is read in one wake-up
+            if paced and len(chunk) < READ_CHUNK_BYTES // 2:  # caught up: what arrives next is read in one wake-up
                 rest_s = READ_INTERVAL_S - (self._clock() - woke)
                 if rest_s > 0:
                     self._sleep(rest_s)
