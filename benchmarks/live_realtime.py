@@ -15,7 +15,16 @@ Unlike benchmarks/throughput.py's live figure (the pipeline fed as fast as it
 goes), this includes what real time costs: a wake-up per frame, timers, the
 per-second flushes. `--profile` runs the same session under cProfile and
 prints where the host's time goes (cProfile slows the calls it counts: read
-the shares, not the totals). Target: below 1 % of one core at 2 kHz. Linux only (/proc).
+the shares, not the totals; the whole run, so start-up imports dominate). For
+the steady state alone, sample the running session after it settled:
+
+    .venv/bin/pip install py-spy
+    .venv/bin/myotwitch live --source sim --rate 2000 --speed 1 --duration 45 --no-view & sleep 9
+    .venv/bin/py-spy record --pid $! --duration 30 --rate 500 --format raw -o live.txt --nonblocking
+
+(py-spy leaves out idle threads by default; on 2026-12-01 its 208 samples at 500 Hz, 0.42 s, matched the
+0.37-0.43 s of CPU /proc gave for 30 s.)
+Target: below 1 % of one core at 2 kHz. Linux only (/proc).
 
 Before and after, side by side in one run (the same load on the machine):
 
@@ -23,11 +32,10 @@ Before and after, side by side in one run (the same load on the machine):
     .venv/bin/python benchmarks/live_realtime.py --compare /tmp/myotwitch-main --rounds 3
 
 runs that checkout's host code and this one's in turn, `--rounds` times each,
-and prints every run, the medians and their ratio. `--read-chunk` adds a third
-variant: this checkout with the serial port read in one blocking read of up to
-4 KiB with the port's timeout (50 ms) instead of a 1-byte read followed by a
-read of what is waiting (a wake-up per frame, two `select` calls), patched in at
-start-up to measure what that change to sources/serial_source.py would save.
+and prints every run, the medians and their ratio. Each run also reports the
+host's wake-ups a second: its voluntary context switches (every thread's, from
+/proc/PID/task/*/status) over the same window, the count that per-frame reads
+and timers drive up.
 
 Several channels (target: below 3 % of one core for 3 channels at 2 kHz):
 
@@ -64,35 +72,21 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of every thread of one process: the times it blocked and was woken."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/status") as f:
+            total += sum(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
+    return total
+
+
 def children(pid: int) -> list[int]:
     pids: list[int] = []
     for task in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{task}/children") as f:
             pids += [int(p) for p in f.read().split()]
     return pids
-
-
-# One blocking read of what arrives within the port's timeout, in place of SerialSource._read's
-# read(max(1, in_waiting)): the candidate change to sources/serial_source.py, measured here only.
-READ_CHUNK_LAUNCHER = """
-import sys
-import serial
-from myotwitch.sources import serial_source
-from myotwitch.errors import ConnectionLost
-
-def _read(self):
-    try:
-        data = self._port.read(4096)
-    except (serial.SerialException, OSError) as exc:
-        raise ConnectionLost(f"{self.url}: the port disappeared ({exc})", "board unplugged") from None
-    if data and self._capture is not None:
-        self._capture.write(data)
-    return data
-
-serial_source.SerialSource._read = _read
-from myotwitch.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 
 
 def live_command(seconds: float, rate_hz: int, out: Path, python: list[str],
@@ -130,20 +124,20 @@ def three_signal_recording(rate_hz: int, folder: Path, given: Path | None = None
     return path
 
 
-def measure(seconds: float, settle_s: float, rate_hz: int, root: Path = ROOT, read_chunk: bool = False,
+def measure(seconds: float, settle_s: float, rate_hz: int, root: Path = ROOT,
             channels: tuple[int, Path] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="myotwitch-live-") as tmp:
-        python = [sys.executable, "-c", READ_CHUNK_LAUNCHER] if read_chunk else [sys.executable, "-m", "myotwitch"]
+        python = [sys.executable, "-m", "myotwitch"]
         command = live_command(settle_s + seconds + 5, rate_hz, Path(tmp), python, channels)
         env = dict(os.environ, PYTHONPATH=str(root / "host"), XDG_DATA_HOME=tmp)
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         try:
             time.sleep(settle_s)
             firmware = [p for p in children(proc.pid) if "micropython" in Path(f"/proc/{p}/cmdline").read_text()]
-            host0, wall0 = cpu_s(proc.pid), time.perf_counter()
+            host0, wall0, woken0 = cpu_s(proc.pid), time.perf_counter(), wakeups(proc.pid)
             fw0 = sum(cpu_s(p) for p in firmware)
             time.sleep(seconds)
-            host1, wall1 = cpu_s(proc.pid), time.perf_counter()
+            host1, wall1, woken1 = cpu_s(proc.pid), time.perf_counter(), wakeups(proc.pid)
             fw1 = sum(cpu_s(p) for p in firmware)
         finally:
             proc.wait(timeout=settle_s + seconds + 60)
@@ -151,7 +145,7 @@ def measure(seconds: float, settle_s: float, rate_hz: int, root: Path = ROOT, re
             raise SystemExit(f"the session failed: {proc.stderr.read() if proc.stderr else ''}")
     wall = wall1 - wall0
     return {"wall_s": wall, "host_cpu_s": host1 - host0, "host_share": (host1 - host0) / wall,
-            "firmware_share": (fw1 - fw0) / wall}
+            "firmware_share": (fw1 - fw0) / wall, "wakeups_per_s": (woken1 - woken0) / wall}
 
 
 def profile(seconds: float, rate_hz: int, top: int = 25) -> None:
@@ -173,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also run under cProfile and print the top functions")
     parser.add_argument("--compare", type=Path, metavar="CHECKOUT",
                         help="also run another checkout's host code (before), in turn with this one's")
-    parser.add_argument("--read-chunk", action="store_true",
-                        help="also run this checkout with the serial port read in one blocking read (see above)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each variant, interleaved")
     parser.add_argument("--channels", type=int, choices=(2, 3),
                         help="the simulated board streams N channels; compared with 1 channel in the same run")
@@ -182,35 +174,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.channels:
         return compare_channels(args)
-    if args.compare or args.read_chunk:
+    if args.compare:
         return compare(args)
     r = measure(args.seconds, args.settle, args.rate)
     print(f"load average {os.getloadavg()[0]:.2f} (other processes on these cores)", file=sys.stderr)
-    print("| rate | seconds in real time | host CPU | host share of one core | firmware process (the board's stand-in) |")
-    print("|---|---|---|---|---|")
+    print("| rate | seconds in real time | host CPU | host share of one core | host wake-ups a second "
+          "| firmware process (the board's stand-in) |")
+    print("|---|---|---|---|---|---|")
     print(f"| {args.rate} Hz | {r['wall_s']:.1f} s | {r['host_cpu_s']:.2f} s | {r['host_share'] * 100:.2f} % "
-          f"| {r['firmware_share'] * 100:.2f} % |")
+          f"| {r['wakeups_per_s']:.0f} | {r['firmware_share'] * 100:.2f} % |")
     if args.profile:
         profile(args.seconds, args.rate)
     return 0
 
 
 def compare(args: argparse.Namespace) -> int:
-    variants: list[tuple[str, Path, bool]] = []
-    if args.compare:
-        variants.append((f"{args.compare}", args.compare.resolve(), False))
-    variants.append(("this checkout", ROOT, False))
-    if args.read_chunk:
-        variants.append(("this checkout, serial read-chunk", ROOT, True))
-    shares: dict[str, list[float]] = {name: [] for name, _, _ in variants}
-    print("| round | variant | rate | seconds in real time | host CPU | host share of one core |")
-    print("|---|---|---|---|---|---|")
+    variants = [(f"{args.compare}", args.compare.resolve()), ("this checkout", ROOT)]
+    shares: dict[str, list[float]] = {name: [] for name, _ in variants}
+    print("| round | variant | rate | seconds in real time | host CPU | host share of one core "
+          "| host wake-ups a second |")
+    print("|---|---|---|---|---|---|---|")
     for n in range(args.rounds):
-        for name, root, read_chunk in variants:
-            r = measure(args.seconds, args.settle, args.rate, root, read_chunk)
+        for name, root in variants:
+            r = measure(args.seconds, args.settle, args.rate, root)
             shares[name].append(r["host_share"])
             print(f"| {n + 1} | {name} | {args.rate} Hz | {r['wall_s']:.1f} s | {r['host_cpu_s']:.2f} s "
-                  f"| {r['host_share'] * 100:.2f} % |", flush=True)
+                  f"| {r['host_share'] * 100:.2f} % | {r['wakeups_per_s']:.0f} |", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} (other processes on these cores)", file=sys.stderr)
     first = statistics.median(shares[variants[0][0]])
     for name, values in shares.items():

@@ -65,10 +65,18 @@ def note_status(connection: StatusNotes, frame: StatusFrame) -> bool:
     return False
 
 
-# One read returns what arrived within the port's 50 ms timeout (about 200 bytes at 2 kHz), up to this:
-# one wake-up per 50 ms instead of two per frame (a 1-byte read, then what was waiting). Measured with
-# benchmarks/live_realtime.py --read-chunk: 1.10 % of one core at 2 kHz against 1.47 % (2026-12-01).
+# While streaming, the port is read on a pace: what is waiting, then a sleep to READ_INTERVAL_S after the
+# wake-up, so the host wakes ~10 times a second whatever the frame rate. A blocking read of 4 KiB with the
+# port's 50 ms timeout still woke once per frame (pyserial's select loop returns on every arrival) and once
+# per timeout: 60 wake-ups a second at 2 kHz. 100 ms of the fastest stream (3 channels at 2 kHz, ~1 KB) fits
+# the OS's tty buffer (4 KiB) with room; a read that finds half of READ_CHUNK_BYTES or more (a backlog, or an
+# unpaced simulated board) reads again at once instead of sleeping. Only an empty port is read with a
+# blocking 1-byte read (up to the port's timeout), so an unplugged board still shows as a failed read.
+# Pacing starts after a connection's first data frame, which is read as it arrives: a reconnection places
+# the new counter after the gap by that frame's arrival time (sources/reconnecting.py), so it must not be
+# up to an interval late. The last arrival before a break is late by at most one frame's period.
 READ_CHUNK_BYTES = 4096
+READ_INTERVAL_S = 0.1
 
 
 class SerialSource:
@@ -80,6 +88,7 @@ class SerialSource:
         answer_timeout_s: float = 3.0,
         silence_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
         capture: BinaryIO | None = None,
         sensors: list[str] | None = None,
     ) -> None:
@@ -89,6 +98,7 @@ class SerialSource:
         self.answer_timeout_s = answer_timeout_s
         self.silence_timeout_s = silence_timeout_s
         self._clock = clock
+        self._sleep = sleep
         self._capture = capture  # every byte received is appended here (a raw capture to replay)
         self.sensors = list(sensors or [])  # sensor names (myotwitch.sensors) to store on channels 0, 1, ...
         self.decoder = FrameDecoder()
@@ -184,9 +194,17 @@ class SerialSource:
             raise MyotwitchError(f"{self.url}: write failed: {exc}") from None
 
     def _read(self) -> bytes:
+        """What arrives within the port's timeout (answers to commands), up to READ_CHUNK_BYTES."""
+        return self._read_port(lambda port: port.read(READ_CHUNK_BYTES))
+
+    def _read_waiting(self) -> bytes:
+        """What is waiting, at once; from an empty port, one byte within its timeout (see READ_INTERVAL_S)."""
+        return self._read_port(lambda port: port.read(min(port.in_waiting, READ_CHUNK_BYTES) or 1))
+
+    def _read_port(self, read: Callable[[serial.SerialBase], bytes]) -> bytes:
         port = self._opened()
         try:
-            data = port.read(READ_CHUNK_BYTES)
+            data = read(port)
         except (serial.SerialException, OSError) as exc:
             raise ConnectionLost(f"{self.url}: the port disappeared ({exc})", "board unplugged") from None
         if data and self._capture is not None:
@@ -239,8 +257,10 @@ class SerialSource:
         if self.info is None:
             raise RuntimeError("open() first")
         last_data = self._clock()
+        paced = False  # from the first data frame on: the first one's arrival is read at once (see ConnectionLost)
         while True:
-            chunk = self._read()
+            woke = self._clock()
+            chunk = self._read_waiting()
             now = self._clock()
             if chunk:
                 last_data = now
@@ -251,6 +271,7 @@ class SerialSource:
             while self._frames:
                 frame = self._frames.popleft()
                 if isinstance(frame, DataFrame):
+                    paced = True
                     yield self.block(frame)
                 elif isinstance(frame, StatusFrame):
                     if note_status(self, frame):
@@ -260,6 +281,10 @@ class SerialSource:
                     # and it waits for START. The caller decides whether to reconnect.
                     self.restarts += 1
                     raise ConnectionLost(f"{self.url}: the board restarted mid-stream", "board restarted")
+            if paced and len(chunk) < READ_CHUNK_BYTES // 2:  # caught up: what arrives next is read in one wake-up
+                rest_s = READ_INTERVAL_S - (self._clock() - woke)
+                if rest_s > 0:
+                    self._sleep(rest_s)
 
 
 def frame_block(info: BoardInfo, frame: DataFrame) -> SampleBlock:
