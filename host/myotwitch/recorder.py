@@ -79,12 +79,15 @@ class SessionRecorder:
         except OSError as exc:
             raise MyotwitchError(f"cannot write the session folder {self.dir}: {exc.strerror}") from None
         self.samples_written = 0  # stream indices on disk, lost ones (NaN) included
-        channels = self.meta.get("channels", 1)
-        self._held = [np.zeros(0, dtype=_SAMPLE) for _ in range(channels)]  # per channel, from samples_written
         self._max_lag_samples = max(1, round(MAX_LAG_S * self.rate_hz))
+        self._start_channels(self.meta.get("channels", 1))
+        self._last_sync = clock()
+
+    def _start_channels(self, channels: int) -> None:
+        """Per-channel state, nothing written yet."""
+        self._held = [np.zeros(0, dtype=_SAMPLE) for _ in range(channels)]  # per channel, from samples_written
         self._written_as_lost = [0] * channels  # per channel: the sets before this were written NaN for it
         self.late_samples = [0] * channels  # per channel: samples that came after their set was written as lost
-        self._last_sync = clock()
 
     def set_start(self, start_utc: datetime) -> None:
         """Wall-clock time of the first sample (the host's clock when it arrived, less its frame's length)."""
@@ -115,9 +118,7 @@ class SessionRecorder:
         named = muscles if isinstance(muscles, list) and len(muscles) == channels else [None] * channels
         self.meta.update(channels=channels, muscles=named, samples_layout=SAMPLES_LAYOUT)
         self._guard(lambda: _write_json(self.dir / SESSION_JSON, self.meta))
-        self._held = [np.zeros(0, dtype=_SAMPLE) for _ in range(channels)]
-        self._written_as_lost = [0] * channels
-        self.late_samples = [0] * channels
+        self._start_channels(channels)
 
     def add_blocks(self, blocks: Sequence[SampleBlock | None]) -> None:
         """One block (or None) per channel, as MultiMonitor.feed takes them; the channels need not be in step.
