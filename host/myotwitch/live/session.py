@@ -32,6 +32,19 @@ from myotwitch.store import Store
 
 SEQUENCE_GAP = "samples lost on the way (frame sequence gap)"
 PAUSE_S = 1.0  # frames this much later than their samples' span: a paused stream, noted
+
+
+def lost_gap(block: SampleBlock, gaps: list[tuple[int, int, str]]) -> Gap:
+    """The samples missing before a block, with their cause where the board's source knows it."""
+    first = block.start_index - block.lost_before
+    why = next((w for f, _, w in gaps if f == first), block.lost_why or SEQUENCE_GAP)
+    return Gap(first, block.lost_before, why)
+
+
+def noise_note(block: SampleBlock) -> StreamNote:
+    """Bytes of line noise the decoder skipped before a block."""
+    return StreamNote(block.start_index, "noise", block.skipped_bytes,
+                      f"{block.skipped_bytes} bytes of line noise skipped")
 CLOCK_NOTE_PPM = 2000  # a board clock this far (0.2 %) from the computer's: noted
 
 
@@ -276,17 +289,14 @@ class Session:
         """Gaps with their cause, pauses, and noise skipped before this block."""
         events: list[Event] = []
         if block.lost_before:  # the sources say why, where they can tell
-            first = block.start_index - block.lost_before
-            why = next((w for f, _, w in source.gaps if f == first), block.lost_why or SEQUENCE_GAP)
-            events.append(Gap(first, block.lost_before, why))
+            events.append(lost_gap(block, source.gaps))
         elif self.options.speed > 0 and since_last_s is not None:
             pause_s = since_last_s - len(block.samples_uv) / (rate_hz * self.options.speed)
             if pause_s > PAUSE_S:
                 events.append(StreamNote(block.start_index, "pause", round(pause_s, 2),
                                          f"stream paused {pause_s:.1f} s, nothing lost"))
         if block.skipped_bytes:
-            events.append(StreamNote(block.start_index, "noise", block.skipped_bytes,
-                                       f"{block.skipped_bytes} bytes of line noise skipped"))
+            events.append(noise_note(block))
         return events
 
     def _marks(self, at_index: int) -> list[Event]:

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from myotwitch.errors import ConnectionLost, MyotwitchError
-from myotwitch.events import Event, Gap, StreamNote
-from myotwitch.live.session import SEQUENCE_GAP
+from myotwitch.events import Event
+from myotwitch.live.session import lost_gap, noise_note
 from myotwitch.protocol import (
     STATUS_OK,
     BoardInfo,
@@ -331,13 +331,9 @@ class CaptureSource:
         line noise skipped. (Its pauses are not: they are host timing, which a replay does not repeat.)"""
         events: list[Event] = []
         if block.lost_before:
-            first = block.start_index - block.lost_before
-            gaps: list[tuple[int, int, str]] = self._board.gaps if self._board is not None else []
-            why = next((w for f, _, w in gaps if f == first), block.lost_why or SEQUENCE_GAP)
-            events.append(Gap(first, block.lost_before, why))
+            events.append(lost_gap(block, self._board.gaps if self._board is not None else []))
         if block.skipped_bytes:
-            events.append(StreamNote(block.start_index, "noise", block.skipped_bytes,
-                                     f"{block.skipped_bytes} bytes of line noise skipped"))
+            events.append(noise_note(block))
         return events
 
     def summary(self) -> dict:
