@@ -58,15 +58,25 @@ class WebSession:
                 break
         if self.url is None:
             raise RuntimeError("the session printed no page URL:\n" + "".join(self.stderr))
-        self._drain = threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True)
-        self._drain.start()
+        # Both pipes drained by threads of their own until the process ends: communicate() would read stderr
+        # beside the drain and close it under it.
+        self._stdout: list[str] = []
+        self._drains = [threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True),
+                        threading.Thread(target=lambda: self._stdout.extend(self.process.stdout), daemon=True)]
+        for drain in self._drains:
+            drain.start()
+
+    def _join(self) -> None:
+        for drain in self._drains:
+            drain.join(5)
 
     def wait(self, timeout_s: float = 60) -> str:
-        stdout, _ = self.process.communicate(timeout=timeout_s)
-        self._drain.join(5)
-        return stdout
+        self.process.wait(timeout=timeout_s)
+        self._join()
+        return "".join(self._stdout)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
+        self._join()
