@@ -9,8 +9,12 @@ swings, ECG-like trains and mains hum added. Potentials: several motor units
 per case, each a fixed bi- or triphasic shape of 8-30 ms, some discharging as
 doublets (a second potential 10-110 ms after the first, counted as one
 twitch), isolated from each other by at least 1.2 s. Peak amplitudes are given
-in multiples of the background's noise sigma (1.4826 x median |x| of the
-band-passed background). Twitches are injected only where the background is
+in multiples of the background's noise sigma: 1.4826 x median |x| of the
+background in an ideal 20-450 Hz band, the same signal at every rate (see
+potentials.py); potentials are functions of time, their peaks falling between
+samples as they come. Quiet cases at 4 and 6 sigma are repeated with the same
+potentials at 2 kHz and under 50 Hz mains, and compared in a table of their
+own (issue 13 item 7). Twitches are injected only where the background is
 at rest (not within 1.5 s of its contraction or of its own weak activity) and
 not within 0.6 s of a pop or a motion swing; they do fall between heart beats.
 
