@@ -9,8 +9,12 @@ swings, ECG-like trains and mains hum added. Potentials: several motor units
 per case, each a fixed bi- or triphasic shape of 8-30 ms, some discharging as
 doublets (a second potential 10-110 ms after the first, counted as one
 twitch), isolated from each other by at least 1.2 s. Peak amplitudes are given
-in multiples of the background's noise sigma (1.4826 x median |x| of the
-band-passed background). Twitches are injected only where the background is
+in multiples of the background's noise sigma: 1.4826 x median |x| of the
+background in an ideal 20-450 Hz band, the same signal at every rate (see
+potentials.py); potentials are functions of time, their peaks falling between
+samples as they come. Quiet cases at 4 and 6 sigma are repeated with the same
+potentials at 2 kHz and under 50 Hz mains, and compared in a table of their
+own (issue 13 item 7). Twitches are injected only where the background is
 at rest (not within 1.5 s of its contraction or of its own weak activity) and
 not within 0.6 s of a pop or a motion swing; they do fall between heart beats.
 
@@ -53,15 +57,33 @@ from myotwitch.recordings import open_recording
 from myotwitch.sources import SampleBlock
 from myotwitch.sources import synthetic as syn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from potentials import (  # noqa: E402
+    Unit,
+    add_unit,
+    band_sigma_uv,
+    gaussian_unit,
+    in_band,
+    motor_units,
+    placements,
+    polyphasic_unit,
+    render,
+    robust_sigma,
+)
+
 DATA = ROOT / "data"
 MATCH_S = 0.015
 AMPLITUDES_SIGMA = (4, 6, 10, 20)
+RATE_AMPLITUDES_SIGMA = (4, 6)  # compared at 1 and 2 kHz, bare and under mains
+UNPOOLED_KINDS = ("continual", "rate")  # no truth; the same potentials as a pooled case
 
 
 @dataclass
 class Case:
     name: str
-    kind: str  # rest, contraction, continual, artifacts
+    # rest, contraction, continual, artifacts, quiet, busy; "rate": a paired copy of a quiet case's potentials
+    # at another rate or under mains, in the rate comparison only (pooled, it would count them twice)
+    kind: str
     rate_hz: float
     signal_uv: np.ndarray
     background_uv: np.ndarray  # the same signal before any twitch was injected
@@ -103,13 +125,10 @@ def band_passed(x: np.ndarray, rate_hz: float) -> np.ndarray:
     return sps.sosfilt(design_conditioning_sos(rate_hz), x)
 
 
-def robust_sigma(x: np.ndarray) -> float:
-    return float(1.4826 * np.median(np.abs(x)))
-
-
 def contraction_intervals(x: np.ndarray, rate_hz: float) -> tuple[list[tuple[int, int]], float]:
-    """Where the background itself is active (offline, non-causal envelope), with a 0.5 s guard after."""
-    y = band_passed(x, rate_hz)
+    """Where the background itself is active (offline, non-causal envelope), with a 0.5 s guard after; and the
+    noise sigma of the rest of it (in the EMG band, as potentials.band_sigma_uv)."""
+    y = in_band(x, rate_hz)
     win = int(0.1 * rate_hz)
     rms = np.sqrt(np.convolve(y * y, np.ones(win) / win, mode="same"))
     rest_sigma = robust_sigma(y[rms < np.quantile(rms, 0.3)])
@@ -158,24 +177,15 @@ def widened(intervals, rate_hz: float, margin_s: float) -> list[tuple[int, int]]
 
 def inject(x: np.ndarray, rate_hz: float, sigma_uv: float, amplitude_sigma, rng: np.random.Generator,
            avoid: list[tuple[int, int]] = (), min_gap_s: float = 1.2, start_s: float = 3.0,
-           doublet_share: float = 0.1, templates: list[np.ndarray] | None = None) -> np.ndarray:
-    """Isolated potentials from 4 motor units (or `templates`) at amplitude_sigma x sigma (or a random choice
-    of a tuple), none inside the `avoid` intervals (sample indices, margins included)."""
-    if templates is None:
-        templates = syn.motor_unit_templates(rate_hz, 4, rng)
-    truth = []
-    t = start_s * rate_hz
-    while t < len(x) - 2 * rate_hz:
-        i = int(t)
-        if all(not (s <= i <= e) for s, e in avoid):
-            k = amplitude_sigma if np.isscalar(amplitude_sigma) else rng.choice(amplitude_sigma)
-            mu = templates[rng.integers(len(templates))]
-            syn.add_potential(x, i, mu, k * sigma_uv)
-            if rng.random() < doublet_share:
-                syn.add_potential(x, i + int(rng.uniform(0.010, 0.110) * rate_hz), mu, k * sigma_uv * rng.uniform(0.8, 1.2))
-            truth.append(i)
-        t += rate_hz * (min_gap_s + rng.exponential(0.8))
-    return np.array(truth, dtype=np.int64)
+           doublet_share: float = 0.1, units: list[Unit] | None = None) -> np.ndarray:
+    """Isolated potentials from 4 motor units (or `units`) at amplitude_sigma x sigma (or a random choice
+    of a tuple), none inside the `avoid` intervals (sample indices, margins included); returns their truth
+    indices. Peaks fall between samples as they come (see potentials.py)."""
+    if units is None:
+        units = motor_units(4, rng)
+    avoid_s = [(a / rate_hz, b / rate_hz) for a, b in avoid]
+    placed = placements(len(x) / rate_hz, rng, amplitude_sigma, len(units), avoid_s, min_gap_s, start_s, doublet_share)
+    return render(x, rate_hz, sigma_uv, units, placed)
 
 
 def build_cases(seed: int = 0, quick: bool = False) -> list[Case]:
@@ -184,7 +194,7 @@ def build_cases(seed: int = 0, quick: bool = False) -> list[Case]:
     rest = biosppy_uv("emg.txt")
     if quick:
         rest = rest[:40_000]
-    rest_sigma = robust_sigma(band_passed(rest, 1000.0))
+    rest_sigma = band_sigma_uv(rest, 1000.0)
     # The rest recording's own weak activity (about 35-41 s and 46-58 s): no twitch injected within 1.5 s of it.
     weak = busy_intervals(rest, 1000.0)
     rest_busy = widened(weak, 1000.0, 1.5)
@@ -193,7 +203,7 @@ def build_cases(seed: int = 0, quick: bool = False) -> list[Case]:
         truth = inject(x, 1000.0, rest_sigma, k, rng, avoid=rest_busy)
         cases.append(Case(f"rest 1 kHz, {k} sigma", "rest", 1000.0, x, rest, truth, k, weak_activity=weak))
     rest500 = sps.decimate(rest, 2, zero_phase=True)
-    sigma500 = robust_sigma(band_passed(rest500, 500.0))
+    sigma500 = band_sigma_uv(rest500, 500.0)
     x = rest500.copy()
     weak500 = busy_intervals(rest500, 500.0)
     cases.append(Case("rest 500 Hz, 6 sigma", "rest", 500.0, x, rest500,
@@ -264,18 +274,6 @@ def phase_randomised(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.fft.irfft(spectrum * phases, len(x))
 
 
-def polyphasic(rate_hz: float, lobe_gap_ms: float) -> np.ndarray:
-    """One potential with two lobes of one sign `lobe_gap_ms` apart and a trough between (a reinnervated
-    unit, smoothed by tissue), unit peak."""
-    t_ms = np.arange(-3 * lobe_gap_ms, 4 * lobe_gap_ms, 1000.0 / rate_hz)
-
-    def lobe(at_ms: float) -> np.ndarray:
-        return np.exp(-0.5 * ((t_ms - at_ms) / (lobe_gap_ms / 5)) ** 2)
-
-    x = -0.3 * lobe(-lobe_gap_ms / 2) + lobe(0.0) - 0.6 * lobe(lobe_gap_ms / 2) + 0.85 * lobe(lobe_gap_ms)
-    return x / np.abs(x).max()
-
-
 def quiet_cases(rest: np.ndarray, rng: np.random.Generator, quick: bool) -> list[Case]:
     """Cases on quiet backgrounds: the rest recording phase-randomised (its spectrum, none of its potentials),
     so that every detection that is not an injected twitch is a false one and strict precision means
@@ -283,34 +281,42 @@ def quiet_cases(rest: np.ndarray, rng: np.random.Generator, quick: bool) -> list
     potentials around; short ECG-like trains."""
     cases: list[Case] = []
     quiet = phase_randomised(rest, rng)
-    sigma = robust_sigma(band_passed(quiet, 1000.0))
-    for k in AMPLITUDES_SIGMA:
-        x = quiet.copy()
-        cases.append(Case(f"quiet 1 kHz, {k} sigma", "quiet", 1000.0, x, quiet, inject(x, 1000.0, sigma, k, rng), k))
-    # 2 kHz with mains (issue 13 item 7): the quiet background upsampled, 50 Hz and harmonics at 10 sigma.
+    sigma = band_sigma_uv(quiet, 1000.0)
+    # The rate and mains comparison (issue 13 item 7): the same potentials (units, times, sizes) on the same
+    # background at 1 kHz and resampled to 2 kHz, each bare and under 50 Hz mains with harmonics at 10 sigma.
+    # Drawn apart, four units per case decide a case's figure at 4 sigma more than its rate does.
     quiet2k = sps.resample_poly(quiet, 2, 1)
-    sigma2k = robust_sigma(band_passed(quiet2k, 2000.0))
-    hum = np.zeros(len(quiet2k))
-    syn.add_mains(hum, 2000.0, 50.0, 10 * sigma2k)
-    for k in (4, 6):
-        x = quiet2k.copy()
-        truth = inject(x, 2000.0, sigma2k, k, rng)
-        cases.append(Case(f"quiet 2 kHz + 50 Hz mains at 10 sigma, {k} sigma", "quiet", 2000.0, x + hum,
-                          quiet2k + hum, truth, k))
+    for k in AMPLITUDES_SIGMA:
+        units = motor_units(4, rng)
+        placed = placements(len(quiet) / 1000.0, rng, k, len(units))
+        for rate_hz, background in ((1000.0, quiet), (2000.0, quiet2k)) if k in RATE_AMPLITUDES_SIGMA else (
+                (1000.0, quiet),):
+            khz = f"{rate_hz / 1000:g} kHz"
+            x = background.copy()
+            truth = render(x, rate_hz, sigma, units, placed)
+            # Pooled, as before: 1 kHz bare and 2 kHz under mains; the other two in the rate comparison only.
+            cases.append(Case(f"quiet {khz}, {k} sigma", "quiet" if rate_hz == 1000.0 else "rate", rate_hz, x,
+                              background, truth, k))
+            if k in RATE_AMPLITUDES_SIGMA:
+                hum = np.zeros(len(x))
+                syn.add_mains(hum, rate_hz, 50.0, 10 * sigma)
+                cases.append(Case(f"quiet {khz} + 50 Hz mains at 10 sigma, {k} sigma",
+                                  "quiet" if rate_hz == 2000.0 else "rate", rate_hz, x + hum, background + hum, truth,
+                                  k))
     # Polyphasic (two lobes of one sign 8-15 ms apart) and long (30-40 ms, triphasic) units.
-    shapes = [polyphasic(1000.0, g) for g in rng.uniform(8, 15, 2)] + [
-        syn.motor_unit_potential(1000.0, d, 3, rng) for d in rng.uniform(30, 40, 2)]
+    shapes = ([polyphasic_unit(g) for g in rng.uniform(8, 15, 2)]
+              + [gaussian_unit(d, 3) for d in rng.uniform(30, 40, 2)])
     for k in (6, 20):
         x = quiet.copy()
         cases.append(Case(f"quiet 1 kHz, polyphasic and long units, {k} sigma", "quiet", 1000.0, x, quiet,
-                          inject(x, 1000.0, sigma, k, rng, doublet_share=0.0, templates=shapes), k))
+                          inject(x, 1000.0, sigma, k, rng, doublet_share=0.0, units=shapes), k))
     # Frequent small potentials (4-8 sigma, 40 a minute, five units at random times) around 10-20 sigma
     # twitches: the background holds them, so adjusted scoring leaves them out and strict counts them.
     busy = quiet.copy()
-    small_units = syn.motor_unit_templates(1000.0, 5, rng)
+    small_units = motor_units(5, rng)
     t_s = rng.exponential(1.5)
     while t_s < len(busy) / 1000.0 - 0.1:
-        syn.add_potential(busy, int(t_s * 1000), small_units[rng.integers(5)], rng.uniform(4, 8) * sigma)
+        add_unit(busy, 1000.0, t_s, small_units[rng.integers(5)], rng.uniform(4, 8) * sigma)
         t_s += rng.exponential(1.5)
     x = busy.copy()
     cases.append(Case("quiet + small potentials 40/min, 10-20 sigma", "busy", 1000.0, x, busy,
@@ -451,7 +457,7 @@ def rates(counts: list[dict]) -> dict:
 
 
 def pooled_f1(rows: list[dict], adjusted: bool) -> float:
-    scored = [r for r in rows if r["kind"] != "continual"]
+    scored = [r for r in rows if r["kind"] not in UNPOOLED_KINDS]
     truth = sum(r["truth"] for r in scored)
     hits = sum(r["hits"] for r in scored)
     found = sum(r["found"] - (r["background_own"] if adjusted else 0) for r in scored)
@@ -487,9 +493,43 @@ def per_snr_summary(rows: list[dict]) -> str:
                  not k.endswith("_twitch") and k != "artifacts_ecg"]
     lines.append("quiet-background F1 (all quiet cases, strict) {}; adjusted F1 over all cases {}; sensitivity at "
                  ">= 6 sigma on quiet backgrounds {}; artifacts -> twitch over all artifact cases {:.3f}{}".format(
-                     fmt(pooled(quiet, False)), fmt(pooled([r for r in rows if r["kind"] != "continual"], True)),
+                     fmt(pooled(quiet, False)), fmt(pooled([r for r in rows if r["kind"] not in UNPOOLED_KINDS], True)),
                      fmt(hits / truth if truth else None), shares,
                      "".join(f"; {k[len('artifacts_'):]} beats -> twitch {t} of {n}" for k, n, t in ecg_short)))
+    return "\n".join(lines)
+
+
+RATE_VARIANTS = ("1 kHz", "2 kHz", "1 kHz + 50 Hz mains at 10 sigma", "2 kHz + 50 Hz mains at 10 sigma")
+
+
+def rate_comparison(per_seed: list[list[dict]], names: list[str]) -> list[dict]:
+    """Sensitivity of the paired quiet cases (the same potentials at 1 and 2 kHz, bare and under mains) per
+    SNR: pooled over the seeds, each seed's, and each seed's difference from 1 kHz (paired: same units,
+    times and sizes, so the difference is the rate's and the mains' alone)."""
+    out = []
+    for k in RATE_AMPLITUDES_SIGMA:
+        per_variant = {}
+        for variant in RATE_VARIANTS:
+            i = names.index(f"quiet {variant}, {k} sigma")
+            seeds = [run[i] for run in per_seed]
+            per_variant[variant] = (sum(c["hits"] for c in seeds) / sum(c["truth"] for c in seeds),
+                                    [c["hits"] / c["truth"] for c in seeds])
+        reference = np.array(per_variant[RATE_VARIANTS[0]][1])
+        for variant, (pooled_sensitivity, seeds) in per_variant.items():
+            difference = np.array(seeds) - reference
+            out.append({"sigma": k, "variant": variant, "sensitivity": pooled_sensitivity, "per_seed": seeds,
+                        "difference_mean": float(difference.mean()),
+                        "difference_sd": float(difference.std(ddof=1)) if len(seeds) > 1 else 0.0})
+    return out
+
+
+def rate_table(rows: list[dict]) -> str:
+    lines = ["| SNR | quiet background | sensitivity | per seed | paired difference from 1 kHz (mean, sd) |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['sigma']} sigma | {r['variant']} | {r['sensitivity']:.3f} | "
+                     f"{' '.join(f'{v:.3f}' for v in r['per_seed'])} | "
+                     f"{r['difference_mean']:+.3f}, {r['difference_sd']:.3f} |")
     return "\n".join(lines)
 
 
@@ -550,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
               ", ".join(fmt(r["false_per_min_active"], 2) for r in mine if "false_per_min_active" in r),
               ", ".join(fmt(r["artifact_twitch_share"]) for r in mine if "artifact_twitch_share" in r)))
     print(per_snr_summary(mine))
+    results["rate_comparison"] = rate_comparison(counts["myotwitch"], names)
+    print(rate_table(results["rate_comparison"]))
     surrogate = surrogate_check(args.quick)
     results["surrogate"] = surrogate
     print("the rest background's own detections are structure in the recording, not noise: on {n} phase-randomised "
