@@ -83,7 +83,7 @@ def test_the_parent_of_a_parallel_batch_imports_no_analysis(study, tmp_path):
     import subprocess
     import sys
 
-    root, truth = study
+    _root, truth = study
     script = ("import sys\nfrom myotwitch.cli import main\n"
               "code = main(sys.argv[1:])\n"
               "print('exit', code, 'imported:', *sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy')"
@@ -94,6 +94,16 @@ def test_the_parent_of_a_parallel_batch_imports_no_analysis(study, tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert last == "exit 0 imported:"
     assert len(read_table(tmp_path / "results" / batch.SUMMARY_CSV)) == len(truth)
+
+
+def test_the_workers_take_the_largest_recordings_first(tmp_path):
+    # One long recording among short ones: started last, it would run alone while the other workers idle.
+    sizes = {"a.csv": 10, "b.csv": 5_000, "c.csv": 10, "d.csv": 700}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"1\n" * size)
+    tasks = [batch.Task(str(tmp_path / name)) for name in ["a.csv", "missing.csv", "b.csv", "c.csv", "d.csv"]]
+    order = [Path(t.path).name for t in batch.largest_first(tasks)]
+    assert order == ["b.csv", "d.csv", "a.csv", "c.csv", "missing.csv"]
 
 
 def test_every_recording_is_analyzed_even_after_a_crash(tmp_path, monkeypatch):
