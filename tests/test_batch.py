@@ -76,6 +76,36 @@ def test_a_folder_in_parallel_gives_one_row_per_recording_and_the_single_file_ou
     assert "calf.csv" in text and "summary table:" in text
 
 
+@pytest.mark.slow  # a process pool, in a process of its own
+def test_the_parent_of_a_parallel_batch_imports_no_analysis(study, tmp_path):
+    """The parent only hands out files and writes results: what it imports before the pool starts is time
+    during which no recording is analyzed (the workers import the analysis once, in their fork server)."""
+    import subprocess
+    import sys
+
+    _root, truth = study
+    script = ("import sys\nfrom myotwitch.cli import main\n"
+              "code = main(sys.argv[1:])\n"
+              "print('exit', code, 'imported:', *sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy')"
+              " or m.startswith(('myotwitch.analysis', 'myotwitch.dsp'))), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script, "analyze", *map(str, truth), "--rate", "1000",
+                           "--out", str(tmp_path / "results"), "--jobs", "2"],
+                          check=False, capture_output=True, text=True, timeout=120)
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "exit 0 imported:"
+    assert len(read_table(tmp_path / "results" / batch.SUMMARY_CSV)) == len(truth)
+
+
+def test_the_workers_take_the_largest_recordings_first(tmp_path):
+    # One long recording among short ones: started last, it would run alone while the other workers idle.
+    sizes = {"a.csv": 10, "b.csv": 5_000, "c.csv": 10, "d.csv": 700}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"1\n" * size)
+    tasks = [batch.Task(str(tmp_path / name)) for name in ["a.csv", "missing.csv", "b.csv", "c.csv", "d.csv"]]
+    order = [Path(t.path).name for t in batch.largest_first(tasks)]
+    assert order == ["b.csv", "d.csv", "a.csv", "c.csv", "missing.csv"]
+
+
 def test_every_recording_is_analyzed_even_after_a_crash(tmp_path, monkeypatch):
     # A bug in one file's analysis (not a MyotwitchError) is that file's row; the rest go on.
     from myotwitch import cli

@@ -2,9 +2,9 @@
 
 Each recording is analyzed by the single-file `myotwitch analyze PATH --format
 jsonl`, called through `myotwitch.cli.main`, in a worker: a process of this
-machine (concurrent.futures, `--jobs N`, default one per core) or a Dask
-distributed worker (`--scheduler ADDRESS`, the optional `dask` extra) for
-several machines. A worker returns the JSON lines and the summary; this
+machine (concurrent.futures, `--jobs N`, default one per core, the largest
+recordings first) or a Dask distributed worker (`--scheduler ADDRESS`, the
+optional `dask` extra) for several machines. A worker returns the JSON lines and the summary; this
 process writes DIR/<name>.jsonl per recording and one table, DIR/summary.csv,
 with a row per recording: its counts, rates, duration, or the error that
 stopped it. One bad file is an error row, never the end of the batch.
@@ -145,9 +145,21 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
             yield analyze_one(task)
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context()) as pool:
-        futures = [pool.submit(analyze_one, task) for task in tasks]
+        futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):
             yield future.result()
+
+
+def largest_first(tasks: list[Task]) -> list[Task]:
+    """The tasks in the order the workers take them: the largest file first (by its size on disk, a missing
+    one last), so that a long recording does not start last and leave the other workers idle at the end."""
+    def size(task: Task) -> int:
+        try:
+            return os.stat(task.path).st_size
+        except OSError:
+            return -1
+
+    return sorted(tasks, key=size, reverse=True)  # stable: files of one size keep the order given
 
 
 # What the single-file analyze imports (numpy, scipy.signal, pyedflib behind them): about a second of start-up,

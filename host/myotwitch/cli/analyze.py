@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 
-from myotwitch.analysis import FileAnalysis
 from myotwitch.cli.output import Output, status
 
 
@@ -15,6 +14,10 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
 
     if batch.batch_requested(args):
         return batch.run_batch(args, out.stream, status)
+    # Imported here, not at the top: a batch's parent process never analyzes, and its start-up is the part of
+    # a batch that runs before any worker starts (the workers import the analysis in their fork server).
+    from myotwitch.analysis import FileAnalysis
+
     args.path = args.path[0]
     analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
     last_report = time.monotonic()
