@@ -68,7 +68,8 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
         require_server()
         views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=options.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle, channel=args.view_channel))
+        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle, channel=args.view_channel,
+                              say=status))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
     session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
