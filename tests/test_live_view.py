@@ -145,13 +145,13 @@ def test_mark_keys_are_read_with_echo_off_and_the_terminal_restored(monkeypatch)
     os.close(master)
 
 
-def _three_channel_view(width: int, height: int, channel=None):
+def _three_channel_view(width: int, height: int, channel=None, say=None):
     """A view of a 3-channel session: twitches (a potential well above the noise) on channel 2 only."""
     from myotwitch.live.channels import LiveChannels
     from test_channels import potential
 
     console = Console(file=io.StringIO(), force_terminal=True, width=width, height=height)
-    view = LiveView(console=console, clock=FakeClock(), channel=channel)
+    view = LiveView(console=console, clock=FakeClock(), channel=channel, say=say)
     monitor = LiveChannels(2000, ["right APB", "right FDI", "right FCR"])
     view.begin(SimpleNamespace(rate_hz=2000, board="sim", firmware="fw 1"), monitor)
     rng = np.random.default_rng(8)
@@ -191,3 +191,12 @@ def test_a_chosen_channel_keeps_the_trace_and_fits_a_small_terminal():
     assert len(lines) <= 20 and all(len(line) <= 60 for line in lines)
     assert any("▶ [0] right APB" in line for line in lines)
     assert not any("▲" in line and "twitch (shown" not in line for line in lines)  # channel 0 did not twitch
+
+
+def test_a_chosen_channel_the_board_lacks_is_said_and_the_trace_follows_the_latest_twitch():
+    said: list[str] = []
+    view = _three_channel_view(100, 30, channel=5, say=said.append)
+    lines = rendered(view, 100, 30)
+    view.end()
+    assert said == ["--view-channel 5: this board has 3 channels (0-2); the trace follows the latest twitch"]
+    assert any("▶ [2] right FCR" in line for line in lines)  # channel 2 twitched

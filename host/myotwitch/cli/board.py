@@ -68,7 +68,8 @@ def _run_session(source: Board, args: argparse.Namespace, kind: str, out: Output
         require_server()
         views.append(WebView(session.marks.put, open_browser=not args.no_browser, say=status, muscle=options.muscle))
     if args.format == "text" and not args.no_view and out.stream.isatty():
-        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle, channel=args.view_channel))
+        views.append(LiveView(marks_to=session.marks.put, muscle=options.muscle, channel=args.view_channel,
+                              say=status))
     elif read_marks_from_terminal(session.marks.put):
         status("m + Enter marks 'felt a twitch'")
     session.view = Views(views) if len(views) > 1 else (views[0] if views else None)
@@ -131,9 +132,9 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
     recording = recordings[0]
     _monitor(recording.rate_hz)  # an unsupported rate fails here, before the board starts
     playing = "" if channels == 1 else f", {channels} signals as {channels} channels"
-    status(f"simulated board playing {recording.path.name} ({recording.duration_s or 0:.0f} s at "
-           f"{recording.rate_hz:g} Hz{playing}, speed {'max' if args.speed == 0 else f'{args.speed:g}x'}) "
-           "in the MicroPython Unix port")
+    length = "" if recording.duration_s is None else f"{recording.duration_s:.0f} s at "  # a CSV: known once read
+    status(f"simulated board playing {recording.path.name} ({length}{recording.rate_hz:g} Hz{playing}, speed "
+           f"{'max' if args.speed == 0 else f'{args.speed:g}x'}) in the MicroPython Unix port")
     unplug_after = round(args.sim_unplug_at * recording.rate_hz) if args.sim_unplug_at else 0
     reset_after = round(args.sim_reset_at * recording.rate_hz) if args.sim_reset_at else 0
     if unplug_after and reset_after:
@@ -148,6 +149,9 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
                   clock_ppm=args.sim_clock_ppm, more_channels=tuple(recordings[1:])) as board:
         if board.clipped_samples:
             status(f"{board.clipped_samples} samples beyond the simulated ADC's range were clipped")
+        if board.missing_samples:
+            status(f"{board.missing_samples} samples missing from the recording are played as 0 µV: the simulated "
+                   "board's ADC cannot send a gap (`myotwitch analyze` keeps them apart)")
         status(f"firmware on pseudo-terminal {board.port}")
         try:
             with _open_capture(args) as capture:

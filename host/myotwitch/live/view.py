@@ -198,7 +198,8 @@ def pack_items(items: list[str], width: int, gap: str = "   ") -> list[str]:
 
 class LiveView:
     def __init__(self, marks_to: Callable[[str], None] | None = None, console=None, muscle: str | None = None,
-                 clock: Callable[[], float] = time.monotonic, channel: int | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, channel: int | None = None,
+                 say: Callable[[str], None] | None = None) -> None:
         from rich.console import Console
 
         self.console = console or Console()
@@ -214,6 +215,7 @@ class LiveView:
         self._last_block_at: float | None = None
         self._back_at: float | None = None  # when the board came back after a gap
         self._chosen = channel  # several channels: the one whose trace is shown (None: the latest twitch's)
+        self._say = say  # a one-line note before the view takes the screen (a chosen channel the board lacks)
         self.muscles: list[str] = []  # several channels: each one's muscle (empty: one channel)
         self.shown = 0
 
@@ -231,8 +233,11 @@ class LiveView:
             self.channel_twitches: list[deque[int]] = [deque(maxlen=500) for _ in self.muscles]
             self.channel_times_s: list[deque[float]] = [deque(maxlen=100_000) for _ in self.muscles]
             if self._chosen is not None and not 0 <= self._chosen < len(self.muscles):
+                self._note_no_such_channel(len(self.muscles))
                 self._chosen = None
             self.shown = self._chosen or 0
+        elif self._chosen not in (None, 0):
+            self._note_no_such_channel(1)
         self.state = {"board": f"{info.board} {info.firmware}", "elapsed_s": 0.0, "lost": 0, "marks": 0,
                       "activity": 0, "saturated": 0, "flat": 0, "gaps": 0, "gap_s": 0.0}
         self._live = Live(self, console=self.console, refresh_per_second=4, redirect_stdout=True,
@@ -268,6 +273,11 @@ class LiveView:
             self.state.update(elapsed_s=(block.start_index + len(block.samples_uv)) / self.rate_hz,
                               lost=self.monitor.lost_samples, saturated=stats.saturated_frames,
                               flat=stats.flat_frames, gaps=len(source.gaps))
+
+    def _note_no_such_channel(self, channels: int) -> None:
+        which = "one channel (0)" if channels == 1 else f"{channels} channels (0-{channels - 1})"
+        if self._say is not None:
+            self._say(f"--view-channel {self._chosen}: this board has {which}; the trace follows the latest twitch")
 
     def _channel_event(self, e: ChannelEvent):
         """Counts a channel's twitch on its channel (the trace follows it unless one was chosen); returns

@@ -70,19 +70,25 @@ def at_rate(recording: Recording, rate_hz: float | None) -> Recording:
                               f"{recording.label} resampled to {rate_hz:g} Hz", resampled)
 
 
-def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> tuple[int, int]:
-    """Write the recording as read_u16 values of a 12-bit ADC; returns (samples, clipped samples)."""
+def write_adc_file(recording: Recording, path: Path, gain: float = SIM_GAIN) -> tuple[int, int, int]:
+    """Write the recording as read_u16 values of a 12-bit ADC; returns (samples, clipped samples, missing
+    samples). An ADC has no value for "missing": a sample the recording lacks (NaN) is played as 0 uV (the
+    ADC's mid-scale) and counted, never as a rail that would read as a saturated sensor."""
     full_scale = (1 << SIM_ADC_BITS) - 1
+    mid_scale = 1 << (SIM_ADC_BITS - 1)
     counts_per_uv = gain * (1 << SIM_ADC_BITS) / (SIM_VREF_MV * 1000.0)
-    total = clipped = 0
+    total = clipped = missing = 0
     with path.open("wb") as f:
         for block in recording.blocks():
-            counts = np.round(block * counts_per_uv) + (1 << (SIM_ADC_BITS - 1))
+            counts = np.round(block * counts_per_uv) + mid_scale
+            lacking = np.isnan(counts)
+            missing += int(np.count_nonzero(lacking))
+            counts[lacking] = mid_scale
             clipped += int(np.count_nonzero((counts < 0) | (counts > full_scale)))
             codes = np.clip(counts, 0, full_scale).astype(np.uint16)
             f.write((codes << (16 - SIM_ADC_BITS)).astype("<u2").tobytes())
             total += len(block)
-    return total, clipped
+    return total, clipped, missing
 
 
 def interleave_adc_files(paths: list[Path], path: Path) -> None:
@@ -139,14 +145,17 @@ class SimBoard:
         self._watcher: threading.Thread | None = None
         try:
             self._adc_path = self._tmp / "adc.u16"
-            self.samples, self.clipped_samples = write_adc_file(recording, self._adc_path, gain)
+            self.samples, self.clipped_samples, self.missing_samples = write_adc_file(recording, self._adc_path,
+                                                                                      gain)
             if more_channels:
                 paths = [self._adc_path]
                 for c, extra in enumerate(more_channels, 1):
                     if extra.rate_hz != recording.rate_hz:
                         raise MyotwitchError("the simulated board's channels need one rate")
                     paths.append(self._tmp / f"adc{c}.u16")
-                    write_adc_file(extra, paths[-1], gain)
+                    _, clipped, missing = write_adc_file(extra, paths[-1], gain)
+                    self.clipped_samples += clipped
+                    self.missing_samples += missing
                 self._adc_path = self._tmp / "adc-sets.u16"
                 interleave_adc_files(paths, self._adc_path)
                 self.samples = self._adc_path.stat().st_size // (2 * self.channels)
