@@ -131,9 +131,16 @@ def test_several_recordings_need_out_and_sane_jobs(tmp_path, capsys):
     a = tmp_path / "a.csv"
     write_csv(a, 60, 10)
     code, _ = run(["analyze", str(a), str(a), "--rate", "1000"])
-    assert code == 1 and "need --out DIR" in capsys.readouterr().err
-    code, _ = run(["analyze", str(a), "--out", str(tmp_path / "o"), "--jobs", "0", "--rate", "1000"])
-    assert code == 1 and "--jobs must be 1 or more" in capsys.readouterr().err
+    assert code == 2 and "need --out DIR" in capsys.readouterr().err  # a usage error
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal, before anything runs
+        run(["analyze", str(a), "--out", str(tmp_path / "o"), "--jobs", "0", "--rate", "1000"])
+    assert refused.value.code == 2 and "--jobs: must be 1 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        run(["analyze", str(a), str(a), "--out", str(tmp_path / "o"), "--jobs", "2", "--scheduler", "tcp://x:1"])
+    assert refused.value.code == 2 and "not allowed with argument --jobs" in capsys.readouterr().err
+    # One file with a batch's option is a batch: without --out it is refused, not run with the option ignored.
+    code, _ = run(["analyze", str(a), "--jobs", "2", "--rate", "1000"])
+    assert code == 2 and "--jobs analyzes a batch: it needs --out DIR" in capsys.readouterr().err
     code, _ = run(["analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
     assert code == 1  # no such file: an error row, exit 1
     (tmp_path / "nothing").mkdir()

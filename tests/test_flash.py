@@ -73,7 +73,7 @@ def test_stale_py_copies_are_removed_before_copying(tmp_path):
 
 def test_unknown_board_and_missing_build_dir(capsys):
     code, _ = run(["flash", "--board", "arduino", "--dry-run", "--build-dir", "/tmp/x"])
-    assert code == 1 and "unknown board" in capsys.readouterr().err
+    assert code == 2 and "unknown board" in capsys.readouterr().err  # a usage error
     code, _ = run(["flash", "--board", "esp32", "--dry-run"])
     assert code == 1 and "--build-dir" in capsys.readouterr().err
 

@@ -28,7 +28,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TextIO
 
-from myotwitch.errors import MyotwitchError
+from myotwitch.cli.options import positive_int
+from myotwitch.errors import MyotwitchError, UsageError
 
 # What `analyze` reads, by extension (recordings.FORMATS and the .mtwcap capture); used to search folders.
 RECORDING_SUFFIXES = (".csv", ".edf", ".bdf", ".hea", ".mtwcap")
@@ -61,17 +62,20 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("several recordings (several paths, a folder, or --out)")
     group.add_argument("--out", metavar="DIR",
                        help="write DIR/<recording>.jsonl per recording and DIR/summary.csv (one row per recording)")
-    group.add_argument("--jobs", type=int, metavar="N",
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=positive_int, metavar="N",
                        help=f"analyze N recordings at a time on this machine (default: one per core, {_cores()} here)")
-    group.add_argument("--scheduler", metavar="ADDRESS",
+    where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a Dask distributed cluster instead (tcp://host:8786; pip install "
                             "'myotwitch[dask]'); its workers must see the recordings at the same paths")
 
 
 def batch_requested(args: argparse.Namespace) -> bool:
-    """Several paths, a folder, or --out: the batch. One file alone: the single-file analyze."""
+    """Several paths, a folder, or one of the batch's options (--out, --jobs, --scheduler): the batch.
+    One file alone: the single-file analyze."""
     paths = args.path if isinstance(args.path, list) else [args.path]
-    return len(paths) > 1 or any(Path(p).is_dir() for p in paths) or bool(getattr(args, "out", None))
+    return (len(paths) > 1 or any(Path(p).is_dir() for p in paths)
+            or any(getattr(args, name, None) is not None for name in ("out", "jobs", "scheduler")))
 
 
 def find_recordings(paths: Iterable[str]) -> list[Path]:
@@ -225,12 +229,13 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
     """Analyze every recording of args.path into args.out; exit code 0, or 1 if any recording failed."""
     if not args.out:
         folders = [p for p in args.path if Path(p).is_dir()]
-        what = f"{folders[0]} is a folder: its recordings" if folders else "several recordings"
-        raise MyotwitchError(f"{what} need --out DIR for their results (DIR/summary.csv and one .jsonl each)")
-    if args.jobs is not None and args.jobs < 1:
-        raise MyotwitchError(f"--jobs must be 1 or more, not {args.jobs}")
-    if args.jobs is not None and args.scheduler:
-        raise MyotwitchError("give --jobs (this machine) or --scheduler (a Dask cluster), not both")
+        if folders:
+            what = f"{folders[0]} is a folder: its recordings need"
+        elif len(args.path) > 1:
+            what = "several recordings need"
+        else:  # one file with --jobs or --scheduler: options of a batch
+            what = f"--{'jobs' if args.jobs is not None else 'scheduler'} analyzes a batch: it needs"
+        raise UsageError(f"{what} --out DIR for the results (DIR/summary.csv and one .jsonl each)")
     paths = find_recordings(args.path)
     out_dir = Path(args.out)
     try:

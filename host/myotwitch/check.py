@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from myotwitch import builds
+from myotwitch.cli import options
 from myotwitch.errors import MyotwitchError
 
 if TYPE_CHECKING:
@@ -57,19 +58,35 @@ class Phases:
     lost_samples: int = 0
 
 
+_FLASH_NAMES = {"rp2040": "pico", "rp2": "pico", "rp2350": "pico2"}  # flash --board's names for the same chips
+
+
+def _board_name(text: str) -> str:
+    return _FLASH_NAMES.get(text, text)
+
+
+def _relax_s(text: str) -> float:
+    value = options.positive_float(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"needs at least 2 s (the noise floor takes 1 s to settle): {text!r}")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", help="the board's serial port (default: find it by USB id)")
     p.add_argument("--source", metavar="sim|PATH", help="sim: the simulated board; PATH: a recording")
     p.add_argument("--sensor", choices=sorted(builds.SENSORS),
                    help="the sensor board, to compare gain and noise floor with its published figures")
-    p.add_argument("--board", choices=sorted(k for k in builds.BOARDS if k != "sim"),
-                   help="the microcontroller (default: from the board's hello; needed for a recording)")
-    p.add_argument("--relax", type=float, default=10.0, metavar="S", help="seconds relaxed (default 10)")
-    p.add_argument("--flex", type=float, default=5.0, metavar="S", help="seconds flexed (default 5; 0: skip)")
+    p.add_argument("--board", type=_board_name, choices=sorted(k for k in builds.BOARDS if k != "sim"),
+                   help="the microcontroller: pico (also rp2040), pico2 (also rp2350) or esp32, as `flash --board` "
+                        "takes them (default: from the board's hello; needed for a recording)")
+    p.add_argument("--relax", type=_relax_s, default=10.0, metavar="S",
+                   help="seconds relaxed (default 10; at least 2)")
+    p.add_argument("--flex", type=options.non_negative_float, default=5.0, metavar="S",
+                   help="seconds flexed (default 5; 0: skip)")
     p.add_argument("--no-prompt", action="store_true", help="do not wait for Enter before the relaxed phase")
-    p.add_argument("--speed", type=float, default=1.0,
+    p.add_argument("--speed", type=options.speed, default=1.0,
                    help="simulated board: N times real time, 0 = as fast as possible (default 1)")
-    p.add_argument("--format", choices=("text", "jsonl"), default="text")
 
 
 # -- the measurement ------------------------------------------------------------
@@ -275,10 +292,8 @@ def open_source(args: argparse.Namespace,
 
 
 def run(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], None]) -> int:
-    if args.relax < 2:
-        raise MyotwitchError("--relax needs at least 2 s (the noise floor takes 1 s to settle)")
-    if args.flex < 0:
-        raise MyotwitchError("--flex must be 0 or more seconds")
+    if args.source not in (None, "sim") and not Path(args.source).is_file():  # before asking anyone to relax
+        raise MyotwitchError(f"{args.source}: no such file")
     sensor = builds.SENSORS[args.sensor] if args.sensor else None
     relax_text = (f"relax the muscle completely, limb supported, for {args.relax:g} s "
                   "(keep still: no talking, no tapping)")

@@ -1,8 +1,13 @@
-"""The one error type the command line turns into a clear message and exit code 1."""
+"""The error types the command line turns into a clear message: exit code 1, or 2 for a usage error."""
 
 
 class MyotwitchError(Exception):
     """A problem the user can act on (bad file, missing port, no firmware answer)."""
+
+
+class UsageError(MyotwitchError):
+    """A command line that cannot be carried out as given, found after parsing: exit code 2, as argparse's
+    own refusals."""
 
 
 class ConnectionLost(MyotwitchError):

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from myotwitch.errors import MyotwitchError
+from myotwitch.errors import MyotwitchError, UsageError
 from myotwitch.extras import require, require_command
 from myotwitch.firmware_files import firmware_dir
 
@@ -37,7 +37,7 @@ class Built:
 def resolve_board(name: str) -> str:
     name = ALIASES.get(name, name)
     if name not in BOARDS:
-        raise MyotwitchError(f"unknown board {name!r} (one of {', '.join(sorted(BOARDS) + sorted(ALIASES))})")
+        raise UsageError(f"unknown board {name!r} (one of {', '.join(sorted(BOARDS) + sorted(ALIASES))})")
     return name
 
 

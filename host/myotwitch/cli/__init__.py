@@ -17,7 +17,7 @@ from typing import TextIO
 
 from myotwitch.cli.output import Output
 from myotwitch.cli.parser import build_parser
-from myotwitch.errors import MyotwitchError
+from myotwitch.errors import MyotwitchError, UsageError
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
         if getattr(exc, "needs_rate", False):  # demo has no --rate: its recording needs a time column
             flag = "; add a time_s column" if args.command == "demo" else "; give the sampling rate with --rate HZ"
         print(f"myotwitch: error: {exc}{flag}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print("myotwitch: interrupted", file=sys.stderr)
         return 130

@@ -20,6 +20,8 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
 
     args.path = args.path[0]
     analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
+    if args.rate is not None and args.rate != analysis.stream_rate_hz:  # an EDF, WFDB or capture says its own
+        status(f"warning: --rate {args.rate:g} not used: {args.path} gives its rate, {analysis.stream_rate_hz:g} Hz")
     last_report = time.monotonic()
 
     def progress(done_s: float, total_s: float | None) -> None:

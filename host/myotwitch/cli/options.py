@@ -33,6 +33,17 @@ positive_float = _finite_float(False, "must be a positive number")
 non_negative_float = _finite_float(True, "must be 0 or more")
 speed = _finite_float(True, "must be 0 (as fast as possible) or a positive factor")
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
 DEBUG_HELP = "show tracebacks on errors"
 MIN_ANALYZE_RATE_HZ = 500.0  # the README's lowest supported rate: the 20-450 Hz band needs it
 

