@@ -181,3 +181,22 @@ def test_dask_without_distributed_names_the_extra(tmp_path, monkeypatch, capsys)
     write_csv(a, 62, 10)
     code, _ = run(["analyze", str(a), "--rate", "1000", "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1"])
     assert code == 1 and "myotwitch[dask]" in capsys.readouterr().err
+
+
+def test_a_recording_of_several_muscles_has_a_row_per_channel(tmp_path):
+    # Rates of different muscles are not added up: each channel's row has its muscle, counts and noise floor.
+    from conftest import ROOT
+
+    hand = ROOT / "host" / "myotwitch" / "data" / "demo_hand_3ch.edf"
+    single = tmp_path / "one.csv"
+    write_csv(single, 61, 10)
+    code, _ = run(["analyze", str(hand), str(single), "--rate", "1000", "--out", str(tmp_path / "o"), "--jobs", "1"])
+    assert code == 0
+    rows = read_table(tmp_path / "o" / batch.SUMMARY_CSV)
+    summary = json.loads((tmp_path / "o" / "demo_hand_3ch.edf.jsonl").read_text().splitlines()[-1])
+    assert [(r["file"], r["channel"], r["muscle"]) for r in rows] == [
+        *[(str(hand), str(c["channel"]), c["muscle"]) for c in summary["channels"]], (str(single), "", "")]
+    for row, c in zip(rows, summary["channels"], strict=False):
+        assert (int(row["twitches"]), float(row["noise_uv"])) == (c["twitches"], c["noise_uv"])
+        assert float(row["twitches_per_min"]) == pytest.approx(c["twitches"] / (c["samples"] / 1000 / 60), abs=1e-3)
+    assert rows[-1]["noise_uv"] != "" and rows[-1]["channel"] == ""

@@ -71,7 +71,18 @@ def test_muscles_named_one_per_signal_and_the_summary_says_what_supplies_them(th
     assert code == 0
     assert f"[0] right APB: {len(twitches)} twitches, 1 episode" in text
     assert "supplied by the median nerve, roots C8-T1" in text and "supplied by the ulnar nerve" in text
-    assert "[2] elbow thing: 0 twitches" in text and "elbow thing: 0 twitches, 0 episodes, 5 seen on other channels too" in text
+    assert "[2] elbow thing: 0 twitches" in text and "elbow thing: 0 twitches, 0 episodes, noise floor " in text
+    assert ", 5 seen on other channels too" in text
+    # Each channel's noise floor, as in the JSON, and what was not counted, summed over the channels.
+    floors = [c["noise_uv"] for c in lines[-1]["channels"]]
+    assert all(f"noise floor {f:.2f} µV" in text for f in floors)
+    not_counted = [line for line in text.splitlines() if line.startswith("  not counted")]
+    rejected = {}
+    for c in lines[-1]["channels"]:
+        for why, n in c["rejected"].items():
+            rejected[why] = rejected.get(why, 0) + n
+    assert len(not_counted) == 1 and not_counted[0].endswith("(all channels)")
+    assert all(f"{n} {why}" in not_counted[0] for why, n in rejected.items())
 
 
 def test_a_muscle_name_missing_is_a_one_line_error(three, capsys):

@@ -49,10 +49,11 @@ def test_each_channel_is_counted_from_its_own_events(report):
 
 
 def test_the_page_names_the_supply_of_the_muscles_that_twitch_as_information(report):
-    _, html, _, _ = report
+    _, html, _, events = report
     text = text_of(html)
     where = text[text.index("Where it twitches"):text.index("Channel 0:")]
-    assert "right APB 1.0 24 17 24.00 41.00 4 median, C8-T1" in where  # a row of the table
+    floors = [f"{e['noise_uv']:.2f}" for e in events[-1]["channels"]]  # each channel's, from the session
+    assert f"right APB 1.0 24 17 24.00 41.00 4 {floors[0]} median, C8-T1" in where  # a row of the table
     assert ("right APB: 24 clear twitches; supplied by the median nerve, roots C8-T1. Twitching here is one of "
             "the things a clinician may look at") in where
     assert "right FDI:" not in where  # no clear twitch on the FDI: nothing said about the ulnar nerve
@@ -110,3 +111,12 @@ def test_a_folder_with_only_its_edf_reports_every_channel(report, tmp_path):
     assert data.channels_uv.shape == (60000, 3)
     _, again = write_report(copy)
     assert again["channels"] == summary["channels"]
+
+
+def test_the_summary_names_the_muscles_and_says_its_rate_is_summed_over_them(report):
+    _, html, summary, events = report
+    text = text_of(html)
+    facts = text[text.index("Summary"):text.index("Where it twitches")]
+    assert "muscle right APB, right FDI, right FCR" in facts  # not "not given (record with --muscle)"
+    assert f"({summary['twitches_per_min']:.1f} per minute of signal in all, summed over the 3 muscles)" in facts
+    assert "noise floor " + ", ".join(f"{c['noise_uv']:.2f} µV" for c in events[-1]["channels"]) in facts

@@ -4,10 +4,11 @@ Each recording is analyzed by the single-file `myotwitch analyze PATH --format
 jsonl`, called through `myotwitch.cli.main`, in a worker: a process of this
 machine (concurrent.futures, `--jobs N`, default one per core, the largest
 recordings first) or a Dask distributed worker (`--scheduler ADDRESS`, the
-optional `dask` extra) for several machines. A worker returns the JSON lines and the summary; this
-process writes DIR/<name>.jsonl per recording and one table, DIR/summary.csv,
-with a row per recording: its counts, rates, duration, or the error that
-stopped it. One bad file is an error row, never the end of the batch.
+optional `dask` extra) for several machines. A worker returns the JSON lines
+and the summary; this process writes DIR/<name>.jsonl per recording and one
+table, DIR/summary.csv, with a row per recording (per channel of one with
+several EMG signals): its counts, rates, noise floor, duration, or the error
+that stopped it. One bad file is an error row, never the end of the batch.
 
 With Dask, the workers open the recordings by the paths given here: they must
 see the same files at the same paths (a shared folder).
@@ -34,8 +35,8 @@ from myotwitch.errors import MyotwitchError, UsageError
 # What `analyze` reads, by extension (recordings.FORMATS and the .mtwcap capture); used to search folders.
 RECORDING_SUFFIXES = (".csv", ".edf", ".bdf", ".hea", ".mtwcap")
 SUMMARY_CSV = "summary.csv"
-SUMMARY_COLUMNS = ("file", "status", "duration_s", "samples", "lost_samples", "rate_hz", "twitches",
-                   "twitches_per_min", "episodes", "episodes_per_hour", "activity_segments", "noise_uv",
+SUMMARY_COLUMNS = ("file", "channel", "muscle", "status", "duration_s", "samples", "lost_samples", "rate_hz",
+                   "twitches", "twitches_per_min", "episodes", "episodes_per_hour", "activity_segments", "noise_uv",
                    "lost_s", "jsonl", "error")
 
 
@@ -124,16 +125,25 @@ def _without_path(message: str, path: str) -> str:
     return message.removeprefix(f"{path}: ")
 
 
-def summary_row(result: FileResult, jsonl_name: str) -> dict:
-    """One row of summary.csv: counts, rates per minute and hour of signal, the error if any."""
+def summary_rows(result: FileResult, jsonl_name: str) -> list[dict]:
+    """The rows of summary.csv for one recording: counts, rates per minute and hour of signal, the error if
+    any. A recording of several EMG signals has a row per channel (its muscle, its own counts, rates and
+    noise floor): rates of different muscles are not added up."""
     s = result.summary
     row: dict = dict.fromkeys(SUMMARY_COLUMNS, "")
     row.update(file=result.path, status="error" if result.error else "ok", error=result.error, jsonl=jsonl_name)
     if result.error:
-        return row
-    rate_hz = s["rate_hz"]
+        return [row]
+    row.update(duration_s=s["seconds"], rate_hz=s["rate_hz"])
+    channels = s.get("channels")
+    if not channels:
+        return [_counts(row, s, s["rate_hz"])]
+    return [_counts(dict(row, channel=c["channel"], muscle=c["muscle"]), c, s["rate_hz"]) for c in channels]
+
+
+def _counts(row: dict, s: dict, rate_hz: float) -> dict:
     signal_s = s["samples"] / rate_hz  # rates per time with signal: lost samples are not time observed
-    row.update(duration_s=s["seconds"], samples=s["samples"], lost_samples=s["lost_samples"], rate_hz=rate_hz,
+    row.update(samples=s["samples"], lost_samples=s["lost_samples"],
                twitches=s["twitches"], episodes=s["episodes"], activity_segments=s["activity_segments"],
                noise_uv="" if s.get("noise_uv") is None else s["noise_uv"],
                lost_s=round(s["lost_samples"] / rate_hz, 3),
@@ -252,17 +262,16 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
         else:
             say(f"analyzing {len(tasks)} recordings, {jobs} at a time")
             runner = functools.partial(run_local, jobs=jobs)
-    rows: dict[str, dict] = {}
+    rows: dict[str, list[dict]] = {}
     for done, result in enumerate(runner(tasks), start=1):
         name = names[result.path]
         if result.jsonl:
             (out_dir / name).write_text(result.jsonl, encoding="utf-8")
-        row = summary_row(result, name if result.jsonl else "")
-        rows[result.path] = row
+        rows[result.path] = summary_rows(result, name if result.jsonl else "")
         what = f"error: {result.error}" if result.error else \
-            f"{row['twitches']} twitches in {row['duration_s']:.0f} s"
+            f"{result.summary['twitches']} twitches in {result.summary['seconds']:.0f} s"
         say(f"[{done}/{len(tasks)}] {result.path}: {what}")
-    ordered = [rows[t.path] for t in tasks]  # the table in the order given, whatever order they finished in
+    ordered = [row for t in tasks for row in rows[t.path]]  # in the order given, whatever order they finished in
     table = out_dir / SUMMARY_CSV
     with table.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=SUMMARY_COLUMNS)
@@ -278,10 +287,11 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
                 stdout.write(f"{'-':>8} {'-':>8} {'-':>8} {'-':>9}  {r['file']}: {r['error']}\n")
             else:
                 stdout.write(f"{r['twitches']:>8} {r['twitches_per_min']:>8} {r['episodes']:>8} "
-                             f"{r['duration_s']:>7.0f} s  {r['file']}\n")
+                             f"{r['duration_s']:>7.0f} s  {r['file']}"
+                             + ("" if r["channel"] == "" else f" [{r['channel']}] {r['muscle']}") + "\n")
         stdout.write(f"summary table: {table}\n")
     stdout.flush()
     if failed:
-        say(f"error: {len(failed)} of {len(ordered)} recordings could not be analyzed (see {table})")
+        say(f"error: {len(failed)} of {len(tasks)} recordings could not be analyzed (see {table})")
         return 1
     return 0

@@ -125,8 +125,10 @@ class Output:
         lines.append(f"  episodes      {s['episodes']}")
         if s.get("activity_segments") is not None:
             lines.append(f"  activity      {s['activity_segments']} segments")
-        if s.get("rejected"):
-            lines.append("  not counted   " + ", ".join(f"{n} {why}" for why, n in s["rejected"].items()))
+        rejected = s.get("rejected") or _all_channels(s.get("channels", ()))
+        if rejected:
+            lines.append("  not counted   " + ", ".join(f"{n} {why}" for why, n in rejected.items())
+                         + (" (all channels)" if not s.get("rejected") else ""))
         if s.get("noise_uv") is not None:
             mains = " and ".join(f"{f:g} Hz" for f in s.get("mains_hz", [])) or "none (no mains line found)"
             lines.append(f"  noise floor   {s['noise_uv']:.2f} µV   mains notched: {mains}")
@@ -138,6 +140,15 @@ class Output:
         self.stream.flush()
 
 
+def _all_channels(channels) -> dict[str, int]:
+    """Several channels: what was not counted, summed over the channels, by reason."""
+    total: dict[str, int] = {}
+    for c in channels:
+        for why, n in c.get("rejected", {}).items():
+            total[why] = total.get(why, 0) + n
+    return dict(sorted(total.items()))
+
+
 def channel_line(c: dict) -> str:
     """A channel of several in the text summary: its muscle, its counts, and what supplies the muscle."""
     supply = f"; the muscle is supplied by the {c['nerve']} nerve, roots {c['roots']}" if c.get("nerve") else ""
@@ -145,7 +156,8 @@ def channel_line(c: dict) -> str:
     others = f", {rejected} seen on other channels too (common-mode or crosstalk)" if rejected else ""
     counts = f"{c['twitches']} twitch{'' if c['twitches'] == 1 else 'es'}, " \
         f"{c['episodes']} episode{'' if c['episodes'] == 1 else 's'}"
-    return f"    [{c['channel']}] {c['muscle']}: {counts}{others}{supply}"
+    noise = f", noise floor {c['noise_uv']:.2f} µV" if c.get("noise_uv") is not None else ""
+    return f"    [{c['channel']}] {c['muscle']}: {counts}{noise}{others}{supply}"
 
 
 def status(message: str) -> None:

@@ -68,12 +68,18 @@ def clock_span(s: float) -> str:
     return f"{h}:{m:02d}:{sec:02d}"
 
 
+def _summed_over(s: dict) -> str:
+    """Several channels: a session's rate is the muscles' rates added up; each one's is in its table."""
+    return f", summed over the {len(s['channels'])} muscles" if s.get("channels") else ""
+
+
 def headline(s: dict) -> str:
     """The summary's first lines: clear and marginal twitches apart, with both counts."""
     snr = f"{s['clear_snr']:g}"
     noise = f" (noise floor {s['noise_uv']:.1f} µV)" if s.get("noise_uv") else ""
+    muscles = _summed_over(s)
     clear = (f"<strong>{s['clear_twitches']} clear twitches</strong> (SNR ≥ {snr}: peak at least {snr} times "
-             f"the noise; {s['clear_per_min']:.1f} per minute of signal"
+             f"the noise; {s['clear_per_min']:.1f} per minute of signal{muscles}"
              + (f", median peak {s['clear_median_peak_uv']:.1f} µV" if s["clear_median_peak_uv"] else "") + ")")
     marginal = (f"<strong>{s['marginal_twitches']} marginal</strong> (SNR below {snr}: near the noise{noise}"
                 + (f", median peak {s['marginal_median_peak_uv']:.1f} µV" if s["marginal_median_peak_uv"] else "")
@@ -91,10 +97,13 @@ def facts(data: SessionData, s: dict, clock: SessionClock) -> str:
         ("board", f"{data.meta.get('board', '?')} ({data.meta.get('firmware', '?')}), {s['rate_hz']:g} Hz"
                   + (f" ({s['effective_rate_hz']:.2f} measured by this computer's clock)"
                      if s.get("effective_rate_hz") else "")),
-        ("muscle", s["muscle"] or "not given (record with --muscle)"),
+        ("muscle", ", ".join(c["muscle"] or f"channel {c['channel']}" for c in s["channels"]) if s.get("channels")
+         else s["muscle"] or "not given (record with --muscle)"),
         ("twitches", (f"{s['twitches']}: {s['clear_twitches']} clear, {s['marginal_twitches']} marginal "
-                     f"({s['twitches_per_min']:.1f} per minute of signal in all)")),
-        ("noise floor", "-" if s["noise_uv"] is None else f"{s['noise_uv']:.2f} µV"),
+                     f"({s['twitches_per_min']:.1f} per minute of signal in all{_summed_over(s)})")),
+        ("noise floor", ", ".join("-" if c.get("noise_uv") is None else f"{c['noise_uv']:.2f} µV"
+                                  for c in s["channels"]) if s.get("channels")
+         else "-" if s["noise_uv"] is None else f"{s['noise_uv']:.2f} µV"),
         ("episodes", str(s["episodes"])),
         ("activity segments", (f"{s['activity_segments']} (cramp, spasm or voluntary contraction: one channel "
                               "cannot tell them apart; mark them with `myotwitch mark`)")),
@@ -182,9 +191,10 @@ def muscle_section(s: dict) -> str:
         every = "-" if c["per_min_rest"] is None else f"{c['per_min_rest']:.2f}"
         rows.append([f"{c['channel']}", c["muscle"] or "not named", f"{c['rest_s'] / 60:.1f}", str(c["clear_twitches"]),
                      str(c["marginal_twitches"]), per_min, every, str(c["episodes"]),
+                     "-" if c.get("noise_uv") is None else f"{c['noise_uv']:.2f}",
                      f"{c['nerve']}, {c['roots']}" if c["nerve"] else "not in the table"])
     header = ["channel", "muscle", "minutes of rest", "clear", "marginal", "clear per minute", "all per minute",
-              "episodes", "nerve, roots"]
+              "episodes", "noise floor (µV)", "nerve, roots"]
     supply = [supply_sentence(c) for c in s["channels"] if c["clear_twitches"]]
     said = ("<p>Muscles with clear twitches, and what supplies them:</p><ul>"
             + "".join(f"<li>{esc(line)}</li>" for line in supply) + "</ul>") if supply else \
@@ -193,7 +203,7 @@ def muscle_section(s: dict) -> str:
             "<p>Per minute of monitored rest: each channel's signal, less its activity segments (where no "
             "twitches are counted). A potential seen at once on every channel is motion, the cable or the "
             "heart, and a smaller copy on a neighbour is crosstalk: neither is counted.</p>"
-            + table(header, rows, {0, 2, 3, 4, 5, 6, 7}) + said)
+            + table(header, rows, {0, 2, 3, 4, 5, 6, 7, 8}) + said)
 
 
 def supply_sentence(c: dict) -> str:

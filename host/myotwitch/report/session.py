@@ -60,7 +60,7 @@ class SessionData:
         session (gaps, marks, the summary), and its muscle as the session's."""
         if self.channels_uv is None:
             raise ValueError("a session of one channel has no channel views")
-        events = [e for e in self.events if e.get("channel", c) == c]
+        events = [_summary_of_channel(e, c) for e in self.events if e.get("channel", c) == c]
         meta = {k: v for k, v in self.meta.items() if k not in ("channels", "muscles")}
         if self.muscles[c] is not None:
             meta["muscle"] = self.muscles[c]
@@ -76,6 +76,15 @@ class SessionData:
     @property
     def duration_s(self) -> float:
         return len(self.samples_uv) / self.rate_hz
+
+
+def _summary_of_channel(event: dict, c: int) -> dict:
+    """The session's summary as channel c's: with its own noise floor and mains (a file's, maybe edited)."""
+    channels = event.get("channels") if event.get("type") == "summary" else None
+    if not isinstance(channels, list):
+        return event
+    mine = next((row for row in channels if isinstance(row, dict) and row.get("channel") == c), {})
+    return dict(event, noise_uv=mine.get("noise_uv"), mains_hz=mine.get("mains_hz", []))
 
 
 def load_session(out_dir: str | os.PathLike, say: Callable[[str], None] = lambda message: None) -> SessionData:
@@ -201,7 +210,7 @@ def channel_summary(data: SessionData) -> dict:
         "marginal_twitches": s["marginal_twitches"], "twitches": s["twitches"],
         "clear_per_min_rest": round(s["clear_twitches"] / rest_min, 2) if rest_min > 0 else None,
         "per_min_rest": round(s["twitches"] / rest_min, 2) if rest_min > 0 else None,
-        "episodes": s["episodes"], "activity_segments": s["activity_segments"],
+        "episodes": s["episodes"], "activity_segments": s["activity_segments"], "noise_uv": s["noise_uv"],
     }
 
 
