@@ -66,7 +66,8 @@ def test_analyze_time_column_csv(tmp_path):
     [
         (["analyze", "/nonexistent/r.csv"], "no such file"),
         (["analyze", "README.md"], "unknown recording format"),
-        (["live", "--port", "/dev/nonexistent-myotwitch"], "cannot open /dev/nonexistent-myotwitch"),
+        (["live", "--port", "/dev/nonexistent-myotwitch"], "cannot open /dev/nonexistent-myotwitch: No such file or "
+                                                            "directory\n"),
         (["demo", "--recording", "/nonexistent.edf"], "no such file"),
     ],
 )

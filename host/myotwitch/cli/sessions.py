@@ -36,9 +36,11 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
 
         db_path = log_path(args)
         page, trend = write_trend(db_path, args.since, args.out or db_path.parent / f"trend-since-{args.since}.html")
+        counted = len({s.id for d in trend.days for s in d.sessions})
         out.stream.write(f"report    {page}\n  days        {len({d.day for d in trend.days})} with a recording "
-                         f"since {args.since}, {sum(len(d.sessions) for d in trend.days)} sessions\n"
-                         f"  {DISCLAIMER}\n")
+                         f"since {args.since}, {counted} session{'' if counted == 1 else 's'}\n"
+                         + "".join(f"  not counted {why}\n" for why in trend.left_out)
+                         + f"  {DISCLAIMER}\n")
         return 0
     from myotwitch.report import write_report
 
@@ -74,11 +76,13 @@ def cmd_sessions(args: argparse.Namespace, out: Output) -> int:
     if args.format == "jsonl":
         out.records(dict({"type": "session"}, **r) for r in rows)
         return 0
-    out.stream.write(f"{'session':>7}  {'started (UTC)':<25} {'kind':<5} {'length':>9} {'twitches':>8} "
+    out.stream.write(f"{'session':>7}  {'started (UTC)':<25} {'kind':<6} {'length':>9} {'twitches':>8} "
                      f"{'episodes':>8}  folder\n")
     for r in rows:
+        # A board that plays a file is not a person measured: `live --source FILE` and the simulated board.
+        kind = {"recording": "replay", "sim": "sim"}.get(r["board"], r["kind"]) if r["kind"] == "live" else r["kind"]
         length = "-" if r["samples"] is None else f"{(r['samples'] + (r['lost_samples'] or 0)) / r['rate_hz']:.0f} s"
-        out.stream.write(f"{r['id']:>7}  {r['started_utc']:<25} {r['kind']:<5} {length:>9} "
+        out.stream.write(f"{r['id']:>7}  {r['started_utc']:<25} {kind:<6} {length:>9} "
                          f"{r['twitches'] if r['twitches'] is not None else '-':>8} "
                          f"{r['episodes'] if r['episodes'] is not None else '-':>8}  {r['out_dir'] or '-'}\n")
     return 0

@@ -129,7 +129,11 @@ class SerialSource:
             hint = ""
             if "lock" in str(exc):
                 hint = " (another program has it open: a second myotwitch, a serial monitor, mpremote? Close it first)"
-            raise MyotwitchError(f"cannot open {self.url}: {exc}{hint}") from None
+            # pyserial wraps the OS error in its own text ("[Errno 2] could not open port X: [Errno 2] ..."):
+            # the OS's reason alone, where there is one, reads once.
+            errno = getattr(exc, "errno", None)
+            reason = os.strerror(errno) if isinstance(errno, int) and errno > 0 and not hint else str(exc)
+            raise MyotwitchError(f"cannot open {self.url}: {reason}{hint}") from None
         self._port = port
         try:
             self._write(b"STOP\n")  # a board left streaming by an earlier session
