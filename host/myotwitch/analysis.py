@@ -157,8 +157,8 @@ class FileAnalysis:
         if monitor.detector.noise_uv is None:
             flat_s = monitor.skipped_s.get("flat", 0.0)
             if flat_s:
-                raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), "
-                                     "nothing to analyze")
+                raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off, no sensor, or "
+                                     "values in V or mV, not µV?), nothing to analyze")
             needed_s = monitor.detector.warmup_s
             if source.skipped and monitor.samples >= needed_s * rate_hz:
                 raise MyotwitchError(f"{label}: no stretch of {needed_s:g} s without a gap, so no noise floor "
@@ -178,6 +178,9 @@ class FileAnalysis:
             self.warnings.append(
                 f"{label}: {skipped_s:.3f} s of values that are not numbers or beyond ±10 V were skipped "
                 f"in {len(invalid)} place{'' if len(invalid) == 1 else 's'} (listed as gaps), never filled in")
+        implausible = _implausible_floor(monitor.detector.noise_uv)
+        if implausible:
+            self.warnings.append(f"{label}: {implausible}")
         summary = {
             "seconds": round((monitor.samples + monitor.lost_samples) / rate_hz, 3),
             "samples": monitor.samples,
@@ -192,6 +195,19 @@ class FileAnalysis:
         return summary
 
 
+# Surface EMG's noise floor in the 20-450 Hz band: about 0.5-10 µV (electrodes, amplifier, the ADC's step).
+# Ten times below the lowest, a file's values are not µV at the electrodes: volts or millivolts read as µV
+# (10^6 or 10^3 too small), or a signal with no noise at all (made by a program, or a smooth drift).
+IMPLAUSIBLE_FLOOR_UV = 0.05
+
+
+def _implausible_floor(noise_uv: float | None) -> str | None:
+    if noise_uv is None or noise_uv >= IMPLAUSIBLE_FLOOR_UV:
+        return None
+    return (f"noise floor {noise_uv:.3g} µV, far below any electrode's (0.5-10 µV): are the values µV? Volts or "
+            "millivolts read as µV are 10^6 or 10^3 too small, and amplitudes and twitches with them")
+
+
 def _no_floor(monitor: Monitor, skipped: list[tuple[int, int]], rate_hz: float) -> str | None:
     """Why a channel gave no noise floor (nothing could be detected on it), or None: it did."""
     if monitor.samples == 0:
@@ -200,7 +216,8 @@ def _no_floor(monitor: Monitor, skipped: list[tuple[int, int]], rate_hz: float) 
         return None
     flat_s = monitor.skipped_s.get("flat", 0.0)
     if flat_s:
-        return f"the signal is flat ({flat_s:.1f} s: electrode off or no sensor?), nothing to analyze"
+        return (f"the signal is flat ({flat_s:.1f} s: electrode off, no sensor, or values in V or mV, not µV?), "
+                "nothing to analyze")
     needed_s = monitor.detector.warmup_s
     return (f"too short to estimate the noise floor ({monitor.samples / rate_hz:.2f} s of signal without a gap, "
             f"at least {needed_s:g} s needed)")
@@ -264,6 +281,9 @@ class MultiChannelAnalysis:
             why = _no_floor(monitor, source.skipped, self.rate_hz)
             if why is not None:
                 unusable[c] = why
+            implausible = _implausible_floor(monitor.detector.noise_uv)
+            if implausible:
+                warnings.append(f"{label}: {self.muscles[c]}: {implausible}")
             invalid = [g for run in source.skipped for g in split_gap(self.recordings[c].gaps, *run)
                        if g.why != FILE_GAP]
             if invalid:
