@@ -29,8 +29,25 @@ class Output:
         return self._stream if self._stream is not None else sys.stdout
 
     def event(self, event: Event, rate_hz: float) -> None:
-        """One event of a stream at rate_hz: its JSON object, or a line for people."""
+        """One event of a stream at rate_hz, written at once (the live view prints events as found)."""
+        self._write(event, rate_hz)
+        self.stream.flush()
+
+    def events(self, events: Iterable[Event], rate_hz: float) -> None:
+        """A file's events: through the stream's buffer, flushed once at the end (a flush a line costs a
+        write call each: a third of the time a 1-hour file's 10,000 JSON lines took)."""
+        for e in events:
+            self._write(e, rate_hz)
+        self.stream.flush()
+
+    def _write(self, event: Event, rate_hz: float) -> None:
+        """Its JSON object, or a line for people."""
         from myotwitch import serialize
+
+        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
+        if self.fmt == "jsonl":
+            self.stream.write(json.dumps(e) + "\n")
+            return
         from myotwitch.events import (
             ActivitySegment,
             ChannelEvent,
@@ -43,13 +60,10 @@ class Output:
             Twitch,
         )
 
-        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
-        if self.fmt == "jsonl":
-            self.stream.write(json.dumps(e) + "\n")
-        elif isinstance(event, ChannelEvent):  # one channel of several: its line, after the muscle's name
+        if isinstance(event, ChannelEvent):  # one channel of several: its line, after the muscle's name
             if not isinstance(event.event, Rejected):
                 self.stream.write(f"[{event.channel} {event.muscle}] ")
-                self.event(event.event, rate_hz)  # type: ignore[arg-type]
+                self._write(event.event, rate_hz)  # type: ignore[arg-type]
         elif isinstance(event, Twitch):
             self.stream.write(
                 f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
@@ -77,11 +91,6 @@ class Output:
             self.stream.write(f"mark     {e['t_s']:10.3f} s   {e['label']}\n")
         elif isinstance(event, StreamNote):
             self.stream.write(f"stream   {e['t_s']:10.3f} s   {e['text']}\n")
-        self.stream.flush()
-
-    def events(self, events: Iterable[Event], rate_hz: float) -> None:
-        for e in events:
-            self.event(e, rate_hz)
 
     def records(self, records: Iterable[dict]) -> None:
         """JSON objects that are not events of a stream (the sessions in the log), one a line."""

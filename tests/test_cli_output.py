@@ -1,0 +1,48 @@
+"""The CLI's output of events: the same bytes whether written one at a time (live) or as a file's stream."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from myotwitch.cli.output import Output
+from myotwitch.events import Rejected, Twitch
+
+RATE_HZ = 2000.0
+EVENTS = [Twitch(peak_index=4001 + 300 * i, onset_index=3990 + 300 * i, end_index=4019 + 300 * i, peak_uv=42.1,
+                 noise_uv=2.0) for i in range(5)] + [Rejected(peak_index=9000, peak_uv=9.9, reason="echo")]
+
+
+class CountingStream(io.StringIO):
+    """A stdout that counts its flushes: each one is a write call to the pipe or file behind a real stdout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+def test_a_files_events_are_flushed_once_not_once_a_line(fmt):
+    # A 1-hour file gives about 10,000 JSON lines: a flush each made a third of the time spent printing them.
+    stream = CountingStream()
+    Output(fmt, stream).events(iter(EVENTS), RATE_HZ)
+    assert stream.flushes == 1
+    assert len(stream.getvalue().splitlines()) == (len(EVENTS) if fmt == "jsonl" else len(EVENTS) - 1)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+def test_live_events_are_flushed_as_found_with_the_same_bytes(fmt):
+    live, stream = CountingStream(), CountingStream()
+    for e in EVENTS:
+        Output(fmt, live).event(e, RATE_HZ)
+    Output(fmt, stream).events(EVENTS, RATE_HZ)
+    assert live.flushes == len(EVENTS)  # the live view shows each event the moment it is decided
+    assert live.getvalue() == stream.getvalue()
+    if fmt == "jsonl":
+        assert json.loads(stream.getvalue().splitlines()[0])["t_s"] == 2.0005
