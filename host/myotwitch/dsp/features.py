@@ -76,9 +76,9 @@ class Features:
             peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
             if isinstance(limits, np.ndarray):
                 limits = limits[rows]
-        at = starts[:, None] + np.arange(width)
-        y = np.take(ring.buf, at, mode="wrap")  # ring.buf[at % ring.size], in one pass
+        y = ring.rows(starts, width)
         if (starts + width > limits).any():
+            at = starts[:, None] + np.arange(width)
             y[at >= (limits[:, None] if isinstance(limits, np.ndarray) else limits)] = 0.0
         row = np.arange(len(rows))[:, None]
         view = sosfilt(self.sos, y[:, ::-1])[0][:, ::-1]  # view[m, k]: sample starts[m] + k
@@ -233,7 +233,7 @@ class Features:
         peaks = peaks[held]
         if not len(peaks):
             return []
-        rows = np.take(ring.buf, peaks[:, None] - half - lag + np.arange(2 * (half + lag) + 1), mode="wrap")
+        rows = ring.rows(peaks - half - lag, 2 * (half + lag) + 1)
         # Each window's mean and centred energy from running sums along the row, not by centring a copy of every
         # window (peaks x lags x samples): the same correlation to rounding, a fifth of the time.
         n = 2 * half + 1
