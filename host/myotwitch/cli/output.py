@@ -44,10 +44,10 @@ class Output:
         """Its JSON object, or a line for people."""
         from myotwitch import serialize
 
-        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
         if self.fmt == "jsonl":
-            self.stream.write(json.dumps(e) + "\n")
+            self.stream.write(serialize.to_json_line(event, rate_hz) + "\n")
             return
+        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
         from myotwitch.events import (
             ActivitySegment,
             ChannelEvent,
