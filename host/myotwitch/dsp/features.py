@@ -134,14 +134,15 @@ class Features:
         # to a negative end would count from the back instead).
         firsts = equal_next[: max(0, len(equal_next) - r + 1)]
         held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
-        for n, c in enumerate(todo):
-            c.baseline_swing_uv = float(top[n] - bottom[n])
+        clip_run = self._counts.clip_run
+        for c, swing in zip(todo, (top - bottom).tolist(), strict=True):  # Python floats: one conversion for all
+            c.baseline_swing_uv = swing
             c.features_final = True
             self._measure_jump(c)
             a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
-            if (b - a >= self._counts.clip_run
+            if (held_from and b - a >= clip_run
                     and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a)):
-                c.clipped = bool(streaming.clip_mask(raw[a:b], self._counts.clip_run).any())
+                c.clipped = bool(streaming.clip_mask(raw[a:b], clip_run).any())
             else:
                 c.clipped = False
 
