@@ -10,8 +10,9 @@ import numpy as np
 
 # The live session (and its store, recorder, pyserial) and the process pool of batch runs (multiprocessing,
 # concurrent.futures, logging): about 30 ms of a 0.2 s start-up, measured.
+# numpy.ma: what np.median imports for its NaN check (8 ms); the mains choice takes streaming.medians instead.
 NOT_FOR_A_RECORDING = ("myotwitch.live.session", "myotwitch.sources.capture", "myotwitch.store", "serial",
-                       "multiprocessing", "concurrent.futures", "logging")
+                       "multiprocessing", "concurrent.futures", "logging", "numpy.ma")
 
 
 def test_analyze_of_a_recording_imports_no_live_or_batch_machinery(tmp_path):
@@ -28,5 +29,4 @@ def test_analyze_of_a_recording_imports_no_live_or_batch_machinery(tmp_path):
     assert last[:3] == ["exit", "0", "imported:"], done.stderr[-500:]
     imported = set(last[3:])
     assert "myotwitch.dsp.detector" in imported  # the analysis ran
-    assert {m for m in imported if m.split(".")[0] in ("serial", "multiprocessing", "logging")
-            or m.startswith(NOT_FOR_A_RECORDING)} == set()
+    assert {m for m in imported if any(m == n or m.startswith(n + ".") for n in NOT_FOR_A_RECORDING)} == set()

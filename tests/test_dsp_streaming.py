@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from myotwitch.dsp.detector import TwitchDetector
-from myotwitch.dsp.streaming import Ring
+from myotwitch.dsp.streaming import Ring, medians
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 
 RATE_HZ = 2000.0
@@ -62,3 +64,11 @@ def test_reading_the_rings_costs_the_same_far_into_a_stream(monkeypatch):
                                          if f.name.endswith("_index")}) for e in far]
     assert shifted == near
     assert sum(type(e).__name__ == "Twitch" for e in near) >= 20
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1e300, allow_subnormal=True), min_size=1, max_size=80))
+def test_medians_is_np_median_to_the_bit(values):
+    # The mains choice compares a spectral line with the median of its neighbours: the same figure as np.median
+    # gave, for any count (an even count: the mean of the two middle values).
+    a = np.array(values)
+    assert float(medians(a)) == float(np.median(a))
