@@ -53,3 +53,14 @@ def test_live_events_are_flushed_as_found_with_the_same_bytes(fmt):
     assert live.getvalue() == stream.getvalue()
     if fmt == "jsonl":
         assert json.loads(stream.getvalue().splitlines()[0])["t_s"] == 2.0005
+
+
+def test_the_events_before_a_failure_part_way_through_a_file_are_written():
+    def failing():
+        yield from EVENTS[:3]
+        raise OSError("a damaged record")
+
+    stream = CountingStream()
+    with pytest.raises(OSError, match="damaged"):
+        Output("jsonl", stream).events(failing(), RATE_HZ)
+    assert len(stream.getvalue().splitlines()) == 3 and stream.flushes == 1

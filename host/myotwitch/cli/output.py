@@ -38,13 +38,15 @@ class Output:
         """A file's events, 256 lines a write, flushed at the end: a write or a flush a line is a system call
         each where stdout is unbuffered (PYTHONUNBUFFERED) or flushed, 10,000 of them for a 1-hour file."""
         lines: list[str] = []
-        for e in events:
-            lines.append(self._line(e, rate_hz))
-            if len(lines) >= _LINES_A_WRITE:
-                self.stream.write("".join(lines))
-                lines.clear()
-        self.stream.write("".join(lines))
-        self.stream.flush()
+        try:
+            for e in events:
+                lines.append(self._line(e, rate_hz))
+                if len(lines) >= _LINES_A_WRITE:
+                    self.stream.write("".join(lines))
+                    lines.clear()
+        finally:  # a file that fails part way (a damaged record) still has its events so far written
+            self.stream.write("".join(lines))
+            self.stream.flush()
 
     def _line(self, event: Event, rate_hz: float) -> str:
         """Its JSON object's line, or a line for people ("" for an event people are not shown)."""
