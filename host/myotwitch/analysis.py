@@ -24,16 +24,20 @@ from __future__ import annotations
 
 import bisect
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from myotwitch.errors import MyotwitchError
 from myotwitch.events import ChannelEvent, Event, Gap
 from myotwitch.monitor import Monitor, MultiMonitor, muscle_fields
 from myotwitch.sources import SampleBlock
-from myotwitch.sources.capture import CaptureSource
 from myotwitch.sources.replay import NAN_GAP
+
+if TYPE_CHECKING:
+    from myotwitch.sources.capture import CaptureSource
 
 FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
 
@@ -60,11 +64,20 @@ def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     from myotwitch.sources.replay import ReplaySource
 
     if is_capture(path):
+        from myotwitch.sources.capture import CaptureSource  # with the live session's modules: only for a capture
+
         capture = CaptureSource(Path(path))
         return capture, capture.rate_hz, None, []
     recording = open_recording(path, rate_hz)
     # The recording's gaps grow while a CSV is read.
     return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps
+
+
+def _capture(source: object) -> CaptureSource | None:
+    """The source if it is a raw capture: only open_source makes one, importing its module, so a recording's
+    analysis never imports it (the live session's modules behind it: a tenth of analyze's start-up)."""
+    module = sys.modules.get("myotwitch.sources.capture")
+    return source if module is not None and isinstance(source, module.CaptureSource) else None
 
 
 def split_gap(file_gaps: list[tuple[int, int]], first: int, count: int) -> Iterator[Gap]:
@@ -131,7 +144,7 @@ class FileAnalysis:
             return
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
-        capture = source if isinstance(source, CaptureSource) else None
+        capture = _capture(source)
         for block in source.blocks():
             if capture is not None:  # the live session's gap and noise notes, as it had them
                 yield from capture.events_for(block)
@@ -187,7 +200,7 @@ class FileAnalysis:
             "lost_samples": monitor.lost_samples,
             "rate_hz": rate_hz,
             **monitor.summary(),
-            **(source.summary() if isinstance(source, CaptureSource) else {}),
+            **(capture.summary() if (capture := _capture(source)) is not None else {}),
             "path": str(label),
         }
         if self.muscles:  # named on the command line: said in the summary, the events stay as they were

@@ -23,14 +23,15 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from myotwitch.cli.options import positive_int
 from myotwitch.errors import MyotwitchError, UsageError
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 # What `analyze` reads, by extension (recordings.FORMATS and the .mtwcap capture); used to search folders.
 RECORDING_SUFFIXES = (".csv", ".edf", ".bdf", ".hea", ".mtwcap")
@@ -158,6 +159,10 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
         for task in tasks:
             yield analyze_one(task)
         return
+    # Imported here, not with the module: the CLI's parser imports this module for its options, and the pool's
+    # modules (multiprocessing, logging, ...) are a tenth of a single-file analyze's start-up.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context()) as pool:
         futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from myotwitch.dsp.streaming import medians
+
 
 @dataclass(frozen=True)
 class EpisodeConfig:
@@ -63,4 +65,5 @@ class EpisodeGrouper:
         self._peak_indices, self._peaks_uv = [], []
         if len(peaks) < self.config.min_twitches:
             return []
-        return [Episode(peaks[0], peaks[-1], len(peaks), float(np.median(amplitudes)), float(max(amplitudes)))]
+        # streaming.medians: np.median's value, without np.median's import of numpy.ma (8 ms of analyze's start-up)
+        return [Episode(peaks[0], peaks[-1], len(peaks), float(medians(np.array(amplitudes))), float(max(amplitudes)))]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 DISCLAIMER = "myotwitch informs; it does not diagnose. Bring the log to a clinician."
 CRAMP_NOTE = "one channel cannot tell a cramp from a voluntary contraction"
+_LINES_A_WRITE = 256  # Output.events: lines joined into one write
 
 
 class Output:
@@ -29,8 +30,31 @@ class Output:
         return self._stream if self._stream is not None else sys.stdout
 
     def event(self, event: Event, rate_hz: float) -> None:
-        """One event of a stream at rate_hz: its JSON object, or a line for people."""
+        """One event of a stream at rate_hz, written at once (the live view prints events as found)."""
+        self.stream.write(self._line(event, rate_hz))
+        self.stream.flush()
+
+    def events(self, events: Iterable[Event], rate_hz: float) -> None:
+        """A file's events, 256 lines a write, flushed at the end: a write or a flush a line is a system call
+        each where stdout is unbuffered (PYTHONUNBUFFERED) or flushed, 10,000 of them for a 1-hour file."""
+        lines: list[str] = []
+        try:
+            for e in events:
+                lines.append(self._line(e, rate_hz))
+                if len(lines) >= _LINES_A_WRITE:
+                    self.stream.write("".join(lines))
+                    lines.clear()
+        finally:  # a file that fails part way (a damaged record) still has its events so far written
+            self.stream.write("".join(lines))
+            self.stream.flush()
+
+    def _line(self, event: Event, rate_hz: float) -> str:
+        """Its JSON object's line, or a line for people ("" for an event people are not shown)."""
         from myotwitch import serialize
+
+        if self.fmt == "jsonl":
+            return serialize.to_json_line(event, rate_hz) + "\n"
+        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
         from myotwitch.events import (
             ActivitySegment,
             ChannelEvent,
@@ -43,45 +67,31 @@ class Output:
             Twitch,
         )
 
-        e = serialize.to_json(event, rate_hz)  # the text shows the same rounded figures as the JSON
-        if self.fmt == "jsonl":
-            self.stream.write(json.dumps(e) + "\n")
-        elif isinstance(event, ChannelEvent):  # one channel of several: its line, after the muscle's name
-            if not isinstance(event.event, Rejected):
-                self.stream.write(f"[{event.channel} {event.muscle}] ")
-                self.event(event.event, rate_hz)  # type: ignore[arg-type]
-        elif isinstance(event, Twitch):
-            self.stream.write(
-                f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
-                f"   SNR {e['snr']:5.1f}\n"
-            )
-        elif isinstance(event, Episode):
-            self.stream.write(
-                f"episode  {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['count']} twitches"
-                f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n"
-            )
-        elif isinstance(event, ActivitySegment):
+        if isinstance(event, ChannelEvent):  # one channel of several: its line, after the muscle's name
+            if isinstance(event.event, Rejected):
+                return ""
+            return f"[{event.channel} {event.muscle}] " + self._line(event.event, rate_hz)  # type: ignore[arg-type]
+        if isinstance(event, Twitch):
+            return (f"twitch   {e['t_s']:10.3f} s   peak {e['peak_uv']:7.1f} µV   {e['duration_ms']:5.1f} ms"
+                    f"   SNR {e['snr']:5.1f}\n")
+        if isinstance(event, Episode):
+            return (f"episode  {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['count']} twitches"
+                    f"   {e['rate_per_min']:.1f}/min   median peak {e['median_peak_uv']:.1f} µV\n")
+        if isinstance(event, ActivitySegment):
             kind = f"sustained: cramp, spasm or held contraction ({CRAMP_NOTE}: `myotwitch mark` it)" \
                 if e["cramp_candidate"] else "muscle activity (not twitching)"
-            self.stream.write(
-                f"activity {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['duration_s']:.1f} s"
-                f"   mean envelope {e['mean_envelope_uv']:.1f} µV   {kind}\n"
-            )
-        elif isinstance(event, SignalIssue):
+            return (f"activity {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['duration_s']:.1f} s"
+                    f"   mean envelope {e['mean_envelope_uv']:.1f} µV   {kind}\n")
+        if isinstance(event, SignalIssue):
             what = "flat signal (electrode off?): skipped" if e["kind"] == "flat" else "clipped at the ADC's range"
-            self.stream.write(f"signal   {e['start_s']:10.3f} - {e['end_s']:.3f} s   {what}\n")
-        elif isinstance(event, Gap):
-            self.stream.write(f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: "
-                              f"{e['samples']} samples lost\n")
-        elif isinstance(event, Mark):
-            self.stream.write(f"mark     {e['t_s']:10.3f} s   {e['label']}\n")
-        elif isinstance(event, StreamNote):
-            self.stream.write(f"stream   {e['t_s']:10.3f} s   {e['text']}\n")
-        self.stream.flush()
-
-    def events(self, events: Iterable[Event], rate_hz: float) -> None:
-        for e in events:
-            self.event(e, rate_hz)
+            return f"signal   {e['start_s']:10.3f} - {e['end_s']:.3f} s   {what}\n"
+        if isinstance(event, Gap):
+            return f"gap      {e['start_s']:10.3f} - {e['end_s']:.3f} s   {e['why']}: {e['samples']} samples lost\n"
+        if isinstance(event, Mark):
+            return f"mark     {e['t_s']:10.3f} s   {e['label']}\n"
+        if isinstance(event, StreamNote):
+            return f"stream   {e['t_s']:10.3f} s   {e['text']}\n"
+        return ""  # a Rejected: counted in the summary, not shown
 
     def records(self, records: Iterable[dict]) -> None:
         """JSON objects that are not events of a stream (the sessions in the log), one a line."""

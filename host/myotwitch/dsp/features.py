@@ -76,9 +76,9 @@ class Features:
             peak, onset, end, stay, starts = peak[rows], onset[rows], end[rows], stay[rows], starts[rows]
             if isinstance(limits, np.ndarray):
                 limits = limits[rows]
-        at = starts[:, None] + np.arange(width)
-        y = np.take(ring.buf, at, mode="wrap")  # ring.buf[at % ring.size], in one pass
+        y = ring.rows(starts, width)
         if (starts + width > limits).any():
+            at = starts[:, None] + np.arange(width)
             y[at >= (limits[:, None] if isinstance(limits, np.ndarray) else limits)] = 0.0
         row = np.arange(len(rows))[:, None]
         view = sosfilt(self.sos, y[:, ::-1])[0][:, ::-1]  # view[m, k]: sample starts[m] + k
@@ -134,14 +134,15 @@ class Features:
         # to a negative end would count from the back instead).
         firsts = equal_next[: max(0, len(equal_next) - r + 1)]
         held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
-        for n, c in enumerate(todo):
-            c.baseline_swing_uv = float(top[n] - bottom[n])
+        clip_run = self._counts.clip_run
+        for c, swing in zip(todo, (top - bottom).tolist(), strict=True):  # Python floats: one conversion for all
+            c.baseline_swing_uv = swing
             c.features_final = True
             self._measure_jump(c)
             a, b = c.onset_index - lo, c.end_index + 1 - lo  # the candidate in raw
-            if (b - a >= self._counts.clip_run
+            if (held_from and b - a >= clip_run
                     and bisect.bisect_left(held_from, b - r) > bisect.bisect_left(held_from, a)):
-                c.clipped = bool(streaming.clip_mask(raw[a:b], self._counts.clip_run).any())
+                c.clipped = bool(streaming.clip_mask(raw[a:b], clip_run).any())
             else:
                 c.clipped = False
 
@@ -233,7 +234,7 @@ class Features:
         peaks = peaks[held]
         if not len(peaks):
             return []
-        rows = np.take(ring.buf, peaks[:, None] - half - lag + np.arange(2 * (half + lag) + 1), mode="wrap")
+        rows = ring.rows(peaks - half - lag, 2 * (half + lag) + 1)
         # Each window's mean and centred energy from running sums along the row, not by centring a copy of every
         # window (peaks x lags x samples): the same correlation to rounding, a fifth of the time.
         n = 2 * half + 1

@@ -43,6 +43,14 @@ class Ring:
         """[a, b) cut to what the ring still holds."""
         return max(a, self.end - self.size, 0), min(b, self.end)
 
+    def rows(self, starts: np.ndarray, width: int) -> np.ndarray:
+        """`width` samples from each absolute index in `starts` (width <= size), one row each, as held: in one
+        pass. The starts are taken modulo the size first: np.take's "wrap" mode subtracts the size until an
+        index fits, a step per ring length, so absolute indices made a read cost grow with the stream's
+        position (10 hours in, 1,800 steps a sample: a 10-hour file's analysis took a quarter longer an hour)."""
+        at = (starts % self.size)[:, None] + np.arange(width)  # below 2 x size: one step at most
+        return np.take(self.buf, at, mode="wrap")
+
     def read(self, a: int, b: int) -> np.ndarray:
         a, b = self.span(a, b)
         if b <= a:
