@@ -320,8 +320,8 @@ class Features:
         y = self._ring_y.read(lo, hi)
         if len(y) != hi - lo:
             return True
-        over_noise, share = self._repeat.misfit(y, first_index - lo, second_index - lo, c.noise_uv, (before, after))
-        return over_noise <= self._config.doublet_max_misfit or share <= self._config.doublet_max_misfit_share
+        return self._repeat.fits(y, first_index - lo, second_index - lo, c.noise_uv, (before, after),
+                                 self._config.doublet_max_misfit, self._config.doublet_max_misfit_share)
 
 def first_of_two(c: Candidate, offset: int) -> tuple[int, int, int]:
     """Peak, onset and end of the first of two potentials of one unit, `offset` samples apart (the other

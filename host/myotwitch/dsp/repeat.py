@@ -58,7 +58,10 @@ class RepeatTest:
         through = np.abs(h_conditioning) ** 2
         self.noise_share = float(np.sum(through * np.abs(h_lowpass) ** 4) / np.sum(through))
         self.quiet_samples = max(1, round(QUIET_MS * rate_hz / 1000.0))
-        self.search_samples = max(1.5, SEARCH_MS * rate_hz / 1000.0)
+        # Below LOWPASS_HZ every sample beyond four per period of it says little new: the fit works on every
+        # step-th sample (2 kHz: every third), a fraction of the work (it grows with the cube of the length).
+        self.step = max(1, int(rate_hz // (4 * LOWPASS_HZ)))
+        self.search_samples = max(1.5, SEARCH_MS * rate_hz / 1000.0 / self.step)
 
     def misfit(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
                max_reach_samples: tuple[int, int]) -> tuple[float, float]:
@@ -67,33 +70,55 @@ class RepeatTest:
         alone would leave (about 1 for a doublet in noise), and as a share of the stretch's energy. The stretch
         reaches from where the signal goes quiet before the first peak to where it goes quiet after the second,
         at most `max_reach_samples` (before, after) from them."""
+        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples)
+        left = self._search(stretch, spacing, ratio, enough=-1.0)
+        energy = float(stretch @ stretch)
+        over_noise = left / (noise_sq * spacing) if noise_sq > 0 else np.inf
+        return over_noise, left / energy if energy > 0 else 0.0
+
+    def fits(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
+             max_reach_samples: tuple[int, int], max_over_noise: float, max_share: float) -> bool:
+        """Does some doublet leave at most `max_over_noise` or at most `max_share` (`misfit`'s two figures)?
+        The same answer as from `misfit`, but it stops at the first doublet that does (most real ones: the
+        first tried, at the peaks' spacing and size ratio)."""
+        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples)
+        enough = max(max_over_noise * noise_sq * spacing, max_share * float(stretch @ stretch))
+        return self._search(stretch, spacing, ratio, enough) <= enough
+
+    def _stretch(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
+                 max_reach_samples: tuple[int, int]) -> tuple[np.ndarray, float, float, float]:
+        """The low-passed stretch (every `step`-th sample, the first peak among them), the peaks' spacing in
+        those samples and their size ratio, and the low-passed noise variance."""
         smooth = sps.sosfiltfilt(self.lowpass_sos, y)
         noise_sq = noise_uv * noise_uv * self.noise_share
         quiet = np.abs(smooth) < QUIET_SIGMA * np.sqrt(noise_sq)
         lo = self._quiet_from(quiet, first_index, -1, max_reach_samples[0])
         hi = self._quiet_from(quiet, second_index, 1, max_reach_samples[1]) + 1
-        spacing = second_index - first_index
-        ratio = smooth[second_index] / smooth[first_index] if smooth[first_index] else 1.0
-        stretch = smooth[lo:hi]
+        ratio = float(smooth[second_index] / smooth[first_index]) if smooth[first_index] else 1.0
+        lo += (first_index - lo) % self.step
+        return smooth[lo:hi:self.step], (second_index - first_index) / self.step, ratio, noise_sq
 
-        def left(d: float, a: float) -> float:
-            return self._residual(stretch, spacing, d, a)
-
-        best = (np.inf, float(spacing), ratio)
-        for d in spacing + np.arange(-self.search_samples, self.search_samples + 1e-9, 0.5):
-            for a in ratio * np.array([0.7, 0.85, 1.0, 1.15, 1.3]):
-                e = left(d, a)
-                if e < best[0]:
-                    best = (e, d, a)
-        _, d0, a0 = best
-        for d in d0 + np.arange(-0.25, 0.26, 0.125):
-            for a in a0 * np.arange(0.92, 1.081, 0.02):
-                e = left(d, a)
-                if e < best[0]:
-                    best = (e, d, a)
-        energy = float(stretch @ stretch)
-        over_noise = best[0] / (noise_sq * spacing) if noise_sq > 0 else np.inf
-        return over_noise, best[0] / energy if energy > 0 else 0.0
+    def _search(self, stretch: np.ndarray, spacing: float, ratio: float, enough: float) -> float:
+        """The least misfit over intervals near `spacing` and sizes near `ratio`: a coarse grid, then a finer one
+        around its best; stops as soon as one is at most `enough`."""
+        fit = _DoubletFit(stretch, round(spacing))
+        best = (fit.left(spacing, [ratio])[0], spacing, ratio)
+        if best[0] <= enough:
+            return best[0]
+        near_first = np.arange(-self.search_samples, self.search_samples + 1e-9, 0.5)
+        near_first = near_first[np.argsort(np.abs(near_first), kind="stable")]  # a real doublet's d soonest
+        coarse = (spacing + near_first, ratio * np.array([0.7, 0.85, 1.0, 1.15, 1.3]))
+        for stage in ("coarse", "fine"):
+            intervals, sizes = coarse if stage == "coarse" else (
+                best[1] + np.arange(-0.25, 0.26, 0.125), best[2] * np.arange(0.92, 1.081, 0.02))
+            for d in intervals:
+                lefts = fit.left(float(d), sizes.tolist())
+                k = int(np.argmin(lefts))
+                if lefts[k] < best[0]:
+                    best = (lefts[k], float(d), float(sizes[k]))
+                if best[0] <= enough:
+                    return best[0]
+        return best[0]
 
     def _quiet_from(self, quiet: np.ndarray, start: int, step: int, reach: int) -> int:
         """The first index from `start` (going by `step`) ending quiet_samples of quiet signal, or `reach` away."""
@@ -109,16 +134,33 @@ class RepeatTest:
                 break
         return k
 
-    @staticmethod
-    def _residual(stretch: np.ndarray, spacing: int, d: float, a: float) -> float:
-        """Least-squares misfit of stretch[t] = m[t] + a m[t - d], m free on the stretch's first len - spacing
-        samples (zero before and after)."""
+
+class _DoubletFit:
+    """Least squares of stretch[t] = m[t] + a m[t - d], m free on the stretch's first len - spacing samples
+    (zero before and after), for one stretch: the model is I + a K (K the delay by d), so its normal equations
+    are (I'I + a (I'K + K'I) + a^2 K'K) m = I'y + a K'y, built once per d for every a."""
+
+    def __init__(self, stretch: np.ndarray, spacing: int) -> None:
+        spacing = max(1, min(spacing, len(stretch) - 1))
+        self.stretch = stretch
         n = len(stretch)
-        t = np.arange(n)[:, None]
-        j = np.arange(n - spacing)[None, :]
-        model = (t == j) + a * lanczos(t - j - d)
-        # The normal equations: the model's first len - spacing rows are the identity plus a delay below the
-        # diagonal, so it has full rank and is well conditioned; 5-10 times faster than an SVD.
-        m = np.linalg.solve(model.T @ model, model.T @ stretch)
-        r = stretch - model @ m
-        return float(r @ r)
+        self.t = np.arange(n)[:, None]
+        self.j = np.arange(n - spacing)[None, :]
+        self.own = stretch[: n - spacing]  # I'y
+        self.energy = float(stretch @ stretch)
+
+    def left(self, d: float, sizes: list[float]) -> list[float]:
+        """The misfit left at interval d for each size a."""
+        delay = lanczos(self.t - self.j - d)  # K
+        cross = delay[: delay.shape[1]]  # I'K: K's first len - spacing rows
+        cross = cross + cross.T
+        square = delay.T @ delay
+        delayed = delay.T @ self.stretch
+        eye = np.eye(delay.shape[1])
+        out = []
+        for a in sizes:
+            rhs = self.own + a * delayed
+            # Full rank and well conditioned (the identity plus a delay below the diagonal).
+            m = np.linalg.solve(eye + a * cross + a * a * square, rhs)
+            out.append(max(self.energy - float(m @ rhs), 0.0))  # |y - Xm|^2 at the least-squares m
+        return out
