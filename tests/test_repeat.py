@@ -71,3 +71,17 @@ def test_overlapping_doublets_of_ordinary_units_fit(rate_hz, duration_ms, phases
     misfit = misfit_of_pair(rate_hz, [(200.0, unit, 1.0), (200.0 + interval_ms, unit, 1.1)],
                             200.0, 200.0 + interval_ms)
     assert is_doublet(misfit), misfit
+
+
+@pytest.mark.parametrize("rate_hz", [500.0, 1000.0, 2000.0, 20000.0])
+def test_the_low_pass_is_scipys(rate_hz):
+    # repeat.py does without scipy.signal (its import costs most of a short analysis's start-up).
+    from scipy import signal
+
+    from myotwitch.dsp import repeat
+
+    ours = repeat.butter_lowpass_sos(4, min(150.0, 0.4 * rate_hz), rate_hz)
+    theirs = signal.butter(4, min(150.0, 0.4 * rate_hz), fs=rate_hz, output="sos")
+    np.testing.assert_allclose(repeat.sos_response(ours, 1024), signal.sosfreqz(theirs, 1024)[1], atol=1e-12)
+    x = np.random.default_rng(1).normal(0.0, 1.0, 400)
+    np.testing.assert_allclose(repeat.sosfiltfilt(ours, x), signal.sosfiltfilt(theirs, x), atol=1e-12)

@@ -25,7 +25,8 @@ as small as a real doublet's: nothing in the signal tells them apart there. Figu
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal as sps
+
+from myotwitch.dsp.filters import sosfilt, sosfilt_zi
 
 LOWPASS_HZ = 150.0  # below it lies the lobes' misfit; above it, half the noise or more
 _LOWPASS_ORDER = 4
@@ -36,6 +37,41 @@ QUIET_MS = 2.0
 # overlap move a peak by a sample or two; at 2 kHz a 20 ms unit's doublet 10 ms apart peaks 1 ms off).
 SEARCH_MS = 1.5
 _LANCZOS_TAPS = 4  # a fractional delay by Lanczos interpolation, 4 lobes each side
+
+
+# scipy.signal takes about 0.6 s to import (filters.py): the three pieces of it used here, in numpy.
+def butter_lowpass_sos(order: int, cutoff_hz: float, rate_hz: float) -> np.ndarray:
+    """scipy.signal.butter(order, cutoff_hz, fs=rate_hz, output="sos") for an even order: the analog
+    Butterworth poles, prewarped, through the bilinear transform, paired with their conjugates."""
+    fs2 = 2.0 * rate_hz
+    warped = fs2 * np.tan(np.pi * cutoff_hz / rate_hz)
+    poles = warped * -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    digital = (fs2 + poles) / (fs2 - poles)
+    gain = float(np.real(warped**order / np.prod(fs2 - poles)))
+    upper = digital[digital.imag > 0]
+    sos = np.array([[1.0, 2.0, 1.0, 1.0, -2.0 * p.real, abs(p) ** 2] for p in upper[np.argsort(-np.abs(upper))]])
+    sos[0, :3] *= gain
+    return sos
+
+
+def sos_response(sos: np.ndarray, points: int) -> np.ndarray:
+    """The frequency response at `points` frequencies from 0 to Nyquist (scipy.signal.sosfreqz's grid)."""
+    z = np.exp(-1j * np.pi * np.arange(points) / points)
+    out = np.ones(points, dtype=complex)
+    for b0, b1, b2, a0, a1, a2 in np.asarray(sos, dtype=np.float64):
+        out *= (b0 + b1 * z + b2 * z * z) / (a0 + a1 * z + a2 * z * z)
+    return out
+
+
+def sosfiltfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """scipy.signal.sosfiltfilt(sos, x) with its defaults: odd extension by 3 (2 sections + 1) samples, each
+    pass started in the steady state of its first sample."""
+    pad = 3 * (2 * len(sos) + 1)
+    ext = np.concatenate((2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2 : -(pad + 2) : -1]))
+    zi = sosfilt_zi(sos)
+    forward = sosfilt(sos, ext, zi * ext[0])[0]
+    back = sosfilt(sos, forward[::-1], zi * forward[-1])[0][::-1]
+    return back[pad:-pad]
 
 
 def lanczos(x: np.ndarray) -> np.ndarray:
@@ -50,11 +86,11 @@ class RepeatTest:
 
     def __init__(self, rate_hz: float, conditioning_sos: np.ndarray) -> None:
         self.rate_hz = rate_hz
-        self.lowpass_sos = sps.butter(_LOWPASS_ORDER, min(LOWPASS_HZ, 0.4 * rate_hz), fs=rate_hz, output="sos")
+        self.lowpass_sos = butter_lowpass_sos(_LOWPASS_ORDER, min(LOWPASS_HZ, 0.4 * rate_hz), rate_hz)
         # The share of the (conditioned) noise's variance left after the zero-phase low-pass: white noise in,
         # through the conditioning filter, then |H_lowpass|^2 (forward and back).
-        _, h_conditioning = sps.sosfreqz(conditioning_sos, 4096, fs=rate_hz)
-        _, h_lowpass = sps.sosfreqz(self.lowpass_sos, 4096, fs=rate_hz)
+        h_conditioning = sos_response(conditioning_sos, 4096)
+        h_lowpass = sos_response(self.lowpass_sos, 4096)
         through = np.abs(h_conditioning) ** 2
         self.noise_share = float(np.sum(through * np.abs(h_lowpass) ** 4) / np.sum(through))
         self.quiet_samples = max(1, round(QUIET_MS * rate_hz / 1000.0))
@@ -89,7 +125,7 @@ class RepeatTest:
                  max_reach_samples: tuple[int, int]) -> tuple[np.ndarray, float, float, float]:
         """The low-passed stretch (every `step`-th sample, the first peak among them), the peaks' spacing in
         those samples and their size ratio, and the low-passed noise variance."""
-        smooth = sps.sosfiltfilt(self.lowpass_sos, y)
+        smooth = sosfiltfilt(self.lowpass_sos, y)
         noise_sq = noise_uv * noise_uv * self.noise_share
         quiet = np.abs(smooth) < QUIET_SIGMA * np.sqrt(noise_sq)
         lo = self._quiet_from(quiet, first_index, -1, max_reach_samples[0])
