@@ -308,10 +308,12 @@ def test_an_irregular_short_series_of_one_unit_is_twitches(intervals_s):
     assert sorted(t.peak_index for t in twitches) == pytest.approx(at, abs=3)
 
 
-# Not fixed yet: a run's second peak of the same sign, size and +/- 8 ms shape is taken for a second discharge.
-# Tried and dropped: a deconvolution test (y = u(t) + g u(t - d), residual past the run's end), which did not
-# separate these shapes from overlapping doublets of 12-20 ms units.
-_ITEM_2 = "issue 13 item 2 open: two same-sign lobes of one potential 10-15 ms apart are flagged as a doublet"
+# Fixed only in part: two peaks of one run count as a doublet unless the doublet model y = m + a m(t - d) leaves
+# more than noise and the model's own error can explain (repeat.RepeatTest). At 10-20 sigma that settles lobes
+# 12-15 ms apart at 2 kHz; at 1 kHz, and for lobes 10 ms apart, some of the 10-20 sigma potentials leave no
+# more than noise does (docs/detector.md has the figures). Tried and dropped before: a deconvolution test
+# (residual past the run's end), and correlating the two lobes' tails.
+_ITEM_2 = "issue 13 item 2 open at 10-20 sigma: two same-sign lobes 10 ms apart, or at 1 kHz, look like a doublet"
 
 
 def polyphasic(rate_hz: float, lobe_gap_ms: float, second_lobe: float = 0.85) -> np.ndarray:
@@ -327,10 +329,13 @@ def polyphasic(rate_hz: float, lobe_gap_ms: float, second_lobe: float = 0.85) ->
     return x / np.abs(x).max()
 
 
-@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
-@pytest.mark.parametrize("lobe_gap_ms", [8.0, pytest.param(10.0, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2)),
-                                         pytest.param(12.0, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2)),
-                                         pytest.param(15.0, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2))])
+def _open(rate_hz: float, lobe_gap_ms: float):
+    return pytest.param(rate_hz, lobe_gap_ms, marks=pytest.mark.xfail(strict=True, reason=_ITEM_2))
+
+
+@pytest.mark.parametrize(("rate_hz", "lobe_gap_ms"), [
+    (1000.0, 8.0), (2000.0, 8.0), (2000.0, 12.0), (2000.0, 15.0),
+    _open(1000.0, 10.0), _open(2000.0, 10.0), _open(1000.0, 12.0), _open(1000.0, 15.0)])
 def test_a_polyphasic_potential_with_two_same_sign_lobes_is_one_discharge(rate_hz, lobe_gap_ms):
     # Issue 13 item 2: two lobes of one potential are not a doublet; a doublet is the whole potential repeated.
     rng = np.random.default_rng(int(lobe_gap_ms))
@@ -344,6 +349,60 @@ def test_a_polyphasic_potential_with_two_same_sign_lobes_is_one_discharge(rate_h
     twitches = [e for e in out if isinstance(e, Twitch)]
     assert len(twitches) >= len(at) - 1
     assert [t.doublet_interval_samples for t in twitches if t.doublet_interval_samples is not None] == []
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+@pytest.mark.parametrize(("lobe_gap_ms", "interval_ms"), [(10.0, 15.0), (12.0, 20.0), (15.0, 25.0)])
+def test_a_polyphasic_unit_firing_twice_is_still_a_doublet(rate_hz, lobe_gap_ms, interval_ms):
+    # The counterpart of the test above: the same two-lobed potential, the whole of it fired again 15-25 ms
+    # later (its lobes and the second discharge's run together in one candidate), is a doublet.
+    rng = np.random.default_rng(int(lobe_gap_ms + interval_ms))
+    x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
+    unit = polyphasic(rate_hz, lobe_gap_ms)
+    at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
+    for i in at:
+        peak_uv = rng.uniform(10, 20) * NOISE_UV
+        syn.add_potential(x, i, unit, peak_uv)
+        syn.add_potential(x, i + round(interval_ms * rate_hz / 1000), unit, peak_uv * rng.uniform(0.9, 1.1))
+    det = TwitchDetector(rate_hz)
+    twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]
+    assert len(twitches) == len(at)
+    flagged = [t.doublet_interval_samples * 1000 / rate_hz for t in twitches if t.doublet_interval_samples]
+    assert len(flagged) >= len(at) - 1 and all(abs(ms - interval_ms) <= 2 for ms in flagged), flagged
+
+
+def test_large_two_lobed_potentials_are_not_doublets():
+    # At 30-45 sigma the doublet model's misfit stands clear of the noise: lobes 10 ms apart are one potential.
+    # Before the repeat test 54 of 85 such potentials were flagged (5 seeds, 1 kHz), after it 4.
+    rng = np.random.default_rng(7)
+    x = rng.normal(0.0, NOISE_UV, int(30 * RATE_HZ))
+    unit = polyphasic(RATE_HZ, 10.0)
+    at = [int(s * RATE_HZ) for s in np.arange(3.0, 28.0, 1.5)]
+    for i in at:
+        syn.add_potential(x, i, unit, rng.uniform(30, 45) * NOISE_UV)
+    twitches, _, _ = run(x)
+    assert len(twitches) == len(at)
+    assert sum(t.doublet_interval_samples is not None for t in twitches) <= 2
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+def test_large_overlapping_doublets_keep_their_flag(rate_hz):
+    # The counterpart at the same sizes: units of 8-20 ms fired twice 10-15 ms apart (the model's own error
+    # grows with size: the misfit's share of the energy keeps them).
+    rng = np.random.default_rng(7)
+    x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
+    at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
+    units = [syn.motor_unit_potential(rate_hz, ms, phases, rng) for ms in (8, 12, 20) for phases in (2, 3)]
+    intervals_ms = (10, 12, 15)
+    for k, i in enumerate(at):
+        peak_uv = rng.uniform(30, 45) * NOISE_UV
+        syn.add_potential(x, i, units[k % 6], peak_uv)
+        syn.add_potential(x, i + round(intervals_ms[k % 3] * rate_hz / 1000), units[k % 6],
+                          peak_uv * rng.uniform(0.9, 1.1))
+    det = TwitchDetector(rate_hz)
+    twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]
+    assert len(twitches) == len(at)
+    assert sum(t.doublet_interval_samples is not None for t in twitches) >= len(at) - 1
 
 
 def _busy_rest(seed: int, per_min: float) -> tuple[np.ndarray, list[int]]:

@@ -36,6 +36,9 @@ class Candidate:
     # samples [start, end) kept in `run_to_search` until then (None: nothing there could be one).
     merged: tuple[int, float] | None = None
     run_to_search: tuple[int, int] | None = None
+    # The run's other peaks that could be the second (same sign, size and interval; larger first), for
+    # Features.whole_potential_repeated when `merged` turns out to be a lobe of the first potential.
+    merged_others: tuple[tuple[int, float], ...] = ()
 
 
 class CandidateFinder:

@@ -59,6 +59,15 @@ class DetectorConfig:
     # long for a twitch). Single potentials of 8-30 ms: none flagged.
     doublet_min_ms: float = 10.0
     doublet_max_ms: float = 110.0
+    # A doublet is the whole potential repeated, not a second lobe of one (issue 13 item 2: polyphasic
+    # potentials with two same-sign lobes 10-15 ms apart were flagged). Two peaks of one run are flagged as a
+    # doublet unless the doublet model y = m + a m(t - d) leaves both more than doublet_max_misfit times what
+    # noise alone leaves and more than doublet_max_misfit_share of the stretch's energy (repeat.RepeatTest).
+    # The share spares real doublets at high SNR, where the model's small errors (a large potential's
+    # band-pass tail cut at the stretch's end) outgrow the noise. Noise-free, the polyphasic test shapes
+    # leave 0.5-1.9 %, the same shapes fired twice under 0.25 %; figures in docs/detector.md.
+    doublet_max_misfit: float = 5.0
+    doublet_max_misfit_share: float = 0.003
     # A much smaller peak after a larger one is its tail or filter ringing:
     # the 2 Hz mains notches ring for hundreds of ms (time constant about
     # 1 / (pi x 2 Hz) = 160 ms). An echo is below echo_ratio x the earlier

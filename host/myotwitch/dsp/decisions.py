@@ -125,7 +125,11 @@ class Decisions:
 
     def _classify(self, i: int, c: Candidate) -> None:
         reason = rules.classify(self, i, c)
-        if reason is None and c.doublet_interval_samples is None and self.features.two_discharges(c):
+        # Two discharges in one run, and the whole potential repeated: a doublet. Two same-sign lobes of one
+        # potential are not (issue 13 item 2); they still count as two discharges for too_long and near_burst,
+        # as before, so a polyphasic twitch is kept, only not flagged.
+        if (reason is None and c.doublet_interval_samples is None and self.features.two_discharges(c)
+                and self.features.whole_potential_repeated(c)):
             c.doublet_interval_samples = abs(c.merged[0])  # type: ignore[index]  # two_discharges: merged is set
         c.reason = reason
 

@@ -74,7 +74,7 @@ class TwitchDetector:
         self._floor = NoiseFloor(self.config, counts.window, emit)
         self._finder = CandidateFinder(self.config, counts, self._ring_y)
         self._activity = ActivityTracker(self.config, counts, self.rate_hz, emit)
-        self._features = Features(self.config, counts, self._ring_y, self._ring_raw)
+        self._features = Features(self.config, counts, self._ring_y, self._ring_raw, self.rate_hz)
         self._decisions = Decisions(self.config, counts, self._features, self._activity.segments, self.stats, emit)
 
     @property

@@ -12,6 +12,7 @@ from myotwitch.dsp import streaming
 from myotwitch.dsp.candidates import Candidate
 from myotwitch.dsp.config import DetectorConfig, SampleCounts
 from myotwitch.dsp.filters import sosfilt
+from myotwitch.dsp.repeat import RepeatTest
 
 _CLEARLY_LARGER = 1.2  # see Features.raw_peaks
 
@@ -20,9 +21,11 @@ class Features:
     """Reads the raw and filtered signal back from the detector's rings."""
 
     def __init__(self, config: DetectorConfig, counts: SampleCounts, ring_y: streaming.Ring,
-                 ring_raw: streaming.Ring) -> None:
+                 ring_raw: streaming.Ring, rate_hz: float | None = None) -> None:
         self._config = config
         self._counts = counts
+        self._rate_hz = rate_hz  # for the doublet's repeat test (None: not run)
+        self._repeat: RepeatTest | None = None
         self._ring_y = ring_y
         self._ring_raw = ring_raw
         # The moving averages giving the signal below the EMG band (see TwitchDetector): mains periods added
@@ -273,14 +276,53 @@ class Features:
         turns = turns[(distance >= lo) & (distance <= hi) & (s[turns] * self._config.same_unit_ratio >= s[p])]
         if not len(turns):
             return None
-        q = int(turns[np.argmax(s[turns])])
-        _, onset, last = first_of_two(c, q - p)
-        if last - onset + 1 > self._counts.max_duration:
-            return None  # one potential would be longer than a twitch
-        if not self.similar(self.snippet(c), self.snippet_at(start + q)):
+        order = np.argsort(-s[turns], kind="stable")
+        q = int(turns[order[0]])
+        if not self._could_be_second(c, q - p, start + q):
             return None
+        c.merged_others = tuple((int(k) - p, float(s[k])) for k in turns[order[1:]])
         return q - p, float(s[q])
 
+    def _could_be_second(self, c: Candidate, offset: int, at_index: int) -> bool:
+        """Each of two potentials `offset` apart no longer than a twitch, and of one shape."""
+        _, onset, last = first_of_two(c, offset)
+        if last - onset + 1 > self._counts.max_duration:
+            return False  # one potential would be longer than a twitch
+        return bool(self.similar(self.snippet(c), self.snippet_at(at_index)))
+
+    def whole_potential_repeated(self, c: Candidate) -> bool:
+        """Are the candidate's two discharges (`two_discharges`) the whole potential fired twice, not two lobes
+        of one potential with the same sign? Not if the doublet model leaves more than doublet_max_misfit times
+        what noise leaves and more than doublet_max_misfit_share of the stretch's energy (repeat.RepeatTest).
+        The largest other peak may be a lobe of the first potential, and a smaller one its repeat (a polyphasic
+        unit firing twice): then the first other peak that passes becomes `merged`. Yes when it cannot be told
+        (the ring no longer holds the stretch, or no rate or filter to test with)."""
+        if c.merged is None or self._rate_hz is None or self.sos is None:
+            return True
+        if self._repeat is None:
+            self._repeat = RepeatTest(self._rate_hz, self.sos)
+        if self._repeats(c, c.merged[0]):
+            return True
+        for offset, size in c.merged_others:
+            if self._could_be_second(c, offset, c.peak_index + offset) and self._repeats(c, offset):
+                c.merged = (offset, size)
+                return True
+        return False
+
+    def _repeats(self, c: Candidate, offset: int) -> bool:
+        assert self._repeat is not None
+        first_index, second_index = sorted((c.peak_index, c.peak_index + offset))
+        # A potential reaches at most half a twitch's length before its peak; after it, the band-pass's tail
+        # (its 20 Hz edge) lasts longer: a large potential's stays above the noise for 20-40 ms.
+        before, after = self._counts.max_duration // 2, self._counts.max_duration
+        pad = self._counts.merge  # room for the zero-phase low-pass to settle
+        lo = first_index - before - pad
+        hi = second_index + after + pad + 1
+        y = self._ring_y.read(lo, hi)
+        if len(y) != hi - lo:
+            return True
+        return self._repeat.fits(y, first_index - lo, second_index - lo, c.noise_uv, (before, after),
+                                 self._config.doublet_max_misfit, self._config.doublet_max_misfit_share)
 
 def first_of_two(c: Candidate, offset: int) -> tuple[int, int, int]:
     """Peak, onset and end of the first of two potentials of one unit, `offset` samples apart (the other

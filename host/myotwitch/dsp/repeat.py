@@ -1,0 +1,202 @@
+"""Is a stretch of signal one potential repeated (a doublet), or one potential with two lobes of the same sign?
+
+A doublet is the whole potential fired again: y(t) = m(t) + a m(t - d), with m the unit's (filtered)
+potential, d the interval and a the second's size. A polyphasic potential with two same-sign lobes d apart
+(a reinnervated unit, smoothed by tissue) looks like that at its two peaks, but not as a whole: the lobes'
+neighbouring phases differ (in the test shape -0.3, +1, -0.6, +0.85, the "second discharge" has no trailing
+phase where the first has one, and the trough between is not the first's leading phase scaled).
+
+The test fits the doublet model by least squares: m free over the stretch (before its first peak, and up to
+d before its end), d and a free near the peaks' spacing and size ratio, fractional d by interpolation. What
+the best fit leaves is what no doublet explains. It is compared with what noise leaves: about d samples of
+the noise (the fit has d fewer unknowns than samples). The signal is low-passed first (zero phase, 150 Hz):
+a linear filter keeps a doublet a doublet, the lobes' misfit lies below 150 Hz, and half or more of the
+noise lies above it.
+
+Both hypotheses leave something: noise, and for a real doublet the model's own error (the stretch is cut
+where the signal goes quiet, and a large potential's band-pass tail outlasts that), which grows with size. So a
+pair is called not a doublet only when the misfit is both well above what noise leaves and a clear share of
+the stretch's energy (DetectorConfig.doublet_max_misfit, doublet_max_misfit_share). Without noise, at 40 times
+the noise sigma: the test module's `polyphasic` shapes leave 0.5 % (lobes 10 ms apart) and 1.9 % (12 and 15
+ms); the same shapes fired twice 15-25 ms apart 0.01-0.23 %. In noise at 10 sigma the 10 ms shape's misfit is
+as small as a real doublet's: nothing in the signal tells them apart there. Figures: docs/detector.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from myotwitch.dsp.filters import sosfilt, sosfilt_zi
+
+LOWPASS_HZ = 150.0  # below it lies the lobes' misfit; above it, half the noise or more
+_LOWPASS_ORDER = 4
+# The stretch ends where the low-passed signal stays within this many of its noise sigmas for QUIET_MS.
+QUIET_SIGMA = 1.5
+QUIET_MS = 2.0
+# The interval is searched this far either side of the peaks' spacing (noise and the other potential's
+# overlap move a peak by a sample or two; at 2 kHz a 20 ms unit's doublet 10 ms apart peaks 1 ms off).
+SEARCH_MS = 1.5
+_LANCZOS_TAPS = 4  # a fractional delay by Lanczos interpolation, 4 lobes each side
+
+
+# scipy.signal takes about 0.6 s to import (filters.py): the three pieces of it used here, in numpy.
+def butter_lowpass_sos(order: int, cutoff_hz: float, rate_hz: float) -> np.ndarray:
+    """scipy.signal.butter(order, cutoff_hz, fs=rate_hz, output="sos") for an even order: the analog
+    Butterworth poles, prewarped, through the bilinear transform, paired with their conjugates."""
+    fs2 = 2.0 * rate_hz
+    warped = fs2 * np.tan(np.pi * cutoff_hz / rate_hz)
+    poles = warped * -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    digital = (fs2 + poles) / (fs2 - poles)
+    gain = float(np.real(warped**order / np.prod(fs2 - poles)))
+    upper = digital[digital.imag > 0]
+    sos = np.array([[1.0, 2.0, 1.0, 1.0, -2.0 * p.real, abs(p) ** 2] for p in upper[np.argsort(-np.abs(upper))]])
+    sos[0, :3] *= gain
+    return sos
+
+
+def sos_response(sos: np.ndarray, points: int) -> np.ndarray:
+    """The frequency response at `points` frequencies from 0 to Nyquist (scipy.signal.sosfreqz's grid)."""
+    z = np.exp(-1j * np.pi * np.arange(points) / points)
+    out = np.ones(points, dtype=complex)
+    for b0, b1, b2, a0, a1, a2 in np.asarray(sos, dtype=np.float64):
+        out *= (b0 + b1 * z + b2 * z * z) / (a0 + a1 * z + a2 * z * z)
+    return out
+
+
+def sosfiltfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """scipy.signal.sosfiltfilt(sos, x) with its defaults: odd extension by 3 (2 sections + 1) samples, each
+    pass started in the steady state of its first sample."""
+    pad = 3 * (2 * len(sos) + 1)
+    ext = np.concatenate((2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2 : -(pad + 2) : -1]))
+    zi = sosfilt_zi(sos)
+    forward = sosfilt(sos, ext, zi * ext[0])[0]
+    back = sosfilt(sos, forward[::-1], zi * forward[-1])[0][::-1]
+    return back[pad:-pad]
+
+
+def lanczos(x: np.ndarray) -> np.ndarray:
+    """The Lanczos kernel (sinc windowed by sinc, _LANCZOS_TAPS lobes): interpolation at fractional delays."""
+    out = np.sinc(x) * np.sinc(x / _LANCZOS_TAPS)
+    out[np.abs(x) >= _LANCZOS_TAPS] = 0.0
+    return out
+
+
+class RepeatTest:
+    """The doublet model's misfit, for one sampling rate and conditioning filter."""
+
+    def __init__(self, rate_hz: float, conditioning_sos: np.ndarray) -> None:
+        self.rate_hz = rate_hz
+        self.lowpass_sos = butter_lowpass_sos(_LOWPASS_ORDER, min(LOWPASS_HZ, 0.4 * rate_hz), rate_hz)
+        # The share of the (conditioned) noise's variance left after the zero-phase low-pass: white noise in,
+        # through the conditioning filter, then |H_lowpass|^2 (forward and back).
+        h_conditioning = sos_response(conditioning_sos, 4096)
+        h_lowpass = sos_response(self.lowpass_sos, 4096)
+        through = np.abs(h_conditioning) ** 2
+        self.noise_share = float(np.sum(through * np.abs(h_lowpass) ** 4) / np.sum(through))
+        self.quiet_samples = max(1, round(QUIET_MS * rate_hz / 1000.0))
+        # Below LOWPASS_HZ every sample beyond four per period of it says little new: the fit works on every
+        # step-th sample (2 kHz: every third), a fraction of the work (it grows with the cube of the length).
+        self.step = max(1, int(rate_hz // (4 * LOWPASS_HZ)))
+        self.search_samples = max(1.5, SEARCH_MS * rate_hz / 1000.0 / self.step)
+
+    def misfit(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
+               max_reach_samples: tuple[int, int]) -> tuple[float, float]:
+        """How much of the stretch around two same-sign peaks (indices into `y`, the conditioned signal with
+        room around them for the low-pass to settle) no doublet y = m + a m(t - d) explains: over what noise
+        alone would leave (about 1 for a doublet in noise), and as a share of the stretch's energy. The stretch
+        reaches from where the signal goes quiet before the first peak to where it goes quiet after the second,
+        at most `max_reach_samples` (before, after) from them."""
+        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples)
+        left = self._search(stretch, spacing, ratio, enough=-1.0)
+        energy = float(stretch @ stretch)
+        over_noise = left / (noise_sq * spacing) if noise_sq > 0 else np.inf
+        return over_noise, left / energy if energy > 0 else 0.0
+
+    def fits(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
+             max_reach_samples: tuple[int, int], max_over_noise: float, max_share: float) -> bool:
+        """Does some doublet leave at most `max_over_noise` or at most `max_share` (`misfit`'s two figures)?
+        The same answer as from `misfit`, but it stops at the first doublet that does (most real ones: the
+        first tried, at the peaks' spacing and size ratio)."""
+        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples)
+        enough = max(max_over_noise * noise_sq * spacing, max_share * float(stretch @ stretch))
+        return self._search(stretch, spacing, ratio, enough) <= enough
+
+    def _stretch(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
+                 max_reach_samples: tuple[int, int]) -> tuple[np.ndarray, float, float, float]:
+        """The low-passed stretch (every `step`-th sample, the first peak among them), the peaks' spacing in
+        those samples and their size ratio, and the low-passed noise variance."""
+        smooth = sosfiltfilt(self.lowpass_sos, y)
+        noise_sq = noise_uv * noise_uv * self.noise_share
+        quiet = np.abs(smooth) < QUIET_SIGMA * np.sqrt(noise_sq)
+        lo = self._quiet_from(quiet, first_index, -1, max_reach_samples[0])
+        hi = self._quiet_from(quiet, second_index, 1, max_reach_samples[1]) + 1
+        ratio = float(smooth[second_index] / smooth[first_index]) if smooth[first_index] else 1.0
+        lo += (first_index - lo) % self.step
+        return smooth[lo:hi:self.step], (second_index - first_index) / self.step, ratio, noise_sq
+
+    def _search(self, stretch: np.ndarray, spacing: float, ratio: float, enough: float) -> float:
+        """The least misfit over intervals near `spacing` and sizes near `ratio`: a coarse grid, then a finer one
+        around its best; stops as soon as one is at most `enough`."""
+        fit = _DoubletFit(stretch, round(spacing))
+        best = (fit.left(spacing, [ratio])[0], spacing, ratio)
+        if best[0] <= enough:
+            return best[0]
+        near_first = np.arange(-self.search_samples, self.search_samples + 1e-9, 0.5)
+        near_first = near_first[np.argsort(np.abs(near_first), kind="stable")]  # a real doublet's d soonest
+        coarse = (spacing + near_first, ratio * np.array([0.7, 0.85, 1.0, 1.15, 1.3]))
+        for stage in ("coarse", "fine"):
+            intervals, sizes = coarse if stage == "coarse" else (
+                best[1] + np.arange(-0.25, 0.26, 0.125), best[2] * np.arange(0.92, 1.081, 0.02))
+            for d in intervals:
+                lefts = fit.left(float(d), sizes.tolist())
+                k = int(np.argmin(lefts))
+                if lefts[k] < best[0]:
+                    best = (lefts[k], float(d), float(sizes[k]))
+                if best[0] <= enough:
+                    return best[0]
+        return best[0]
+
+    def _quiet_from(self, quiet: np.ndarray, start: int, step: int, reach: int) -> int:
+        """The first index from `start` (going by `step`) ending quiet_samples of quiet signal, or `reach` away."""
+        run = 0
+        k = start
+        for _ in range(reach):
+            nxt = k + step
+            if not 0 <= nxt < len(quiet):
+                break
+            k = nxt
+            run = run + 1 if quiet[k] else 0
+            if run >= self.quiet_samples:
+                break
+        return k
+
+
+class _DoubletFit:
+    """Least squares of stretch[t] = m[t] + a m[t - d], m free on the stretch's first len - spacing samples
+    (zero before and after), for one stretch: the model is I + a K (K the delay by d), so its normal equations
+    are (I'I + a (I'K + K'I) + a^2 K'K) m = I'y + a K'y, built once per d for every a."""
+
+    def __init__(self, stretch: np.ndarray, spacing: int) -> None:
+        spacing = max(1, min(spacing, len(stretch) - 1))
+        self.stretch = stretch
+        n = len(stretch)
+        self.t = np.arange(n)[:, None]
+        self.j = np.arange(n - spacing)[None, :]
+        self.own = stretch[: n - spacing]  # I'y
+        self.energy = float(stretch @ stretch)
+
+    def left(self, d: float, sizes: list[float]) -> list[float]:
+        """The misfit left at interval d for each size a."""
+        delay = lanczos(self.t - self.j - d)  # K
+        cross = delay[: delay.shape[1]]  # I'K: K's first len - spacing rows
+        cross = cross + cross.T
+        square = delay.T @ delay
+        delayed = delay.T @ self.stretch
+        eye = np.eye(delay.shape[1])
+        out = []
+        for a in sizes:
+            rhs = self.own + a * delayed
+            # Full rank and well conditioned (the identity plus a delay below the diagonal).
+            m = np.linalg.solve(eye + a * cross + a * a * square, rhs)
+            out.append(max(self.energy - float(m @ rhs), 0.0))  # |y - Xm|^2 at the least-squares m
+        return out

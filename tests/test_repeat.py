@@ -1,0 +1,87 @@
+"""The doublet's repeat test on noise-free signals: the whole potential fired again fits the doublet model, two
+same-sign lobes of one potential do not (issue 13 item 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from myotwitch.dsp.config import DetectorConfig
+from myotwitch.dsp.filters import FilterConfig, design_bandpass_sos, sosfilt
+from myotwitch.dsp.repeat import RepeatTest
+from myotwitch.sources import synthetic as syn
+from test_rules import polyphasic
+
+SIZE_UV = 40.0  # noise sigma 1 uV: a 40-sigma potential
+CONFIG = DetectorConfig()
+
+
+def conditioned(rate_hz: float, parts: list[tuple[float, np.ndarray, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(conditioning sos, the band-passed signal) of potentials (peak at ms, shape, size) on a silent line."""
+    sos = design_bandpass_sos(rate_hz, FilterConfig())
+    x = np.zeros(int(0.4 * rate_hz))
+    for at_ms, shape, size in parts:
+        syn.add_potential(x, round(at_ms * rate_hz / 1000), shape, SIZE_UV * size)
+    return sos, sosfilt(sos, x)[0]
+
+
+def peak_near(y: np.ndarray, sign: float, index: int, half: int) -> int:
+    return index - half + int(np.argmax(sign * y[index - half : index + half + 1]))
+
+
+def misfit_of_pair(rate_hz: float, parts, first_ms: float, second_ms: float) -> tuple[float, float]:
+    sos, y = conditioned(rate_hz, parts)
+    ms = rate_hz / 1000
+    first = peak_near(y, 1.0, round((first_ms + 3) * ms), round(4 * ms))  # the band-pass delays a peak 2-4 ms
+    sign = np.sign(y[first])
+    first = peak_near(y, sign, first, round(2 * ms))
+    second = peak_near(y, sign, first + round((second_ms - first_ms) * ms), round(2 * ms))
+    reach = (round(20 * ms), round(40 * ms))
+    return RepeatTest(rate_hz, sos).misfit(y, first, second, 1.0, reach)
+
+
+def is_doublet(misfit: tuple[float, float]) -> bool:
+    over_noise, share = misfit
+    return over_noise <= CONFIG.doublet_max_misfit or share <= CONFIG.doublet_max_misfit_share
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+@pytest.mark.parametrize("lobe_gap_ms", [10.0, 12.0, 15.0])
+def test_two_lobes_of_one_potential_do_not_fit_a_doublet(rate_hz, lobe_gap_ms):
+    # The reason: the "second discharge" lacks the phases around the first (its trailing trough), so no
+    # potential plus a delayed copy of it makes the shape.
+    misfit = misfit_of_pair(rate_hz, [(200.0, polyphasic(rate_hz, lobe_gap_ms), 1.0)], 200.0, 200.0 + lobe_gap_ms)
+    assert not is_doublet(misfit), misfit
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+@pytest.mark.parametrize(("lobe_gap_ms", "interval_ms"), [(10.0, 25.0), (12.0, 15.0), (12.0, 25.0), (15.0, 15.0)])
+def test_the_same_potential_fired_twice_fits_a_doublet(rate_hz, lobe_gap_ms, interval_ms):
+    unit = polyphasic(rate_hz, lobe_gap_ms)
+    misfit = misfit_of_pair(rate_hz, [(200.0, unit, 1.0), (200.0 + interval_ms, unit, 0.9)],
+                            200.0, 200.0 + interval_ms)
+    assert is_doublet(misfit), misfit
+
+
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+@pytest.mark.parametrize(("duration_ms", "phases"), [(8, 2), (12, 3), (20, 2), (20, 3)])
+@pytest.mark.parametrize("interval_ms", [10.0, 12.0, 15.0])
+def test_overlapping_doublets_of_ordinary_units_fit(rate_hz, duration_ms, phases, interval_ms):
+    unit = syn.motor_unit_potential(rate_hz, duration_ms, phases, np.random.default_rng(duration_ms))
+    misfit = misfit_of_pair(rate_hz, [(200.0, unit, 1.0), (200.0 + interval_ms, unit, 1.1)],
+                            200.0, 200.0 + interval_ms)
+    assert is_doublet(misfit), misfit
+
+
+@pytest.mark.parametrize("rate_hz", [500.0, 1000.0, 2000.0, 20000.0])
+def test_the_low_pass_is_scipys(rate_hz):
+    # repeat.py does without scipy.signal (its import costs most of a short analysis's start-up).
+    from scipy import signal
+
+    from myotwitch.dsp import repeat
+
+    ours = repeat.butter_lowpass_sos(4, min(150.0, 0.4 * rate_hz), rate_hz)
+    theirs = signal.butter(4, min(150.0, 0.4 * rate_hz), fs=rate_hz, output="sos")
+    np.testing.assert_allclose(repeat.sos_response(ours, 1024), signal.sosfreqz(theirs, 1024)[1], atol=1e-12)
+    x = np.random.default_rng(1).normal(0.0, 1.0, 400)
+    np.testing.assert_allclose(repeat.sosfiltfilt(ours, x), signal.sosfiltfilt(theirs, x), atol=1e-12)
