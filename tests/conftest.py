@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -58,6 +59,20 @@ _SLOW_ELSEWHERE = {
                          "test_output_does_not_depend_on_block_size": "2 s",
                          "test_every_event_is_the_same_however_many_candidates_are_measured_at_once": "1 s"},
 }
+
+
+# A module marked slow as a whole (`pytestmark = pytest.mark.slow` or a list starting with it).
+_SLOW_MODULE = re.compile(r"^pytestmark = \[?pytest\.mark\.slow\b", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """The quick run (`-m "not slow"`) does not import modules marked slow as a whole: it would deselect all their
+    tests anyway, and importing them builds their parameters (test_recording_mutations: half a second)."""
+    if config.getoption("markexpr", "").strip() != "not slow" or collection_path.suffix != ".py":
+        return None
+    if collection_path.name.startswith("test_") and _SLOW_MODULE.search(collection_path.read_text(encoding="utf-8")):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
