@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import recording_files as rf
 
-SECONDS = 24.0
+SECONDS = 14.0  # 3 twitches in channel 0 (crosstalk on 1) and 2 common-mode potentials: each kind more than once
 LABELS = ["EMG APB", "EMG FDI", "EMG FCR"]
 
 
