@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+
 from myotwitch.analysis import analyze_file
 from myotwitch.cli import main
 from myotwitch.errors import MyotwitchError
@@ -16,13 +17,14 @@ from myotwitch.sources.replay import NAN_GAP
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 
 
-@pytest.fixture
-def csv_with_dropout(tmp_path):
-    """60 s of synthetic twitches at 1 kHz with a 0.5 s dropout (NaN) at 30 s."""
+@pytest.fixture(scope="module")
+def csv_with_dropout(tmp_path_factory):
+    """60 s of synthetic twitches at 1 kHz with a 0.5 s dropout (NaN) at 30 s, written once for the tests that
+    read it."""
     src = SyntheticSource(SyntheticConfig(duration_s=60, peak_sigma_range=(15, 30), twitch_rate_per_min=20, seed=5))
     x = src.signal_uv.copy()
     x[30_000:30_500] = np.nan
-    path = tmp_path / "dropout.csv"
+    path = tmp_path_factory.mktemp("dropout") / "dropout.csv"
     np.savetxt(path, x, fmt="%.3f", header="emg_uv", comments="")
     return path
 
