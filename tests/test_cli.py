@@ -24,8 +24,8 @@ def jsonl(text):
 
 @pytest.fixture(scope="module")
 def synthetic_csv(tmp_path_factory):
-    """60 s of synthetic twitches, written once for the tests that read it."""
-    src = SyntheticSource(SyntheticConfig(duration_s=60, peak_sigma_range=(15, 30), twitch_rate_per_min=20, seed=31))
+    """30 s of synthetic twitches (11), written once for the tests that read it."""
+    src = SyntheticSource(SyntheticConfig(duration_s=30, peak_sigma_range=(15, 30), twitch_rate_per_min=20, seed=31))
     path = tmp_path_factory.mktemp("synthetic") / "twitches.csv"
     np.savetxt(path, src.signal_uv, fmt="%.3f", header="emg_uv", comments="")
     return path, src
