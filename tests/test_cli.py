@@ -22,10 +22,11 @@ def jsonl(text):
     return [json.loads(line) for line in text.splitlines()]
 
 
-@pytest.fixture
-def synthetic_csv(tmp_path):
-    src = SyntheticSource(SyntheticConfig(duration_s=60, peak_sigma_range=(15, 30), twitch_rate_per_min=20, seed=31))
-    path = tmp_path / "twitches.csv"
+@pytest.fixture(scope="module")
+def synthetic_csv(tmp_path_factory):
+    """30 s of synthetic twitches (11), written once for the tests that read it."""
+    src = SyntheticSource(SyntheticConfig(duration_s=30, peak_sigma_range=(15, 30), twitch_rate_per_min=20, seed=31))
+    path = tmp_path_factory.mktemp("synthetic") / "twitches.csv"
     np.savetxt(path, src.signal_uv, fmt="%.3f", header="emg_uv", comments="")
     return path, src
 
@@ -150,7 +151,7 @@ def test_nan_run_is_skipped_as_a_gap_and_reported(tmp_path):
 )
 def test_unusable_recordings_say_why(tmp_path, capsys, signal, message):
     path = write_csv(tmp_path / "bad.csv", signal)
-    code, text = run(["analyze", str(path), "--rate", "1000"])
+    code, _ = run(["analyze", str(path), "--rate", "1000"])
     err = capsys.readouterr().err
     assert code == 1 and message in err and "Traceback" not in err
 
@@ -241,7 +242,7 @@ def test_a_files_own_pauses_and_its_invalid_values_are_told_apart(tmp_path, caps
     # 3000 jumps of one sample in the time column (the file's pauses), and an empty cell (an invalid value)
     x = np.random.default_rng(5).normal(0, 2, 20_000)
     index = np.arange(len(x)) + np.clip(np.arange(len(x)) - 10_000, 0, 3000)  # rows 10 001-13 000 step 2 ms
-    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x)]
+    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x, strict=True)]
     rows[5000] = "5.000,"
     path = tmp_path / "pauses.csv"
     path.write_text("time_s,emg_uv\n" + "\n".join(rows) + "\n")
@@ -259,7 +260,7 @@ def test_an_invalid_value_next_to_a_pause_is_told_apart_from_it(tmp_path, capsys
     # missing samples, which is still one invalid value and a pause of the file's own
     x = np.random.default_rng(6).normal(0, 2, 20_000)
     index = np.arange(len(x)) + np.where(np.arange(len(x)) >= 15_000, 2000, 0)
-    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x)]
+    rows = [f"{i / 1000:.3f},{v:.3f}" for i, v in zip(index, x, strict=True)]
     rows[14_999] = "14.999,"
     path = tmp_path / "r.csv"
     path.write_text("time_s,emg_uv\n" + "\n".join(rows) + "\n")

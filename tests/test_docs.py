@@ -42,9 +42,9 @@ def local_links(text: str) -> list[str]:
 
 
 def test_path_finder_sees_what_a_reader_sees() -> None:
-    text = ("`host/myotwitch/protocol.py` decodes; see firmware/lib/mtw_app.py, docs/protocol.md. "
+    text = ("`host/myotwitch/protocol/decoder.py` decodes; see firmware/lib/mtw_app.py, docs/protocol.md. "
             "The wheel's `myotwitch/firmware/` and ~/data/x are not repository paths.")
-    assert named_paths(text) == ["host/myotwitch/protocol.py", "firmware/lib/mtw_app.py", "docs/protocol.md"]
+    assert named_paths(text) == ["host/myotwitch/protocol/decoder.py", "firmware/lib/mtw_app.py", "docs/protocol.md"]
     assert local_links("[a](protocol.md#v1) [b](https://x.org/a.md) [c](#here)") == ["protocol.md"]
 
 
@@ -103,7 +103,7 @@ def test_readme_commands_table_lists_every_command() -> None:
 # What docs/architecture.md tells a newcomer to look for, and where: the name must be defined there
 # (where a frame is decoded, a twitch decided, a session written, and the interfaces between).
 ARCHITECTURE_NAMES = [
-    ("FrameDecoder", "host/myotwitch/protocol.py"),
+    ("FrameDecoder", "host/myotwitch/protocol/decoder.py"),
     ("SampleBlock", "host/myotwitch/sources/__init__.py"),
     ("Source", "host/myotwitch/sources/base.py"),
     ("Board", "host/myotwitch/sources/base.py"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sqlite3
 import threading
@@ -125,7 +126,9 @@ def test_board_refuses_a_rate_it_cannot_play(tmp_path, capsys):
 
 
 def test_no_firmware_on_the_port_is_a_clear_error():
-    source = SerialSource("loop://", answer_timeout_s=0.3)
+    # The wait for a hello on an injected clock: 0.1 s a reading, so 0.3 s pass in three reads of the port.
+    readings = itertools.count(0.0, 0.1)
+    source = SerialSource("loop://", answer_timeout_s=0.3, clock=lambda: next(readings))
     with pytest.raises(MyotwitchError, match="no myotwitch firmware answered on loop://"):
         source.open()
 
@@ -162,7 +165,7 @@ def test_capture_without_hello_is_a_clear_error(tmp_path, capsys):
 @pytest.mark.slow  # 11 s: waits out the silence timeout
 def test_port_that_disappears_keeps_what_was_logged(tmp_path, capsys):
     """The board is lost for good: after --give-up-after, what was found is logged and recorded, exit 1."""
-    path, src = synthetic_csv(tmp_path, duration_s=120, peak_sigma_range=(20, 40), twitch_rate_per_min=30, seed=45)
+    path, _ = synthetic_csv(tmp_path, duration_s=120, peak_sigma_range=(20, 40), twitch_rate_per_min=30, seed=45)
     db = tmp_path / "l.sqlite"
     with SimBoard(open_recording(path), speed=1.0) as board:
         killer = threading.Timer(9.0, board._end_process)  # the 'user' pulls the cable for good after ~8 s

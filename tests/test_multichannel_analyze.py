@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import ROOT
 from myotwitch.cli import main
 from test_channels import RATE_HZ, scene
@@ -17,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import recording_files as rf
 
 SECONDS = 24.0
+CSV_SECONDS = 14.0  # the CSVs' scene: 3 twitches and 2 common-mode potentials, written and parsed row by row
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +96,9 @@ def test_a_muscle_name_missing_is_a_one_line_error(three, capsys):
 
 
 def test_csv_signal_columns_are_channels(tmp_path):
-    x, twitches, _ = scene(seconds=SECONDS)
+    x, twitches, _ = scene(seconds=CSV_SECONDS)
     path = tmp_path / "two.csv"
-    rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f},{b:.1f}" for i, (a, b) in enumerate(zip(x[0], x[1])))
+    rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f},{b:.1f}" for i, (a, b) in enumerate(zip(x[0], x[1], strict=True)))
     path.write_text("time_s,left_apb_uv,left_fdi_uv\n" + rows + "\n")
     code, lines = analyze(str(path), "--format", "jsonl")
     assert code == 0
@@ -113,16 +115,16 @@ def test_a_batch_of_multichannel_files_gives_its_rows(three, tmp_path):
     assert main(["analyze", str(path), "--out", str(out)], stdout=io.StringIO()) == 0
     rows = (out / "summary.csv").read_text().splitlines()
     header, row = rows[0].split(","), rows[1].split(",")
-    got = dict(zip(header, row))
+    got = dict(zip(header, row, strict=True))
     assert got["status"] == "ok" and int(got["twitches"]) == len(twitches)
     assert float(got["duration_s"]) == SECONDS and int(got["samples"]) == SECONDS * RATE_HZ
 
 
 def test_csv_columns_that_say_they_are_not_emg_are_skipped_and_said(tmp_path, capsys):
-    x, _, _ = scene(seconds=SECONDS)
+    x, _, _ = scene(seconds=CSV_SECONDS)
     path = tmp_path / "with_ecg.csv"
     rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f},{b:.1f},{c:.1f},0.98"
-                     for i, (a, b, c) in enumerate(zip(x[0], x[1], x[2])))
+                     for i, (a, b, c) in enumerate(zip(x[0], x[1], x[2], strict=True)))
     path.write_text("time_s,apb_uv,ecg_uv,fdi_uv,accel_g\n" + rows + "\n")
     code, lines = analyze(str(path), "--format", "jsonl")
     assert code == 0
@@ -133,15 +135,15 @@ def test_csv_columns_that_say_they_are_not_emg_are_skipped_and_said(tmp_path, ca
 
 
 def test_a_gap_in_one_column_is_that_channels_alone(tmp_path):
-    x, twitches, _ = scene(seconds=SECONDS)
+    x, twitches, _ = scene(seconds=CSV_SECONDS)
     path = tmp_path / "gap.csv"
-    rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f}," + ("" if 30_000 < i < 30_100 else f"{b:.1f}")
-                     for i, (a, b) in enumerate(zip(x[0], x[1])))
+    rows = "\n".join(f"{i / RATE_HZ:.4f},{a:.1f}," + ("" if 10_000 < i < 10_100 else f"{b:.1f}")
+                     for i, (a, b) in enumerate(zip(x[0], x[1], strict=True)))
     path.write_text("time_s,apb_uv,fdi_uv\n" + rows + "\n")
     code, lines = analyze(str(path), "--format", "jsonl")
     assert code == 0
     gaps = [e for e in lines if e["type"] == "gap"]
-    assert [(g["channel"], g["muscle"], g["start_s"], g["samples"]) for g in gaps] == [(1, "fdi_uv", 15.0005, 99)]
+    assert [(g["channel"], g["muscle"], g["start_s"], g["samples"]) for g in gaps] == [(1, "fdi_uv", 5.0005, 99)]
     summary = lines[-1]
     assert [c["lost_samples"] for c in summary["channels"]] == [0, 99]
     assert (summary["samples"], summary["lost_samples"]) == (len(x[0]), 0)  # the fullest channel's

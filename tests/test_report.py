@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+
 from myotwitch.cli import main
 from myotwitch.report import CLEAR_SNR, load_session, render, summarise, write_report
 from myotwitch.report import figures as report_figures
@@ -73,11 +74,30 @@ def ticks(svg: str) -> list[str]:
     return re.findall(r">\s*(\d\d:\d\d(?::\d\d)?)\s*<", svg)
 
 
-def test_the_page_travels_alone(tmp_path):
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """One session reported once for the tests that read its page (a whole report takes about 0.5 s): clear and
+    marginal twitches, SNR-less ones, two marks (one with a note to escape), an episode; in UTC.
+    Returns (its folder, the page's path, the page, the summary)."""
+    snrs = [10.0, 12.0, 25.0, 40.0, 80.0, 9.99, 4.0, 5.5]
+    twitches = [twitch(10.0 + 5 * i, 2.0 * snr, snr) for i, snr in enumerate(snrs)]
+    twitches.append({"t_s": 60.0, "peak_uv": 30.0, "noise_uv": 2.0})  # 15: clear
+    twitches.append({"t_s": 65.0, "peak_uv": 6.0, "noise_uv": 2.0})  # 3: marginal
+    twitches.append({"t_s": 70.0, "peak_uv": 6.0})  # no SNR at all
+    marks = [{"t_s": 115.0, "label": "felt-twitch", "note": "calf, <b>left</b>"}, {"t_s": 62.0, "label": "cramp"}]
+    folder = make_session(tmp_path_factory.mktemp("reported") / "s", duration_s=120, twitches=twitches, marks=marks,
+                          episodes=[episode(25.0)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "UTC0")
+        time.tzset()
+        page_path, summary = write_report(folder)
+    time.tzset()
+    return folder, page_path, page_path.read_text(), summary
+
+
+def test_the_page_travels_alone(reported, tmp_path):
     """Copied or e-mailed alone, the page still shows everything: it refers to nothing outside itself."""
-    folder = make_session(tmp_path / "s", duration_s=120, twitches=[twitch(30.0, 80.0, 40.0), twitch(70, 9.0, 4.5)],
-                          marks=[{"t_s": 50.0, "label": "cramp"}], episodes=[episode(25.0)])
-    page_path, _ = write_report(folder)
+    folder, page_path, _, _ = reported
     alone = tmp_path / "mailed" / "report.html"
     alone.parent.mkdir()
     shutil.copy(page_path, alone)
@@ -100,7 +120,8 @@ def test_the_same_session_gives_the_same_page_and_no_shared_ids(tmp_path):
     before = {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")}  # Agg: set on purpose
     first, _ = render(load_session(folder))
     assert render(load_session(folder))[0] == first
-    assert {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")} == before  # the report leaves a program's own plots as they were
+    # The report leaves a program's own plots as they were.
+    assert {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")} == before
     # Each figure's clip paths are its own: two figures clipping to the same rectangle would otherwise share
     # an id, and the second figure's lines would be clipped by whichever definition the browser found first.
     clip_ids = re.findall(r'<clipPath id="([^"]+)"', first)
@@ -156,16 +177,10 @@ def test_no_start_time_gives_seconds_and_says_so(tmp_path):
     assert "session.json does not say when it started" in page
 
 
-def test_clear_and_marginal_counts_in_the_summary(tmp_path):
+def test_clear_and_marginal_counts_in_the_summary(reported):
     """SNR >= 10 is clear (10.0 itself included), below is marginal; an event without an SNR field has it
     from peak / noise; one that gives neither is counted apart, not guessed."""
-    snrs = [10.0, 12.0, 25.0, 40.0, 80.0, 9.99, 4.0, 5.5]
-    twitches = [twitch(10.0 + 5 * i, 2.0 * snr, snr) for i, snr in enumerate(snrs)]
-    twitches.append({"t_s": 60.0, "peak_uv": 30.0, "noise_uv": 2.0})  # 15: clear
-    twitches.append({"t_s": 65.0, "peak_uv": 6.0, "noise_uv": 2.0})  # 3: marginal
-    twitches.append({"t_s": 70.0, "peak_uv": 6.0})  # no SNR at all
-    folder = make_session(tmp_path / "s", duration_s=120, twitches=twitches)
-    page, s = render(load_session(folder))
+    _, _, page, s = reported  # SNRs 10, 12, 25, 40, 80, 9.99, 4, 5.5; then 30 / 2, 6 / 2, and one with neither
     assert CLEAR_SNR == 10.0
     assert (s["twitches"], s["clear_twitches"], s["marginal_twitches"], s["snr_unknown_twitches"]) == (11, 6, 4, 1)
     assert s["clear_per_min"] == 3.0
@@ -208,15 +223,13 @@ def test_nice_scale(value, scale):
     assert nice_scale(value) == scale
 
 
-def test_marks_table_with_labels_notes_and_clock_times(tmp_path, zone):
-    zone("UTC0")
-    marks = [{"t_s": 125.0, "label": "felt-twitch", "note": "calf, <b>left</b>"}, {"t_s": 62.0, "label": "cramp"}]
-    page, s = render(load_session(make_session(tmp_path / "s", duration_s=200, marks=marks)))
+def test_marks_table_with_labels_notes_and_clock_times(reported):
+    _, _, page, s = reported  # in UTC: the session began at 13:00:00
     assert s["marks"] == 2
     section = page[page.index("<h2>Your marks</h2>") :]
     rows = re.findall(r"<tr>(.*?)</tr>", section[: section.index("</table>")])
     assert rows[1:] == ['<td>13:01:02</td><td class="n">62.0</td><td>cramp</td><td></td>',
-                        ('<td>13:02:05</td><td class="n">125.0</td><td>felt-twitch</td>'
+                        ('<td>13:01:55</td><td class="n">115.0</td><td>felt-twitch</td>'
                         "<td>calf, &lt;b&gt;left&lt;/b&gt;</td>")]
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import sqlite3
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
+
 from myotwitch.cli import main
 from myotwitch.store import Store
 from myotwitch.trend import NO_MUSCLE, collect, daily_rates, render, write_trend
@@ -55,12 +58,31 @@ def marginal(n):
     return [5.0] * n
 
 
+@pytest.fixture(scope="module")
+def week_made(tmp_path_factory):
+    """The week's log and session folders, written once for the module (8 sessions: about 0.2 s each time)."""
+    folder = tmp_path_factory.mktemp("week")
+    return make_week(folder / "log.sqlite", folder)
+
+
 @pytest.fixture
-def week(tmp_path, zone):  # noqa: F811
+def week(week_made, tmp_path, zone):  # noqa: F811
+    """A copy of the week for one test to read or change: the log's folders point into the copy."""
+    zone("UTC0")
+    shutil.copytree(week_made.parent, tmp_path, dirs_exist_ok=True)
+    db = tmp_path / "log.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE sessions SET out_dir = ? || substr(out_dir, ?) WHERE out_dir IS NOT NULL",
+                    (str(tmp_path), len(str(week_made.parent)) + 1))
+        folders = [Path(row[0]) for row in con.execute("SELECT out_dir FROM sessions")]
+    con.close()
+    assert len(folders) == 8 and all(f.parent == tmp_path and f.is_dir() for f in folders)
+    return db
+
+
+def make_week(db, tmp_path):
     """Three days of a left FDI, one of a right calf, one session before the window; a demo, a simulated board
     and a replayed recording, none of them the person."""
-    zone("UTC0")
-    db = tmp_path / "log.sqlite"
     add_session(db, tmp_path, "2026-11-19T20:00:00+00:00", minutes=60, snrs=clear(99))  # before --since
     # Day 1: 30 min with 6 min of activity (24 min of rest) and 30 min of rest: 54 min of rest.
     add_session(db, tmp_path, "2026-11-20T08:00:00+00:00", minutes=30, snrs=clear(18) + marginal(9),
@@ -173,7 +195,8 @@ def test_report_since_through_the_command(week, capsys):
     text = io.StringIO()
     assert main(["report", "--since", "2026-11-20", "--db", str(week)], stdout=text) == 0
     page = week.parent / "trend-since-2026-11-20.html"
-    assert f"report    {page}" in text.getvalue() and "2 with a recording since 2026-11-20, 4 sessions" in text.getvalue()
+    said = text.getvalue()
+    assert f"report    {page}" in said and "2 with a recording since 2026-11-20, 4 sessions" in said
     assert "Twitching over days, since 2026-11-20" in page.read_text()
     out = week.parent / "elsewhere.html"
     assert main(["report", "--since", "2026-11-20", "--db", str(week), "--out", str(out)], stdout=text) == 0

@@ -11,11 +11,14 @@ and the frames are wanted ~0.25 s at a time anyway (live/batching.py).
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
 from fake_board import FakeClock
 from myotwitch import protocol as P
+from myotwitch.cli import main
 from myotwitch.sources import serial_source
 from myotwitch.sources.serial_source import READ_INTERVAL_S, SerialSource
 
@@ -143,3 +146,98 @@ def test_the_first_frame_is_read_as_it_arrives(monkeypatch):
     first_due_s = port.arrivals[0][0]
     next(iter(source.blocks()))
     assert clock.now == first_due_s
+
+
+class FastBoardPort(PacedPort):
+    """A board that is not real time (the simulated board at --speed 0): it writes frames as fast as it can,
+    `rate_bytes_per_s` of the fake clock, into the OS's tty buffer, and blocks while that buffer is full."""
+
+    TTY_BUFFER_BYTES = 4096
+
+    def __init__(self, clock: FakeClock, frames: int, rate_bytes_per_s: float = 400_000.0) -> None:
+        super().__init__(clock, frames)
+        self.rate_bytes_per_s = rate_bytes_per_s
+        self.queued: list[bytes] = []  # what the board has yet to write, in order
+        self.stream_bytes = 0
+        self.written_until = 0.0  # the board's own clock: when its last write ended
+
+    def write(self, data: bytes) -> int:
+        super().write(data)
+        if b"START" in data:  # the stream: written as fast as the buffer takes it, not on a timetable
+            self.queued = [frame for _, frame in self.arrivals]
+            self.stream_bytes = sum(len(frame) for frame in self.queued)
+            self.arrivals = []
+            self.written_until = self.clock.now
+        return len(data)
+
+    def _arrive(self) -> None:
+        if len(self.pending) >= self.TTY_BUFFER_BYTES:
+            self.written_until = max(self.written_until, self.clock.now)  # blocked on the full buffer till now
+        while self.queued and len(self.pending) < self.TTY_BUFFER_BYTES:
+            done = self.written_until + len(self.queued[0]) / self.rate_bytes_per_s
+            if done > self.clock.now:
+                break
+            self.pending += self.queued.pop(0)
+            self.written_until = done
+
+    def read(self, size: int) -> bytes:
+        self._arrive()
+        while len(self.pending) < size and self.queued:  # select: wakes on each write, or at the timeout
+            self.clock.now += len(self.queued[0]) / self.rate_bytes_per_s
+            self.wakeups += 1
+            self._arrive()
+        out, self.pending = bytes(self.pending[:size]), self.pending[size:]
+        return out
+
+
+def _fast_board(monkeypatch, read_interval_s: float | None):
+    clock = FakeClock(100.0)
+    port = FastBoardPort(clock, frames=1200)  # 30 s at 2 kHz, written in about 0.15 s
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        clock.sleep(s)
+
+    monkeypatch.setattr(serial_source.serial, "serial_for_url", lambda *a, **k: port)
+    pace = {} if read_interval_s is None else {"read_interval_s": read_interval_s}
+    source = SerialSource("fake://board", clock=clock, sleep=sleep, **pace)
+    source.open()
+    source.start()
+    return source, port, clock, slept
+
+
+def test_a_board_faster_than_real_time_is_read_unpaced_as_fast_as_it_writes(monkeypatch):
+    """The reason for read_interval_s=0: a board that writes as fast as it can blocks on the tty buffer while
+    the host sleeps, so a pace only holds it up. Unpaced, the stream takes the board's own time, and every
+    sample is kept in order."""
+    source, port, clock, slept = _fast_board(monkeypatch, 0.0)
+    start_s = clock.now
+    blocks = list(source.blocks())
+    written_s = port.stream_bytes / port.rate_bytes_per_s  # the board's own time to write the stream
+    assert slept == [] and clock.now - start_s <= 1.1 * written_s
+    assert [b.start_index for b in blocks] == [k * FRAME_SAMPLES for k in range(port.frames)]
+    assert np.array_equal(np.concatenate([b.samples_uv for b in blocks]), source.info.counts_to_uv(port.counts))
+    # Paced, the same board is held up by the host's sleeps: the default is for boards in real time.
+    source, port, clock, slept = _fast_board(monkeypatch, None)
+    start_s = clock.now
+    assert len(list(source.blocks())) == port.frames
+    assert slept and clock.now - start_s > 2 * written_s
+
+
+def test_the_simulated_board_at_full_speed_is_read_unpaced(monkeypatch, tmp_path):
+    """`demo` and `check` at --speed 0 read the simulated board as it writes; any other port is paced."""
+    opened: list[float] = []
+
+    class Opened(SerialSource):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self.read_interval_s)
+
+    monkeypatch.setattr(serial_source, "SerialSource", Opened)
+    assert main(["demo", "--speed", "0", "--duration", "1", "--format", "jsonl", "--no-view",
+                 "--out", str(tmp_path / "s"), "--db", str(tmp_path / "l.sqlite")], stdout=io.StringIO()) == 0
+    assert main(["check", "--no-prompt", "--format", "jsonl", "--source", "sim", "--speed", "0", "--relax", "3"],
+                stdout=io.StringIO()) == 0
+    assert opened == [0.0, 0.0]
+    assert SerialSource("loop://").read_interval_s == READ_INTERVAL_S

@@ -253,7 +253,7 @@ def open_source(args: argparse.Namespace,
         recording = open_recording(args.source)
         yield ReplaySource(recording).blocks(), recording.rate_hz, None
         return
-    from myotwitch.sources.serial_source import SerialSource
+    from myotwitch.sources.serial_source import READ_INTERVAL_S, SerialSource
 
     if args.source == "sim":
         from myotwitch.sources.simboard import SimBoard
@@ -261,7 +261,9 @@ def open_source(args: argparse.Namespace,
         with SimBoard(open_recording(DEMO_RECORDING), speed=args.speed) as sim:
             if sim.port is None:
                 raise MyotwitchError("the simulated board did not start")
-            source = SerialSource(sim.port, silence_timeout_s=10.0)
+            # At --speed 0 the board writes as fast as it can: read it as it writes (see READ_INTERVAL_S).
+            source = SerialSource(sim.port, silence_timeout_s=10.0, read_interval_s=0.0 if args.speed == 0 else
+                                  READ_INTERVAL_S)
             info = source.open()
             try:
                 source.start()

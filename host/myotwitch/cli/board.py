@@ -90,14 +90,16 @@ def _board_source(args: argparse.Namespace, connect: Callable[[], SerialSource],
                              clock=capture.clock if capture is not None else time.monotonic)
 
 
-def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0):
-    from myotwitch.sources.serial_source import SerialSource
+def _serial_opener(args: argparse.Namespace, capture, silence_timeout_s: float = 5.0, unpaced: bool = False):
+    """Opens a port as a SerialSource; `unpaced` for a board faster than real time (read as it writes)."""
+    from myotwitch.sources.serial_source import READ_INTERVAL_S, SerialSource
 
     def open_port(port: str):
         from myotwitch.sensors import unset_sensor_warning
 
         source = SerialSource(port, baudrate=args.baud, rate_hz=args.rate, capture=capture,
-                              silence_timeout_s=silence_timeout_s, sensors=getattr(args, "sensor", None))
+                              silence_timeout_s=silence_timeout_s, sensors=getattr(args, "sensor", None),
+                              read_interval_s=0.0 if unpaced else READ_INTERVAL_S)
         info = source.open()
         warning = unset_sensor_warning(info.sensors, info.channel_gains())
         if warning:
@@ -155,7 +157,7 @@ def _live_sim(args: argparse.Namespace, out: Output, recording_path: str, kind: 
         status(f"firmware on pseudo-terminal {board.port}")
         try:
             with _open_capture(args) as capture:
-                open_port = _serial_opener(args, capture, silence_timeout_s=10.0)
+                open_port = _serial_opener(args, capture, silence_timeout_s=10.0, unpaced=args.speed == 0)
 
                 def connect():
                     if board.port is None:

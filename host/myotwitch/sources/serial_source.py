@@ -74,7 +74,9 @@ def note_status(connection: StatusNotes, frame: StatusFrame) -> bool:
 # blocking 1-byte read (up to the port's timeout), so an unplugged board still shows as a failed read.
 # Pacing starts after a connection's first data frame, which is read as it arrives: a reconnection places
 # the new counter after the gap by that frame's arrival time (sources/reconnecting.py), so it must not be
-# up to an interval late. The last arrival before a break is late by at most one frame's period.
+# up to an interval late. The last arrival before a break is late by at most one frame's period. A board
+# faster than real time (the simulated board at --speed 0) fills the tty buffer within a few ms of a sleep and
+# then waits on it: read it unpaced (read_interval_s=0), as it writes.
 READ_CHUNK_BYTES = 4096
 READ_INTERVAL_S = 0.1
 
@@ -91,6 +93,7 @@ class SerialSource:
         sleep: Callable[[float], None] = time.sleep,
         capture: BinaryIO | None = None,
         sensors: list[str] | None = None,
+        read_interval_s: float = READ_INTERVAL_S,
     ) -> None:
         self.url = url
         self.baudrate = baudrate
@@ -99,6 +102,9 @@ class SerialSource:
         self.silence_timeout_s = silence_timeout_s
         self._clock = clock
         self._sleep = sleep
+        # 0: read what arrives as it arrives, for a board that is not real time (the simulated board at
+        # --speed 0): it writes as fast as the tty buffer takes, so a pace would only hold it up.
+        self.read_interval_s = read_interval_s
         self._capture = capture  # every byte received is appended here (a raw capture to replay)
         self.sensors = list(sensors or [])  # sensor names (myotwitch.sensors) to store on channels 0, 1, ...
         self.decoder = FrameDecoder()
@@ -286,7 +292,7 @@ class SerialSource:
                     self.restarts += 1
                     raise ConnectionLost(f"{self.url}: the board restarted mid-stream", "board restarted")
             if paced and len(chunk) < READ_CHUNK_BYTES // 2:  # caught up: what arrives next is read in one wake-up
-                rest_s = READ_INTERVAL_S - (self._clock() - woke)
+                rest_s = self.read_interval_s - (self._clock() - woke)
                 if rest_s > 0:
                     self._sleep(rest_s)
 
