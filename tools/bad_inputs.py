@@ -181,7 +181,7 @@ def table() -> str:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             code, err, command = run_case(case, folder)
-            message = pick_message(err).replace(str(folder), "DIR").replace("|", "\\|")
+            message = pick_message(err).replace(str(folder), "DIR").replace(f"{ROOT}/", "").replace("|", "\\|")
         lines.append(f"| {case.name} | `myotwitch {command}` | {code} | {message} |")
     return "\n".join(lines + _recordings_table()) + "\n"
 
