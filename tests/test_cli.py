@@ -269,3 +269,19 @@ def test_an_invalid_value_next_to_a_pause_is_told_apart_from_it(tmp_path, capsys
     assert code == 0 and gaps == [(14.999, 1, "not"), (15.0, 2000, "no")]
     err = capsys.readouterr().err
     assert "2.000 s missing from the file in 1 place" in err and "0.001 s of values that are not numbers" in err
+
+
+def test_numpy_gets_one_blas_thread_unless_the_user_chose(monkeypatch):
+    # OpenBLAS's threads spin after each small fit of the doublet check: 8 % more CPU for nothing, and they
+    # fight a batch's other workers for the cores. Set before numpy loads in a CLI process (and its workers).
+    import os
+
+    from myotwitch.cli import BLAS_THREAD_VARIABLES
+
+    for name in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # the person's own choice stays
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert (os.environ["OPENBLAS_NUM_THREADS"], os.environ["MKL_NUM_THREADS"]) == ("1", "1")
+    assert os.environ["OMP_NUM_THREADS"] == "4"

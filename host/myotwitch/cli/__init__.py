@@ -12,6 +12,7 @@ imported only when one of its commands runs.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import TextIO
 
@@ -22,7 +23,17 @@ from myotwitch.errors import MyotwitchError, UsageError
 __all__ = ["build_parser", "main", "run"]
 
 
+# numpy's BLAS (OpenBLAS here) starts a thread per core and keeps it spinning after each call. The linear
+# algebra myotwitch does is small (the doublet check's least-squares fits), so those threads only burn CPU:
+# 8 % more for a 1-hour analyze, and they fight the other workers of a batch for the cores. One thread,
+# unless the person running it chose otherwise. Set before numpy is imported (the CLI imports it lazily);
+# batch workers inherit it from this process's environment.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # no command: the commands list, as a usage error (as argparse exits on one)
