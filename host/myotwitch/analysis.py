@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,13 +72,6 @@ def open_source(path: str | os.PathLike, rate_hz: float | None = None):
     return ReplaySource(recording), recording.rate_hz, recording.duration_s, recording.gaps
 
 
-def _capture(source: object) -> CaptureSource | None:
-    """The source if it is a raw capture: only open_source makes one, importing its module, so a recording's
-    analysis never imports it (the live session's modules behind it: a tenth of analyze's start-up)."""
-    module = sys.modules.get("myotwitch.sources.capture")
-    return source if module is not None and isinstance(source, module.CaptureSource) else None
-
-
 def split_gap(file_gaps: list[tuple[int, int]], first: int, count: int) -> Iterator[Gap]:
     """A run of missing samples as gaps, each with its reason. The replay source joins runs that touch, so
     one run may hold pauses of the file's own and invalid values next to them: each is said apart."""
@@ -114,7 +106,8 @@ class FileAnalysis:
     def __post_init__(self) -> None:
         self.multi: MultiChannelAnalysis | None = None
         self.label: Path = Path(self.path)
-        if not is_capture(self.path):
+        capture = is_capture(self.path)
+        if not capture:
             from myotwitch.dsp.detector import MIN_RATE_HZ
             from myotwitch.recordings import open_signals
 
@@ -131,6 +124,9 @@ class FileAnalysis:
         if self.muscles is not None and len(self.muscles) > 1:
             raise MyotwitchError(f"{len(self.muscles)} muscles named for {self.path}, which has one EMG signal")
         self.source, self.stream_rate_hz, self.total_s, self.file_gaps = open_source(self.path, self.rate_hz)
+        # A raw capture replays the live session's gap and noise notes; its module (and the live session's
+        # behind it, a tenth of analyze's start-up) is imported by open_source only for a capture.
+        self.capture: CaptureSource | None = self.source if capture else None
         label = getattr(self.source, "recording", None)
         self.label = label.path if label is not None else Path(self.source.path)
         self.monitor = monitor_for(self.stream_rate_hz)
@@ -144,7 +140,7 @@ class FileAnalysis:
             return
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
-        capture = _capture(source)
+        capture = self.capture
         for block in source.blocks():
             if capture is not None:  # the live session's gap and noise notes, as it had them
                 yield from capture.events_for(block)
@@ -200,7 +196,7 @@ class FileAnalysis:
             "lost_samples": monitor.lost_samples,
             "rate_hz": rate_hz,
             **monitor.summary(),
-            **(capture.summary() if (capture := _capture(source)) is not None else {}),
+            **(self.capture.summary() if self.capture is not None else {}),
             "path": str(label),
         }
         if self.muscles:  # named on the command line: said in the summary, the events stay as they were
