@@ -164,10 +164,9 @@ class FileAnalysis:
         if monitor.samples == 0:
             raise MyotwitchError(f"{label}: no samples" + (" that are numbers within ±10 V" if source.skipped else ""))
         if monitor.detector.noise_uv is None:
-            flat_s = monitor.skipped_s.get("flat", 0.0)
-            if flat_s:
-                raise MyotwitchError(f"{label}: the signal is flat ({flat_s:.1f} s: electrode off, no sensor, or "
-                                     "values in V or mV, not µV?), nothing to analyze")
+            flat = _flat(monitor)
+            if flat:
+                raise MyotwitchError(f"{label}: {flat}")
             needed_s = monitor.detector.warmup_s
             if source.skipped and monitor.samples >= needed_s * rate_hz:
                 raise MyotwitchError(f"{label}: no stretch of {needed_s:g} s without a gap, so no noise floor "
@@ -217,16 +216,24 @@ def _implausible_floor(noise_uv: float | None) -> str | None:
             "millivolts read as µV are 10^6 or 10^3 too small, and amplitudes and twitches with them")
 
 
+def _flat(monitor: Monitor) -> str | None:
+    """Why nothing could be analyzed if the signal was flat (skipped as such), or None."""
+    flat_s = monitor.skipped_s.get("flat", 0.0)
+    if not flat_s:
+        return None
+    return (f"the signal is flat ({flat_s:.1f} s: electrode off, no sensor, or values in V or mV, not µV?), "
+            "nothing to analyze")
+
+
 def _no_floor(monitor: Monitor, skipped: list[tuple[int, int]], rate_hz: float) -> str | None:
     """Why a channel gave no noise floor (nothing could be detected on it), or None: it did."""
     if monitor.samples == 0:
         return "no samples" + (" that are numbers within ±10 V" if skipped else "")
     if monitor.detector.noise_uv is not None:
         return None
-    flat_s = monitor.skipped_s.get("flat", 0.0)
-    if flat_s:
-        return (f"the signal is flat ({flat_s:.1f} s: electrode off, no sensor, or values in V or mV, not µV?), "
-                "nothing to analyze")
+    flat = _flat(monitor)
+    if flat:
+        return flat
     needed_s = monitor.detector.warmup_s
     return (f"too short to estimate the noise floor ({monitor.samples / rate_hz:.2f} s of signal without a gap, "
             f"at least {needed_s:g} s needed)")
