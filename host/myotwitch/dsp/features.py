@@ -110,9 +110,9 @@ class Features:
     def measure_batch(self, batch: list[Candidate], processed: int) -> None:
         """`measure` for candidates about to be decided, the numpy work done once for all of them.
 
-        The same figures as one by one: the baseline's moving sums cover the
-        same samples, the clipping test runs only where the raw signal holds
-        a run of equal values long enough to be clipped."""
+        The same figures as one by one (the baseline's to rounding: its running
+        sums start elsewhere); the clipping test runs only where the raw signal
+        holds a run of equal values long enough to be clipped."""
         ctx = self._counts.feature_ctx
         todo = [c for c in batch if not c.features_final and not c.echo and c.end_index + ctx + 1 <= processed]
         if len(todo) < 2:
@@ -122,14 +122,7 @@ class Features:
         if self._ring_raw.span(lo, hi) != (lo, hi):
             return  # part of it is gone: one by one, as far as the ring still reaches
         raw = self._ring_raw.read(lo, hi)
-        base = streaming.low_passed(raw, self.baseline_windows)  # base[k] is the baseline at sample lo + reach + k
-        starts = np.array([c.onset_index - ctx - lo - reach for c in todo])
-        ends = np.array([c.end_index + ctx + 1 - lo - reach for c in todo])
-        bounds = np.empty(2 * len(todo), dtype=np.intp)
-        bounds[0::2], bounds[1::2] = starts, ends
-        padded = np.append(base, 0.0)  # reduceat wants every bound inside the array; the pad is never in a range
-        top = np.maximum.reduceat(padded, bounds)[0::2]
-        bottom = np.minimum.reduceat(padded, bounds)[0::2]
+        swings = self._baseline_swings(raw, lo, todo)
         # Where could a clipped run be: clip_run equal values in a row, raw[j] to raw[j + r] (j in held_from).
         r = self._counts.clip_run - 1
         equal_next = np.flatnonzero(raw[1:] == raw[:-1])  # raw[k + 1] == raw[k]: rare in a live signal
@@ -138,7 +131,7 @@ class Features:
         firsts = equal_next[: max(0, len(equal_next) - r + 1)]
         held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
         clip_run = self._counts.clip_run
-        for c, swing in zip(todo, (top - bottom).tolist(), strict=True):  # Python floats: one conversion for all
+        for c, swing in zip(todo, swings, strict=True):
             c.baseline_swing_uv = swing
             c.features_final = True
             self._measure_jump(c)
@@ -148,6 +141,25 @@ class Features:
                 c.clipped = bool(streaming.clip_mask(raw[a:b], clip_run).any())
             else:
                 c.clipped = False
+
+    def _baseline_swings(self, raw: np.ndarray, lo: int, todo: list[Candidate]) -> list[float]:
+        """The range of the baseline (the low-passed raw signal, `raw` from absolute index `lo`) within
+        feature_ctx of each candidate, as `measure` finds it. The moving averages run only over the candidates'
+        stretches (overlapping ones merged), end to end: between candidates they are not needed, and their
+        running sums, one addition after another, were most of the batch's time. Each stretch's averages read
+        only its own samples (the sums across a join are never used)."""
+        ctx, reach = self._counts.feature_ctx, sum(self.baseline_windows)
+        firsts = np.array([c.onset_index for c in todo]) - (ctx + reach + lo)  # the samples each needs, in raw
+        ends = np.array([c.end_index for c in todo]) + (ctx + 1 - lo)
+        stretch_lo, stretch_hi = streaming.covering(firsts, ends)
+        kept, offsets = streaming.ranges(stretch_lo, stretch_hi)
+        base = streaming.low_passed(raw[kept], self.baseline_windows)  # base[k]: the baseline at kept[k + reach]
+        # Each candidate's stretch, moved to where it is in `kept`; the baseline from `reach` samples in.
+        shift = (offsets - stretch_lo)[np.searchsorted(stretch_lo, firsts, side="right") - 1]
+        bounds = np.empty(2 * len(todo), dtype=np.intp)
+        bounds[0::2], bounds[1::2] = firsts + shift, ends + shift - reach
+        padded = np.append(base, 0.0)  # reduceat wants every bound inside the array; the pad is never in a range
+        return (np.maximum.reduceat(padded, bounds)[0::2] - np.minimum.reduceat(padded, bounds)[0::2]).tolist()
 
     def _measure_jump(self, c: Candidate) -> None:
         """The largest sample-to-sample step of the raw signal: only a moving baseline needs telling pop from motion."""
