@@ -5,6 +5,7 @@ firing twice), in separate candidates or in one run."""
 from __future__ import annotations
 
 import bisect
+import functools
 
 import numpy as np
 
@@ -222,10 +223,13 @@ class Features:
             return None
         h = self._counts.shape_half if half is None else half
         lag = self._counts.shape_lag if lag is None else lag
-        core = sa[lag : lag + 2 * h + 1]
-        core = core - core.mean()
-        others = streaming.windows(sb, 2 * h + 1)  # one row per lag
-        others = others - others.mean(axis=1, keepdims=True)
+        width = 2 * h + 1
+        # The means as ndarray.mean computes them (a sum, then a division), without its Python wrapper; each
+        # lag's window copied out by one index (a contiguous copy, which centring made anyway).
+        core = sa[lag : lag + width]
+        core = core - np.add.reduce(core) / width
+        others = sb[_lag_rows(len(sb) - width + 1, width)]  # one row per lag
+        others -= np.add.reduce(others, axis=1, keepdims=True) / width
         denom = np.sqrt(np.dot(core, core) * np.einsum("ij,ij->i", others, others))
         fit = denom > 0
         return bool(fit.any()) and float((others[fit] @ core / denom[fit]).max()) >= (
@@ -335,6 +339,14 @@ class Features:
             return True
         return self._repeat.fits(y, first_index - lo, second_index - lo, c.noise_uv, (before, after),
                                  self._config.doublet_max_misfit, self._config.doublet_max_misfit_share)
+
+@functools.lru_cache(maxsize=16)
+def _lag_rows(lags: int, width: int) -> np.ndarray:
+    """Indices of `lags` windows of `width` samples, each one sample after the last (read-only: shared)."""
+    rows = np.arange(lags)[:, None] + np.arange(width)
+    rows.flags.writeable = False
+    return rows
+
 
 def first_of_two(c: Candidate, offset: int) -> tuple[int, int, int]:
     """Peak, onset and end of the first of two potentials of one unit, `offset` samples apart (the other

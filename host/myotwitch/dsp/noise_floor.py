@@ -97,7 +97,7 @@ class NoiseFloor:
         sigmas = _MAD_TO_SIGMA * medians
         if ((sigmas < cfg.flat_uv) & (ranges < 10 * cfg.flat_uv)).any() or (clipped >= 0.01 * w).any():
             return False
-        windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((list(history), sigmas)), len(history))
+        windows = streaming.windows(np.concatenate((list(history), sigmas)), len(history))
         after = self._floor_of(np.sort(windows, axis=1))  # after[n]: the floor after n of the new windows
         floors[i:j].reshape(k, w)[:] = after[:k, None]
         if self.settle_until - start > i:
