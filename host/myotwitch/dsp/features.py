@@ -153,8 +153,9 @@ class Features:
         firsts = np.array([c.onset_index for c in todo]) - (ctx + reach + lo)  # the samples each needs, in raw
         ends = np.array([c.end_index for c in todo]) + (ctx + 1 - lo)
         stretch_lo, stretch_hi = streaming.covering(firsts, ends)
-        kept, offsets = streaming.ranges(stretch_lo, stretch_hi)
-        base = streaming.low_passed(raw[kept], self.baseline_windows)  # base[k]: the baseline at kept[k + reach]
+        offsets = np.concatenate(([0], np.cumsum(stretch_hi - stretch_lo)[:-1]))  # where each starts, end to end
+        kept = np.concatenate([raw[a:b] for a, b in zip(stretch_lo.tolist(), stretch_hi.tolist(), strict=True)])
+        base = streaming.low_passed(kept, self.baseline_windows)  # base[k]: the baseline at kept[k + reach]
         # Each candidate's stretch, moved to where it is in `kept`; the baseline from `reach` samples in.
         shift = (offsets - stretch_lo)[np.searchsorted(stretch_lo, firsts, side="right") - 1]
         bounds = np.empty(2 * len(todo), dtype=np.intp)
