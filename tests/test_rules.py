@@ -309,10 +309,14 @@ def test_an_irregular_short_series_of_one_unit_is_twitches(intervals_s):
 
 
 # Fixed only in part: two peaks of one run count as a doublet unless the doublet model y = m + a m(t - d) leaves
-# more than noise and the model's own error can explain (repeat.RepeatTest). At 10-20 sigma that settles lobes
-# 12-15 ms apart at 2 kHz; at 1 kHz, and for lobes 10 ms apart, some of the 10-20 sigma potentials leave no
-# more than noise does (docs/detector.md has the figures). Tried and dropped before: a deconvolution test
-# (residual past the run's end), and correlating the two lobes' tails.
+# more than noise and the model's own error can explain (repeat.RepeatTest, on the signal with the high-pass's
+# ring shortened). At 10-20 sigma that settles lobes 8 ms apart, and 12-15 ms apart at 2 kHz; of the open cases
+# 2-7 of 17 are still flagged (docs/detector.md has the figures). The limit: at 10 sigma the nearest doublet
+# lies 3.0 (1 kHz, 10 ms) to 4.0 (2 kHz, 10 ms) noise sigmas from the shape, so even a test that knew both
+# shapes would flag some of the 10-13 sigma ones (benchmarks/doublets.py --two-lobed). Tried and dropped: a
+# deconvolution test (residual past the run's end), correlating the two lobes' tails, fitting the high-pass's
+# tail as free decaying terms, and a misfit threshold of 4.5 with a 5 ms tail (passes 1 kHz 15 ms and 2 kHz
+# 10 ms here, but loses a doublet of the accuracy benchmark).
 _ITEM_2 = "issue 13 item 2 open at 10-20 sigma: two same-sign lobes 10 ms apart, or at 1 kHz, look like a doublet"
 
 
@@ -371,18 +375,22 @@ def test_a_polyphasic_unit_firing_twice_is_still_a_doublet(rate_hz, lobe_gap_ms,
     assert len(flagged) >= len(at) - 1 and all(abs(ms - interval_ms) <= 2 for ms in flagged), flagged
 
 
-def test_large_two_lobed_potentials_are_not_doublets():
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+def test_large_two_lobed_potentials_are_not_doublets(rate_hz):
     # At 30-45 sigma the doublet model's misfit stands clear of the noise: lobes 10 ms apart are one potential.
-    # Before the repeat test 54 of 85 such potentials were flagged (5 seeds, 1 kHz), after it 4.
+    # 5 seeds of 17, 1 kHz: 54 of 85 flagged before the repeat test, 6 after it, none with the short tail; at
+    # 2 kHz 38 of 85 (the misfit's share of the energy, set low for the 20 Hz ring cut at a doublet's end, let
+    # them through) and 6 with the short tail (benchmarks/doublets.py --two-lobed).
     rng = np.random.default_rng(7)
-    x = rng.normal(0.0, NOISE_UV, int(30 * RATE_HZ))
-    unit = polyphasic(RATE_HZ, 10.0)
-    at = [int(s * RATE_HZ) for s in np.arange(3.0, 28.0, 1.5)]
+    x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
+    unit = polyphasic(rate_hz, 10.0)
+    at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
     for i in at:
         syn.add_potential(x, i, unit, rng.uniform(30, 45) * NOISE_UV)
-    twitches, _, _ = run(x)
+    det = TwitchDetector(rate_hz)
+    twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]
     assert len(twitches) == len(at)
-    assert sum(t.doublet_interval_samples is not None for t in twitches) <= 2
+    assert sum(t.doublet_interval_samples is not None for t in twitches) <= 1
 
 
 @pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
