@@ -9,7 +9,8 @@ phase where the first has one, and the trough between is not the first's leading
 The test fits the doublet model by least squares: m free over the stretch (before its first peak, and up to
 d before its end), d and a free near the peaks' spacing and size ratio, fractional d by interpolation. What
 the best fit leaves is what no doublet explains. It is compared with what noise leaves: about d samples of
-the noise (the fit has d fewer unknowns than samples). The signal is low-passed first (zero phase, 150 Hz):
+the noise (the fit has d fewer unknowns than samples), its variance in the fit's band measured on the
+signal before the pair (BACKGROUND_MS). The signal is low-passed first (zero phase, 150 Hz):
 a linear filter keeps a doublet a doublet, the lobes' misfit lies below 150 Hz, and half or more of the
 noise lies above it.
 
@@ -49,6 +50,16 @@ SEARCH_MS = 1.5
 # accuracy benchmark (1 kHz, 14 sigma, 26 ms apart): its background, real rest, puts 1.7 times the white-noise
 # share of its variance into the fit's band, so misfits there read 1.7 times too large. 7 ms keeps it.
 TAIL_MS = 7.0
+# What noise leaves is measured in the fit's own band on this much signal before the pair (its first 15 ms
+# let the filters settle; under 100 ms held, the floor's sigma alone is used). The detector's noise floor
+# is a sigma over the whole band, and misfits are compared with noise below 150 Hz: white noise puts a known
+# share of its variance there (noise_share), real rest 1.7 times as much (measured on the accuracy
+# benchmark's background), so its misfits read 1.7 times too large and real doublets were lost. Never below
+# the white-noise share: a quieter window (a gap read as zeros) must not make misfits look larger.
+BACKGROUND_MS = 250.0
+_BACKGROUND_SETTLE_MS = 15.0
+_BACKGROUND_MIN_MS = 100.0
+_MEDIAN_CHI2_1 = 0.4549364231195725  # the median of a squared standard normal: a variance from a median
 _LANCZOS_TAPS = 4  # a fractional delay by Lanczos interpolation, 4 lobes each side
 
 
@@ -124,6 +135,9 @@ class RepeatTest:
         self.noise_share = float(np.sum(through * h_fit) / np.sum(through))
         # Two samples at least: at 500 Hz one sample near a zero crossing of the potential ended the stretch
         # inside it, and the model's misfit there called a quarter of overlapping doublets not a doublet.
+        self.background_samples = round(BACKGROUND_MS * rate_hz / 1000.0)
+        self._settle_samples = round(_BACKGROUND_SETTLE_MS * rate_hz / 1000.0)
+        self._min_background_samples = round(_BACKGROUND_MIN_MS * rate_hz / 1000.0)
         self.quiet_samples = max(2, round(QUIET_MS * rate_hz / 1000.0))
         # Below LOWPASS_HZ every sample beyond four per period of it says little new: the fit works on every
         # step-th sample (2 kHz: every third), a fraction of the work (it grows with the cube of the length).
@@ -131,36 +145,44 @@ class RepeatTest:
         self.search_samples = max(1.5, SEARCH_MS * rate_hz / 1000.0 / self.step)
 
     def misfit(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
-               max_reach_samples: tuple[int, int]) -> tuple[float, float]:
+               max_reach_samples: tuple[int, int], background_samples: int = 0) -> tuple[float, float]:
         """How much of the stretch around two same-sign peaks (indices into `y`, the conditioned signal with
         room around them for the low-pass to settle) no doublet y = m + a m(t - d) explains: over what noise
         alone would leave (about 1 for a doublet in noise), and as a share of the stretch's energy. The stretch
         reaches from where the signal goes quiet before the first peak to where it goes quiet after the second,
-        at most `max_reach_samples` (before, after) from them."""
-        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples)
+        at most `max_reach_samples` (before, after) from them. The first `background_samples` of `y` are the
+        signal before the pair, up to BACKGROUND_MS of it: what noise leaves is measured there."""
+        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples,
+                                                          background_samples)
         left = self._search(stretch, spacing, ratio, enough=-1.0)
         energy = float(stretch @ stretch)
         over_noise = left / (noise_sq * spacing) if noise_sq > 0 else np.inf
         return over_noise, left / energy if energy > 0 else 0.0
 
     def fits(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
-             max_reach_samples: tuple[int, int], max_over_noise: float, max_share: float) -> bool:
+             max_reach_samples: tuple[int, int], max_over_noise: float, max_share: float,
+             background_samples: int = 0) -> bool:
         """Does some doublet leave at most `max_over_noise` or at most `max_share` (`misfit`'s two figures)?
         The same answer as from `misfit`, but it stops at the first doublet that does (most real ones: the
         first tried, at the peaks' spacing and size ratio)."""
-        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples)
+        stretch, spacing, ratio, noise_sq = self._stretch(y, first_index, second_index, noise_uv, max_reach_samples,
+                                                          background_samples)
         enough = max(max_over_noise * noise_sq * spacing, max_share * float(stretch @ stretch))
         return self._search(stretch, spacing, ratio, enough) <= enough
 
     def _stretch(self, y: np.ndarray, first_index: int, second_index: int, noise_uv: float,
-                 max_reach_samples: tuple[int, int]) -> tuple[np.ndarray, float, float, float]:
+                 max_reach_samples: tuple[int, int], background_samples: int = 0
+                 ) -> tuple[np.ndarray, float, float, float]:
         """The low-passed stretch (every `step`-th sample, the first peak among them), the peaks' spacing in
-        those samples and their size ratio, and the low-passed noise variance."""
+        those samples and their size ratio, and the noise variance in the fit's band (BACKGROUND_MS)."""
         smooth = sosfiltfilt(self.lowpass_sos, y, self._lowpass_zi)
         ratio = float(smooth[second_index] / smooth[first_index]) if smooth[first_index] else 1.0
         if len(self.tail_sos):  # started in the steady state of its first sample, as sosfiltfilt's passes
             smooth = sosfilt(self.tail_sos, smooth, self._tail_zi * smooth[0])[0].ravel()
         noise_sq = noise_uv * noise_uv * self.noise_share
+        if background_samples - self._settle_samples >= self._min_background_samples:
+            z = smooth[self._settle_samples : background_samples]  # robust to potentials in it: a median
+            noise_sq = max(noise_sq, float(np.median(z * z)) / _MEDIAN_CHI2_1)
         quiet = np.abs(smooth) < QUIET_SIGMA * np.sqrt(noise_sq)
         lo = self._quiet_from(quiet, first_index, -1, max_reach_samples[0])
         hi = self._quiet_from(quiet, second_index, 1, max_reach_samples[1]) + 1
