@@ -65,10 +65,10 @@ class DetectorConfig:
     # noise alone leaves and more than doublet_max_misfit_share of the stretch's energy (repeat.RepeatTest).
     # The share spares real doublets at high SNR, where the model's small errors outgrow the noise. The fit
     # sees the high-pass's ringing tail shortened (repeat.TAIL_MS), so they stay small: noise-free at 40 sigma,
-    # units of 8-20 ms fired twice 10-25 ms apart leave at most 0.024 %, the two-lobed test shapes 0.7-1.6 %.
-    # In white noise (8-20 sigma, 12 seeds, 5,387 real doublets' fits at their interval): 5.0 and 0.1 % call 11
-    # of them "not a doublet" (4.5: 18; 6.0: 8); the rule before the short tail (5.0 and 0.3 %) called 36.
-    doublet_max_misfit: float = 5.0
+    # units of 8-20 ms fired twice 10-25 ms apart leave at most 0.031 %, the two-lobed test shapes 0.8-1.8 %.
+    # In white noise (8-20 sigma, 12 seeds, 5,387 real doublets' fits at their interval): 4.5 and 0.1 % call 8
+    # of them "not a doublet" (4.0: 16; 5.0: 8); the rule before the short tail (5.0 and 0.3 %) called 36.
+    doublet_max_misfit: float = 4.5
     doublet_max_misfit_share: float = 0.001
     # A much smaller peak after a larger one is its tail or filter ringing:
     # the 2 Hz mains notches ring for hundreds of ms (time constant about

@@ -21,8 +21,8 @@ where the signal goes quiet, and a potential's band-pass tail outlasts that). Th
 less room to ring along (which is how the doublet model mimics two lobes) and a doublet less tail to lose at
 the cut. A pair is called not a doublet only when the misfit is both well above what noise leaves and a clear
 share of the stretch's energy (DetectorConfig.doublet_max_misfit, doublet_max_misfit_share). Without noise, at
-40 times the noise sigma: the test module's `polyphasic` shapes leave 0.7-1.6 %, units of 8-20 ms fired twice
-10-25 ms apart at most 0.024 % (0.039 % with the 20 Hz ring; the shapes then 0.5-1.6 %).
+40 times the noise sigma: the test module's `polyphasic` shapes leave 0.8-1.8 %, units of 8-20 ms fired twice
+10-25 ms apart at most 0.031 % (0.039 % with the 20 Hz ring; the shapes then 0.5-1.6 %).
 
 What no test can do: at 10 sigma the nearest doublet to two lobes 10 ms apart at 1 kHz differs from them by
 3 noise sigmas in all (measured on the raw shape, m free where the potential is; benchmarks/doublets.py
@@ -46,10 +46,9 @@ QUIET_MS = 2.0
 SEARCH_MS = 1.5
 # The conditioning high-pass (20 Hz, Butterworth) rings for 30-40 ms after a potential; the fit sees its poles
 # replaced by a double real one of this time constant (short_tail_sos): the same double zero at DC, no ringing.
-# Of 2-10 ms, 5 ms flagged the fewest two-lobed potentials in white noise, but lost one injected doublet of the
-# accuracy benchmark (1 kHz, 14 sigma, 26 ms apart): its background, real rest, puts 1.7 times the white-noise
-# share of its variance into the fit's band, so misfits there read 1.7 times too large. 7 ms keeps it.
-TAIL_MS = 7.0
+# Of 2, 3, 4, 5, 7 and 10 ms, 5 ms flagged the fewest two-lobed potentials in white noise for as few real
+# doublets lost (docs/detector.md).
+TAIL_MS = 5.0
 # What noise leaves is measured in the fit's own band on this much signal before the pair (its first 15 ms
 # let the filters settle; under 100 ms held, the floor's sigma alone is used). The detector's noise floor
 # is a sigma over the whole band, and misfits are compared with noise below 150 Hz: white noise puts a known
