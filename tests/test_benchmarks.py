@@ -69,6 +69,22 @@ def test_doublet_benchmark_runs_and_finds_overlapping_doublets(capsys):
     assert abs(int(reported) - int(total)) <= 0.02 * int(total)
 
 
+def test_the_two_lobed_limit_is_a_distance_to_the_nearest_doublet():
+    # benchmarks/doublets.py --two-lobed: a potential fired twice lies on the doublet model (distance 0);
+    # the two-lobed shape (lobes 10 ms apart, 1 kHz) lies 0.3 of its peak from it, 3 noise sigmas at 10 sigma.
+    import doublets
+    import numpy as np
+
+    unit = doublets.polyphasic(1000.0, 10.0)
+    kept = np.flatnonzero(np.abs(unit) > 0.01)
+    shape = unit[kept[0] : kept[-1] + 1]
+    twice = np.zeros(len(shape) + 15)
+    twice[: len(shape)] += shape
+    twice[15:] += 0.9 * shape
+    assert doublets.nearest_doublet(twice, 15.0) < 1e-9 * float(twice @ twice)
+    assert 0.25 < np.sqrt(doublets.nearest_doublet(shape, 10.0)) < 0.35
+
+
 @pytest.mark.slow  # about 4 s: the batch benchmark twice over
 def test_batch_benchmark_runs_and_both_ways_agree(capsys):
     import batch as batch_benchmark

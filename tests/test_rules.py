@@ -309,11 +309,14 @@ def test_an_irregular_short_series_of_one_unit_is_twitches(intervals_s):
 
 
 # Fixed only in part: two peaks of one run count as a doublet unless the doublet model y = m + a m(t - d) leaves
-# more than noise and the model's own error can explain (repeat.RepeatTest). At 10-20 sigma that settles lobes
-# 12-15 ms apart at 2 kHz; at 1 kHz, and for lobes 10 ms apart, some of the 10-20 sigma potentials leave no
-# more than noise does (docs/detector.md has the figures). Tried and dropped before: a deconvolution test
-# (residual past the run's end), and correlating the two lobes' tails.
-_ITEM_2 = "issue 13 item 2 open at 10-20 sigma: two same-sign lobes 10 ms apart, or at 1 kHz, look like a doublet"
+# more than noise and the model's own error can explain (repeat.RepeatTest, on the signal with the high-pass's
+# ring shortened, noise measured before the pair). At 10-20 sigma that settles lobes 8 ms apart, 12-15 ms apart
+# at 2 kHz, 15 ms at 1 kHz and 10 ms at 2 kHz; at 1 kHz lobes 10-12 ms apart 3 of 17 are still flagged here.
+# The limit: at 10 sigma the nearest doublet lies 3.0 (10 ms) and 3.2 (12 ms) noise sigmas from the shape,
+# so even a test that knew both shapes would flag none of 17 only about half the time (docs/detector.md,
+# benchmarks/doublets.py --two-lobed). Tried and dropped: a deconvolution test (residual past the run's end),
+# correlating the two lobes' tails, fitting the high-pass's tail as free decaying terms.
+_ITEM_2 = "issue 13 item 2 open at 1 kHz, 10-20 sigma: lobes 10-12 ms apart are within the noise of a doublet"
 
 
 def polyphasic(rate_hz: float, lobe_gap_ms: float, second_lobe: float = 0.85) -> np.ndarray:
@@ -334,8 +337,8 @@ def _open(rate_hz: float, lobe_gap_ms: float):
 
 
 @pytest.mark.parametrize(("rate_hz", "lobe_gap_ms"), [
-    (1000.0, 8.0), (2000.0, 8.0), (2000.0, 12.0), (2000.0, 15.0),
-    _open(1000.0, 10.0), _open(2000.0, 10.0), _open(1000.0, 12.0), _open(1000.0, 15.0)])
+    (1000.0, 8.0), (2000.0, 8.0), (2000.0, 10.0), (2000.0, 12.0), (2000.0, 15.0), (1000.0, 15.0),
+    _open(1000.0, 10.0), _open(1000.0, 12.0)])
 def test_a_polyphasic_potential_with_two_same_sign_lobes_is_one_discharge(rate_hz, lobe_gap_ms):
     # Issue 13 item 2: two lobes of one potential are not a doublet; a doublet is the whole potential repeated.
     rng = np.random.default_rng(int(lobe_gap_ms))
@@ -371,18 +374,22 @@ def test_a_polyphasic_unit_firing_twice_is_still_a_doublet(rate_hz, lobe_gap_ms,
     assert len(flagged) >= len(at) - 1 and all(abs(ms - interval_ms) <= 2 for ms in flagged), flagged
 
 
-def test_large_two_lobed_potentials_are_not_doublets():
+@pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
+def test_large_two_lobed_potentials_are_not_doublets(rate_hz):
     # At 30-45 sigma the doublet model's misfit stands clear of the noise: lobes 10 ms apart are one potential.
-    # Before the repeat test 54 of 85 such potentials were flagged (5 seeds, 1 kHz), after it 4.
+    # 5 seeds of 17, 1 kHz: 54 of 85 flagged before the repeat test, 6 after it, none with the short tail; at
+    # 2 kHz 38 of 85 (the misfit's share of the energy, set high for the 20 Hz ring cut at a doublet's end, let
+    # them through), none with the short tail (benchmarks/doublets.py --two-lobed).
     rng = np.random.default_rng(7)
-    x = rng.normal(0.0, NOISE_UV, int(30 * RATE_HZ))
-    unit = polyphasic(RATE_HZ, 10.0)
-    at = [int(s * RATE_HZ) for s in np.arange(3.0, 28.0, 1.5)]
+    x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
+    unit = polyphasic(rate_hz, 10.0)
+    at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
     for i in at:
         syn.add_potential(x, i, unit, rng.uniform(30, 45) * NOISE_UV)
-    twitches, _, _ = run(x)
+    det = TwitchDetector(rate_hz)
+    twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]
     assert len(twitches) == len(at)
-    assert sum(t.doublet_interval_samples is not None for t in twitches) <= 2
+    assert sum(t.doublet_interval_samples is not None for t in twitches) <= 1
 
 
 @pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
@@ -398,6 +405,26 @@ def test_large_overlapping_doublets_keep_their_flag(rate_hz):
         peak_uv = rng.uniform(30, 45) * NOISE_UV
         syn.add_potential(x, i, units[k % 6], peak_uv)
         syn.add_potential(x, i + round(intervals_ms[k % 3] * rate_hz / 1000), units[k % 6],
+                          peak_uv * rng.uniform(0.9, 1.1))
+    det = TwitchDetector(rate_hz)
+    twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]
+    assert len(twitches) == len(at)
+    assert sum(t.doublet_interval_samples is not None for t in twitches) >= len(at) - 1
+
+
+def test_overlapping_doublets_at_500_hz_keep_their_flag():
+    # At 500 Hz the repeat test's stretch ended at the first quiet sample, which a potential's zero crossing can
+    # be: cut inside the second discharge, the doublet model left a misfit and 11-13 of 17 were flagged (6 seeds).
+    rate_hz = 500.0
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
+    at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
+    units = [syn.motor_unit_potential(rate_hz, ms, phases, rng) for ms in (8, 12, 20) for phases in (2, 3)]
+    intervals_ms = (10, 14, 20, 26)
+    for k, i in enumerate(at):
+        peak_uv = rng.uniform(8, 20) * NOISE_UV
+        syn.add_potential(x, i, units[k % 6], peak_uv)
+        syn.add_potential(x, i + round(intervals_ms[k % 4] * rate_hz / 1000), units[k % 6],
                           peak_uv * rng.uniform(0.9, 1.1))
     det = TwitchDetector(rate_hz)
     twitches = [e for e in det.process(0, x) + det.flush() if isinstance(e, Twitch)]

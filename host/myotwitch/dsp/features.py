@@ -335,11 +335,13 @@ class Features:
         pad = self._counts.merge  # room for the zero-phase low-pass to settle
         lo = first_index - before - pad
         hi = second_index + after + pad + 1
-        y = self._ring_y.read(lo, hi)
-        if len(y) != hi - lo:
+        start, end = self._ring_y.span(lo - self._repeat.background_samples, hi)  # with the signal before it
+        if start > lo or end != hi:
             return True
-        return self._repeat.fits(y, first_index - lo, second_index - lo, c.noise_uv, (before, after),
-                                 self._config.doublet_max_misfit, self._config.doublet_max_misfit_share)
+        y = self._ring_y.read(start, end)
+        return self._repeat.fits(y, first_index - start, second_index - start, c.noise_uv, (before, after),
+                                 self._config.doublet_max_misfit, self._config.doublet_max_misfit_share,
+                                 background_samples=lo - start)
 
 @functools.lru_cache(maxsize=16)
 def _lag_rows(lags: int, width: int) -> np.ndarray:
