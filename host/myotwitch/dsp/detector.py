@@ -101,7 +101,12 @@ class TwitchDetector:
 
     # -- input ------------------------------------------------------------------
     def process(self, start_index: int, block_uv: np.ndarray) -> list:
-        return self.consume(self.conditioner.feed(start_index, np.asarray(block_uv, dtype=np.float64)))
+        return self.consume(self.condition(start_index, block_uv))
+
+    def condition(self, start_index: int, block_uv: np.ndarray) -> Conditioned:
+        """The first stage alone (see conditioning.py): blocks must be conditioned in stream order, and consumed
+        in that order, but it may run ahead of `consume`, in another thread."""
+        return self.conditioner.feed(start_index, np.asarray(block_uv, dtype=np.float64))
 
     def consume(self, conditioned: Conditioned) -> list:
         """The steps of `self.conditioner.feed(...)` (or of its flush), run here or earlier elsewhere: the events."""
