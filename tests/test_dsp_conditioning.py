@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from myotwitch.dsp.conditioning import Conditioned, MainsChosen, Piece, Restart
-from myotwitch.dsp.detector import DetectorConfig, TwitchDetector
+from myotwitch.dsp.detector import DetectorConfig, SignalIssue, TwitchDetector
 from myotwitch.dsp.filters import FilterConfig, StreamingSosFilter, design_conditioning_sos
 from myotwitch.sources import synthetic as syn
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
@@ -53,7 +53,7 @@ def _run_ahead(blocks) -> list:
     for c in conditioned[:-1]:
         out += det.consume(c)
         out.append(("settled", det.settled_index))
-    return out + det.flush(conditioned[-1]) + [("mains", det.mains_hz)]
+    return out + det.consume(conditioned[-1]) + [("mains", det.mains_hz)]
 
 
 @pytest.mark.parametrize("mains_hz", [50.0, 60.0, None])
@@ -114,3 +114,19 @@ def test_a_gap_restarts_the_filter_in_steady_state_at_the_next_sample():
     carried.conditioner.feed(0, x[:8000])
     continued = np.concatenate([s.filtered_uv for s in carried.conditioner.feed(8000, x[8000:]).steps])
     assert not np.array_equal(filtered, continued)
+
+
+def test_signal_issues_made_ahead_come_where_they_come_in_step():
+    """Flat and clipped stretches, each cut by a gap: the floor's issues travel with the steps, and the detector
+    emits them where it emits them running the floor itself (an issue open at a gap closes with the gap)."""
+    x = _signal(60, seed=8)
+    x[10000:22000] = 3.0  # electrode off
+    x[40000:60000] = np.clip(x[40000:60000] * 40, -400, 400)  # at the ADC's rails
+    x[90000:100000] = 0.0
+    blocks = _blocks(x, [7000, 333, 4096], {})
+    blocks = [(s + (700 if s >= 14000 else 0) + (300 if s >= 50000 else 0) + (5 if s >= 95000 else 0), b)
+              for s, b in blocks]  # gaps inside each stretch
+    in_step = _run_in_step(blocks)
+    kinds = {e.kind for e in in_step if isinstance(e, SignalIssue)}
+    assert kinds == {"flat", "clipped", "settling"}
+    assert _run_ahead(blocks) == in_step

@@ -1,13 +1,16 @@
-"""The detector's first stage: raw blocks in, conditioned pieces out.
+"""The detector's first stages, everything that depends only on the samples: raw blocks in, pieces out.
 
-Conditioning is the band-pass and the mains notches (filters.py), with the mains lines chosen from the first
-`mains_probe_s` of signal (held back until then), restarted in steady state at every discontinuity of the
-stream; and the moving sums of the filtered signal's squares (the candidates' energy, the activity envelope).
+1. Condition: the band-pass and the mains notches (filters.py), with the mains lines chosen from the first
+   `mains_probe_s` of signal (held back until then), restarted in steady state at every discontinuity of the
+   stream; the moving sums of the filtered signal's squares (the candidates' energy, the activity envelope).
+2. The noise floor (noise_floor.py) in force at each sample, from |filtered| and the raw samples held at the
+   rails (clipping); its signal issues (flat, clipped) as they end.
 Its output is cut into the pieces the detector runs (`SampleCounts.piece` samples from each run's start).
 
 Nothing here depends on what the detector decides, only on the samples and their indices: so the detector
 can run it itself (`TwitchDetector.process`), or be handed its steps made earlier, as the offline analysis
-does one block ahead in a second thread (analysis.py), with the same events to the bit.
+does one block ahead in a second thread (analysis.py), with the same events to the bit: the steps carry
+the issues found, and the detector emits them where it would have.
 
     conditioner = Conditioner(rate_hz, config, counts, bandpass_sos)
     conditioned = conditioner.feed(start_index, block_uv)   # Conditioned: steps in stream order
@@ -22,7 +25,9 @@ import numpy as np
 
 from myotwitch.dsp import streaming
 from myotwitch.dsp.config import DetectorConfig, SampleCounts
+from myotwitch.dsp.events import SignalIssue
 from myotwitch.dsp.filters import StreamingSosFilter, choose_mains, design_mains_sos
+from myotwitch.dsp.noise_floor import NoiseFloor
 
 
 @dataclass(frozen=True)
@@ -34,24 +39,40 @@ class MainsChosen:
 
 @dataclass(frozen=True)
 class Restart:
-    """Samples are missing before `next_index`: the filter and the sums start again there."""
+    """Samples are missing before `next_index`: the filter, the sums and the noise window start again there, the
+    floor waits for the filter to settle. `closed_issues`: the signal issue open until the gap, if one was."""
 
     next_index: int
+    closed_issues: list[SignalIssue]
+
+
+@dataclass(frozen=True)
+class End:
+    """The end of the stream; `closed_issues` as Restart's."""
+
+    closed_issues: list[SignalIssue]
 
 
 @dataclass(frozen=True)
 class Piece:
-    """Consecutive samples from `start_index`: as read, filtered, and the filtered signal's moving sums of squares
-    over the energy and the envelope windows (each ending at its sample)."""
+    """Consecutive samples from `start_index`: as read, filtered, the filtered signal's moving sums of squares over
+    the energy and the envelope windows (each ending at its sample), and the noise floor in force at each sample
+    (NaN while warming up or settling) with its square. `issues`: the signal issues that ended in the piece;
+    `floor_uv` and `flat_samples`: the floor and the flat samples counted so far, after it."""
 
     start_index: int
     raw_uv: np.ndarray
     filtered_uv: np.ndarray
     energy_sums: np.ndarray
     envelope_sums: np.ndarray
+    floors_uv: np.ndarray
+    floors_sq: np.ndarray
+    issues: list[SignalIssue]
+    floor_uv: float | None
+    flat_samples: int
 
 
-Step = MainsChosen | Restart | Piece
+Step = MainsChosen | Restart | End | Piece
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,9 @@ class Conditioner:
         self._probe_samples = 0
         self._probe_start: int | None = None
         self._squares = streaming.MovingSquares((counts.energy_window, counts.envelope_window))
+        self._rails = streaming.RailRuns(counts.clip_run)
+        self._issues: list = []  # what the floor emits (SignalIssue), until handed on with a step
+        self._floor = NoiseFloor(config, counts.window, self._issues.append)
         self._next_index: int | None = None
 
     def feed(self, start_index: int, block_uv: np.ndarray) -> Conditioned:
@@ -88,7 +112,11 @@ class Conditioner:
             if self._filter is not None:
                 self._filter.reset()
             self._squares.reset()
-            steps.append(Restart(start_index))
+            self._rails.restart()
+            self._floor.close_issue()
+            self._floor.restart()
+            self._floor.settle_until = start_index + self.counts.settle
+            steps.append(Restart(start_index, self._take_issues()))
         self._next_index = start_index + len(block_uv)
         if self._filter is None:
             if self._probe_start is None:
@@ -102,11 +130,18 @@ class Conditioner:
         return Conditioned(steps, len(block_uv), self._probe_start)
 
     def flush(self) -> Conditioned:
-        """End of stream: a probe still held back is conditioned as it is."""
+        """End of stream: a probe still held back is conditioned as it is; the issue still open ends."""
         steps: list[Step] = []
         if self._filter is None and self._probe:
             self._start(steps)
+        self._floor.close_issue()
+        steps.append(End(self._take_issues()))
         return Conditioned(steps, 0, self._probe_start)
+
+    def _take_issues(self) -> list[SignalIssue]:
+        issues = self._issues[:]
+        self._issues.clear()  # the floor holds its append
+        return issues
 
     def _start(self, steps: list[Step]) -> None:
         """Choose the mains lines on exactly the first probe samples, however the stream was cut into blocks."""
@@ -129,6 +164,14 @@ class Conditioner:
         y = self._filter.process(x)
         piece = self.counts.piece
         for i in range(0, len(x), piece):
-            y_piece = y[i : i + piece]
+            start, x_piece, y_piece = start_index + i, x[i : i + piece], y[i : i + piece]
             energy_sums, envelope_sums = self._squares.process(y_piece)
-            steps.append(Piece(start_index + i, x[i : i + piece], y_piece, energy_sums, envelope_sums))
+            clipped = self._rails.counts(x_piece)
+            if clipped.any():
+                clipped_before = np.concatenate(([0], np.cumsum(clipped)))
+            else:
+                clipped_before = np.zeros(len(x_piece) + 1, dtype=np.intp)  # the usual case: no pass over the piece
+            floors = self._floor.update(start, x_piece, np.abs(y_piece), clipped_before)
+            floors_sq = floors * floors  # NaN while warming up or settling: no threshold is ever passed there
+            steps.append(Piece(start, x_piece, y_piece, energy_sums, envelope_sums, floors, floors_sq,
+                               self._take_issues(), self._floor.floor, self._floor.flat_samples))

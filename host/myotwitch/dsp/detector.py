@@ -2,13 +2,14 @@
 
 1. Condition (conditioning.py): band-pass 20-450 Hz and notch the mains and its harmonics
    (filters.py; 50 or 60 Hz chosen from the first seconds unless forced), and the
-   moving sums of the filtered signal's squares. `process(start, block)` runs it;
-   `consume(conditioned)` takes its steps made elsewhere (analysis.py: one block
+   moving sums of the filtered signal's squares.
+2. Track the noise floor (noise_floor.py, run by conditioning.py): sigma of each 0.5 s
+   window (1.4826 x median |x|), and a low quantile of the last 20 s of windows, so
+   activity filling most of that time does not raise it, while a lasting change of
+   electrode contact does.
+   Stages 1 and 2 depend only on the samples: `process(start, block)` runs them;
+   `consume(conditioned)` takes their steps made elsewhere (analysis.py: one block
    ahead, in a second thread).
-2. Track the noise floor (noise_floor.py): sigma of each 0.5 s window (1.4826 x median |x|),
-   and a low quantile of the last 20 s of windows, so activity filling most
-   of that time does not raise it, while a lasting change of electrode
-   contact does.
 3. Find candidates (candidates.py): detect high on a short-window RMS (8 ms, about a
    twitch's width, so a one-sample spike does not pass where a 4-sigma
    potential of 10 ms does), delimit low on |x|.
@@ -33,13 +34,12 @@ import numpy as np
 from myotwitch.dsp import streaming
 from myotwitch.dsp.activity import ActivityTracker
 from myotwitch.dsp.candidates import CandidateFinder
-from myotwitch.dsp.conditioning import Conditioned, Conditioner, MainsChosen, Piece, Restart
+from myotwitch.dsp.conditioning import Conditioned, Conditioner, End, MainsChosen, Piece, Restart
 from myotwitch.dsp.config import MAX_RATE_HZ, MIN_RATE_HZ, DetectorConfig, SampleCounts
 from myotwitch.dsp.decisions import Decisions
 from myotwitch.dsp.events import ActivitySegment, DetectorStats, Reason, Rejected, SignalIssue, Twitch
 from myotwitch.dsp.features import Features
 from myotwitch.dsp.filters import design_bandpass_sos
-from myotwitch.dsp.noise_floor import NoiseFloor
 
 __all__ = ["MAX_RATE_HZ", "MIN_RATE_HZ", "ActivitySegment", "DetectorConfig", "DetectorStats", "Reason", "Rejected",
            "SignalIssue", "Twitch", "TwitchDetector"]
@@ -64,7 +64,7 @@ class TwitchDetector:
         self.mains_hz: tuple[float, ...] | None = None
         self.conditioner = Conditioner(self.rate_hz, self.config, counts, self._bandpass_sos)
         self._held_from: int | None = None  # the conditioner's: the first sample it holds back for the mains probe
-        self._rails = streaming.RailRuns(counts.clip_run)
+        self._floor_uv: float | None = None  # the conditioner's, after the last piece run here
         ring = counts.delay + counts.piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
         self._processed = 0  # absolute index after the last sample run through the detector
@@ -72,7 +72,6 @@ class TwitchDetector:
         self._out: list = []
         self.stats = DetectorStats()
         emit = self._out.append
-        self._floor = NoiseFloor(self.config, counts.window, emit)
         self._finder = CandidateFinder(self.config, counts, self._ring_y)
         self._activity = ActivityTracker(self.config, counts, self.rate_hz, emit)
         self._features = Features(self.config, counts, self._ring_y, self._ring_raw, self.rate_hz)
@@ -86,7 +85,7 @@ class TwitchDetector:
     @property
     def noise_uv(self) -> float | None:
         """Current noise floor (sigma of the filtered signal at rest), or None while warming up."""
-        return self._floor.floor
+        return self._floor_uv
 
     @property
     def held_samples(self) -> int:
@@ -118,30 +117,30 @@ class TwitchDetector:
                     self._end_settling()
                 self._decide(upto=self._processed - self.counts.delay)
             elif type(step) is Restart:
-                self._discontinuity(step.next_index)
+                self._discontinuity(step.next_index, step.closed_issues)
             elif type(step) is MainsChosen:
                 self._mains_chosen(step.mains_hz)
+            elif type(step) is End:  # the conditioner's flush: decide everything still open
+                self._close_open(step.closed_issues)
+                self._end_settling()
+                self._decide(upto=None)
         self._held_from = conditioned.held_from_index
         return self._take()
 
-    def flush(self, conditioned: Conditioned | None = None) -> list:
-        """End of stream: decide everything still open. `conditioned`: the conditioner's flush, if made elsewhere."""
-        out = self.consume(self.conditioner.flush() if conditioned is None else conditioned)
-        self._close_open()
-        self._end_settling()
-        self._decide(upto=None)
-        return out + self._take()
+    def flush(self) -> list:
+        """End of stream: decide everything still open."""
+        return self.consume(self.conditioner.flush())
 
     def _take(self) -> list:
         out = self._out[:]
         self._out.clear()  # the stages hold its append
         return out
 
-    def _close_open(self) -> None:
+    def _close_open(self, closed_issues: list[SignalIssue]) -> None:
         """End of stream or a gap: the candidate, the activity segment and the issue still open are complete."""
         self._add_candidates(self._finder.close(self._processed))
         self._activity.close(self._processed)
-        self._floor.close_issue()
+        self._out += closed_issues
 
     def _add_candidates(self, found: list) -> None:
         self.stats.candidates += len(found)
@@ -158,16 +157,13 @@ class TwitchDetector:
                                            *(max(1, round(self.rate_hz / f)) for f in mains_hz))
         self._features.sos = self._bandpass_sos  # run back over the filtered signal: see Features.raw_peak
 
-    def _discontinuity(self, next_index: int) -> None:
+    def _discontinuity(self, next_index: int, closed_issues: list[SignalIssue]) -> None:
         """Samples are missing: close what is open, let the filters (restarted by the conditioner) settle."""
         self.stats.gaps += 1
         self._end_settling()
-        self._close_open()
+        self._close_open(closed_issues)
         self._features.stream_ends.append(self._processed)
-        self._rails.restart()
-        self._floor.restart()
         self._processed = next_index
-        self._floor.settle_until = next_index + self.counts.settle
         self._settling = (next_index, next_index + self.counts.settle)
 
     def _end_settling(self) -> None:
@@ -185,19 +181,14 @@ class TwitchDetector:
     def _run_piece(self, piece: Piece) -> None:
         """One piece of at most 16.384 s, decided after: the rings that the rules read hold a piece and the
         decision delay, whatever the caller's block size."""
-        start, x, y = piece.start_index, piece.raw_uv, piece.filtered_uv
+        start, y = piece.start_index, piece.filtered_uv
         self._ring_y.write(start, y)
-        self._ring_raw.write(start, x)
-        clipped = self._rails.counts(x)
-        if clipped.any():
-            clipped_before = np.concatenate(([0], np.cumsum(clipped)))
-        else:
-            clipped_before = np.zeros(len(x) + 1, dtype=np.intp)  # the usual case: no pass over the piece
-        floors = self._floor.update(start, x, np.abs(y), clipped_before)
-        self.stats.flat_samples = self._floor.flat_samples
-        floors_sq = floors * floors  # NaN while warming up or settling: no threshold is ever passed there
-        self._add_candidates(self._finder.feed(start, piece.energy_sums, floors, floors_sq))
-        self._activity.feed(start, piece.envelope_sums, floors_sq)
+        self._ring_raw.write(start, piece.raw_uv)
+        self._out += piece.issues  # where the floor found them: before the piece's candidates and activity
+        self._floor_uv = piece.floor_uv
+        self.stats.flat_samples = piece.flat_samples
+        self._add_candidates(self._finder.feed(start, piece.energy_sums, piece.floors_uv, piece.floors_sq))
+        self._activity.feed(start, piece.envelope_sums, piece.floors_sq)
         self._processed = start + len(y)
 
     def _decide(self, upto: int | None) -> None:
