@@ -130,3 +130,16 @@ def test_signal_issues_made_ahead_come_where_they_come_in_step():
     kinds = {e.kind for e in in_step if isinstance(e, SignalIssue)}
     assert kinds == {"flat", "clipped", "settling"}
     assert _run_ahead(blocks) == in_step
+
+
+_RICH = _signal(30, seed=9)
+_RICH[20000:26000] = 2.0  # flat
+_RICH[40000:44000] = np.clip(_RICH[40000:44000] * 40, -300, 300)  # clipped
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(200, 9000), min_size=1, max_size=12),
+       st.dictionaries(st.integers(0, 30), st.integers(1, 3000), max_size=4))
+def test_any_blocks_and_gaps_give_the_same_events_made_ahead(sizes, gaps):
+    blocks = _blocks(_RICH, sizes, gaps)
+    assert _run_ahead(blocks) == _run_in_step(blocks)
