@@ -158,8 +158,8 @@ class Conditioner:
             self._run(start, probe, steps)
 
     def _run(self, start_index: int, x: np.ndarray, steps: list[Step]) -> None:
-        """The run filtered in one pass (the filter's output does not depend on how its input is cut), its sums
-        piece by piece, as the detector runs them."""
+        """The run filtered in one pass (the filter's output does not depend on how its input is cut); its sums,
+        rails and noise floor piece by piece, in the pieces the detector runs."""
         assert self._filter is not None
         y = self._filter.process(x)
         piece = self.counts.piece

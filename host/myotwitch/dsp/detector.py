@@ -103,8 +103,8 @@ class TwitchDetector:
         return self.consume(self.condition(start_index, block_uv))
 
     def condition(self, start_index: int, block_uv: np.ndarray) -> Conditioned:
-        """The first stage alone (see conditioning.py): blocks must be conditioned in stream order, and consumed
-        in that order, but it may run ahead of `consume`, in another thread."""
+        """The stages that depend only on the samples (conditioning.py), alone: blocks are conditioned in stream
+        order and consumed in that order, but this may run ahead of `consume`, in another thread."""
         return self.conditioner.feed(start_index, np.asarray(block_uv, dtype=np.float64))
 
     def consume(self, conditioned: Conditioned) -> list:
