@@ -18,6 +18,12 @@ channel by channel, one detector each, and the cross-channel rules
 then a ChannelEvent naming its channel and muscle, and the summary holds one
 entry per channel under "channels". One signal gives the events and summary
 of before, unchanged.
+
+A recording of one signal is read and conditioned (dsp/conditioning.py) one
+block ahead in a second thread (read_ahead.py) where more than one core is
+available, while this thread runs the rest of the detector: the same events,
+sooner. `analyze_file(..., read_ahead=False)` or `with one_thread():` keep to
+one thread (batch.py's workers do: they are one per core).
 """
 
 from __future__ import annotations
