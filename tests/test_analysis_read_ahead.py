@@ -116,7 +116,7 @@ def test_a_batch_worker_runs_one_thread(csv_with_invalid_values, monkeypatch, sp
     result = batch.analyze_one(batch.Task(str(csv_with_invalid_values), RATE_HZ))
     assert not result.error and result.summary["twitches"] >= 10
     assert spy == []  # the worker's analysis did not start the thread: the workers are one per core already
-    with analysis.as_worker():
+    with analysis.one_thread():
         assert not analysis.read_ahead_by_default()
     assert analysis.read_ahead_by_default()
 

@@ -22,7 +22,7 @@ of before, unchanged.
 A recording of one signal is read and conditioned (dsp/conditioning.py) one
 block ahead in a second thread (read_ahead.py) where more than one core is
 available, while this thread runs the rest of the detector: the same events,
-sooner. `analyze_file(..., read_ahead=False)` or `with as_worker():` keep to
+sooner. `analyze_file(..., read_ahead=False)` or `with one_thread():` keep to
 one thread (batch.py's workers do: they are one per core).
 """
 
@@ -50,29 +50,23 @@ if TYPE_CHECKING:
 FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
 
 # A batch's workers are one per core already: a second thread each would only make them take turns.
-_AS_WORKER = contextvars.ContextVar("myotwitch_as_worker", default=False)
+_ONE_THREAD = contextvars.ContextVar("myotwitch_one_thread", default=False)
 
 
 @contextlib.contextmanager
-def as_worker() -> Iterator[None]:
-    """Analyses started inside run as one of batch.py's workers: in one thread, whatever the cores, and in a
-    process whose settings (malloc's) are the pool's or the cluster's, not the single-file analyze's."""
-    token = _AS_WORKER.set(True)
+def one_thread() -> Iterator[None]:
+    """Analyses started inside run in one thread, whatever the cores (batch.py's workers)."""
+    token = _ONE_THREAD.set(True)
     try:
         yield
     finally:
-        _AS_WORKER.reset(token)
-
-
-def in_worker() -> bool:
-    """Inside `as_worker()`."""
-    return _AS_WORKER.get()
+        _ONE_THREAD.reset(token)
 
 
 def read_ahead_by_default() -> bool:
     """A second thread reads and conditions the next block while this one runs the detector where more than
-    one core is available, unless inside `as_worker()`."""
-    return not in_worker() and _cores() > 1
+    one core is available, unless inside `one_thread()`."""
+    return not _ONE_THREAD.get() and _cores() > 1
 
 
 def _cores() -> int:

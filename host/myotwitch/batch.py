@@ -106,7 +106,7 @@ def analyze_one(task: Task) -> FileResult:
         argv += ["--rate", repr(task.rate_hz)]
     out = io.StringIO()
     try:
-        with analysis.as_worker():  # the workers are one per core: no read-ahead thread each
+        with analysis.one_thread():  # the workers are one per core: no read-ahead thread each
             code = cli.main(argv, stdout=out)
     except MyotwitchError as exc:
         return FileResult(task.path, jsonl=out.getvalue(), error=_without_path(str(exc).splitlines()[0], task.path))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -17,10 +16,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         return batch.run_batch(args, out.stream, status)
     # Imported here, not at the top: a batch's parent process never analyzes, and its start-up is the part of
     # a batch that runs before any worker starts (the workers import the analysis in their fork server).
-    from myotwitch.analysis import FileAnalysis, in_worker
-
-    if not in_worker():  # a worker's process is the pool's (batch.WORKER_MALLOC already) or a Dask cluster's
-        keep_heap(batch.WORKER_MALLOC)
+    from myotwitch.analysis import FileAnalysis
 
     args.path = args.path[0]
     analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
@@ -44,26 +40,3 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
             status(f"warning: {warning}")
     out.summary(summary)
     return 0
-
-
-# glibc's mallopt parameters for the environment variables of batch.WORKER_MALLOC
-_MALLOPT = {"MALLOC_TRIM_THRESHOLD_": -1, "MALLOC_TOP_PAD_": -2, "MALLOC_MMAP_THRESHOLD_": -3}
-
-
-def keep_heap(settings: dict[str, str]) -> None:
-    """What batch.WORKER_MALLOC does for the workers, for this process: glibc reads those variables only when a
-    process starts, so they are set through mallopt. Left as it comes, malloc hands numpy's large temporaries
-    (a block's and a piece's arrays) back to the system and faults them in again, more so with the read-ahead
-    thread's allocations freed by this one: 0.05 s of CPU an hour of signal (measured). A variable the person
-    set is kept; nothing where the C library has no mallopt (not glibc)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes  # numpy imports it too
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    for name, value in settings.items():
-        if name not in os.environ and name in _MALLOPT:
-            mallopt(_MALLOPT[name], int(value))
