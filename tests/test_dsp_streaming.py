@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from myotwitch.dsp.detector import TwitchDetector
-from myotwitch.dsp.streaming import Ring, medians
+from myotwitch.dsp.streaming import Ring, covering, low_passed, medians
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
 
 RATE_HZ = 2000.0
@@ -72,3 +72,43 @@ def test_medians_is_np_median_to_the_bit(values):
     # gave, for any count (an even count: the mean of the two middle values).
     a = np.array(values)
     assert float(medians(a)) == float(np.median(a))
+
+
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 30)), min_size=1, max_size=25))
+def test_covering_is_the_union_of_the_ranges(ranges):
+    # Disjoint, ascending, not touching, and covering exactly the samples some range covers.
+    starts = np.array([s for s, _ in ranges])
+    ends = starts + np.array([n for _, n in ranges])
+    lo, hi = covering(starts, ends)
+    assert (hi > lo).all() and (lo[1:] > hi[:-1]).all()
+    covered = np.zeros(300, dtype=bool)
+    for s, e in zip(starts, ends, strict=True):
+        covered[s:e] = True
+    union = np.zeros(300, dtype=bool)
+    for s, e in zip(lo, hi, strict=True):
+        union[s:e] = True
+    assert np.array_equal(union, covered)
+
+
+@given(st.integers(0, 2**32 - 1), st.lists(st.tuples(st.integers(0, 3000), st.integers(1, 400)), min_size=2,
+                                           max_size=12))
+def test_baseline_swings_over_the_candidates_stretches_are_those_over_the_whole_span(seed, spans):
+    # Features._baseline_swings low-passes only the candidates' stretches, end to end: each candidate's swing
+    # is the one the whole span's moving averages give (to rounding: the running sums start elsewhere).
+    from myotwitch.dsp.candidates import Candidate
+    from myotwitch.dsp.config import DetectorConfig, SampleCounts
+    from myotwitch.dsp.features import Features
+
+    config = DetectorConfig()
+    counts = SampleCounts.of(config, 2000.0)
+    ring = Ring(10)
+    features = Features(config, counts, ring, ring)
+    features.baseline_windows = (counts.baseline_window, 40)
+    ctx, reach = counts.feature_ctx, sum(features.baseline_windows)
+    rng = np.random.default_rng(seed)
+    todo = [Candidate(onset + length // 2, onset, onset + length, 1.0, 1.0) for onset, length in spans]
+    lo = min(c.onset_index for c in todo) - ctx - reach
+    raw = np.cumsum(rng.normal(0, 1, max(c.end_index for c in todo) + ctx + 1 - lo))  # a wandering baseline
+    base = low_passed(raw, features.baseline_windows)  # base[k]: the baseline at raw[k + reach]
+    expected = [np.ptp(base[c.onset_index - ctx - lo - reach : c.end_index + ctx + 1 - lo - reach]) for c in todo]
+    assert np.allclose(features._baseline_swings(raw, lo, todo), expected, rtol=1e-9, atol=1e-9)

@@ -5,6 +5,7 @@ firing twice), in separate candidates or in one run."""
 from __future__ import annotations
 
 import bisect
+import functools
 
 import numpy as np
 
@@ -110,9 +111,9 @@ class Features:
     def measure_batch(self, batch: list[Candidate], processed: int) -> None:
         """`measure` for candidates about to be decided, the numpy work done once for all of them.
 
-        The same figures as one by one: the baseline's moving sums cover the
-        same samples, the clipping test runs only where the raw signal holds
-        a run of equal values long enough to be clipped."""
+        The same figures as one by one (the baseline's to rounding: its running
+        sums start elsewhere); the clipping test runs only where the raw signal
+        holds a run of equal values long enough to be clipped."""
         ctx = self._counts.feature_ctx
         todo = [c for c in batch if not c.features_final and not c.echo and c.end_index + ctx + 1 <= processed]
         if len(todo) < 2:
@@ -122,14 +123,7 @@ class Features:
         if self._ring_raw.span(lo, hi) != (lo, hi):
             return  # part of it is gone: one by one, as far as the ring still reaches
         raw = self._ring_raw.read(lo, hi)
-        base = streaming.low_passed(raw, self.baseline_windows)  # base[k] is the baseline at sample lo + reach + k
-        starts = np.array([c.onset_index - ctx - lo - reach for c in todo])
-        ends = np.array([c.end_index + ctx + 1 - lo - reach for c in todo])
-        bounds = np.empty(2 * len(todo), dtype=np.intp)
-        bounds[0::2], bounds[1::2] = starts, ends
-        padded = np.append(base, 0.0)  # reduceat wants every bound inside the array; the pad is never in a range
-        top = np.maximum.reduceat(padded, bounds)[0::2]
-        bottom = np.minimum.reduceat(padded, bounds)[0::2]
+        swings = self._baseline_swings(raw, lo, todo)
         # Where could a clipped run be: clip_run equal values in a row, raw[j] to raw[j + r] (j in held_from).
         r = self._counts.clip_run - 1
         equal_next = np.flatnonzero(raw[1:] == raw[:-1])  # raw[k + 1] == raw[k]: rare in a live signal
@@ -138,7 +132,7 @@ class Features:
         firsts = equal_next[: max(0, len(equal_next) - r + 1)]
         held_from = firsts[equal_next[r - 1 :] - firsts == r - 1].tolist()
         clip_run = self._counts.clip_run
-        for c, swing in zip(todo, (top - bottom).tolist(), strict=True):  # Python floats: one conversion for all
+        for c, swing in zip(todo, swings, strict=True):
             c.baseline_swing_uv = swing
             c.features_final = True
             self._measure_jump(c)
@@ -148,6 +142,26 @@ class Features:
                 c.clipped = bool(streaming.clip_mask(raw[a:b], clip_run).any())
             else:
                 c.clipped = False
+
+    def _baseline_swings(self, raw: np.ndarray, lo: int, todo: list[Candidate]) -> list[float]:
+        """The range of the baseline (the low-passed raw signal, `raw` from absolute index `lo`) within
+        feature_ctx of each candidate, as `measure` finds it. The moving averages run only over the candidates'
+        stretches (overlapping ones merged), end to end: between candidates they are not needed, and their
+        running sums, one addition after another, were most of the batch's time. Each stretch's averages read
+        only its own samples (the sums across a join are never used)."""
+        ctx, reach = self._counts.feature_ctx, sum(self.baseline_windows)
+        firsts = np.array([c.onset_index for c in todo]) - (ctx + reach + lo)  # the samples each needs, in raw
+        ends = np.array([c.end_index for c in todo]) + (ctx + 1 - lo)
+        stretch_lo, stretch_hi = streaming.covering(firsts, ends)
+        offsets = np.concatenate(([0], np.cumsum(stretch_hi - stretch_lo)[:-1]))  # where each starts, end to end
+        kept = np.concatenate([raw[a:b] for a, b in zip(stretch_lo.tolist(), stretch_hi.tolist(), strict=True)])
+        base = streaming.low_passed(kept, self.baseline_windows)  # base[k]: the baseline at kept[k + reach]
+        # Each candidate's stretch, moved to where it is in `kept`; the baseline from `reach` samples in.
+        shift = (offsets - stretch_lo)[np.searchsorted(stretch_lo, firsts, side="right") - 1]
+        bounds = np.empty(2 * len(todo), dtype=np.intp)
+        bounds[0::2], bounds[1::2] = firsts + shift, ends + shift - reach
+        padded = np.append(base, 0.0)  # reduceat wants every bound inside the array; the pad is never in a range
+        return (np.maximum.reduceat(padded, bounds)[0::2] - np.minimum.reduceat(padded, bounds)[0::2]).tolist()
 
     def _measure_jump(self, c: Candidate) -> None:
         """The largest sample-to-sample step of the raw signal: only a moving baseline needs telling pop from motion."""
@@ -210,10 +224,13 @@ class Features:
             return None
         h = self._counts.shape_half if half is None else half
         lag = self._counts.shape_lag if lag is None else lag
-        core = sa[lag : lag + 2 * h + 1]
-        core = core - core.mean()
-        others = streaming.windows(sb, 2 * h + 1)  # one row per lag
-        others = others - others.mean(axis=1, keepdims=True)
+        width = 2 * h + 1
+        # The means as ndarray.mean computes them (a sum, then a division), without its Python wrapper; each
+        # lag's window copied out by one index (a contiguous copy, which centring made anyway).
+        core = sa[lag : lag + width]
+        core = core - np.add.reduce(core) / width
+        others = sb[_lag_rows(len(sb) - width + 1, width)]  # one row per lag
+        others -= np.add.reduce(others, axis=1, keepdims=True) / width
         denom = np.sqrt(np.dot(core, core) * np.einsum("ij,ij->i", others, others))
         fit = denom > 0
         return bool(fit.any()) and float((others[fit] @ core / denom[fit]).max()) >= (
@@ -323,6 +340,14 @@ class Features:
             return True
         return self._repeat.fits(y, first_index - lo, second_index - lo, c.noise_uv, (before, after),
                                  self._config.doublet_max_misfit, self._config.doublet_max_misfit_share)
+
+@functools.lru_cache(maxsize=16)
+def _lag_rows(lags: int, width: int) -> np.ndarray:
+    """Indices of `lags` windows of `width` samples, each one sample after the last (read-only: shared)."""
+    rows = np.arange(lags)[:, None] + np.arange(width)
+    rows.flags.writeable = False
+    return rows
+
 
 def first_of_two(c: Candidate, offset: int) -> tuple[int, int, int]:
     """Peak, onset and end of the first of two potentials of one unit, `offset` samples apart (the other

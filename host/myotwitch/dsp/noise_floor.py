@@ -74,8 +74,13 @@ class NoiseFloor:
         k = (len(magnitude) - i) // w
         j = i + k * w
         medians = streaming.medians(magnitude[i:j].reshape(k, w))
-        raws = x[i:j].reshape(k, w)
-        ranges = raws.max(axis=1) - raws.min(axis=1)
+        # The raw range tells a flat window only where its sigma is below flat_uv (rare): elsewhere it is never
+        # read, so it is not measured (two passes over the piece saved).
+        low = np.flatnonzero(_MAD_TO_SIGMA * medians < self._config.flat_uv)
+        ranges = np.full(k, np.inf)
+        if len(low):
+            raws = x[i:j].reshape(k, w)[low]
+            ranges[low] = raws.max(axis=1) - raws.min(axis=1)
         clipped = clipped_before[i + w : j + 1 : w] - clipped_before[i:j:w]
         if self._steady_windows(start, i, j, medians, ranges, clipped, floors):
             return j
@@ -97,7 +102,7 @@ class NoiseFloor:
         sigmas = _MAD_TO_SIGMA * medians
         if ((sigmas < cfg.flat_uv) & (ranges < 10 * cfg.flat_uv)).any() or (clipped >= 0.01 * w).any():
             return False
-        windows = np.lib.stride_tricks.sliding_window_view(np.concatenate((list(history), sigmas)), len(history))
+        windows = streaming.windows(np.concatenate((list(history), sigmas)), len(history))
         after = self._floor_of(np.sort(windows, axis=1))  # after[n]: the floor after n of the new windows
         floors[i:j].reshape(k, w)[:] = after[:k, None]
         if self.settle_until - start > i:

@@ -129,6 +129,19 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(int(lengths.sum())) + np.repeat(lo - offsets, lengths), offsets
 
 
+def covering(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union of the ranges [starts[k], ends[k]) (each non-empty, in any order) as disjoint ranges, ascending;
+    ranges that overlap or touch become one."""
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    reach = np.maximum.accumulate(ends)  # the furthest any range so far goes
+    opens = np.empty(len(starts), dtype=bool)
+    opens[:1] = True
+    opens[1:] = starts[1:] > reach[:-1]
+    first = np.flatnonzero(opens)
+    return starts[first], reach[np.append(first[1:] - 1, len(starts) - 1)]
+
+
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and (exclusive) ends of the True runs of a boolean array."""
     if not len(mask):
