@@ -21,7 +21,9 @@
    turns with the 1-hour one: (10 h - 1 h samples) / (difference of the best
    times) is the rate with start-up excluded. Each in wall time and in CPU
    time (user + system, of the child): the CPU figures hold when other work
-   shares the cores. The checkout's modules are byte-compiled first, as an
+   shares the cores. (analyze reads and conditions the next block in a second
+   thread where two cores are available: its wall time falls below its CPU
+   time when the second core is free, and only then.) The checkout's modules are byte-compiled first, as an
    installed package's are.
 4. Memory (run first, so the figures hold only the pipeline and its input):
    `--soak-hours` of 2 kHz signal streamed through the pipeline in blocks,

@@ -18,13 +18,21 @@ channel by channel, one detector each, and the cross-channel rules
 then a ChannelEvent naming its channel and muscle, and the summary holds one
 entry per channel under "channels". One signal gives the events and summary
 of before, unchanged.
+
+A recording of one signal is read and conditioned (dsp/conditioning.py) one
+block ahead in a second thread (read_ahead.py) where more than one core is
+available, while this thread runs the rest of the detector: the same events,
+sooner. `analyze_file(..., read_ahead=False)` or `with one_thread():` keep to
+one thread (batch.py's workers do: they are one per core).
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import contextvars
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,9 +44,34 @@ from myotwitch.sources import SampleBlock
 from myotwitch.sources.replay import NAN_GAP
 
 if TYPE_CHECKING:
+    from myotwitch.dsp.conditioning import Conditioned
     from myotwitch.sources.capture import CaptureSource
 
 FILE_GAP = "no samples in the file: a pause between its records, or a jump in its time column"
+
+# A batch's workers are one per core already: a second thread each would only make them take turns.
+_ONE_THREAD = contextvars.ContextVar("myotwitch_one_thread", default=False)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Analyses started inside run in one thread, whatever the cores (batch.py's workers)."""
+    token = _ONE_THREAD.set(True)
+    try:
+        yield
+    finally:
+        _ONE_THREAD.reset(token)
+
+
+def read_ahead_by_default() -> bool:
+    """A second thread reads and conditions the next block while this one runs the detector where more than
+    one core is available, unless inside `one_thread()`."""
+    return not _ONE_THREAD.get() and _cores() > 1
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def monitor_for(rate_hz: float) -> Monitor:
@@ -95,6 +128,10 @@ class FileAnalysis:
 
     `on_progress(done_s, total_s)` is called after each block (total_s is None when the
     length is not known beforehand, as for a capture).
+
+    `read_ahead`: a recording of one signal is read and conditioned (conditioning.py) one block ahead in a
+    second thread while this one runs the rest of the detector: the same events, sooner where a second core
+    is free. None: `read_ahead_by_default()`.
     """
 
     path: str | os.PathLike
@@ -102,8 +139,11 @@ class FileAnalysis:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said on stderr, not warnings: a file's own pauses
     muscles: list[str] | None = None  # where each channel's electrodes are, one name per EMG signal
+    read_ahead: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.read_ahead is None:
+            self.read_ahead = read_ahead_by_default()
         self.multi: MultiChannelAnalysis | None = None
         self.label: Path = Path(self.path)
         capture = is_capture(self.path)
@@ -141,20 +181,39 @@ class FileAnalysis:
         source, monitor, rate_hz = self.source, self.monitor, self.stream_rate_hz
         reported_gaps = 0
         capture = self.capture
-        for block in source.blocks():
-            if capture is not None:  # the live session's gap and noise notes, as it had them
-                yield from capture.events_for(block)
-            yield from monitor.feed(block)
-            # A run of skipped values is reported once the next block shows it has ended.
-            skipped = source.skipped
-            for first, count in skipped[reported_gaps : len(skipped) - 1]:
-                yield from self._gaps(first, count)
-            reported_gaps = max(reported_gaps, len(skipped) - 1)
-            if on_progress is not None:
-                on_progress(monitor.samples / rate_hz, self.total_s)
+        stream: Generator[tuple[SampleBlock, Conditioned | None, int | None], None, None]
+        if self.read_ahead and capture is None:
+            from myotwitch.read_ahead import read_ahead
+
+            stream = read_ahead(self._conditioned_blocks())
+        else:
+            stream = ((block, None, None) for block in source.blocks())
+        try:
+            for block, conditioned, skipped_runs in stream:
+                if capture is not None:  # the live session's gap and noise notes, as it had them
+                    yield from capture.events_for(block)
+                yield from monitor.feed(block, conditioned)
+                # A run of skipped values is reported once the next block shows it has ended. Read ahead, the
+                # source's list may hold later runs: only those it held when this block was read count.
+                skipped = source.skipped
+                ended = (len(skipped) if skipped_runs is None else skipped_runs) - 1
+                for first, count in skipped[reported_gaps:ended]:
+                    yield from self._gaps(first, count)
+                reported_gaps = max(reported_gaps, ended)
+                if on_progress is not None:
+                    on_progress(monitor.samples / rate_hz, self.total_s)
+        finally:
+            stream.close()  # read ahead: the thread stops with the loop, however it ends
         yield from monitor.finish()
         for first, count in source.skipped[reported_gaps:]:
             yield from self._gaps(first, count)
+
+    def _conditioned_blocks(self) -> Iterator[tuple[SampleBlock, Conditioned, int]]:
+        """In the read-ahead thread: each block, conditioned, with the count of skipped runs the source had then
+        (runs before the last of them are over; the last may grow with the next block)."""
+        source, detector = self.source, self.monitor.detector
+        for block in source.blocks():
+            yield block, detector.condition(block.start_index, block.samples_uv), len(source.skipped)
 
     def summary(self) -> dict:
         """The summary, once events() is exhausted; raises MyotwitchError if the file held nothing to analyze."""
@@ -334,8 +393,8 @@ class AnalysisResult:
 
 
 def analyze_file(path: str | os.PathLike, rate_hz: float | None = None,
-                 muscles: list[str] | None = None) -> AnalysisResult:
+                 muscles: list[str] | None = None, read_ahead: bool | None = None) -> AnalysisResult:
     """Analyze a whole file at once (a program's entry point; the CLI streams with FileAnalysis)."""
-    analysis = FileAnalysis(path, rate_hz, muscles=muscles)
+    analysis = FileAnalysis(path, rate_hz, muscles=muscles, read_ahead=read_ahead)
     events = list(analysis.events())
     return AnalysisResult(events, analysis.summary(), analysis.warnings, analysis.stream_rate_hz)

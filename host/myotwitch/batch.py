@@ -98,7 +98,7 @@ def find_recordings(paths: Iterable[str]) -> list[Path]:
 
 def analyze_one(task: Task) -> FileResult:
     """The single-file analyze of one recording, in a worker; never raises."""
-    from myotwitch import cli  # in the worker: the CLI is what a person runs on one file
+    from myotwitch import analysis, cli  # in the worker: the CLI is what a person runs on one file
 
     # --debug: errors come back as exceptions, not as lines on a stderr that worker threads share.
     argv = ["analyze", task.path, "--format", "jsonl", "--debug"]
@@ -106,7 +106,8 @@ def analyze_one(task: Task) -> FileResult:
         argv += ["--rate", repr(task.rate_hz)]
     out = io.StringIO()
     try:
-        code = cli.main(argv, stdout=out)
+        with analysis.one_thread():  # the workers are one per core: no read-ahead thread each
+            code = cli.main(argv, stdout=out)
     except MyotwitchError as exc:
         return FileResult(task.path, jsonl=out.getvalue(), error=_without_path(str(exc).splitlines()[0], task.path))
     except Exception as exc:  # noqa: BLE001 - a bug or an odd file must not end the batch: it is its row

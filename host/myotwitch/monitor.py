@@ -10,6 +10,7 @@ annotations at the edges.
 from __future__ import annotations
 
 from myotwitch.dsp.channels import ChannelEvent, ChannelRules, ChannelRulesConfig
+from myotwitch.dsp.conditioning import Conditioned
 from myotwitch.dsp.detector import (
     ActivitySegment,
     DetectorConfig,
@@ -43,10 +44,13 @@ class Monitor:
         """Seconds of signal where nothing could be detected, by kind of signal issue."""
         return {kind: samples / self.rate_hz for kind, samples in self._skipped_samples.items()}
 
-    def feed(self, block: SampleBlock) -> list[Event]:
+    def feed(self, block: SampleBlock, conditioned: Conditioned | None = None) -> list[Event]:
+        """`conditioned`: `self.detector.condition(...)` of this block, if made ahead (analysis.py's read-ahead)."""
         self.samples += len(block.samples_uv)
         self.lost_samples += block.lost_before
-        events = self._events(self.detector.process(block.start_index, block.samples_uv))
+        detected = (self.detector.process(block.start_index, block.samples_uv) if conditioned is None
+                    else self.detector.consume(conditioned))
+        events = self._events(detected)
         # Only time that no later twitch can fall into closes an episode.
         return events + self._episodes(self.grouper.advance(self.detector.settled_index))
 

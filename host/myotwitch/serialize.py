@@ -98,23 +98,44 @@ def to_json(event: Event, rate_hz: float) -> dict:
 
 def to_json_line(event: Event, rate_hz: float) -> str:
     """`json.dumps(to_json(event, rate_hz))`, the same bytes: a twitch's or a rejection's line (nearly all of a
-    file's events) written straight from its fields, at a third of the cost of building the dict and encoding
-    it (about 2 against 6 us an event); any other event through to_json."""
-    if type(event) is Twitch:
-        return ('{"type": "twitch", "t_s": ' + _json_value(round(event.peak_index / rate_hz, 4))
-                + ', "onset_s": ' + _json_value(round(event.onset_index / rate_hz, 4))
-                + ', "duration_ms": ' + _json_value(round(event.duration_ms(rate_hz), 2))
-                + ', "peak_uv": ' + _json_value(round(event.peak_uv, 2))
-                + ', "snr": ' + _json_value(round(event.snr, 2))
-                + ', "noise_uv": ' + _json_value(round(event.noise_uv, 3))
-                + ', "doublet_ms": ' + ("null" if event.doublet_interval_samples is None
-                                        else _json_value(round(event.doublet_interval_samples * 1000.0 / rate_hz, 1)))
-                + "}")
-    if type(event) is Rejected:
-        return ('{"type": "rejected", "t_s": ' + _json_value(round(event.peak_index / rate_hz, 4))
-                + ', "peak_uv": ' + _json_value(round(event.peak_uv, 2))
-                + ', "reason": ' + json.dumps(str(event.reason)) + "}")
+    file's events) written straight from its fields, at a fifth of the cost of building the dict and encoding
+    it (about 1.2 against 6 us an event); any other event through to_json."""
+    kind = type(event)
+    if kind is Twitch:
+        twitch: Twitch = event  # type: ignore[assignment]
+        doublet = twitch.doublet_interval_samples
+        return _TWITCH_LINE % (_rounded(twitch.peak_index / rate_hz, 4), _rounded(twitch.onset_index / rate_hz, 4),
+                               _rounded(twitch.duration_ms(rate_hz), 2), _rounded(twitch.peak_uv, 2),
+                               _rounded(twitch.snr, 2), _rounded(twitch.noise_uv, 3),
+                               "null" if doublet is None else _rounded(doublet * 1000.0 / rate_hz, 1))
+    if kind is Rejected:
+        rejected: Rejected = event  # type: ignore[assignment]
+        reason = _REASON_JSON.get(rejected.reason)
+        if reason is None:
+            reason = _REASON_JSON[rejected.reason] = json.dumps(str(rejected.reason))
+        return _REJECTED_LINE % (_rounded(rejected.peak_index / rate_hz, 4), _rounded(rejected.peak_uv, 2), reason)
     return json.dumps(to_json(event, rate_hz))
+
+
+_TWITCH_LINE = ('{"type": "twitch", "t_s": %s, "onset_s": %s, "duration_ms": %s, "peak_uv": %s, "snr": %s, '
+                '"noise_uv": %s, "doublet_ms": %s}')
+_REJECTED_LINE = '{"type": "rejected", "t_s": %s, "peak_uv": %s, "reason": %s}'
+_REASON_JSON: dict[object, str] = {}  # each reason's JSON string, encoded once
+# digits after the point -> its format, and the size below which the decimal has at most 15 significant digits
+_FIXED = {digits: (f"%.{digits}f", 10.0 ** (15 - digits)) for digits in range(1, 5)}
+
+
+def _rounded(value: object, digits: int) -> str:
+    """`json.dumps(round(value, digits))`, the same characters, for a third of the cost where value is a float
+    with at most 15 significant digits before and `digits` after the point: round() and "%.{digits}f" both take
+    the correctly rounded decimal digits of the double (CPython's dtoa, mode 3), and the double nearest a
+    decimal of at most 15 significant digits reprs as that decimal without its trailing zeros. Anything else
+    (integers, numpy floats, NaN, infinities, larger sizes) as json.dumps."""
+    fixed, limit = _FIXED[digits]
+    if type(value) is float and -limit < value < limit:  # NaN compares False
+        text = (fixed % value).rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return _json_value(round(value, digits))  # type: ignore[call-overload]
 
 
 def _json_value(value: object) -> str:

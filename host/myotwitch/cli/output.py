@@ -38,9 +38,15 @@ class Output:
         """A file's events, 256 lines a write, flushed at the end: a write or a flush a line is a system call
         each where stdout is unbuffered (PYTHONUNBUFFERED) or flushed, 10,000 of them for a 1-hour file."""
         lines: list[str] = []
+        line = self._line
+        if self.fmt == "jsonl":  # nearly every line of a file's analysis: the serializer looked up once
+            from myotwitch.serialize import to_json_line
+
+            def line(event: Event, rate_hz: float) -> str:
+                return to_json_line(event, rate_hz) + "\n"
         try:
             for e in events:
-                lines.append(self._line(e, rate_hz))
+                lines.append(line(e, rate_hz))
                 if len(lines) >= _LINES_A_WRITE:
                     self.stream.write("".join(lines))
                     lines.clear()

@@ -1,11 +1,15 @@
 """A streaming, causal twitch detector.
 
-1. Condition: band-pass 20-450 Hz and notch the mains and its harmonics
-   (filters.py; 50 or 60 Hz chosen from the first seconds unless forced).
-2. Track the noise floor (noise_floor.py): sigma of each 0.5 s window (1.4826 x median |x|),
-   and a low quantile of the last 20 s of windows, so activity filling most
-   of that time does not raise it, while a lasting change of electrode
-   contact does.
+1. Condition (conditioning.py): band-pass 20-450 Hz and notch the mains and its harmonics
+   (filters.py; 50 or 60 Hz chosen from the first seconds unless forced), and the
+   moving sums of the filtered signal's squares.
+2. Track the noise floor (noise_floor.py, run by conditioning.py): sigma of each 0.5 s
+   window (1.4826 x median |x|), and a low quantile of the last 20 s of windows, so
+   activity filling most of that time does not raise it, while a lasting change of
+   electrode contact does.
+   Stages 1 and 2 depend only on the samples: `process(start, block)` runs them;
+   `consume(conditioned)` takes their steps made elsewhere (analysis.py: one block
+   ahead, in a second thread).
 3. Find candidates (candidates.py): detect high on a short-window RMS (8 ms, about a
    twitch's width, so a one-sample spike does not pass where a 4-sigma
    potential of 10 ms does), delimit low on |x|.
@@ -30,12 +34,12 @@ import numpy as np
 from myotwitch.dsp import streaming
 from myotwitch.dsp.activity import ActivityTracker
 from myotwitch.dsp.candidates import CandidateFinder
+from myotwitch.dsp.conditioning import Conditioned, Conditioner, End, MainsChosen, Piece, Restart
 from myotwitch.dsp.config import MAX_RATE_HZ, MIN_RATE_HZ, DetectorConfig, SampleCounts
 from myotwitch.dsp.decisions import Decisions
 from myotwitch.dsp.events import ActivitySegment, DetectorStats, Reason, Rejected, SignalIssue, Twitch
 from myotwitch.dsp.features import Features
-from myotwitch.dsp.filters import StreamingSosFilter, choose_mains, design_bandpass_sos, design_mains_sos
-from myotwitch.dsp.noise_floor import NoiseFloor
+from myotwitch.dsp.filters import design_bandpass_sos
 
 __all__ = ["MAX_RATE_HZ", "MIN_RATE_HZ", "ActivitySegment", "DetectorConfig", "DetectorStats", "Reason", "Rejected",
            "SignalIssue", "Twitch", "TwitchDetector"]
@@ -58,20 +62,16 @@ class TwitchDetector:
     def reset(self) -> None:
         counts = self.counts
         self.mains_hz: tuple[float, ...] | None = None
-        self._filter: StreamingSosFilter | None = None
-        self._probe: list[np.ndarray] = []
-        self._probe_start: int | None = None
-        self._squares = streaming.MovingSquares((counts.energy_window, counts.envelope_window))
-        self._rails = streaming.RailRuns(counts.clip_run)
+        self.conditioner = Conditioner(self.rate_hz, self.config, counts, self._bandpass_sos)
+        self._held_from: int | None = None  # the conditioner's: the first sample it holds back for the mains probe
+        self._floor_uv: float | None = None  # the conditioner's, after the last piece run here
         ring = counts.delay + counts.piece + round(1.5 * self.rate_hz)
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
-        self._next_index: int | None = None
         self._processed = 0  # absolute index after the last sample run through the detector
         self._settling: tuple[int, int] | None = None  # after a gap: [start, end) where nothing can be detected
         self._out: list = []
         self.stats = DetectorStats()
         emit = self._out.append
-        self._floor = NoiseFloor(self.config, counts.window, emit)
         self._finder = CandidateFinder(self.config, counts, self._ring_y)
         self._activity = ActivityTracker(self.config, counts, self.rate_hz, emit)
         self._features = Features(self.config, counts, self._ring_y, self._ring_raw, self.rate_hz)
@@ -85,7 +85,7 @@ class TwitchDetector:
     @property
     def noise_uv(self) -> float | None:
         """Current noise floor (sigma of the filtered signal at rest), or None while warming up."""
-        return self._floor.floor
+        return self._floor_uv
 
     @property
     def held_samples(self) -> int:
@@ -95,87 +95,75 @@ class TwitchDetector:
     @property
     def settled_index(self) -> int:
         """Every twitch peaking before this index has been returned already."""
-        undecided = [self._decisions.first_undecided_peak, self._finder.open_from, self._probe_start]
+        undecided = [self._decisions.first_undecided_peak, self._finder.open_from, self._held_from]
         return min((u for u in undecided if u is not None), default=self._processed)
 
     # -- input ------------------------------------------------------------------
     def process(self, start_index: int, block_uv: np.ndarray) -> list:
-        block_uv = np.asarray(block_uv, dtype=np.float64)
-        if self._next_index is not None and start_index != self._next_index:
-            self._discontinuity(start_index)
-        self._next_index = start_index + len(block_uv)
-        self.stats.samples += len(block_uv)
-        if self._filter is None:
-            if self._probe_start is None:
-                self._probe_start = start_index
-            self._probe.append(block_uv)
-            if sum(len(p) for p in self._probe) < self.counts.probe:
-                return self._take()
-            self._start_filter()
-        else:
-            self._run(start_index, block_uv)
+        return self.consume(self.condition(start_index, block_uv))
+
+    def condition(self, start_index: int, block_uv: np.ndarray) -> Conditioned:
+        """The stages that depend only on the samples (conditioning.py), alone: blocks are conditioned in stream
+        order and consumed in that order, but this may run ahead of `consume`, in another thread."""
+        return self.conditioner.feed(start_index, np.asarray(block_uv, dtype=np.float64))
+
+    def consume(self, conditioned: Conditioned) -> list:
+        """The steps of `self.conditioner.feed(...)` (or of its flush), run here or earlier elsewhere: the events."""
+        self.stats.samples += conditioned.samples
+        for step in conditioned.steps:
+            if type(step) is Piece:
+                self._run_piece(step)
+                if self._settling is not None and self._processed >= self._settling[1]:
+                    self._end_settling()
+                self._decide(upto=self._processed - self.counts.delay)
+            elif type(step) is Restart:
+                self._discontinuity(step.next_index, step.closed_issues)
+            elif type(step) is MainsChosen:
+                self._mains_chosen(step.mains_hz)
+            elif type(step) is End:  # the conditioner's flush: decide everything still open
+                self._close_open(step.closed_issues)
+                self._end_settling()
+                self._decide(upto=None)
+        self._held_from = conditioned.held_from_index
         return self._take()
 
     def flush(self) -> list:
         """End of stream: decide everything still open."""
-        if self._filter is None and self._probe:
-            self._start_filter()
-        self._close_open()
-        self._end_settling()
-        self._decide(upto=None)
-        return self._take()
+        return self.consume(self.conditioner.flush())
 
     def _take(self) -> list:
         out = self._out[:]
         self._out.clear()  # the stages hold its append
         return out
 
-    def _close_open(self) -> None:
+    def _close_open(self, closed_issues: list[SignalIssue]) -> None:
         """End of stream or a gap: the candidate, the activity segment and the issue still open are complete."""
         self._add_candidates(self._finder.close(self._processed))
         self._activity.close(self._processed)
-        self._floor.close_issue()
+        self._out += closed_issues
 
     def _add_candidates(self, found: list) -> None:
         self.stats.candidates += len(found)
         self._decisions.add(found)
 
-    def _start_filter(self) -> None:
-        probe = np.concatenate(self._probe) if self._probe else np.empty(0)
-        # Exactly the first probe_samples decide, however the stream was cut into blocks.
-        probe_samples = self.counts.probe
-        measured = probe[:probe_samples] if probe_samples else None
-        self.mains_hz = choose_mains(self.config.filters, measured, self.rate_hz)
-        sos = np.vstack([self._bandpass_sos, design_mains_sos(self.rate_hz, self.mains_hz, self.config.filters)])
+    def _mains_chosen(self, mains_hz: tuple[float, ...]) -> None:
+        self.mains_hz = mains_hz
         # The signal below the EMG band, for the artifact rules (measured around
         # each candidate): moving averages, each nulling 1 / its length and the
         # multiples. 50 ms passes below about 10 Hz; one period of each mains
         # line removes that line and all its harmonics, which a 50 ms window
         # alone lets through at an eighth.
         self._features.baseline_windows = (self.counts.baseline_window,
-                                           *(max(1, round(self.rate_hz / f)) for f in self.mains_hz))
-        self._filter = StreamingSosFilter(sos)
+                                           *(max(1, round(self.rate_hz / f)) for f in mains_hz))
         self._features.sos = self._bandpass_sos  # run back over the filtered signal: see Features.raw_peak
-        start = self._probe_start if self._probe_start is not None else self._processed
-        self._probe, self._probe_start = [], None
-        if len(probe):
-            self._run(start, probe)
 
-    def _discontinuity(self, next_index: int) -> None:
-        """Samples are missing: close what is open, restart the filters, let them settle."""
+    def _discontinuity(self, next_index: int, closed_issues: list[SignalIssue]) -> None:
+        """Samples are missing: close what is open, let the filters (restarted by the conditioner) settle."""
         self.stats.gaps += 1
         self._end_settling()
-        if self._filter is None and self._probe:
-            self._start_filter()
-        self._close_open()
+        self._close_open(closed_issues)
         self._features.stream_ends.append(self._processed)
-        if self._filter is not None:
-            self._filter.reset()
-        self._squares.reset()
-        self._rails.restart()
-        self._floor.restart()
         self._processed = next_index
-        self._floor.settle_until = next_index + self.counts.settle
         self._settling = (next_index, next_index + self.counts.settle)
 
     def _end_settling(self) -> None:
@@ -190,32 +178,17 @@ class TwitchDetector:
             self._out.append(SignalIssue("settling", start, end - 1))
 
     # -- the stream -----------------------------------------------------------
-    def _run(self, start: int, x: np.ndarray) -> None:
-        """In pieces of at most 16.384 s, deciding after each: the rings that the
-        rules read hold a piece and the decision delay, whatever the caller's block size."""
-        piece = self.counts.piece
-        for i in range(0, len(x), piece):
-            self._run_piece(start + i, x[i : i + piece])
-            if self._settling is not None and self._processed >= self._settling[1]:
-                self._end_settling()
-            self._decide(upto=self._processed - self.counts.delay)
-
-    def _run_piece(self, start: int, x: np.ndarray) -> None:
-        assert self._filter is not None
-        y = self._filter.process(x)
-        energy_sums, envelope_sums = self._squares.process(y)
+    def _run_piece(self, piece: Piece) -> None:
+        """One piece of at most 16.384 s, decided after: the rings that the rules read hold a piece and the
+        decision delay, whatever the caller's block size."""
+        start, y = piece.start_index, piece.filtered_uv
         self._ring_y.write(start, y)
-        self._ring_raw.write(start, x)
-        clipped = self._rails.counts(x)
-        if clipped.any():
-            clipped_before = np.concatenate(([0], np.cumsum(clipped)))
-        else:
-            clipped_before = np.zeros(len(x) + 1, dtype=np.intp)  # the usual case: no pass over the piece
-        floors = self._floor.update(start, x, np.abs(y), clipped_before)
-        self.stats.flat_samples = self._floor.flat_samples
-        floors_sq = floors * floors  # NaN while warming up or settling: no threshold is ever passed there
-        self._add_candidates(self._finder.feed(start, energy_sums, floors, floors_sq))
-        self._activity.feed(start, envelope_sums, floors_sq)
+        self._ring_raw.write(start, piece.raw_uv)
+        self._out += piece.issues  # where the floor found them: before the piece's candidates and activity
+        self._floor_uv = piece.floor_uv
+        self.stats.flat_samples = piece.flat_samples
+        self._add_candidates(self._finder.feed(start, piece.energy_sums, piece.floors_uv, piece.floors_sq))
+        self._activity.feed(start, piece.envelope_sums, piece.floors_sq)
         self._processed = start + len(y)
 
     def _decide(self, upto: int | None) -> None:

@@ -1,0 +1,177 @@
+"""The detector's first stages, everything that depends only on the samples: raw blocks in, pieces out.
+
+1. Condition: the band-pass and the mains notches (filters.py), with the mains lines chosen from the first
+   `mains_probe_s` of signal (held back until then), restarted in steady state at every discontinuity of the
+   stream; the moving sums of the filtered signal's squares (the candidates' energy, the activity envelope).
+2. The noise floor (noise_floor.py) in force at each sample, from |filtered| and the raw samples held at the
+   rails (clipping); its signal issues (flat, clipped) as they end.
+Its output is cut into the pieces the detector runs (`SampleCounts.piece` samples from each run's start).
+
+Nothing here depends on what the detector decides, only on the samples and their indices: so the detector
+can run it itself (`TwitchDetector.process`), or be handed its steps made earlier, as the offline analysis
+does one block ahead in a second thread (analysis.py), with the same events to the bit: the steps carry
+the issues found, and the detector emits them where it would have.
+
+    conditioner = Conditioner(rate_hz, config, counts, bandpass_sos)
+    conditioned = conditioner.feed(start_index, block_uv)   # Conditioned: steps in stream order
+    detector.consume(conditioned)                          # what detector.process(start_index, block_uv) does
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from myotwitch.dsp import streaming
+from myotwitch.dsp.config import DetectorConfig, SampleCounts
+from myotwitch.dsp.events import SignalIssue
+from myotwitch.dsp.filters import StreamingSosFilter, choose_mains, design_mains_sos
+from myotwitch.dsp.noise_floor import NoiseFloor
+
+
+@dataclass(frozen=True)
+class MainsChosen:
+    """The mains fundamentals notched from here on (none: no mains line stood out, or "off")."""
+
+    mains_hz: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Samples are missing before `next_index`: the filter, the sums and the noise window start again there, the
+    floor waits for the filter to settle. `closed_issues`: the signal issue open until the gap, if one was."""
+
+    next_index: int
+    closed_issues: list[SignalIssue]
+
+
+@dataclass(frozen=True)
+class End:
+    """The end of the stream; `closed_issues` as Restart's."""
+
+    closed_issues: list[SignalIssue]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Consecutive samples from `start_index`: as read, filtered, the filtered signal's moving sums of squares over
+    the energy and the envelope windows (each ending at its sample), and the noise floor in force at each sample
+    (NaN while warming up or settling) with its square. `issues`: the signal issues that ended in the piece;
+    `floor_uv` and `flat_samples`: the floor and the flat samples counted so far, after it."""
+
+    start_index: int
+    raw_uv: np.ndarray
+    filtered_uv: np.ndarray
+    energy_sums: np.ndarray
+    envelope_sums: np.ndarray
+    floors_uv: np.ndarray
+    floors_sq: np.ndarray
+    issues: list[SignalIssue]
+    floor_uv: float | None
+    flat_samples: int
+
+
+Step = MainsChosen | Restart | End | Piece
+
+
+@dataclass(frozen=True)
+class Conditioned:
+    """What one block (or the end of the stream) gave: steps in stream order, the block's sample count, and the
+    index of the first sample held back for the mains probe (None once the mains lines are chosen)."""
+
+    steps: list[Step]
+    samples: int
+    held_from_index: int | None
+
+
+class Conditioner:
+    """Feed blocks of µV with the absolute index of their first sample, in stream order; `flush()` at the end."""
+
+    def __init__(self, rate_hz: float, config: DetectorConfig, counts: SampleCounts, bandpass_sos: np.ndarray) -> None:
+        self.rate_hz = float(rate_hz)
+        self.config = config
+        self.counts = counts
+        self._bandpass_sos = bandpass_sos
+        self.mains_hz: tuple[float, ...] | None = None
+        self._filter: StreamingSosFilter | None = None
+        self._probe: list[np.ndarray] = []  # the blocks held back until the probe is full
+        self._probe_samples = 0
+        self._probe_start: int | None = None
+        self._squares = streaming.MovingSquares((counts.energy_window, counts.envelope_window))
+        self._rails = streaming.RailRuns(counts.clip_run)
+        self._issues: list = []  # what the floor emits (SignalIssue), until handed on with a step
+        self._floor = NoiseFloor(config, counts.window, self._issues.append)
+        self._next_index: int | None = None
+
+    def feed(self, start_index: int, block_uv: np.ndarray) -> Conditioned:
+        steps: list[Step] = []
+        if self._next_index is not None and start_index != self._next_index:
+            if self._filter is None and self._probe:
+                self._start(steps)  # what the probe holds is conditioned as it is, before the gap
+            if self._filter is not None:
+                self._filter.reset()
+            self._squares.reset()
+            self._rails.restart()
+            self._floor.close_issue()
+            self._floor.restart()
+            self._floor.settle_until = start_index + self.counts.settle
+            steps.append(Restart(start_index, self._take_issues()))
+        self._next_index = start_index + len(block_uv)
+        if self._filter is None:
+            if self._probe_start is None:
+                self._probe_start = start_index
+            self._probe.append(block_uv)
+            self._probe_samples += len(block_uv)
+            if self._probe_samples >= self.counts.probe:
+                self._start(steps)
+        else:
+            self._run(start_index, block_uv, steps)
+        return Conditioned(steps, len(block_uv), self._probe_start)
+
+    def flush(self) -> Conditioned:
+        """End of stream: a probe still held back is conditioned as it is; the issue still open ends."""
+        steps: list[Step] = []
+        if self._filter is None and self._probe:
+            self._start(steps)
+        self._floor.close_issue()
+        steps.append(End(self._take_issues()))
+        return Conditioned(steps, 0, self._probe_start)
+
+    def _take_issues(self) -> list[SignalIssue]:
+        issues = self._issues[:]
+        self._issues.clear()  # the floor holds its append
+        return issues
+
+    def _start(self, steps: list[Step]) -> None:
+        """Choose the mains lines on exactly the first probe samples, however the stream was cut into blocks."""
+        probe = np.concatenate(self._probe) if self._probe else np.empty(0)
+        measured = probe[: self.counts.probe] if self.counts.probe else None
+        self.mains_hz = choose_mains(self.config.filters, measured, self.rate_hz)
+        sos = np.vstack([self._bandpass_sos, design_mains_sos(self.rate_hz, self.mains_hz, self.config.filters)])
+        self._filter = StreamingSosFilter(sos)
+        steps.append(MainsChosen(self.mains_hz))
+        start = self._probe_start
+        self._probe, self._probe_samples, self._probe_start = [], 0, None
+        if len(probe):
+            assert start is not None  # set with the first block held
+            self._run(start, probe, steps)
+
+    def _run(self, start_index: int, x: np.ndarray, steps: list[Step]) -> None:
+        """The run filtered in one pass (the filter's output does not depend on how its input is cut); its sums,
+        rails and noise floor piece by piece, in the pieces the detector runs."""
+        assert self._filter is not None
+        y = self._filter.process(x)
+        piece = self.counts.piece
+        for i in range(0, len(x), piece):
+            start, x_piece, y_piece = start_index + i, x[i : i + piece], y[i : i + piece]
+            energy_sums, envelope_sums = self._squares.process(y_piece)
+            clipped = self._rails.counts(x_piece)
+            if clipped.any():
+                clipped_before = np.concatenate(([0], np.cumsum(clipped)))
+            else:
+                clipped_before = np.zeros(len(x_piece) + 1, dtype=np.intp)  # the usual case: no pass over the piece
+            floors = self._floor.update(start, x_piece, np.abs(y_piece), clipped_before)
+            floors_sq = floors * floors  # NaN while warming up or settling: no threshold is ever passed there
+            steps.append(Piece(start, x_piece, y_piece, energy_sums, envelope_sums, floors, floors_sq,
+                               self._take_issues(), self._floor.floor, self._floor.flat_samples))
