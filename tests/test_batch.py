@@ -200,22 +200,3 @@ def test_a_recording_of_several_muscles_has_a_row_per_channel(tmp_path):
         assert (int(row["twitches"]), float(row["noise_uv"])) == (c["twitches"], c["noise_uv"])
         assert float(row["twitches_per_min"]) == pytest.approx(c["twitches"] / (c["samples"] / 1000 / 60), abs=1e-3)
     assert rows[-1]["noise_uv"] != "" and rows[-1]["channel"] == ""
-
-
-@pytest.mark.slow  # a process pool, in a process of its own (the fork server is one per process)
-def test_the_pool_processes_keep_numpy_memory_and_this_process_environment_is_as_it_was():
-    import subprocess
-    import sys
-
-    script = (
-        "import os\n"
-        "from concurrent.futures import ProcessPoolExecutor\n"
-        "from myotwitch import batch\n"
-        "os.environ['MALLOC_TOP_PAD_'] = '1234'  # the person's own value is kept\n"
-        "with ProcessPoolExecutor(max_workers=1, mp_context=batch._worker_context()) as pool:\n"
-        "    with batch.worker_environment():\n"
-        "        future = pool.submit(os.getenv, 'MALLOC_MMAP_THRESHOLD_')\n"
-        "        pad = pool.submit(os.getenv, 'MALLOC_TOP_PAD_')\n"
-        "    print(future.result(), pad.result(), os.getenv('MALLOC_MMAP_THRESHOLD_'), os.getenv('MALLOC_TOP_PAD_'))\n")
-    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=120)
-    assert done.stdout.split() == [batch.WORKER_MALLOC["MALLOC_MMAP_THRESHOLD_"], "1234", "None", "1234"]

@@ -64,3 +64,18 @@ def test_large_blocks_stay_in_the_heap(glibc):
 def test_a_setting_the_person_made_is_kept(glibc):
     # MALLOC_MMAP_THRESHOLD_ set by hand (map every block from 4 KiB): keep_freed_memory must not override it.
     assert mapped_mib("keep", MALLOC_MMAP_THRESHOLD_="4096") == ("True", 40)
+
+
+def test_analyze_keeps_freed_memory(glibc, tmp_path):
+    # The single-file analyze (and so each batch worker, which runs it) applies the settings before it reads.
+    recording = tmp_path / "rest.csv"
+    recording.write_text("".join(f"{(i * 7919) % 23 - 11}\n" for i in range(6000)))
+    script = _PROBE.replace("kept = heap.keep_freed_memory() if sys.argv[1] == \"keep\" else None",
+                            "from myotwitch.cli import main\n"
+                            f"main(['analyze', {str(recording)!r}, '--rate', '1000', '--format', 'jsonl'])\n"
+                            "kept = heap._done")
+    assert script != _PROBE
+    clean = {k: v for k, v in os.environ.items() if k not in heap.SETTINGS}
+    done = subprocess.run([sys.executable, "-c", script, "-"], capture_output=True, text=True, check=True,
+                          env=dict(clean, PYTHONPATH=str(HOST)))
+    assert done.stdout.splitlines()[-1].split() == ["True", "0"]

@@ -17,7 +17,6 @@ see the same files at the same paths (a shared folder).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import functools
 import io
@@ -166,32 +165,9 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context()) as pool:
-        with worker_environment():  # the fork server and the workers start during the first submits
-            futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
+        futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):
             yield future.result()
-
-
-# glibc's malloc gives numpy's large temporaries (a block's arrays, 0.5 MiB each) back to the system and takes
-# them again, a page fault every 4 KiB: a worker's file faulted 2,000-16,000 pages where the same file in a
-# process that had run one before faulted a few hundred, and the pair of workers lost 5-8 % to it. Kept in
-# the heap (mmap threshold 128 MiB, trimmed only beyond 512 MiB, grown 64 MiB at a time) a worker holds on
-# to its ~50 MiB peak. Read by glibc when a process starts, so set for the pool's processes only; ignored by
-# other C libraries. A value the person set is kept.
-WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(128 << 20), "MALLOC_TRIM_THRESHOLD_": str(512 << 20),
-                 "MALLOC_TOP_PAD_": str(64 << 20)}
-
-
-@contextlib.contextmanager
-def worker_environment() -> Iterator[None]:
-    """WORKER_MALLOC in the environment while the pool's processes start; this process's as it was after."""
-    added = [name for name in WORKER_MALLOC if name not in os.environ]
-    os.environ.update({name: WORKER_MALLOC[name] for name in added})
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
 
 
 def largest_first(tasks: list[Task]) -> list[Task]:
