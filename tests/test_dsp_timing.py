@@ -69,8 +69,8 @@ def test_the_peak_placement_reads_nothing_across_a_gap_in_the_stream():
     rate_hz = 2000.0
     rng = np.random.default_rng(7)
     det = TwitchDetector(rate_hz)
-    x = rng.normal(0.0, 2.0, int(60 * rate_hz))
-    twitch_at = int(40 * rate_hz)
+    x = rng.normal(0.0, 2.0, int(90 * rate_hz))
+    twitch_at = int(70 * rate_hz)
     peak = _lobe_at(x, rate_hz, twitch_at, 15.0)
     gap_from = twitch_at + round(0.011 * rate_hz)  # just past the lobe's end
     # The ring holds held_samples; a big slow wave at the gap's indices one ring length earlier (an artifact,

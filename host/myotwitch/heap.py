@@ -1,7 +1,7 @@
 """Keep freed memory in the process's heap while a recording is analyzed (glibc only).
 
 glibc's malloc hands large freed blocks back to the system (`munmap`, or trimming the heap's top) and
-asks for them again moments later: numpy's temporaries of each 16 s piece (0.25-0.5 MiB each) come and
+asks for them again moments later: numpy's temporaries of each piece (0.5 MiB each) come and
 go thousands of times an hour of signal, and every return costs a page fault per 4 KiB when the memory
 is touched again. Measured on the 1 h 2 kHz EDF+ (benchmarks/throughput.py's signal): 64,000 page
 faults and 0.58 s of CPU with the defaults, 11,500 and 0.49 s with the settings below.

@@ -179,8 +179,8 @@ class TwitchDetector:
 
     # -- the stream -----------------------------------------------------------
     def _run_piece(self, piece: Piece) -> None:
-        """One piece of at most 16.384 s, decided after: the rings that the rules read hold a piece and the
-        decision delay, whatever the caller's block size."""
+        """One piece of at most 65,536 samples (SampleCounts.piece), decided after: the rings that the rules
+        read hold a piece and the decision delay, whatever the caller's block size."""
         start, y = piece.start_index, piece.filtered_uv
         self._ring_y.write(start, y)
         self._ring_raw.write(start, piece.raw_uv)
