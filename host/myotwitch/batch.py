@@ -31,6 +31,7 @@ from myotwitch.cli.options import positive_int
 from myotwitch.errors import MyotwitchError, UsageError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 # What `analyze` reads, by extension (recordings.FORMATS and the .mtwcap capture); used to search folders.
@@ -162,12 +163,21 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
         return
     # Imported here, not with the module: the CLI's parser imports this module for its options, and the pool's
     # modules (multiprocessing, logging, ...) are a tenth of a single-file analyze's start-up.
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context()) as pool:
+    with worker_pool(jobs) as pool:
         futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):
             yield future.result()
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """`jobs` processes of our own, each keeping numpy's freed memory in its heap (heap.py)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from myotwitch.heap import keep_freed_memory
+
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(), initializer=keep_freed_memory)
 
 
 def largest_first(tasks: list[Task]) -> list[Task]:

@@ -31,11 +31,13 @@ __all__ = ["build_parser", "main", "run"]
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, *, owns_process: bool = False) -> int:
+    """`owns_process`: this is the console command, the process is ours (see run): commands may tune it."""
     for name in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.owns_process = owns_process
     if args.command is None:  # no command: the commands list, as a usage error (as argparse exits on one)
         parser.print_help(sys.stderr)
         raise SystemExit(2)
@@ -58,4 +60,5 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The console command `myotwitch`: main() in a process of its own."""
+    sys.exit(main(owns_process=True))

@@ -10,16 +10,16 @@ from myotwitch.cli.output import Output, status
 
 
 def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
-    from myotwitch import batch
+    from myotwitch import batch, heap
 
+    if getattr(args, "owns_process", False):  # the console command, not a program calling main: its malloc is ours
+        heap.keep_freed_memory()  # numpy's temporaries stay in the heap (heap.py)
     if batch.batch_requested(args):
         return batch.run_batch(args, out.stream, status)
     # Imported here, not at the top: a batch's parent process never analyzes, and its start-up is the part of
     # a batch that runs before any worker starts (the workers import the analysis in their fork server).
-    from myotwitch import heap
     from myotwitch.analysis import FileAnalysis
 
-    heap.keep_freed_memory()  # numpy's temporaries of each piece stay in the heap: far fewer page faults
     args.path = args.path[0]
     analysis = FileAnalysis(args.path, args.rate, muscles=args.muscle)
     if args.rate is not None and args.rate != analysis.stream_rate_hz:  # an EDF, WFDB or capture says its own
