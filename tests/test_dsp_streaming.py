@@ -112,3 +112,9 @@ def test_baseline_swings_over_the_candidates_stretches_are_those_over_the_whole_
     base = low_passed(raw, features.baseline_windows)  # base[k]: the baseline at raw[k + reach]
     expected = [np.ptp(base[c.onset_index - ctx - lo - reach : c.end_index + ctx + 1 - lo - reach]) for c in todo]
     assert np.allclose(features._baseline_swings(raw, lo, todo), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_covering_of_no_ranges_is_none():
+    empty = np.empty(0, dtype=np.intp)
+    lo, hi = covering(empty, empty)
+    assert len(lo) == len(hi) == 0

@@ -1,15 +1,18 @@
 """An iterator's items made in a second thread, a bounded number ahead of the one who takes them.
 
-    for item in read_ahead(produce(), depth=1):   # produce() runs in the other thread
-        ...
+    with contextlib.closing(read_ahead(produce(), depth=1)) as items:   # produce() runs in the other thread
+        for item in items:
+            ...
 
 What it is for: the offline analysis reads and conditions block k + 1 (file reads, numpy's large element-wise
 operations and scipy's sosfilt run without the GIL) while this thread runs the detector on block k. The items
-come in the producer's order; the producer never gets more than `depth` items ahead (memory stays that of a
-few blocks). An exception raised by the producer is raised here, as it was, when its place in the order is
-reached. Leaving the loop early (break, an exception, Ctrl-C) stops the producer after the item it is making
-and waits for it, so no thread outlives the loop; the thread is a daemon all the same, so that an interpreter
-shutting down never waits for it.
+come in the producer's order; the producer gets at most `depth` items queued and one in the making ahead of the
+taker (memory stays that of a few blocks). An exception raised by the producer is raised here, as it was, when
+its place in the order is reached. An exception or Ctrl-C in the loop, or closing the iterator (a `break`
+inside `closing`, as above), stops the producer after the item it is making and waits for it, so no thread
+outlives the loop; a `break` without closing leaves the producer waiting to hand over its next item until the
+iterator is dropped. The thread is a daemon all the same, so that an interpreter shutting down never waits
+for it.
 """
 
 from __future__ import annotations

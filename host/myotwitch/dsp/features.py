@@ -343,6 +343,7 @@ class Features:
                                  self._config.doublet_max_misfit, self._config.doublet_max_misfit_share,
                                  background_samples=lo - start)
 
+
 @functools.lru_cache(maxsize=16)
 def _lag_rows(lags: int, width: int) -> np.ndarray:
     """Indices of `lags` windows of `width` samples, each one sample after the last (read-only: shared)."""

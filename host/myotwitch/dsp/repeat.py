@@ -132,11 +132,11 @@ class RepeatTest:
         through = np.abs(h_conditioning) ** 2
         h_fit = np.abs(sos_response(self.tail_sos, 4096)) ** 2 * np.abs(h_lowpass) ** 4
         self.noise_share = float(np.sum(through * h_fit) / np.sum(through))
-        # Two samples at least: at 500 Hz one sample near a zero crossing of the potential ended the stretch
-        # inside it, and the model's misfit there called a quarter of overlapping doublets not a doublet.
         self.background_samples = round(BACKGROUND_MS * rate_hz / 1000.0)
         self._settle_samples = round(_BACKGROUND_SETTLE_MS * rate_hz / 1000.0)
         self._min_background_samples = round(_BACKGROUND_MIN_MS * rate_hz / 1000.0)
+        # Two samples at least: at 500 Hz one sample near a zero crossing of the potential ended the stretch
+        # inside it, and the model's misfit there called a quarter of overlapping doublets not a doublet.
         self.quiet_samples = max(2, round(QUIET_MS * rate_hz / 1000.0))
         # Below LOWPASS_HZ every sample beyond four per period of it says little new: the fit works on every
         # step-th sample (2 kHz: every third), a fraction of the work (it grows with the cube of the length).

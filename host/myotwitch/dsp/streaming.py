@@ -131,7 +131,9 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def covering(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The union of the ranges [starts[k], ends[k]) (each non-empty, in any order) as disjoint ranges, ascending;
-    ranges that overlap or touch become one."""
+    ranges that overlap or touch become one. None given: none."""
+    if not len(starts):
+        return starts[:0].copy(), ends[:0].copy()
     order = np.argsort(starts, kind="stable")
     starts, ends = starts[order], ends[order]
     reach = np.maximum.accumulate(ends)  # the furthest any range so far goes
