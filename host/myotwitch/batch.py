@@ -67,7 +67,8 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
                        help="write DIR/<recording>.jsonl per recording and DIR/summary.csv (one row per recording)")
     where = group.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=positive_int, metavar="N",
-                       help=f"analyze N recordings at a time on this machine (default: one per core, {_cores()} here)")
+                       help=f"analyze N recordings at a time on this machine, a core each (default: one per core, "
+                            f"{_cores()} here; a single recording alone reads ahead on a second core)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a Dask distributed cluster instead (tcp://host:8786; pip install "
                             "'myotwitch[dask]'); its workers must see the recordings at the same paths")
