@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,24 +77,22 @@ def test_a_folder_in_parallel_gives_one_row_per_recording_and_the_single_file_ou
     assert "calf.csv" in text and "summary table:" in text
 
 
-@pytest.mark.slow  # a process pool, in a process of its own
-def test_the_parent_of_a_parallel_batch_imports_no_analysis(study, tmp_path):
-    """The parent only hands out files and writes results: what it imports before the pool starts is time
-    during which no recording is analyzed (the workers import the analysis once, in their fork server)."""
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is the Linux way; elsewhere a fork server")
+def test_the_workers_fork_from_a_parent_that_imported_the_analysis_once():
+    """The command imports the analysis once and forks its workers from itself: no second interpreter to start
+    (a fork server) before the first recording is analyzed. A program running threads gets the fork server:
+    forking would copy its threads' state mid-step."""
     import subprocess
-    import sys
 
-    _root, truth = study
-    script = ("import sys\nfrom myotwitch.cli import main\n"
-              "code = main(sys.argv[1:])\n"
-              "print('exit', code, 'imported:', *sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy')"
-              " or m.startswith(('myotwitch.analysis', 'myotwitch.dsp'))), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", script, "analyze", *map(str, truth), "--rate", "1000",
-                           "--out", str(tmp_path / "results"), "--jobs", "2"],
-                          check=False, capture_output=True, text=True, timeout=120)
-    last = done.stderr.strip().splitlines()[-1]
-    assert last == "exit 0 imported:"
-    assert len(read_table(tmp_path / "results" / batch.SUMMARY_CSV)) == len(truth)
+    script = ("import threading\nfrom myotwitch import batch\nimport sys\n"
+              "before = 'myotwitch.analysis' in sys.modules\n"
+              "alone = batch._worker_context().get_start_method()\n"
+              "after = 'myotwitch.analysis' in sys.modules\n"
+              "stop = threading.Event()\nthreading.Thread(target=stop.wait).start()\n"
+              "threaded = batch._worker_context().get_start_method()\nstop.set()\n"
+              "print(before, alone, after, threaded)\n")
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "fork", "True", "forkserver"]
 
 
 def test_the_workers_take_the_largest_recordings_first(tmp_path):

@@ -16,8 +16,7 @@ def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         heap.keep_freed_memory()  # numpy's temporaries stay in the heap (heap.py)
     if batch.batch_requested(args):
         return batch.run_batch(args, out.stream, status)
-    # Imported here, not at the top: a batch's parent process never analyzes, and its start-up is the part of
-    # a batch that runs before any worker starts (the workers import the analysis in their fork server).
+    # Imported here, not at the top: a batch imports it once, where its workers are made (batch._worker_context).
     from myotwitch.analysis import FileAnalysis
 
     args.path = args.path[0]
