@@ -68,16 +68,7 @@ def one(duration_ms: float, interval_ms: int, seed: int) -> tuple[int, int, int,
     return len(firsts), found, at_first, flagged, len(twitches)
 
 
-def polyphasic(rate_hz: float, lobe_gap_ms: float, second_lobe: float = 0.85) -> np.ndarray:
-    """tests/test_rules.py's two-lobed potential: Gaussian lobes -0.3, +1, -0.6, +0.85 at -g/2, 0, g/2, g."""
-    t_ms = np.arange(-3 * lobe_gap_ms, 4 * lobe_gap_ms, 1000.0 / rate_hz)
-    width_ms = lobe_gap_ms / 5
-
-    def lobe(at_ms: float) -> np.ndarray:
-        return np.exp(-0.5 * ((t_ms - at_ms) / width_ms) ** 2)
-
-    x = -0.3 * lobe(-lobe_gap_ms / 2) + lobe(0.0) - 0.6 * lobe(lobe_gap_ms / 2) + second_lobe * lobe(lobe_gap_ms)
-    return x / np.abs(x).max()
+polyphasic = syn.two_lobed_potential  # tests/test_rules.py's two-lobed potential
 
 
 def two_lobed(rate_hz: float, lobe_gap_ms: float, interval_ms: float | None, seed: int,

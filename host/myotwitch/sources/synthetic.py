@@ -86,6 +86,20 @@ def motor_unit_templates(rate_hz: float, count: int, rng: np.random.Generator,
             for _ in range(count)]
 
 
+def two_lobed_potential(rate_hz: float, lobe_gap_ms: float, second_lobe: float = 0.85) -> np.ndarray:
+    """One motor-unit potential with two lobes of the same sign `lobe_gap_ms` apart and a trough between (a
+    reinnervated unit's shape, smoothed by tissue): Gaussian lobes -0.3, +1, -0.6, +`second_lobe` at -g/2, 0,
+    g/2 and g, a fifth of g wide; unit peak. Not a doublet: the second lobe is not the whole potential again."""
+    t_ms = np.arange(-3 * lobe_gap_ms, 4 * lobe_gap_ms, 1000.0 / rate_hz)
+    width_ms = lobe_gap_ms / 5
+
+    def lobe(at_ms: float) -> np.ndarray:
+        return np.exp(-0.5 * ((t_ms - at_ms) / width_ms) ** 2)
+
+    x = -0.3 * lobe(-lobe_gap_ms / 2) + lobe(0.0) - 0.6 * lobe(lobe_gap_ms / 2) + second_lobe * lobe(lobe_gap_ms)
+    return x / np.abs(x).max()
+
+
 def add_potential(signal_uv: np.ndarray, peak_index: int, shape: np.ndarray, peak_uv: float) -> None:
     """Add `shape` scaled to `peak_uv`, its largest phase at `peak_index` (in place)."""
     centre = int(np.argmax(np.abs(shape)))
