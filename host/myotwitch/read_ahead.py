@@ -8,11 +8,12 @@ What it is for: the offline analysis reads and conditions block k + 1 (file read
 operations and scipy's sosfilt run without the GIL) while this thread runs the detector on block k. The items
 come in the producer's order; the producer gets at most `depth` items queued and one in the making ahead of the
 taker (memory stays that of a few blocks). An exception raised by the producer is raised here, as it was, when
-its place in the order is reached. An exception or Ctrl-C in the loop, or closing the iterator (a `break`
-inside `closing`, as above), stops the producer after the item it is making and waits for it, so no thread
-outlives the loop; a `break` without closing leaves the producer waiting to hand over its next item until the
-iterator is dropped. The thread is a daemon all the same, so that an interpreter shutting down never waits
-for it.
+its place in the order is reached. Closing the iterator (`closing` as above, or a `for` over an unnamed
+`read_ahead(...)`, dropped and so closed when the loop ends by a break or an exception) stops the producer
+after the item it is making and waits for it, so no thread outlives the loop; an iterator kept in a name and
+not closed leaves the producer waiting to hand over its next item until the iterator is dropped. Ctrl-C while
+the thread starts: a thread that begins after the iterator was closed reads nothing. The thread is a daemon
+all the same, so that an interpreter shutting down never waits for it.
 """
 
 from __future__ import annotations
@@ -78,10 +79,14 @@ def read_ahead(items: Iterable[T], depth: int = 1) -> Generator[T, None, None]:
 
     def produce() -> None:
         try:
-            for item in source:
+            while not channel.closed:  # closed before it began (Ctrl-C in start()): it reads nothing
+                try:
+                    item = next(source)
+                except StopIteration:
+                    channel.put(_End(None))
+                    return
                 if not channel.put(item):
                     return
-            channel.put(_End(None))
         except BaseException as exc:  # noqa: BLE001 - handed to the taker, who raises it in its own thread
             channel.put(_End(exc))
         finally:
@@ -101,5 +106,5 @@ def read_ahead(items: Iterable[T], depth: int = 1) -> Generator[T, None, None]:
             yield item  # type: ignore[misc]
     finally:
         channel.close()
-        if thread.is_alive():  # not yet if start() was interrupted: then it ends at its first put
-            thread.join()
+        if thread.is_alive():  # not if start() was interrupted: a thread that begins later finds the channel
+            thread.join()  # closed, reads nothing and closes its source
