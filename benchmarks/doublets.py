@@ -68,7 +68,6 @@ def one(duration_ms: float, interval_ms: int, seed: int) -> tuple[int, int, int,
     return len(firsts), found, at_first, flagged, len(twitches)
 
 
-polyphasic = syn.two_lobed_potential  # tests/test_rules.py's two-lobed potential
 
 
 def two_lobed(rate_hz: float, lobe_gap_ms: float, interval_ms: float | None, seed: int,
@@ -77,7 +76,7 @@ def two_lobed(rate_hz: float, lobe_gap_ms: float, interval_ms: float | None, see
     twice-fired one counts when flagged with its interval (within 2 ms)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
-    unit = polyphasic(rate_hz, lobe_gap_ms)
+    unit = syn.two_lobed_potential(rate_hz, lobe_gap_ms)
     at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
     for i in at:
         peak_uv = rng.uniform(*sizes) * NOISE_UV
@@ -114,7 +113,7 @@ def limit_rows() -> list[str]:
     rows = []
     z_doublets = 2.326  # 1 % of real doublets called "not a doublet"
     for rate_hz, gap_ms in ((1000.0, 10.0), (1000.0, 12.0), (1000.0, 15.0), (2000.0, 10.0), (2000.0, 12.0)):
-        shape = polyphasic(rate_hz, gap_ms)
+        shape = syn.two_lobed_potential(rate_hz, gap_ms)
         kept = np.flatnonzero(np.abs(shape) > 0.01)
         distance = math.sqrt(nearest_doublet(shape[kept[0] : kept[-1] + 1], gap_ms * rate_hz / 1000))
         flagged = [normal_sf(distance * sigmas - z_doublets) for sigmas in (10, 14, 20)]

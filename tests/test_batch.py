@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from myotwitch import batch
 from myotwitch.cli import main
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
@@ -78,21 +79,28 @@ def test_a_folder_in_parallel_gives_one_row_per_recording_and_the_single_file_ou
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is the Linux way; elsewhere a fork server")
-def test_the_workers_fork_from_a_parent_that_imported_the_analysis_once():
+@pytest.mark.parametrize(("fork", "blas_threads", "python_thread", "made_by"), [
+    (True, "1", False, "fork"),  # the console command, as it runs
+    (False, "1", False, "forkserver"),  # a program calling main: its files and threads are not ours to copy
+    (True, "1", True, "forkserver"),  # a thread of Python's running
+    (True, "2", False, "forkserver"),  # numpy's BLAS started a thread of its own: Python does not count it
+])
+def test_the_command_forks_its_workers_only_from_a_process_of_one_thread(fork, blas_threads, python_thread, made_by):
     """The command imports the analysis once and forks its workers from itself: no second interpreter to start
-    (a fork server) before the first recording is analyzed. A program running threads gets the fork server:
-    forking would copy its threads' state mid-step."""
+    (a fork server) before the first recording is analyzed. Forking copies every thread's state mid-step, so
+    only a process of one thread, as the OS counts them, is forked."""
+    import os
     import subprocess
 
-    script = ("import threading\nfrom myotwitch import batch\nimport sys\n"
-              "before = 'myotwitch.analysis' in sys.modules\n"
-              "alone = batch._worker_context().get_start_method()\n"
-              "after = 'myotwitch.analysis' in sys.modules\n"
-              "stop = threading.Event()\nthreading.Thread(target=stop.wait).start()\n"
-              "threaded = batch._worker_context().get_start_method()\nstop.set()\n"
-              "print(before, alone, after, threaded)\n")
-    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=120)
-    assert done.stdout.split() == ["False", "fork", "True", "forkserver"]
+    script = ("import sys, threading\nfrom myotwitch import batch\n"
+              "stop = threading.Event()\n"
+              f"if {python_thread}: threading.Thread(target=stop.wait).start()\n"
+              f"method = batch._worker_context(fork={fork}).get_start_method()\nstop.set()\n"
+              "print(method, 'myotwitch.analysis' in sys.modules)\n")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=blas_threads, OMP_NUM_THREADS=blas_threads)
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert done.stdout.split() == [made_by, str(fork)]  # the analysis imported here only for a fork
 
 
 def test_the_workers_take_the_largest_recordings_first(tmp_path):

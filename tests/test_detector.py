@@ -241,7 +241,8 @@ def test_every_event_is_the_same_however_many_candidates_are_measured_at_once():
 @given(st.lists(st.integers(1, 40_000), min_size=1, max_size=8))
 def test_every_event_of_a_rich_signal_is_the_same_whatever_the_blocks(block_sizes):
     # 60 s: past the 20 s the noise floor's history needs to fill (its
-    # windows then go in bulk), several 16 s pieces, every kind of event.
+    # windows then go in bulk), every kind of event; the blocks cut it into
+    # pieces at their edges, against one piece (65,536 samples) for the whole.
     x = rich_signal()
     whole, whole_det = events(x, block_sizes=(len(x),))
     got, det = events(x, block_sizes=tuple(block_sizes))

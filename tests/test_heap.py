@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from myotwitch import batch, heap
+from myotwitch import heap
 
 HOST = Path(__file__).resolve().parents[1] / "host"
 
@@ -84,8 +84,9 @@ def test_large_blocks_stay_in_the_heap(glibc):
 def test_a_setting_the_person_made_is_kept(glibc):
     # MALLOC_MMAP_THRESHOLD_ set by hand (map every block from 4 KiB): keep_freed_memory must not override it.
     assert mapped_mib("keep", MALLOC_MMAP_THRESHOLD_="4096") == ("True", 16)
-    # Any glibc tunables: the person tunes malloc their own way; nothing is applied.
+    # malloc's glibc tunables: the person tunes malloc their own way; nothing is applied. Others do not count.
     assert mapped_mib("keep", GLIBC_TUNABLES="glibc.malloc.check=0") == ("False", 16)
+    assert mapped_mib("keep", GLIBC_TUNABLES="glibc.pthread.rseq=0") == ("True", 0)
 
 
 def test_the_console_command_keeps_freed_memory_and_a_program_calling_main_does_not(glibc, recording):
@@ -93,10 +94,15 @@ def test_the_console_command_keeps_freed_memory_and_a_program_calling_main_does_
     assert mapped_mib("main", recording) == ("None", 16)  # a program's malloc is its own
 
 
-@pytest.mark.slow  # a process pool (its fork server is one per process)
+@pytest.mark.slow  # a process pool, in a fresh process: nothing there has applied the settings before
 def test_the_batch_pool_workers_keep_freed_memory(glibc):
-    with batch.worker_pool(1) as pool:
-        assert pool.submit(eval, "__import__('myotwitch.heap', fromlist=['heap'])._tried").result(timeout=120)
+    script = ("from myotwitch import batch, heap\nassert heap._tried is None\n"
+              "with batch.worker_pool(1) as pool:\n"
+              "    print(pool.submit(eval, \"__import__('myotwitch.heap', fromlist=['heap'])._tried\").result())\n")
+    clean = {k: v for k, v in os.environ.items() if k not in heap.SETTINGS and k != "GLIBC_TUNABLES"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120,
+                          env=dict(clean, PYTHONPATH=str(HOST)))
+    assert done.stdout.split() == ["True"]
 
 
 @pytest.mark.parametrize("platform", ["win32", "darwin"])

@@ -10,7 +10,6 @@ from myotwitch.dsp.config import DetectorConfig
 from myotwitch.dsp.filters import FilterConfig, design_bandpass_sos, sosfilt
 from myotwitch.dsp.repeat import TAIL_MS, RepeatTest, short_tail_sos, sos_response
 from myotwitch.sources import synthetic as syn
-from test_rules import polyphasic
 
 SIZE_UV = 40.0  # noise sigma 1 uV: a 40-sigma potential
 CONFIG = DetectorConfig()
@@ -52,7 +51,8 @@ def is_doublet(misfit: tuple[float, float]) -> bool:
 def test_two_lobes_of_one_potential_do_not_fit_a_doublet(rate_hz, lobe_gap_ms):
     # The reason: the "second discharge" lacks the phases around the first (its trailing trough), so no
     # potential plus a delayed copy of it makes the shape.
-    misfit = misfit_of_pair(rate_hz, [(200.0, polyphasic(rate_hz, lobe_gap_ms), 1.0)], 200.0, 200.0 + lobe_gap_ms)
+    unit = syn.two_lobed_potential(rate_hz, lobe_gap_ms)
+    misfit = misfit_of_pair(rate_hz, [(200.0, unit, 1.0)], 200.0, 200.0 + lobe_gap_ms)
     assert not is_doublet(misfit), misfit
 
 
@@ -62,8 +62,8 @@ def test_two_lobes_of_20_sigma_leave_more_than_noise(rate_hz, lobe_gap_ms):
     # Issue 13 item 2 in the 10-20 sigma range: with the high-pass's ring (20 Hz edge, 30-40 ms) in the stretch,
     # m could ring along with it and mimic the lobes: at 20 sigma lobes 10 ms apart left 4.1 (1 kHz) and 4.6
     # (2 kHz) times what noise leaves, under the 5 then in force. With the short tail: 8.9 and 8.8.
-    misfit = misfit_of_pair(rate_hz, [(200.0, polyphasic(rate_hz, lobe_gap_ms), 1.0)], 200.0, 200.0 + lobe_gap_ms,
-                            size_uv=20.0)
+    unit = syn.two_lobed_potential(rate_hz, lobe_gap_ms)
+    misfit = misfit_of_pair(rate_hz, [(200.0, unit, 1.0)], 200.0, 200.0 + lobe_gap_ms, size_uv=20.0)
     assert not is_doublet(misfit), misfit
 
 
@@ -90,7 +90,7 @@ def test_the_short_tail_ends_the_ring_and_keeps_the_band(rate_hz):
 @pytest.mark.parametrize("rate_hz", [1000.0, 2000.0])
 @pytest.mark.parametrize(("lobe_gap_ms", "interval_ms"), [(10.0, 25.0), (12.0, 15.0), (12.0, 25.0), (15.0, 15.0)])
 def test_the_same_potential_fired_twice_fits_a_doublet(rate_hz, lobe_gap_ms, interval_ms):
-    unit = polyphasic(rate_hz, lobe_gap_ms)
+    unit = syn.two_lobed_potential(rate_hz, lobe_gap_ms)
     misfit = misfit_of_pair(rate_hz, [(200.0, unit, 1.0), (200.0 + interval_ms, unit, 0.9)],
                             200.0, 200.0 + interval_ms)
     assert is_doublet(misfit), misfit

@@ -319,7 +319,6 @@ def test_an_irregular_short_series_of_one_unit_is_twitches(intervals_s):
 _ITEM_2 = "issue 13 item 2 open at 1 kHz, 10-20 sigma: lobes 10-12 ms apart are within the noise of a doublet"
 
 
-polyphasic = syn.two_lobed_potential  # the shape issue 13 item 2 names
 
 
 def _open(rate_hz: float, lobe_gap_ms: float):
@@ -333,7 +332,7 @@ def test_a_polyphasic_potential_with_two_same_sign_lobes_is_one_discharge(rate_h
     # Issue 13 item 2: two lobes of one potential are not a doublet; a doublet is the whole potential repeated.
     rng = np.random.default_rng(int(lobe_gap_ms))
     x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
-    unit = polyphasic(rate_hz, lobe_gap_ms)
+    unit = syn.two_lobed_potential(rate_hz, lobe_gap_ms)
     at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
     for i in at:
         syn.add_potential(x, i, unit, rng.uniform(10, 20) * NOISE_UV)
@@ -351,7 +350,7 @@ def test_a_polyphasic_unit_firing_twice_is_still_a_doublet(rate_hz, lobe_gap_ms,
     # later (its lobes and the second discharge's run together in one candidate), is a doublet.
     rng = np.random.default_rng(int(lobe_gap_ms + interval_ms))
     x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
-    unit = polyphasic(rate_hz, lobe_gap_ms)
+    unit = syn.two_lobed_potential(rate_hz, lobe_gap_ms)
     at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
     for i in at:
         peak_uv = rng.uniform(10, 20) * NOISE_UV
@@ -372,7 +371,7 @@ def test_large_two_lobed_potentials_are_not_doublets(rate_hz):
     # them through), none with the short tail (benchmarks/doublets.py --two-lobed).
     rng = np.random.default_rng(7)
     x = rng.normal(0.0, NOISE_UV, int(30 * rate_hz))
-    unit = polyphasic(rate_hz, 10.0)
+    unit = syn.two_lobed_potential(rate_hz, 10.0)
     at = [int(s * rate_hz) for s in np.arange(3.0, 28.0, 1.5)]
     for i in at:
         syn.add_potential(x, i, unit, rng.uniform(30, 45) * NOISE_UV)

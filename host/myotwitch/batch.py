@@ -69,7 +69,7 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
     where = group.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=positive_int, metavar="N",
                        help=f"analyze N recordings at a time on this machine, a core each (default: one per core, "
-                            f"{_cores()} here; a single recording alone reads ahead on a second core)")
+                            f"{_cores()} here; `analyze FILE` without --out reads ahead on a second core)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a Dask distributed cluster instead (tcp://host:8786; pip install "
                             "'myotwitch[dask]'); its workers must see the recordings at the same paths")
@@ -157,8 +157,9 @@ def _counts(row: dict, s: dict, rate_hz: float) -> dict:
     return row
 
 
-def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
-    """Results as they finish: in this process for one job, else a pool of `jobs` processes."""
+def run_local(tasks: list[Task], jobs: int, owns_process: bool = False) -> Iterator[FileResult]:
+    """Results as they finish: in this process for one job, else a pool of `jobs` processes (forked from this
+    one if it `owns_process`, the console command, and runs one thread: see _worker_context)."""
     if jobs <= 1:
         for task in tasks:
             yield analyze_one(task)
@@ -167,19 +168,21 @@ def run_local(tasks: list[Task], jobs: int) -> Iterator[FileResult]:
     # modules (multiprocessing, logging, ...) are a tenth of a single-file analyze's start-up.
     from concurrent.futures import as_completed
 
-    with worker_pool(jobs) as pool:
+    with worker_pool(jobs, fork=owns_process) as pool:
         futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):
             yield future.result()
 
 
-def worker_pool(jobs: int) -> ProcessPoolExecutor:
-    """`jobs` processes of our own, each keeping numpy's freed memory in its heap (heap.py)."""
+def worker_pool(jobs: int, fork: bool = False) -> ProcessPoolExecutor:
+    """`jobs` processes of our own, each keeping numpy's freed memory in its heap (heap.py). `fork`: this process
+    is ours to fork (see _worker_context)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from myotwitch.heap import keep_freed_memory
 
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(), initializer=keep_freed_memory)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(fork),
+                               initializer=keep_freed_memory)
 
 
 def largest_first(tasks: list[Task]) -> list[Task]:
@@ -202,31 +205,40 @@ _WORKER_PRELOAD = ["myotwitch.batch", "myotwitch.cli", "myotwitch.cli.analyze", 
                    "myotwitch.sources.capture"]
 
 
-def _worker_context() -> BaseContext:
+def _worker_context(fork: bool = False) -> BaseContext:
     """How the workers are made, the analysis imported once for all of them:
-    - Linux, this process running one thread (as the command does): fork this process after importing the
-      analysis here. Measured (benchmarks/batch.py, 8 x 1 h, 2 workers, two runs of 5 rounds, 2026-12-01):
-      the first file starts 0.10 s after the command instead of 0.15 s, and the batch is 1.80-1.81x one after
-      another against 1.76-1.77x through a fork server, which starts an interpreter of its own first.
-    - elsewhere with a fork server (macOS; Linux in a program running threads, which fork would copy
-      mid-step): workers fork from a server that imported the analysis once, and inherit no threads or open
-      files from this process;
+    - `fork` (the console command: the process is ours), on Linux: import the analysis here, then, if this
+      process still runs one thread as the OS counts them (numpy's BLAS starts threads of its own where
+      OPENBLAS_NUM_THREADS allows), fork it. Measured (benchmarks/batch.py, 8 x 1 h, 2 workers, two runs of 5
+      rounds, 2026-12-01): the first file starts 0.10 s after the command instead of 0.15 s, and the batch is
+      1.80-1.81x one after another against 1.76-1.77x through a fork server, which starts an interpreter first.
+    - else with a fork server (macOS; a program calling main, whose open files and threads a fork would copy;
+      a process running threads): workers fork from a server that imported the analysis once, and inherit no
+      threads or open files from this process;
     - else (Windows) spawn."""
     import contextlib
     import importlib
     import multiprocessing
-    import threading
 
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
+    if fork and sys.platform.startswith("linux"):
         for name in _WORKER_PRELOAD:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
-        return multiprocessing.get_context("fork")
+        if _os_threads() == 1:
+            return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_WORKER_PRELOAD)
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _os_threads() -> int:
+    """This process's threads as the OS counts them (Python's and C libraries' alike); 0 if unknown."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
 
 
 def run_dask(tasks: list[Task], scheduler: str) -> Iterator[FileResult]:
@@ -293,7 +305,7 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
             runner = functools.partial(run_dask, scheduler=args.scheduler)
         else:
             say(f"analyzing {len(tasks)} recordings, {jobs} at a time")
-            runner = functools.partial(run_local, jobs=jobs)
+            runner = functools.partial(run_local, jobs=jobs, owns_process=getattr(args, "owns_process", False))
     rows: dict[str, list[dict]] = {}
     for done, result in enumerate(runner(tasks), start=1):
         name = names[result.path]

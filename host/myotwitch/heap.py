@@ -4,16 +4,16 @@ glibc's malloc hands large freed blocks back to the system (`munmap`, or trimmin
 asks for them again moments later: numpy's temporaries of each piece (0.5 MiB each) come and go
 thousands of times an hour of signal, and each return costs a page fault per 4 KiB when the memory is
 touched again. Measured on the 1 h 2 kHz EDF+ (benchmarks/throughput.py's signal, 2026-12-01): 21,900
-page faults and 0.687 s of CPU for the whole `analyze` with the defaults, 7,300 and 0.647 s with the
-settings below (best of 3, the same output).
+page faults and 0.687 s of CPU for the whole `analyze` with the defaults, 7,300 and 0.647 s with these
+settings (then with a 128 MiB mmap threshold; best of 3, the same output).
 
 The settings: blocks up to 32 MiB come from the heap (not mmap; glibc refuses more than 32 MiB on 64-bit
 in some releases), the heap's top is given back only beyond 512 MiB free, and it grows 64 MiB at a time.
 An analysis peaks at about 50 MiB, so a process holds on to that peak and no more.
 
 They are for a process that `myotwitch` owns (the console command, the batch's pool workers), never for a
-program that calls `myotwitch.cli.main` (its malloc is its own): see cli.run and batch.run_local. Where a
-person set one of glibc's MALLOC_*_ variables, or any GLIBC_TUNABLES, their setting is kept.
+program that calls `myotwitch.cli.main` (its malloc is its own): see cli.run and batch.worker_pool. Where a
+person set one of glibc's MALLOC_*_ variables, or malloc's GLIBC_TUNABLES, their setting is kept.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def keep_freed_memory() -> bool:
 
 
 def _apply() -> bool:
-    if not sys.platform.startswith("linux") or "GLIBC_TUNABLES" in os.environ:
+    if not sys.platform.startswith("linux") or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
         return False
     try:
         import ctypes
