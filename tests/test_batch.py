@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 from myotwitch import batch
 from myotwitch.cli import main
 from myotwitch.sources.synthetic import SyntheticConfig, SyntheticSource
+
+HOST = Path(__file__).resolve().parents[1] / "host"
 
 
 def run(argv):
@@ -207,3 +210,41 @@ def test_a_recording_of_several_muscles_has_a_row_per_channel(tmp_path):
         assert (int(row["twitches"]), float(row["noise_uv"])) == (c["twitches"], c["noise_uv"])
         assert float(row["twitches_per_min"]) == pytest.approx(c["twitches"] / (c["samples"] / 1000 / 60), abs=1e-3)
     assert rows[-1]["noise_uv"] != "" and rows[-1]["channel"] == ""
+
+
+@pytest.mark.slow  # a whole batch process and its pool
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(os, "killpg"),
+                    reason="needs named pipes and process groups (POSIX)")
+def test_ctrl_c_stops_a_batch_at_once_and_says_so_once(tmp_path):
+    """Ctrl-C in a terminal reaches the command and its workers. The recordings not done must not be analyzed
+    after it (a batch of a hundred files would run on for minutes), and "interrupted" is said once, by the
+    command. The workers here wait forever on named pipes nobody writes: only stopping them ends the batch."""
+    import signal
+    import subprocess
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    (folder / "a_done.csv").write_text("".join(f"{v:.2f}\n" for v in rng.normal(0.0, 5.0, 5000)))
+    for name in ("b_waits.csv", "c_waits.csv", "d_waits.csv"):
+        os.mkfifo(folder / name)
+    files = [str(folder / name) for name in ("a_done.csv", "b_waits.csv", "c_waits.csv", "d_waits.csv")]
+    command = [sys.executable, "-m", "myotwitch", "analyze", *files, "--rate", "1000",
+               "--out", str(tmp_path / "results"), "--jobs", "2"]  # as given: a folder's search skips pipes
+    batch_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True, env=dict(os.environ, PYTHONPATH=str(HOST)))
+    try:
+        assert batch_process.stderr is not None
+        lines = []
+        for line in batch_process.stderr:  # until the finished recording is reported: the workers are running
+            lines.append(line)
+            if "a_done.csv" in line:
+                break
+        os.killpg(batch_process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole process group
+        _, rest = batch_process.communicate(timeout=60)
+    finally:
+        if batch_process.poll() is None:
+            os.killpg(batch_process.pid, signal.SIGKILL)
+    said = "".join(lines) + rest
+    assert batch_process.returncode == 130, said
+    assert said.count("interrupted") == 1 and "Traceback" not in said, said

@@ -168,10 +168,27 @@ def run_local(tasks: list[Task], jobs: int, owns_process: bool = False) -> Itera
     # modules (multiprocessing, logging, ...) are a tenth of a single-file analyze's start-up.
     from concurrent.futures import as_completed
 
-    with worker_pool(jobs, fork=owns_process) as pool:
+    pool = worker_pool(jobs, fork=owns_process)
+    finished = False
+    try:
         futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):
             yield future.result()
+        finished = True
+    finally:
+        if not finished:  # Ctrl-C, or the taker stopped: the recordings not done are not started, nor finished
+            _stop_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes now, whatever they are analyzing (Python 3.14 has a method for it)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def worker_pool(jobs: int, fork: bool = False) -> ProcessPoolExecutor:
@@ -179,10 +196,18 @@ def worker_pool(jobs: int, fork: bool = False) -> ProcessPoolExecutor:
     is ours to fork (see _worker_context)."""
     from concurrent.futures import ProcessPoolExecutor
 
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(fork), initializer=_worker_starts)
+
+
+def _worker_starts() -> None:
+    """In each worker as it starts: Ctrl-C is for the command, which stops the workers (run_local): a worker
+    that took it too would say "interrupted" once more each, or print a traceback where it waited for work."""
+    import signal
+
     from myotwitch.heap import keep_freed_memory
 
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(fork),
-                               initializer=keep_freed_memory)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
 
 
 def largest_first(tasks: list[Task]) -> list[Task]:
