@@ -111,7 +111,7 @@ def test_an_error_part_way_through_the_file_is_the_same_one_line_after_the_same_
 
 
 def test_a_batch_worker_runs_one_thread(csv_with_invalid_values, monkeypatch, spy):
-    monkeypatch.setattr(analysis, "_cores", lambda: 2)
+    monkeypatch.setattr(read_ahead_module, "usable_cores", lambda: 2)
     assert analysis.read_ahead_by_default()
     result = batch.analyze_one(batch.Task(str(csv_with_invalid_values), RATE_HZ))
     assert not result.error and result.summary["twitches"] >= 10
@@ -122,5 +122,5 @@ def test_a_batch_worker_runs_one_thread(csv_with_invalid_values, monkeypatch, sp
 
 
 def test_one_core_runs_one_thread(monkeypatch):
-    monkeypatch.setattr(analysis, "_cores", lambda: 1)
+    monkeypatch.setattr(read_ahead_module, "usable_cores", lambda: 1)
     assert not analysis.read_ahead_by_default()

@@ -66,12 +66,9 @@ def one_thread() -> Iterator[None]:
 def read_ahead_by_default() -> bool:
     """A second thread reads and conditions the next block while this one runs the detector where more than
     one core is available, unless inside `one_thread()`."""
-    return not _ONE_THREAD.get() and _cores() > 1
+    from myotwitch.read_ahead import usable_cores
 
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return not _ONE_THREAD.get() and usable_cores() > 1
 
 
 def monitor_for(rate_hz: float) -> Monitor:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from myotwitch.cli.options import positive_int
 from myotwitch.errors import MyotwitchError, UsageError
+from myotwitch.read_ahead import usable_cores
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -69,7 +70,7 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
     where = group.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=positive_int, metavar="N",
                        help=f"analyze N recordings at a time on this machine, a core each (default: one per core, "
-                            f"{_cores()} here; `analyze FILE` without --out reads ahead on a second core)")
+                            f"{usable_cores()} here; `analyze FILE` without --out reads ahead on a second core)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on a Dask distributed cluster instead (tcp://host:8786; pip install "
                             "'myotwitch[dask]'); its workers must see the recordings at the same paths")
@@ -284,10 +285,6 @@ def run_dask(tasks: list[Task], scheduler: str) -> Iterator[FileResult]:
         client.close()
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def _jsonl_names(paths: list[Path]) -> dict[str, str]:
     """A distinct DIR/<name>.jsonl per recording: the file's name, numbered when two share it."""
     names: dict[str, str] = {}
@@ -324,7 +321,7 @@ def run_batch(args: argparse.Namespace, stdout: TextIO, say: Callable[[str], Non
     tasks = [Task(str(p), getattr(args, "rate", None)) for p in paths]
     names = _jsonl_names(paths)
     if runner is None:
-        jobs = min(args.jobs or _cores(), len(tasks))
+        jobs = min(args.jobs or usable_cores(), len(tasks))
         if args.scheduler:
             say(f"analyzing {len(tasks)} recordings on the Dask cluster at {args.scheduler}")
             runner = functools.partial(run_dask, scheduler=args.scheduler)

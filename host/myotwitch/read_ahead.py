@@ -18,6 +18,7 @@ all the same, so that an interpreter shutting down never waits for it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Generator, Iterable
@@ -26,6 +27,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 THREAD_NAME = "myotwitch-read-ahead"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: reading ahead needs a second one; a batch runs a worker on each."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class _Channel:
