@@ -170,15 +170,14 @@ def run_local(tasks: list[Task], jobs: int, owns_process: bool = False) -> Itera
     from concurrent.futures import as_completed
 
     pool = worker_pool(jobs, fork=owns_process)
-    finished = False
     try:
         futures = [pool.submit(analyze_one, task) for task in largest_first(tasks)]
         for future in as_completed(futures):
             yield future.result()
-        finished = True
+    except BaseException:  # Ctrl-C, or the taker stopped: the recordings not done are not started, nor finished
+        _stop_workers(pool)
+        raise
     finally:
-        if not finished:  # Ctrl-C, or the taker stopped: the recordings not done are not started, nor finished
-            _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
