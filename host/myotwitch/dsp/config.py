@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from myotwitch.dsp.filters import FilterConfig
+from myotwitch.dsp.repeat import BACKGROUND_MS
 
 MIN_RATE_HZ = 500.0  # the lowest rate the detector is tuned and tested at (README, `--rate`, the CLI's check)
 MAX_RATE_HZ = 20000.0
@@ -164,6 +166,14 @@ class DetectorConfig:
     settle_s: float = 0.2  # after a gap in the stream, while the filters settle
 
 
+def pool_reach_ms(c: DetectorConfig, ahead: bool) -> float:
+    """How far past doublet_pool_s the doublet test's average reads the signal, ahead of a candidate or
+    behind it (Features._pooled): a peer's window, the pair's spacing and as much again for the lags, the
+    potential's reach, the low-pass's pad, and behind it also the noise measured before the pair."""
+    pair_ms = 2 * c.doublet_max_ms + c.shape_lag_ms + c.merge_gap_ms
+    return pair_ms + c.max_duration_ms if ahead else pair_ms + c.max_duration_ms / 2 + BACKGROUND_MS
+
+
 @dataclass(frozen=True)
 class SampleCounts:
     """DetectorConfig's durations in samples at one rate, computed once (and checked) by `of`."""
@@ -187,6 +197,7 @@ class SampleCounts:
     pre_guard: int
     delay: int  # decision delay
     pool: int  # doublet_pool_s
+    pool_back: int  # how far behind a candidate the doublet test's average reads: doublet_pool_s and more
     piece: int
     busy_half: int
     clip_run: int
@@ -208,7 +219,7 @@ class SampleCounts:
         reach_s = max(ecg_reach_s, c.busy_window_s / 2 + c.echo_window_ms / 1000,
                       c.activity_pre_guard_s + c.activity_min_s,
                       (c.continual_isi_ms + c.doublet_max_ms) / 1000,
-                      c.doublet_pool_s + (c.max_duration_ms + c.doublet_max_ms + c.merge_gap_ms) / 1000)
+                      c.doublet_pool_s + pool_reach_ms(c, ahead=True) / 1000)
         if c.decision_delay_s < reach_s:
             raise ValueError(f"decision_delay_s must be at least {reach_s:.2f} s: the rules look that far ahead")
         if not (c.delimit_sigma < c.peak_sigma and 0 <= c.delimit_share < 1):
@@ -234,6 +245,7 @@ class SampleCounts:
             pre_guard=round(c.activity_pre_guard_s * rate_hz),
             delay=round(c.decision_delay_s * rate_hz),
             pool=round(c.doublet_pool_s * rate_hz),
+            pool_back=math.ceil((c.doublet_pool_s + pool_reach_ms(c, ahead=False) / 1000) * rate_hz) + 2,
             # Work in pieces of at most one reader block (recordings.DEFAULT_BLOCK_SAMPLES, 65,536 samples, 32.768 s
             # at 2 kHz): numpy on large arrays, little Python per sample, since each piece costs about 0.5 ms of
             # Python (the decisions, the candidates' measures) whatever its length. Whole-process analyze of an

@@ -313,10 +313,10 @@ class Features:
         of one potential with the same sign? Not if the doublet model leaves more than doublet_max_misfit times
         what noise leaves and more than doublet_max_misfit_share of the stretch's energy (repeat.RepeatTest).
         The largest other peak may be a lobe of the first potential, and a smaller one its repeat (a polyphasic
-        unit firing twice): then the first other peak that passes becomes `merged`. Among `peers` (candidates
-        near it in time), those of the same shape with two peaks the same distance apart are taken as the same
-        unit discharging the same way, and the test is run on their average (`_pooled`). Yes when it cannot be
-        told (the ring no longer holds the stretch, or no rate or filter to test with)."""
+        unit firing twice): then the first other peak that passes becomes `merged`. A pair that fits is tested
+        again on its average with those of `peers` (candidates near it in time) whose signal has the pair's
+        shape, the same unit discharging the same way (`_pooled`). Yes when it cannot be told (the ring no
+        longer holds the stretch, or no rate or filter to test with)."""
         if c.merged is None or self._rate_hz is None or self.sos is None:
             return True
         if self._repeat is None:
@@ -363,7 +363,8 @@ class Features:
         """The stretch `y` (its first peak at `at` and `first_index`, the second `spacing` after, the pair
         `reach` before and after them; the candidate's peak `peak_index`) averaged with the same stretch around
         each peer of the same shape: one whose signal around it correlates with the pair's at least
-        same_unit_similarity, at the best lag within the spacing and shape_lag_ms of their peaks. Each is
+        doublet_pool_similarity at the best lag within the spacing and shape_lag_ms of their peaks, and leaves
+        at most doublet_pool_max_left times what the two stretches' noise would after scaling. Each is
         weighted by its first peak's size (the least-squares estimate of one shape seen at several sizes) and
         the average scaled to `y`'s size; with it, by how much the noise's sigma shrinks. None without a peer.
 
@@ -382,17 +383,20 @@ class Features:
         core_norm = float(np.sqrt(core @ core))
         lags = spacing + self._counts.shape_lag
         total = y * size  # each weighted by its first peak, signed: that peak's sign up, times its size
-        sizes_sq = size * size
+        sizes_sq, taken = size * size, 0
         for p in peers:
-            if p.echo or abs(p.peak_index - peak_index) <= hi - lo:
-                continue  # an echo, itself, or overlapping it
+            if p.echo or abs(p.peak_index - peak_index) <= hi - lo + 2 * lags:
+                continue  # an echo, itself, or its stretch overlapping this one's (their noise shared)
             start = p.peak_index - (peak_index - first_index) - at - lags
             stop = start + width + 2 * lags
             if ring.span(start, stop) != (start, stop):
                 continue
+            # A gap in the stream between: not one stretch of signal. (A window starting inside a gap has zeros
+            # only where the noise before the pair is measured: a peer is found 0.2 s after the filters restart,
+            # farther than its stretch reaches, and the noise is never taken below the floor's.)
             k = bisect.bisect_right(self.stream_ends, start)
             if k < len(self.stream_ends) and self.stream_ends[k] < stop:
-                continue  # a gap in the stream between: not one stretch of signal
+                continue
             other = ring.read(start, stop)
             windows = other[_lag_rows(2 * lags + 1, hi - lo) + lo]  # one row per lag
             windows = windows - windows.mean(axis=1, keepdims=True)
@@ -410,7 +414,8 @@ class Features:
             peak = float(other[at])
             total = total + other * peak
             sizes_sq += peak * peak
-        if sizes_sq == size * size:
+            taken += 1
+        if not taken:
             return None
         return total * (size / sizes_sq), abs(size) / float(np.sqrt(sizes_sq))
 
