@@ -231,8 +231,11 @@ def test_ctrl_c_stops_a_batch_at_once_and_says_so_once(tmp_path):
     files = [str(folder / name) for name in ("a_done.csv", "b_waits.csv", "c_waits.csv", "d_waits.csv")]
     command = [sys.executable, "-m", "myotwitch", "analyze", *files, "--rate", "1000",
                "--out", str(tmp_path / "results"), "--jobs", "2"]  # as given: a folder's search skips pipes
+    # SIGINT as a terminal leaves it, even where the test runner ignores it (pytest-xdist's workers do, and a
+    # child inherits that: the command would never see the Ctrl-C).
     batch_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True, env=dict(os.environ, PYTHONPATH=str(HOST)))
+                                     start_new_session=True, env=dict(os.environ, PYTHONPATH=str(HOST)),
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert batch_process.stderr is not None
         lines = []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from myotwitch.dsp.filters import FilterConfig
+from myotwitch.dsp.repeat import BACKGROUND_MS
 
 MIN_RATE_HZ = 500.0  # the lowest rate the detector is tuned and tested at (README, `--rate`, the CLI's check)
 MAX_RATE_HZ = 20000.0
@@ -71,6 +73,20 @@ class DetectorConfig:
     # of them "not a doublet" (4.0: 16; 5.0: 8); the rule before the short tail (5.0 and 0.3 %) called 36.
     doublet_max_misfit: float = 4.5
     doublet_max_misfit_share: float = 0.001
+    # A pair that fits a doublet is tested again on its average with the same unit's like discharges: the
+    # candidates within doublet_pool_s whose signal correlates with the pair's stretch at least
+    # doublet_pool_similarity at their best lag, and leaves at most doublet_pool_max_left times what the two
+    # stretches' noise would (Features._pooled). It is a doublet only if the average fits too, with
+    # doublet_pool_max_misfit_share allowed. Two-lobed potentials at 10-20 sigma (1 kHz, lobes 10-12 ms
+    # apart): the unit's own discharges correlate 0.93-0.98 and leave 0.8-1.6 times the noise (median 1.0,
+    # 2.2 at most at 2 kHz); other units' doublets at 30-45 sigma that pass the correlation leave 38-88 times,
+    # a two-phase unit against a two-lobed one correlates 0.6-0.66. Averaged, real doublets of one interval
+    # leave 0.11-0.17 % of the energy (the stretch's cut through the doublet's tail: 0.11-0.13 % noise-free),
+    # the two-lobed shapes 0.95-2 %.
+    doublet_pool_s: float = 5.0
+    doublet_pool_similarity: float = 0.8
+    doublet_pool_max_left: float = 2.5
+    doublet_pool_max_misfit_share: float = 0.004
     # A much smaller peak after a larger one is its tail or filter ringing:
     # the 2 Hz mains notches ring for hundreds of ms (time constant about
     # 1 / (pi x 2 Hz) = 160 ms). An echo is below echo_ratio x the earlier
@@ -150,6 +166,14 @@ class DetectorConfig:
     settle_s: float = 0.2  # after a gap in the stream, while the filters settle
 
 
+def pool_reach_ms(c: DetectorConfig, ahead: bool) -> float:
+    """How far past doublet_pool_s the doublet test's average reads the signal, ahead of a candidate or
+    behind it (Features._pooled): a peer's window, the pair's spacing and as much again for the lags, the
+    potential's reach, the low-pass's pad, and behind it also the noise measured before the pair."""
+    pair_ms = 2 * c.doublet_max_ms + c.shape_lag_ms + c.merge_gap_ms
+    return pair_ms + c.max_duration_ms if ahead else pair_ms + c.max_duration_ms / 2 + BACKGROUND_MS
+
+
 @dataclass(frozen=True)
 class SampleCounts:
     """DetectorConfig's durations in samples at one rate, computed once (and checked) by `of`."""
@@ -172,6 +196,8 @@ class SampleCounts:
     guard: int
     pre_guard: int
     delay: int  # decision delay
+    pool: int  # doublet_pool_s
+    pool_back: int  # how far behind a candidate the doublet test's average reads: doublet_pool_s and more
     piece: int
     busy_half: int
     clip_run: int
@@ -192,7 +218,8 @@ class SampleCounts:
         ecg_reach_s = c.ecg_interval_s[1] * (c.ecg_min_beats - 1) * (1 + c.ecg_tolerance)  # 4 long beats on
         reach_s = max(ecg_reach_s, c.busy_window_s / 2 + c.echo_window_ms / 1000,
                       c.activity_pre_guard_s + c.activity_min_s,
-                      (c.continual_isi_ms + c.doublet_max_ms) / 1000)
+                      (c.continual_isi_ms + c.doublet_max_ms) / 1000,
+                      c.doublet_pool_s + pool_reach_ms(c, ahead=True) / 1000)
         if c.decision_delay_s < reach_s:
             raise ValueError(f"decision_delay_s must be at least {reach_s:.2f} s: the rules look that far ahead")
         if not (c.delimit_sigma < c.peak_sigma and 0 <= c.delimit_share < 1):
@@ -217,6 +244,8 @@ class SampleCounts:
             guard=round(c.activity_guard_s * rate_hz),
             pre_guard=round(c.activity_pre_guard_s * rate_hz),
             delay=round(c.decision_delay_s * rate_hz),
+            pool=round(c.doublet_pool_s * rate_hz),
+            pool_back=math.ceil((c.doublet_pool_s + pool_reach_ms(c, ahead=False) / 1000) * rate_hz) + 2,
             # Work in pieces of at most one reader block (recordings.DEFAULT_BLOCK_SAMPLES, 65,536 samples, 32.768 s
             # at 2 kHz): numpy on large arrays, little Python per sample, since each piece costs about 0.5 ms of
             # Python (the decisions, the candidates' measures) whatever its length. Whole-process analyze of an

@@ -129,9 +129,15 @@ class Decisions:
         # potential are not (issue 13 item 2); they still count as two discharges for too_long and near_burst,
         # as before, so a polyphasic twitch is kept, only not flagged.
         if (reason is None and c.doublet_interval_samples is None and self.features.two_discharges(c)
-                and self.features.whole_potential_repeated(c)):
+                and self.features.whole_potential_repeated(c, self._pool(c))):
             c.doublet_interval_samples = abs(c.merged[0])  # type: ignore[index]  # two_discharges: merged is set
         c.reason = reason
+
+    def _pool(self, c: Candidate) -> list[Candidate]:
+        """The candidates within doublet_pool_s of c, c among them: its doublet test averages those of them that
+        are the same unit discharging the same way (Features.whole_potential_repeated)."""
+        a, b = self.between(c.peak_index - self.counts.pool, c.peak_index + self.counts.pool)
+        return self.candidates[a:b]
 
     def _twitch(self, c: Candidate) -> Twitch:
         if c.merged is None or c.doublet_interval_samples != abs(c.merged[0]):

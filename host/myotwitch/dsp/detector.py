@@ -65,7 +65,8 @@ class TwitchDetector:
         self.conditioner = Conditioner(self.rate_hz, self.config, counts, self._bandpass_sos)
         self._held_from: int | None = None  # the conditioner's: the first sample it holds back for the mains probe
         self._floor_uv: float | None = None  # the conditioner's, after the last piece run here
-        ring = counts.delay + counts.piece + round(1.5 * self.rate_hz)
+        # Back from the candidates being decided: 1.5 s for the rules, more for the doublet test's average.
+        ring = counts.delay + counts.piece + max(round(1.5 * self.rate_hz), counts.pool_back)
         self._ring_y, self._ring_raw = streaming.Ring(ring), streaming.Ring(ring)
         self._processed = 0  # absolute index after the last sample run through the detector
         self._settling: tuple[int, int] | None = None  # after a gap: [start, end) where nothing can be detected
@@ -89,7 +90,8 @@ class TwitchDetector:
 
     @property
     def held_samples(self) -> int:
-        """How far back the rules can read the signal: the decision delay, a piece, and 1.5 s."""
+        """How far back the rules can read the signal: the decision delay, a piece, and 1.5 s for most rules or
+        what the doublet test's average reads behind a candidate, if more (about 5.5 s)."""
         return self._ring_y.size
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -307,26 +308,28 @@ class Features:
             return False  # one potential would be longer than a twitch
         return bool(self.similar(self.snippet(c), self.snippet_at(at_index)))
 
-    def whole_potential_repeated(self, c: Candidate) -> bool:
+    def whole_potential_repeated(self, c: Candidate, peers: Sequence[Candidate] = ()) -> bool:
         """Are the candidate's two discharges (`two_discharges`) the whole potential fired twice, not two lobes
         of one potential with the same sign? Not if the doublet model leaves more than doublet_max_misfit times
         what noise leaves and more than doublet_max_misfit_share of the stretch's energy (repeat.RepeatTest).
         The largest other peak may be a lobe of the first potential, and a smaller one its repeat (a polyphasic
-        unit firing twice): then the first other peak that passes becomes `merged`. Yes when it cannot be told
-        (the ring no longer holds the stretch, or no rate or filter to test with)."""
+        unit firing twice): then the first other peak that passes becomes `merged`. A pair that fits is tested
+        again on its average with those of `peers` (candidates near it in time) whose signal has the pair's
+        shape, the same unit discharging the same way (`_pooled`). Yes when it cannot be told (the ring no
+        longer holds the stretch, or no rate or filter to test with)."""
         if c.merged is None or self._rate_hz is None or self.sos is None:
             return True
         if self._repeat is None:
             self._repeat = RepeatTest(self._rate_hz, self.sos)
-        if self._repeats(c, c.merged[0]):
+        if self._repeats(c, c.merged[0], peers):
             return True
         for offset, size in c.merged_others:
-            if self._could_be_second(c, offset, c.peak_index + offset) and self._repeats(c, offset):
+            if self._could_be_second(c, offset, c.peak_index + offset) and self._repeats(c, offset, peers):
                 c.merged = (offset, size)
                 return True
         return False
 
-    def _repeats(self, c: Candidate, offset: int) -> bool:
+    def _repeats(self, c: Candidate, offset: int, peers: Sequence[Candidate]) -> bool:
         assert self._repeat is not None
         first_index, second_index = sorted((c.peak_index, c.peak_index + offset))
         # A potential reaches at most half a twitch's length before its peak; after it, the band-pass's tail
@@ -339,9 +342,82 @@ class Features:
         if start > lo or end != hi:
             return True
         y = self._ring_y.read(start, end)
-        return self._repeat.fits(y, first_index - start, second_index - start, c.noise_uv, (before, after),
-                                 self._config.doublet_max_misfit, self._config.doublet_max_misfit_share,
-                                 background_samples=lo - start)
+        at, second_at, reach = first_index - start, second_index - start, (before, after)
+        cfg = self._config
+        if not self._repeat.fits(y, at, second_at, c.noise_uv, reach, cfg.doublet_max_misfit,
+                                 cfg.doublet_max_misfit_share, background_samples=lo - start):
+            return False
+        # A doublet alone; and with the unit's like discharges averaged in, against their lesser noise? There
+        # the model's own error (the stretch's cut through a doublet's tail, 0.1-0.15 % at 10-20 sigma) stands
+        # out of the noise: the share allowed is doublet_pool_max_misfit_share.
+        pooled = self._pooled(y, at, second_at - at, (before + pad, after + pad), c.peak_index, first_index,
+                              c.noise_uv, peers)
+        if pooled is None:
+            return True
+        average, scale = pooled
+        return self._repeat.fits(average, at, second_at, c.noise_uv * scale, reach, cfg.doublet_max_misfit,
+                                 cfg.doublet_pool_max_misfit_share, background_samples=lo - start, averaged=True)
+
+    def _pooled(self, y: np.ndarray, at: int, spacing: int, reach: tuple[int, int], peak_index: int,
+                first_index: int, noise_uv: float, peers: Sequence[Candidate]) -> tuple[np.ndarray, float] | None:
+        """The stretch `y` (its first peak at `at` and `first_index`, the second `spacing` after, the pair
+        `reach` before and after them; the candidate's peak `peak_index`) averaged with the same stretch around
+        each peer of the same shape: one whose signal around it correlates with the pair's at least
+        doublet_pool_similarity at the best lag within the spacing and shape_lag_ms of their peaks, and leaves
+        at most doublet_pool_max_left times what the two stretches' noise would after scaling. Each is
+        weighted by its first peak's size (the least-squares estimate of one shape seen at several sizes) and
+        the average scaled to `y`'s size; with it, by how much the noise's sigma shrinks. None without a peer.
+
+        One potential with two same-sign lobes and a doublet differ by about 3 noise sigmas in all at 10 sigma
+        and 1 kHz (repeat.py): no test of one event tells them apart reliably, but a unit's discharges repeat
+        its shape, and n of them averaged have sqrt(n) times less noise. Any mix of doublets of one interval and
+        of single discharges (matched to either of a doublet's two) is still a doublet, m + a m(t - d) with
+        other m and a: the model is linear. The whole pair is compared, not only the peaks' surroundings: a lobe
+        of one potential looks like another, and a peer matched lobe to lobe would be averaged out of step."""
+        ring, width, noise_sq = self._ring_y, len(y), noise_uv * noise_uv
+        size = float(y[at])
+        if size == 0.0:
+            return None
+        lo, hi = at - reach[0], at + spacing + reach[1] + 1
+        core = y[lo:hi] - float(np.mean(y[lo:hi]))
+        core_norm = float(np.sqrt(core @ core))
+        lags = spacing + self._counts.shape_lag
+        total = y * size  # each weighted by its first peak, signed: that peak's sign up, times its size
+        sizes_sq, taken = size * size, 0
+        for p in peers:
+            if p.echo or abs(p.peak_index - peak_index) <= hi - lo + 2 * lags:
+                continue  # an echo, itself, or its stretch overlapping this one's (their noise shared)
+            start = p.peak_index - (peak_index - first_index) - at - lags
+            stop = start + width + 2 * lags
+            if ring.span(start, stop) != (start, stop):
+                continue
+            # A gap in the stream between: not one stretch of signal. (A window starting inside a gap has zeros
+            # only where the noise before the pair is measured: a peer is found 0.2 s after the filters restart,
+            # farther than its stretch reaches, and the noise is never taken below the floor's.)
+            k = bisect.bisect_right(self.stream_ends, start)
+            if k < len(self.stream_ends) and self.stream_ends[k] < stop:
+                continue
+            other = ring.read(start, stop)
+            windows = other[_lag_rows(2 * lags + 1, hi - lo) + lo]  # one row per lag
+            windows = windows - windows.mean(axis=1, keepdims=True)
+            norms = np.sqrt(np.einsum("ij,ij->i", windows, windows)) * core_norm
+            r = np.divide(windows @ core, norms, out=np.zeros(len(norms)), where=norms > 0)
+            best = int(np.argmax(r))
+            # The same shape to within the noise: what is left of this pair's stretch after the peer's, scaled
+            # by least squares (g), is no more than the two stretches' noise, (1 + g^2) noise_sq a sample.
+            gain = float(windows[best] @ core) / max(float(windows[best] @ windows[best]), 1e-300)
+            left = core_norm * core_norm * (1.0 - float(r[best]) ** 2)
+            if r[best] < self._config.doublet_pool_similarity or left > self._config.doublet_pool_max_left * (
+                    hi - lo) * noise_sq * (1.0 + gain * gain):
+                continue
+            other = other[best : best + width]
+            peak = float(other[at])
+            total = total + other * peak
+            sizes_sq += peak * peak
+            taken += 1
+        if not taken:
+            return None
+        return total * (size / sizes_sq), abs(size) / float(np.sqrt(sizes_sq))
 
 
 @functools.lru_cache(maxsize=16)
