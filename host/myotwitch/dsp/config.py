@@ -73,19 +73,15 @@ class DetectorConfig:
     # of them "not a doublet" (4.0: 16; 5.0: 8); the rule before the short tail (5.0 and 0.3 %) called 36.
     doublet_max_misfit: float = 4.5
     doublet_max_misfit_share: float = 0.001
-    # A pair that fits a doublet is tested again on its average with the same unit's like discharges: the
-    # candidates within doublet_pool_s whose signal correlates with the pair's stretch at least
-    # doublet_pool_similarity at their best lag, and leaves at most doublet_pool_max_left times what the two
-    # stretches' noise would (Features._pooled). It is a doublet only if the average fits too, with
-    # doublet_pool_max_misfit_share allowed. Two-lobed potentials at 10-20 sigma (1 kHz, lobes 10-12 ms
-    # apart): the unit's own discharges correlate 0.93-0.98 and leave 0.8-1.6 times the noise (median 1.0,
-    # 2.2 at most at 2 kHz); other units' doublets at 30-45 sigma that pass the correlation leave 38-88 times,
-    # a two-phase unit against a two-lobed one correlates 0.6-0.66. Averaged, real doublets of one interval
-    # leave 0.11-0.17 % of the energy (the stretch's cut through the doublet's tail: 0.11-0.13 % noise-free),
-    # the two-lobed shapes 0.95-2 %.
+    # A pair that fits a doublet is tested again on its average with the unit's like discharges, whose noise is
+    # smaller (Features._pooled): the candidates within doublet_pool_s (s) whose signal correlates with the
+    # pair's stretch at least doublet_pool_similarity at their best lag, and whose residual after scaling is at
+    # most doublet_pool_max_residual times the two stretches' noise. It is a doublet only if the average fits
+    # too, with doublet_pool_max_misfit_share (a share of the energy: the stretch's cut through a doublet's tail
+    # stands out once the noise is averaged away). Measured figures: docs/detector.md, "Past the limit".
     doublet_pool_s: float = 5.0
     doublet_pool_similarity: float = 0.8
-    doublet_pool_max_left: float = 2.5
+    doublet_pool_max_residual: float = 2.5
     doublet_pool_max_misfit_share: float = 0.004
     # A much smaller peak after a larger one is its tail or filter ringing:
     # the 2 Hz mains notches ring for hundreds of ms (time constant about

@@ -364,7 +364,7 @@ class Features:
         `reach` before and after them; the candidate's peak `peak_index`) averaged with the same stretch around
         each peer of the same shape: one whose signal around it correlates with the pair's at least
         doublet_pool_similarity at the best lag within the spacing and shape_lag_ms of their peaks, and leaves
-        at most doublet_pool_max_left times what the two stretches' noise would after scaling. Each is
+        at most doublet_pool_max_residual times what the two stretches' noise would after scaling. Each is
         weighted by its first peak's size (the least-squares estimate of one shape seen at several sizes) and
         the average scaled to `y`'s size; with it, by how much the noise's sigma shrinks. None without a peer.
 
@@ -406,9 +406,9 @@ class Features:
             # The same shape to within the noise: what is left of this pair's stretch after the peer's, scaled
             # by least squares (g), is no more than the two stretches' noise, (1 + g^2) noise_sq a sample.
             gain = float(windows[best] @ core) / max(float(windows[best] @ windows[best]), 1e-300)
-            left = core_norm * core_norm * (1.0 - float(r[best]) ** 2)
-            if r[best] < self._config.doublet_pool_similarity or left > self._config.doublet_pool_max_left * (
-                    hi - lo) * noise_sq * (1.0 + gain * gain):
+            residual = core_norm * core_norm * (1.0 - float(r[best]) ** 2)
+            allowed = self._config.doublet_pool_max_residual * (hi - lo) * noise_sq * (1.0 + gain * gain)
+            if r[best] < self._config.doublet_pool_similarity or residual > allowed:
                 continue
             other = other[best : best + width]
             peak = float(other[at])
