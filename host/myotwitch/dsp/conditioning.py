@@ -166,12 +166,11 @@ class Conditioner:
         for i in range(0, len(x), piece):
             start, x_piece, y_piece = start_index + i, x[i : i + piece], y[i : i + piece]
             energy_sums, envelope_sums = self._squares.process(y_piece)
-            clipped = self._rails.counts(x_piece)
-            if clipped.any():
+            clipped = self._rails.counts_if_any(x_piece)  # None, the usual case: no pass over the piece
+            clipped_before = None
+            if clipped is not None and clipped.any():
                 clipped_before = np.concatenate(([0], np.cumsum(clipped)))
-            else:
-                clipped_before = np.zeros(len(x_piece) + 1, dtype=np.intp)  # the usual case: no pass over the piece
-            floors = self._floor.update(start, x_piece, np.abs(y_piece), clipped_before)
+            floors = self._floor.update(start, x_piece, np.abs(y_piece), clipped_before)  # |y| its scratch
             floors_sq = floors * floors  # NaN while warming up or settling: no threshold is ever passed there
             steps.append(Piece(start, x_piece, y_piece, energy_sums, envelope_sums, floors, floors_sq,
                                self._take_issues(), self._floor.floor, self._floor.flat_samples))
