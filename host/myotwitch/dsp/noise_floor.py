@@ -28,6 +28,7 @@ class NoiseFloor:
         self._window_samples = window_samples
         self._emit = emit
         self._window = np.empty(window_samples)
+        self._window_raw = np.empty(window_samples)  # the raw samples of the window being filled, for its range
         self.sigmas: deque[float] = deque(maxlen=max(1, round(config.noise_history_s / config.noise_window_s)))
         self.floor: float | None = None
         self.settle_until = 0  # no floor before this index: the filters settle after a gap
@@ -39,8 +40,6 @@ class NoiseFloor:
     def restart(self) -> None:
         """A gap in the stream: the window being filled is dropped (the history and the floor stay)."""
         self._window_fill = 0
-        self._window_raw_min = np.inf
-        self._window_raw_max = -np.inf
         self._window_clipped = 0
 
     def update(self, start: int, x: np.ndarray, magnitude: np.ndarray,
@@ -63,9 +62,8 @@ class NoiseFloor:
             j = min(len(magnitude), i + window_end - abs_i)
             self._fill_floor(floors, start, i, j)
             self._window[self._window_fill : self._window_fill + (j - i)] = magnitude[i:j]
+            self._window_raw[self._window_fill : self._window_fill + (j - i)] = x[i:j]  # its range: when asked
             self._window_fill += j - i
-            self._window_raw_min = min(self._window_raw_min, float(x[i:j].min()))
-            self._window_raw_max = max(self._window_raw_max, float(x[i:j].max()))
             if clipped_before is not None:
                 self._window_clipped += int(clipped_before[j] - clipped_before[i])
             if abs_i + (j - i) == window_end:
@@ -131,10 +129,12 @@ class NoiseFloor:
         fill = self._window_fill
         clipped, self._window_clipped = self._window_clipped, 0
         if fill >= self._window_samples // 2:
-            median = float(streaming.medians(self._window[:fill]))
-            self._window_done(window_end, fill, median, self._window_raw_max - self._window_raw_min, clipped)
+            median = float(streaming.medians(self._window[:fill], in_place=True))
+            # As for whole windows, the raw range tells a flat window only where its sigma is below flat_uv (rare)
+            raw = self._window_raw[:fill]
+            raw_range = float(raw.max() - raw.min()) if _MAD_TO_SIGMA * median < self._config.flat_uv else np.inf
+            self._window_done(window_end, fill, median, raw_range, clipped)
         self._window_fill = 0
-        self._window_raw_min, self._window_raw_max = np.inf, -np.inf
 
     def _window_done(self, window_end: int, fill: int, median: float, raw_range: float, clipped: int) -> None:
         """A noise window's figures are in: flat, clipped, or a new sigma for the floor."""
