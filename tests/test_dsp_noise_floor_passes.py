@@ -80,7 +80,7 @@ def test_floors_are_nan_exactly_where_unknown_or_settling(piece_samples, seed, s
 def test_the_detectors_pieces_carry_nan_floors_while_warming_up():
     det = TwitchDetector(RATE_HZ)
     x = np.random.default_rng(3).normal(0.0, 5.0, int(30 * RATE_HZ))
-    pieces = [s for s in det.condition(0, x).steps + det.conditioner.flush().steps if isinstance(s, Piece)]
+    pieces = [s for s in det.conditioner.feed(0, x).steps + det.conditioner.flush().steps if isinstance(s, Piece)]
     floors = np.concatenate([p.floors_uv for p in pieces])
     warm = int(det.warmup_s * RATE_HZ)
     assert np.isnan(floors[:warm]).all() and np.isfinite(floors[warm:]).all()
