@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myotwitch.dsp.conditioning import Conditioned, MainsChosen, Piece, Restart
+from myotwitch.dsp.conditioning import Conditioned, Filtered, MainsChosen, Piece, Restart
 from myotwitch.dsp.detector import DetectorConfig, SignalIssue, TwitchDetector
 from myotwitch.dsp.filters import FilterConfig, StreamingSosFilter, design_conditioning_sos
 from myotwitch.sources import synthetic as syn
@@ -45,10 +45,13 @@ def _run_in_step(blocks) -> list:
     return out + det.flush() + [("mains", det.mains_hz)]
 
 
-def _run_ahead(blocks) -> list:
-    """Every block conditioned before the detector sees any: the most the second thread can run ahead."""
+def _run_ahead(blocks, filter_only: bool = True) -> list:
+    """Every block conditioned before the detector sees any: the most the second thread can run ahead. That
+    thread runs the filter alone (`condition`); `filter_only=False`: the whole conditioning made ahead."""
     det = TwitchDetector(RATE_HZ)
-    conditioned = [det.conditioner.feed(start, block) for start, block in blocks] + [det.conditioner.flush()]
+    make = det.condition if filter_only else det.conditioner.feed
+    flush = det.conditioner.flush_filter if filter_only else det.conditioner.flush
+    conditioned = [make(start, block) for start, block in blocks] + [flush()]
     out: list = []
     for c in conditioned[:-1]:
         out += det.consume(c)
@@ -64,6 +67,7 @@ def test_steps_made_ahead_give_the_same_events_in_the_same_order(mains_hz, gaps)
     in_step = _run_in_step(blocks)
     assert sum(1 for e in in_step if type(e).__name__ == "Twitch") >= 10  # the comparison holds twitches
     assert _run_ahead(blocks) == in_step
+    assert _run_ahead(blocks, filter_only=False) == in_step
     expected = {50.0: (50.0,), 60.0: (60.0,), None: ()}[mains_hz]
     if not gaps:
         assert in_step[-1] == ("mains", expected)
@@ -143,3 +147,28 @@ _RICH[40000:44000] = np.clip(_RICH[40000:44000] * 40, -300, 300)  # clipped
 def test_any_blocks_and_gaps_give_the_same_events_made_ahead(sizes, gaps):
     blocks = _blocks(_RICH, sizes, gaps)
     assert _run_ahead(blocks) == _run_in_step(blocks)
+
+
+def test_the_thread_ahead_hands_over_the_samples_and_their_filtered_values_only():
+    # The reading thread runs the filter and nothing else: each numpy call there gives the GIL up and waits to
+    # take it back while the detector runs Python (a context switch each). The sums, rails and noise floor are
+    # finished by the detector, in stream order, into the pieces `feed` makes.
+    x = _signal(12, seed=5)
+    blocks = _blocks(x, [4000, 6000], {2: 500})
+    ahead, whole = TwitchDetector(RATE_HZ), TwitchDetector(RATE_HZ)
+    made = [ahead.condition(start, block) for start, block in blocks] + [ahead.conditioner.flush_filter()]
+    kinds = {type(step).__name__ for c in made for step in c.steps}
+    assert kinds == {"MainsChosen", "Filtered", "_Gap", "_Flush"}, kinds  # no sums, no floors: no Piece
+    filtered = [step for c in made for step in c.steps if isinstance(step, Filtered)]
+    assert sum(len(f.raw_uv) for f in filtered) == len(x)
+    assert all(len(f.filtered_uv) == len(f.raw_uv) for f in filtered)
+    finished = [ahead.conditioner.finish(c) for c in made]
+    fed = [whole.conditioner.feed(start, block) for start, block in blocks] + [whole.conditioner.flush()]
+    for a, b in zip(finished, fed, strict=True):
+        assert [type(s) for s in a.steps] == [type(s) for s in b.steps]
+        for sa, sb in zip(a.steps, b.steps, strict=True):
+            if isinstance(sa, Piece):
+                assert all(np.array_equal(getattr(sa, f), getattr(sb, f), equal_nan=True)
+                           for f in ("raw_uv", "filtered_uv", "energy_sums", "envelope_sums", "floors_uv", "floors_sq"))
+            else:
+                assert sa == sb

@@ -19,7 +19,7 @@ then a ChannelEvent naming its channel and muscle, and the summary holds one
 entry per channel under "channels". One signal gives the events and summary
 of before, unchanged.
 
-A recording of one signal is read and conditioned (dsp/conditioning.py) one
+A recording of one signal is read and filtered (dsp/conditioning.py) one
 block ahead in a second thread (read_ahead.py) where more than one core is
 available, while this thread runs the rest of the detector: the same events,
 sooner. `analyze_file(..., read_ahead=False)` or `with one_thread():` keep to
@@ -126,7 +126,7 @@ class FileAnalysis:
     `on_progress(done_s, total_s)` is called after each block (total_s is None when the
     length is not known beforehand, as for a capture).
 
-    `read_ahead`: a recording of one signal is read and conditioned (conditioning.py) one block ahead in a
+    `read_ahead`: a recording of one signal is read and filtered (conditioning.py) one block ahead in a
     second thread while this one runs the rest of the detector: the same events, sooner where a second core
     is free. None: `read_ahead_by_default()`.
     """
@@ -206,7 +206,7 @@ class FileAnalysis:
             yield from self._gaps(first, count)
 
     def _conditioned_blocks(self) -> Iterator[tuple[SampleBlock, Conditioned, int]]:
-        """In the read-ahead thread: each block, conditioned, with the count of skipped runs the source had then
+        """In the read-ahead thread: each block, filtered, with the count of skipped runs the source had then
         (runs before the last of them are over; the last may grow with the next block)."""
         source, detector = self.source, self.monitor.detector
         for block in source.blocks():

@@ -8,8 +8,8 @@
    activity filling most of that time does not raise it, while a lasting change of
    electrode contact does.
    Stages 1 and 2 depend only on the samples: `process(start, block)` runs them;
-   `consume(conditioned)` takes their steps made elsewhere (analysis.py: one block
-   ahead, in a second thread).
+   `consume(conditioned)` takes the filter's part made elsewhere (analysis.py: one
+   block ahead, in a second thread) and finishes the rest in stream order.
 3. Find candidates (candidates.py): detect high on a short-window RMS (8 ms, about a
    twitch's width, so a one-sample spike does not pass where a 4-sigma
    potential of 10 ms does), delimit low on |x|.
@@ -105,12 +105,14 @@ class TwitchDetector:
         return self.consume(self.condition(start_index, block_uv))
 
     def condition(self, start_index: int, block_uv: np.ndarray) -> Conditioned:
-        """The stages that depend only on the samples (conditioning.py), alone: blocks are conditioned in stream
-        order and consumed in that order, but this may run ahead of `consume`, in another thread."""
-        return self.conditioner.feed(start_index, np.asarray(block_uv, dtype=np.float64))
+        """The filter (conditioning.py's `Conditioner.filter`), alone: blocks are filtered in stream order and
+        consumed in that order, but this may run ahead of `consume`, in another thread."""
+        return self.conditioner.filter(start_index, np.asarray(block_uv, dtype=np.float64))
 
     def consume(self, conditioned: Conditioned) -> list:
-        """The steps of `self.conditioner.feed(...)` (or of its flush), run here or earlier elsewhere: the events."""
+        """The steps of `self.condition(...)` or `self.conditioner.feed(...)` (or of their flush), made here or
+        earlier elsewhere, finished here in stream order (the sums and the noise floor): the events."""
+        conditioned = self.conditioner.finish(conditioned)
         self.stats.samples += conditioned.samples
         for step in conditioned.steps:
             if type(step) is Piece:
@@ -131,7 +133,7 @@ class TwitchDetector:
 
     def flush(self) -> list:
         """End of stream: decide everything still open."""
-        return self.consume(self.conditioner.flush())
+        return self.consume(self.conditioner.flush_filter())
 
     def _take(self) -> list:
         out = self._out[:]

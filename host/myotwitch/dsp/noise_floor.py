@@ -28,24 +28,29 @@ class NoiseFloor:
         self._window_samples = window_samples
         self._emit = emit
         self._window = np.empty(window_samples)
+        self._window_raw = np.empty(window_samples)  # the raw samples of the window being filled, for its range
         self.sigmas: deque[float] = deque(maxlen=max(1, round(config.noise_history_s / config.noise_window_s)))
         self.floor: float | None = None
         self.settle_until = 0  # no floor before this index: the filters settle after a gap
         self.flat_samples = 0
         self._issue: list | None = None  # [kind, start, end] being extended
+        self._unwritten = 0  # in `update`: the floors before this offset of the piece are not written (NaN)
         self.restart()
 
     def restart(self) -> None:
         """A gap in the stream: the window being filled is dropped (the history and the floor stay)."""
         self._window_fill = 0
-        self._window_raw_min = np.inf
-        self._window_raw_max = -np.inf
         self._window_clipped = 0
 
-    def update(self, start: int, x: np.ndarray, magnitude: np.ndarray, clipped_before: np.ndarray) -> np.ndarray:
+    def update(self, start: int, x: np.ndarray, magnitude: np.ndarray,
+               clipped_before: np.ndarray | None) -> np.ndarray:
         """The floor in force at each sample of a piece starting at absolute index `start`: set by the windows
-        before its own. `x` raw, `magnitude` |filtered|, `clipped_before[k]` clipped samples in x[:k]."""
-        floors = np.full(len(magnitude), np.nan)
+        before its own. `x` raw, `magnitude` |filtered| (used as scratch: its whole windows are partitioned in
+        place), `clipped_before[k]` clipped samples in x[:k] (None: none in the piece)."""
+        # What is not written is NaN: a prefix of the piece, as the floor once known stays known and the
+        # filters' settling after a gap is a prefix too (`_fill_floor`). One pass fewer than filling it all.
+        floors = np.empty(len(magnitude))
+        self._unwritten = len(magnitude)
         w = self._window_samples
         i = 0
         while i < len(magnitude):
@@ -57,23 +62,24 @@ class NoiseFloor:
             j = min(len(magnitude), i + window_end - abs_i)
             self._fill_floor(floors, start, i, j)
             self._window[self._window_fill : self._window_fill + (j - i)] = magnitude[i:j]
+            self._window_raw[self._window_fill : self._window_fill + (j - i)] = x[i:j]  # its range: when asked
             self._window_fill += j - i
-            self._window_raw_min = min(self._window_raw_min, float(x[i:j].min()))
-            self._window_raw_max = max(self._window_raw_max, float(x[i:j].max()))
-            self._window_clipped += int(clipped_before[j] - clipped_before[i])
+            if clipped_before is not None:
+                self._window_clipped += int(clipped_before[j] - clipped_before[i])
             if abs_i + (j - i) == window_end:
                 self._close_window(window_end)
             i = j
+        floors[: self._unwritten] = np.nan
         return floors
 
     def _whole_windows(self, start: int, i: int, x: np.ndarray, magnitude: np.ndarray,
-                       clipped_before: np.ndarray, floors: np.ndarray) -> int:
+                       clipped_before: np.ndarray | None, floors: np.ndarray) -> int:
         """Noise windows lying whole in this piece from offset i, at once (numpy on all of them); returns
         the offset after them. The same figures as filling and closing them one by one."""
         w = self._window_samples
         k = (len(magnitude) - i) // w
         j = i + k * w
-        medians = streaming.medians(magnitude[i:j].reshape(k, w))
+        medians = streaming.medians(magnitude[i:j].reshape(k, w), in_place=True)
         # The raw range tells a flat window only where its sigma is below flat_uv (rare): elsewhere it is never
         # read, so it is not measured (two passes over the piece saved).
         low = np.flatnonzero(_MAD_TO_SIGMA * medians < self._config.flat_uv)
@@ -81,7 +87,8 @@ class NoiseFloor:
         if len(low):
             raws = x[i:j].reshape(k, w)[low]
             ranges[low] = raws.max(axis=1) - raws.min(axis=1)
-        clipped = clipped_before[i + w : j + 1 : w] - clipped_before[i:j:w]
+        clipped = (np.zeros(k, dtype=np.intp) if clipped_before is None
+                   else clipped_before[i + w : j + 1 : w] - clipped_before[i:j:w])
         if self._steady_windows(start, i, j, medians, ranges, clipped, floors):
             return j
         for n in range(k):
@@ -105,8 +112,7 @@ class NoiseFloor:
         windows = streaming.windows(np.concatenate((list(history), sigmas)), len(history))
         after = self._floor_of(np.sort(windows, axis=1))  # after[n]: the floor after n of the new windows
         floors[i:j].reshape(k, w)[:] = after[:k, None]
-        if self.settle_until - start > i:
-            floors[i : min(j, self.settle_until - start)] = np.nan
+        self._unwritten = min(self._unwritten, max(i, self.settle_until - start))
         history.extend(sigmas.tolist())
         self.floor = float(after[k])
         return True
@@ -117,15 +123,18 @@ class NoiseFloor:
             lo = max(i, self.settle_until - start)
             if lo < j:
                 floors[lo:j] = self.floor
+                self._unwritten = min(self._unwritten, lo)
 
     def _close_window(self, window_end: int) -> None:
         fill = self._window_fill
         clipped, self._window_clipped = self._window_clipped, 0
         if fill >= self._window_samples // 2:
-            median = float(streaming.medians(self._window[:fill]))
-            self._window_done(window_end, fill, median, self._window_raw_max - self._window_raw_min, clipped)
+            median = float(streaming.medians(self._window[:fill], in_place=True))
+            # As for whole windows, the raw range tells a flat window only where its sigma is below flat_uv (rare)
+            raw = self._window_raw[:fill]
+            raw_range = float(raw.max() - raw.min()) if _MAD_TO_SIGMA * median < self._config.flat_uv else np.inf
+            self._window_done(window_end, fill, median, raw_range, clipped)
         self._window_fill = 0
-        self._window_raw_min, self._window_raw_max = np.inf, -np.inf
 
     def _window_done(self, window_end: int, fill: int, median: float, raw_range: float, clipped: int) -> None:
         """A noise window's figures are in: flat, clipped, or a new sigma for the floor."""

@@ -160,7 +160,8 @@ class _EdfRecording(Recording):
         part = np.frombuffer(data, dtype=np.uint8).reshape(records, h.record_bytes)[
             :, first : first + spr * h.sample_bytes]
         if h.sample_bytes == 2:
-            digital = np.ascontiguousarray(part).view("<i2").reshape(-1).astype(np.int32)
+            # int16 into the float64 sum below as exactly as int32 would: no widening pass of its own
+            digital = np.ascontiguousarray(part).view("<i2").reshape(-1)
         else:
             b = np.ascontiguousarray(part).reshape(-1, 3).astype(np.int32)
             digital = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
@@ -169,7 +170,8 @@ class _EdfRecording(Recording):
         # physical = bit_value * (digital + offset), as the EDF library computes it: the same values to the bit
         bit_value = (pmax - pmin) / (dmax - dmin)
         offset = pmax / bit_value - dmax
-        return bit_value * (digital + offset) * self.scale_to_uv
+        uv = bit_value * (digital + offset)
+        return uv if self.scale_to_uv == 1.0 else uv * self.scale_to_uv  # x * 1.0 is x: the pass is skipped
 
     def _runs(self) -> Iterator[tuple[int, int, int]]:
         """(first record, end record, missing samples before them): runs of records that follow each other."""
