@@ -148,3 +148,29 @@ def test_ctrl_c_while_waiting_for_an_item_does_not_hang():
 def test_a_depth_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         next(read_ahead(iter([1]), depth=0))
+
+
+@pytest.mark.parametrize("ahead", ["all", None])
+def test_a_files_gaps_are_each_reported_once_however_far_ahead_it_is_read(tmp_path, monkeypatch, ahead):
+    # The reading thread can be any number of blocks ahead of the detector: here, with "all", it has read the
+    # whole file before the first block is analysed (the source's list of skipped runs complete). The first
+    # block's count of runs was 0, and a run "ended" before it (-1) once reported every run but the last,
+    # and again in its place: the invalid value at 5 s came out twice.
+    import numpy as np
+
+    import myotwitch.read_ahead
+    from myotwitch.analysis import FileAnalysis
+
+    if ahead == "all":
+        def read_all_first(items, depth=1):
+            yield from list(items)
+
+        monkeypatch.setattr(myotwitch.read_ahead, "read_ahead", read_all_first)
+    x = np.random.default_rng(5).normal(0, 2, 200_000)
+    rows = [f"{v:.3f}" for v in x]
+    rows[5000] = rows[150_000] = "nan"
+    path = tmp_path / "two_gaps.csv"
+    path.write_text("emg_uv\n" + "\n".join(rows) + "\n")
+    events = list(FileAnalysis(path, 1000.0, read_ahead=True).events())
+    gaps = [(e.first_index, e.samples) for e in events if type(e).__name__ == "Gap"]
+    assert gaps == [(5000, 1), (150_000, 1)]

@@ -193,7 +193,8 @@ class FileAnalysis:
                 # A run of skipped values is reported once the next block shows it has ended. Read ahead, the
                 # source's list may hold later runs: only those it held when this block was read count.
                 skipped = source.skipped
-                ended = (len(skipped) if skipped_runs is None else skipped_runs) - 1
+                # Not below 0: skipped[:-1] would be every run but the last, the source's list read ahead.
+                ended = max((len(skipped) if skipped_runs is None else skipped_runs) - 1, 0)
                 for first, count in skipped[reported_gaps:ended]:
                     yield from self._gaps(first, count)
                 reported_gaps = max(reported_gaps, ended)
