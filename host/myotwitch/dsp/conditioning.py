@@ -197,6 +197,8 @@ class Conditioner:
             elif type(made) is _Flush:
                 self._floor.close_issue()
                 steps.append(End(self._take_issues()))
+            else:  # a finished step marked unfinished would be dropped, its samples counted but never run
+                raise TypeError(f"not a step of Conditioner.filter: {type(made).__name__}")
         return Conditioned(steps, conditioned.samples, conditioned.held_from_index)
 
     def _take_issues(self) -> list[SignalIssue]:
